@@ -1,0 +1,1 @@
+//! binpoint: compile a trained ONNX model into a fixed-point FPGA accelerator.

@@ -1,0 +1,1 @@
+//! Differential testing of binpoint against Xilinx's `ap_types` headers.
