@@ -121,6 +121,8 @@ pub enum FixedError {
         width: i64,
         max: u32,
     },
+    #[error("ap_ufixed cannot use AP_WRAP_SM: sign-magnitude wrapping needs a sign bit")]
+    UnsignedWrapSm,
     #[error("saturation bits N={sat_bits} must be at most W={width}")]
     SatBits { sat_bits: u32, width: u32 },
     #[error("cannot convert {value} to {ty}: NaN and infinities have no fixed-point value")]
@@ -220,6 +222,9 @@ impl FixedType {
                 width: i64::from(width),
                 max,
             });
+        }
+        if !signed && overflow == Overflow::WrapSm {
+            return Err(FixedError::UnsignedWrapSm);
         }
         if sat_bits > width {
             return Err(FixedError::SatBits { sat_bits, width });
