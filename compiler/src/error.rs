@@ -1,0 +1,132 @@
+//! Errors of the library. Every variant names what a user needs to find the problem:
+//! the model file, the node and its op.
+
+use std::fmt;
+
+/// One unsupported node: its name, op type (with domain when not the default one) and the model's opset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnsupportedOp {
+    pub node: String,
+    pub op: String,
+    pub opset: i64,
+}
+
+impl fmt::Display for UnsupportedOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "node '{}' ({}, opset {})",
+            self.node, self.op, self.opset
+        )
+    }
+}
+
+fn list(ops: &[UnsupportedOp]) -> String {
+    ops.iter()
+        .map(|o| o.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: not a valid ONNX model (truncated or corrupt protobuf): {reason}")]
+    Parse { file: String, reason: String },
+    #[error("{file}: invalid model: {reason}")]
+    InvalidModel { file: String, reason: String },
+    #[error("{file}: opset {opset} of domain '{domain}' is not supported (supported: 11..=21)")]
+    UnsupportedOpset {
+        file: String,
+        domain: String,
+        opset: i64,
+    },
+    #[error("{file}: {} unsupported op(s): {}", ops.len(), list(ops))]
+    UnsupportedOps {
+        file: String,
+        ops: Vec<UnsupportedOp>,
+    },
+    #[error("{file}: node '{node}' ({op}): {reason}")]
+    Unsupported {
+        file: String,
+        node: String,
+        op: String,
+        reason: String,
+    },
+    #[error("{file}: node '{node}' ({op}): input '{input}' is neither a graph input, an initializer nor the output of any node")]
+    MissingInput {
+        file: String,
+        node: String,
+        op: String,
+        input: String,
+    },
+    #[error("{file}: graph has a cycle through node '{node}' ({op})")]
+    Cycle {
+        file: String,
+        node: String,
+        op: String,
+    },
+    #[error("{file}: node '{node}' ({op}): bad attribute '{attr}': {reason}")]
+    Attribute {
+        file: String,
+        node: String,
+        op: String,
+        attr: String,
+        reason: String,
+    },
+    #[error("{file}: node '{node}' ({op}): shape error: {reason}")]
+    Shape {
+        file: String,
+        node: String,
+        op: String,
+        reason: String,
+    },
+    #[error("{file}: tensor '{tensor}' (used by node '{node}'): {elements} elements exceed the limit of {limit}")]
+    TooLarge {
+        file: String,
+        node: String,
+        tensor: String,
+        elements: String,
+        limit: u64,
+    },
+    #[error("{file}: tensor '{tensor}': {reason}")]
+    Tensor {
+        file: String,
+        tensor: String,
+        reason: String,
+    },
+    #[error("{file}: tensor '{tensor}': external data: {reason}")]
+    ExternalData {
+        file: String,
+        tensor: String,
+        reason: String,
+    },
+    #[error("{file}: after pass '{pass}': node '{node}' ({op}): {reason}")]
+    Verify {
+        file: String,
+        pass: String,
+        node: String,
+        op: String,
+        reason: String,
+    },
+    #[error("{file}: pass '{pass}': {reason}")]
+    Pass {
+        file: String,
+        pass: String,
+        reason: String,
+    },
+    #[error("{file}: evaluating node '{node}' ({op}): {reason}")]
+    Eval {
+        file: String,
+        node: String,
+        op: String,
+        reason: String,
+    },
+}
+
+pub type Result<T, E = CompileError> = std::result::Result<T, E>;

@@ -1,0 +1,105 @@
+//! `inspect`: per layer the op, shapes, parameter count and MACs (per sample), plus totals.
+//! `totals.params` counts every float constant element once: on a freshly loaded graph that is the
+//! number of parameter elements the ONNX file stores (weights, biases, BatchNorm tensors; integer
+//! shape constants excluded).
+
+use super::{Graph, Op, Shape};
+use serde::Serialize;
+use std::fmt::Write;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerReport {
+    pub name: String,
+    pub op: String,
+    /// Shapes of the data inputs (constants excluded).
+    pub inputs: Vec<Shape>,
+    pub output: Shape,
+    pub params: u64,
+    pub macs: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Totals {
+    pub params: u64,
+    pub macs: u64,
+    pub layers: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct InspectReport {
+    pub model: String,
+    pub layers: Vec<LayerReport>,
+    pub totals: Totals,
+}
+
+pub fn report(g: &Graph) -> InspectReport {
+    let order = g.topo_order().unwrap_or_else(|_| g.node_indices());
+    let mut layers = Vec::new();
+    for n in order {
+        let node = g.node(n);
+        if node.op.is_source() {
+            continue;
+        }
+        let ins = g.inputs_of(n);
+        let shapes: Vec<&Shape> = ins.iter().map(|&i| &g.node(i).shape).collect();
+        let params = ins
+            .iter()
+            .filter_map(|&i| g.const_f32(i))
+            .map(|a| a.len() as u64)
+            .sum();
+        let inputs = ins
+            .iter()
+            .filter(|&&i| !matches!(g.node(i).op, Op::Const(_)))
+            .map(|&i| g.node(i).shape.clone())
+            .collect();
+        layers.push(LayerReport {
+            name: node.name.clone(),
+            op: node.op.name().to_string(),
+            inputs,
+            output: node.shape.clone(),
+            params,
+            macs: node.op.spec().macs(&shapes, &node.shape),
+        });
+    }
+    let totals = Totals {
+        params: g.param_count(),
+        macs: layers.iter().map(|l| l.macs).sum(),
+        layers: layers.len(),
+    };
+    InspectReport {
+        model: g.source.clone(),
+        layers,
+        totals,
+    }
+}
+
+impl InspectReport {
+    /// A fixed-width table for humans.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{:<32} {:<20} {:<24} {:<18} {:>10} {:>12}",
+            "layer", "op", "input", "output", "params", "MACs"
+        );
+        for l in &self.layers {
+            let ins: Vec<String> = l.inputs.iter().map(|x| x.to_string()).collect();
+            let _ = writeln!(
+                s,
+                "{:<32} {:<20} {:<24} {:<18} {:>10} {:>12}",
+                l.name,
+                l.op,
+                ins.join(" "),
+                l.output.to_string(),
+                l.params,
+                l.macs
+            );
+        }
+        let _ = writeln!(
+            s,
+            "total: {} layers, {} params, {} MACs per sample",
+            self.totals.layers, self.totals.params, self.totals.macs
+        );
+        s
+    }
+}

@@ -1,0 +1,87 @@
+//! The one list of supported ONNX ops: op type → converter. docs/supported-ops.md describes each.
+
+use super::context::NodeCtx;
+use super::ops;
+use crate::error::CompileError;
+
+pub type Convert = fn(&mut NodeCtx) -> Result<(), CompileError>;
+
+pub fn lookup(op_type: &str) -> Option<Convert> {
+    Some(match op_type {
+        "Add" => ops::add::convert,
+        "AveragePool" => ops::average_pool::convert,
+        "BatchNormalization" => ops::batch_normalization::convert,
+        "Cast" => ops::cast::convert,
+        "Clip" => ops::clip::convert,
+        "Concat" => ops::concat::convert,
+        "Constant" => ops::constant::convert,
+        "ConstantOfShape" => ops::constant_of_shape::convert,
+        "Conv" => ops::conv::convert,
+        "Div" => ops::div::convert,
+        "Dropout" => ops::dropout::convert,
+        "Flatten" => ops::flatten::convert,
+        "Gather" => ops::gather::convert,
+        "Gemm" => ops::gemm::convert,
+        "GlobalAveragePool" => ops::global_average_pool::convert,
+        "GlobalMaxPool" => ops::global_max_pool::convert,
+        "HardSigmoid" => ops::hard_sigmoid::convert,
+        "HardSwish" => ops::hard_swish::convert,
+        "Identity" => ops::identity::convert,
+        "LeakyRelu" => ops::leaky_relu::convert,
+        "MatMul" => ops::matmul::convert,
+        "MaxPool" => ops::max_pool::convert,
+        "Mul" => ops::mul::convert,
+        "Pad" => ops::pad::convert,
+        "ReduceMean" => ops::reduce_mean::convert,
+        "Relu" => ops::relu::convert,
+        "Reshape" => ops::reshape::convert,
+        "Shape" => ops::shape::convert,
+        "Sigmoid" => ops::sigmoid::convert,
+        "Softmax" => ops::softmax::convert,
+        "Squeeze" => ops::squeeze::convert,
+        "Sub" => ops::sub::convert,
+        "Tanh" => ops::tanh::convert,
+        "Transpose" => ops::transpose::convert,
+        "Unsqueeze" => ops::unsqueeze::convert,
+        _ => return None,
+    })
+}
+
+/// Every supported op type, for docs and tests.
+pub const SUPPORTED: &[&str] = &[
+    "Add",
+    "AveragePool",
+    "BatchNormalization",
+    "Cast",
+    "Clip",
+    "Concat",
+    "Constant",
+    "ConstantOfShape",
+    "Conv",
+    "Div",
+    "Dropout",
+    "Flatten",
+    "Gather",
+    "Gemm",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
+    "HardSigmoid",
+    "HardSwish",
+    "Identity",
+    "LeakyRelu",
+    "MatMul",
+    "MaxPool",
+    "Mul",
+    "Pad",
+    "ReduceMean",
+    "Relu",
+    "Reshape",
+    "Shape",
+    "Sigmoid",
+    "Softmax",
+    "Squeeze",
+    "Sub",
+    "Tanh",
+    "Transpose",
+    "Unsqueeze",
+];

@@ -1,0 +1,48 @@
+//! constant-folding: a node whose inputs are all float constants becomes a constant
+//! (evaluated with the float reference), in one topological sweep.
+use super::{pass_err, CleanupOptions, Pass};
+use crate::error::CompileError;
+use crate::ir::ops::Const;
+use crate::ir::{EvalCtx, Graph};
+
+pub struct ConstantFolding;
+
+impl Pass for ConstantFolding {
+    fn name(&self) -> &'static str {
+        "constant-folding"
+    }
+    fn run(&self, g: &mut Graph, _: &CleanupOptions) -> Result<bool, CompileError> {
+        let order = g
+            .topo_order()
+            .map_err(|_| pass_err(g, self.name(), "graph has a cycle"))?;
+        let mut changed = false;
+        for n in order {
+            if g.node(n).op.is_source() {
+                continue;
+            }
+            let ins = g.inputs_of(n);
+            let args: Option<Vec<_>> = ins.iter().map(|&i| g.const_f32(i)).collect();
+            let Some(args) = args else { continue };
+            if args.is_empty() {
+                continue;
+            }
+            let node = g.node(n);
+            let value = node
+                .op
+                .spec()
+                .eval(&args, &EvalCtx { batch: 1 })
+                .map_err(|r| CompileError::Eval {
+                    file: g.source.clone(),
+                    node: node.name.clone(),
+                    op: node.op.name().into(),
+                    reason: r,
+                })?;
+            g.set_op(n, Const::f32(value), &[])?;
+            changed = true;
+        }
+        if changed {
+            g.remove_dead();
+        }
+        Ok(changed)
+    }
+}
