@@ -20,7 +20,10 @@ pub(super) fn convert(op: &Fixed, ty: FixedType) -> Fixed {
     let (q, o, n) = (ty.rounding, ty.overflow, ty.sat_bits);
     let op_bits = op.bits();
 
-    let quan_inc = f2 > f && !(q == Rounding::Trn || (q == Rounding::TrnZero && !s2));
+    // The header's `!(Q == AP_TRN || (Q == AP_TRN_ZERO && !S2))`: truncation towards zero of
+    // an unsigned source is plain truncation.
+    let rounds = q != Rounding::Trn && (q != Rounding::TrnZero || s2);
+    let quan_inc = f2 > f && rounds;
     let mut carry = false;
     let signbit = get_bit(op_bits, w2 - 1);
     let isneg = signbit && s2;
@@ -37,7 +40,7 @@ pub(super) fn convert(op: &Fixed, ty: FixedType) -> Fixed {
         } else {
             0
         };
-        if q != Rounding::Trn && !(q == Rounding::TrnZero && !s2) {
+        if rounds {
             let qb = if f2 - f > i64::from(w2) {
                 s2 && signbit
             } else {
