@@ -376,3 +376,6 @@ impl Fixed {
         cast::convert(self, ty)
     }
 }
+
+mod requant;
+pub use requant::{difference_type, product_type, sum_type, Requant};

@@ -1,0 +1,172 @@
+//! `Requant::apply` against the reference `Fixed::cast`: exhaustively over every raw value of
+//! small types (all pairs of a grid of types, all Q and O modes), and on random wide types.
+
+use binpoint_runtime::fixed::Requant;
+use binpoint_runtime::{Fixed, FixedType, Overflow, Rounding};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn reference(raw: i64, src: FixedType, dst: FixedType) -> i64 {
+    Fixed::from_bits(raw as u128, src).cast(dst).raw() as i64
+}
+
+/// Every declared type with `W <= max_w` and `I` in `ints`, default modes.
+fn grid(max_w: u32, ints: std::ops::RangeInclusive<i32>) -> Vec<FixedType> {
+    let mut out = Vec::new();
+    for signed in [true, false] {
+        for w in 1..=max_w {
+            for i in ints.clone() {
+                out.push(FixedType::new(signed, w, i, Rounding::Trn, Overflow::Wrap, 0).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The modes a destination type takes in the tests: every Q with every fast O, plus the
+/// fallback ones.
+fn modes(ty: FixedType) -> Vec<FixedType> {
+    let mut out = Vec::new();
+    for q in Rounding::ALL {
+        for o in [
+            Overflow::Wrap,
+            Overflow::Sat,
+            Overflow::SatZero,
+            Overflow::SatSym,
+        ] {
+            out.push(ty.with_modes(q, o, 0).unwrap());
+        }
+    }
+    for n in 1..=ty.width() {
+        out.push(ty.with_modes(Rounding::Rnd, Overflow::Wrap, n).unwrap());
+        if ty.is_signed() {
+            out.push(
+                ty.with_modes(Rounding::RndConv, Overflow::WrapSm, n - 1)
+                    .unwrap(),
+            );
+        }
+    }
+    out
+}
+
+fn all_raw(ty: FixedType) -> std::ops::RangeInclusive<i64> {
+    ty.min_raw() as i64..=ty.max_raw() as i64
+}
+
+#[test]
+fn exhaustive_small_types() {
+    let types = grid(5, -2..=6);
+    let mut cases = 0u64;
+    let mut fast_pairs = 0u64;
+    for &src in &types {
+        for &dst_base in &types {
+            for dst in modes(dst_base) {
+                let rq = Requant::new(src, dst).unwrap();
+                fast_pairs += u64::from(rq.is_fast());
+                for raw in all_raw(src) {
+                    let got = rq.apply(raw);
+                    let want = reference(raw, src, dst);
+                    assert_eq!(got, want, "{src} -> {dst}, raw {raw}");
+                    cases += 1;
+                }
+            }
+        }
+    }
+    eprintln!("requant exhaustive: {cases} casts, {fast_pairs} fast type pairs");
+    assert!(cases > 1_000_000);
+}
+
+fn random_type(rng: &mut impl Rng) -> FixedType {
+    let signed = rng.random_bool(0.7);
+    let max_w = if signed { 64 } else { 63 };
+    let w = if rng.random_bool(0.5) {
+        rng.random_range(1..=20)
+    } else {
+        rng.random_range(1..=max_w)
+    };
+    let i = rng.random_range(-40..=80);
+    let q = Rounding::ALL[rng.random_range(0..7)];
+    let o = match rng.random_range(0..10) {
+        0..=2 => Overflow::Wrap,
+        3..=5 => Overflow::Sat,
+        6 => Overflow::SatZero,
+        7 | 8 => Overflow::SatSym,
+        _ if signed => Overflow::WrapSm,
+        _ => Overflow::Wrap,
+    };
+    let n = if rng.random_bool(0.85) {
+        0
+    } else {
+        rng.random_range(0..=w)
+    };
+    FixedType::new(signed, w, i, q, o, n).unwrap()
+}
+
+/// A raw value of `ty`, biased towards the edges and the rounding boundaries.
+fn random_raw(rng: &mut impl Rng, ty: FixedType) -> i64 {
+    let (lo, hi) = (ty.min_raw() as i64, ty.max_raw() as i64);
+    match rng.random_range(0..8) {
+        0 => lo,
+        1 => hi,
+        2 => rng.random_range(lo.max(-4)..=hi.min(4)),
+        3 => {
+            // A multiple of a power of two, plus or minus a little: ties and near-ties.
+            let k = rng.random_range(0..ty.width());
+            let base = rng.random_range(lo..=hi) >> k << k;
+            (base + rng.random_range(-1..=1)).clamp(lo, hi)
+        }
+        4 => {
+            let k = rng.random_range(1..=ty.width().min(62));
+            let half = 1i64 << (k - 1);
+            let base = rng.random_range(lo..=hi) >> k << k;
+            base.saturating_add(half).clamp(lo, hi)
+        }
+        _ => rng.random_range(lo..=hi),
+    }
+}
+
+#[test]
+fn random_wide_types() {
+    let mut rng = ChaCha8Rng::seed_from_u64(0x5EC0_4A17);
+    let mut cases = 0u64;
+    while cases < 150_000 {
+        let src = random_type(&mut rng);
+        let dst = if rng.random_bool(0.3) {
+            // A binary point near the source's: the interesting shifts.
+            let base = random_type(&mut rng);
+            let w = base.width();
+            let f = src.frac_bits() + rng.random_range(-4..=4);
+            FixedType::new(
+                base.is_signed(),
+                w,
+                w as i32 - f,
+                base.rounding(),
+                base.overflow(),
+                base.sat_bits(),
+            )
+            .unwrap()
+        } else {
+            random_type(&mut rng)
+        };
+        let rq = Requant::new(src, dst).unwrap();
+        for _ in 0..16 {
+            let raw = random_raw(&mut rng, src);
+            assert_eq!(
+                rq.apply(raw),
+                reference(raw, src, dst),
+                "{src} -> {dst}, raw {raw}"
+            );
+            cases += 1;
+        }
+    }
+    eprintln!("requant random: {cases} casts");
+}
+
+#[test]
+fn rejects_types_wider_than_i64() {
+    let u64t = FixedType::unsigned(64, 10).unwrap();
+    let s64 = FixedType::signed(64, 10).unwrap();
+    assert!(Requant::new(u64t, s64).is_err());
+    assert!(Requant::new(s64, u64t).is_err());
+    assert!(Requant::new(s64, s64).is_ok());
+}
