@@ -1,7 +1,10 @@
 //! `inspect`: per layer the op, shapes, parameter count and MACs (per sample), plus totals.
-//! `totals.params` counts every float constant element once: on a freshly loaded graph that is the
-//! number of parameter elements the ONNX file stores (weights, biases, BatchNorm tensors; integer
-//! shape constants excluded).
+//! A layer's parameters are the elements of its float constant inputs (weights, biases, BatchNorm
+//! tensors; integer shape constants and scalar attributes such as Clip bounds are not parameters).
+//! `totals.params` is their sum over layers: on a freshly loaded graph, the parameter elements the ONNX
+//! file holds for its layers, counted per layer as PyTorch counts them. Exporters deduplicate equal
+//! initializers (two BatchNorms with the same bias share one tensor); `totals.stored_params` counts
+//! such a shared tensor once.
 
 use super::{Graph, Op, Shape};
 use serde::Serialize;
@@ -21,6 +24,7 @@ pub struct LayerReport {
 #[derive(Clone, Debug, Serialize)]
 pub struct Totals {
     pub params: u64,
+    pub stored_params: u64,
     pub macs: u64,
     pub layers: usize,
 }
@@ -62,7 +66,8 @@ pub fn report(g: &Graph) -> InspectReport {
         });
     }
     let totals = Totals {
-        params: g.param_count(),
+        params: layers.iter().map(|l| l.params).sum(),
+        stored_params: g.param_count(),
         macs: layers.iter().map(|l| l.macs).sum(),
         layers: layers.len(),
     };

@@ -30,10 +30,15 @@ impl CanonicalizeShapes {
                 return Ok(false);
             }
             if r.keepdims {
-                g.set_op(n, GlobalAveragePool, &[x])?;
+                g.set_op(n, GlobalAveragePool { eigen_order: true }, &[x])?;
             } else {
                 let name = g.fresh_name(&format!("{}.pool", node.name));
-                let pool = g.add_node(name.clone(), name, GlobalAveragePool, &[x])?;
+                let pool = g.add_node(
+                    name.clone(),
+                    name,
+                    GlobalAveragePool { eigen_order: true },
+                    &[x],
+                )?;
                 g.set_op(n, Flatten { axis: 1 }, &[pool])?;
             }
             return Ok(true);

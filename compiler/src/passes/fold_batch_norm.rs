@@ -1,5 +1,6 @@
 //! fold-batch-norm: a BatchNorm right after a Conv or Dense (its only user, constant parameters) is
-//! folded into that layer's weight and bias (computed in f64, rounded once). Every other BatchNorm,
+//! folded into that layer's weight and bias, in f32 step by step as onnxruntime's own Conv+BN fusion
+//! does (so the folded graph computes what onnxruntime computes). Every other BatchNorm,
 //! and all of them with `keep_batch_norm`, becomes an Affine layer (x * scale + shift per channel).
 use super::{CleanupOptions, Pass};
 use crate::error::CompileError;
@@ -62,9 +63,12 @@ impl FoldBatchNorm {
             let wv: Vec<f32> = w
                 .iter()
                 .enumerate()
-                .map(|(i, &v)| (v as f64 * s[i / per.max(1)]) as f32)
+                .map(|(i, &v)| v * s[i / per.max(1)])
                 .collect();
-            let bv: Vec<f32> = (0..c).map(|m| (b[m] as f64 * s[m] + t[m]) as f32).collect();
+            let bv: Vec<f32> = match layer_ins.get(2) {
+                Some(_) => (0..c).map(|m| (b[m] - p[2][m]) * s[m] + p[1][m]).collect(),
+                None => t.clone(),
+            };
             let name = g.node(x).name.clone();
             let layer_op = g.node(x).op.clone();
             let wn = add_const(g, &format!("{name}.weight"), w.shape(), wv)?;
@@ -75,18 +79,8 @@ impl FoldBatchNorm {
             return Ok(true);
         }
         let name = g.node(bn).name.clone();
-        let sn = add_const(
-            g,
-            &format!("{name}.scale"),
-            &[c],
-            s.iter().map(|&v| v as f32).collect(),
-        )?;
-        let tn = add_const(
-            g,
-            &format!("{name}.shift"),
-            &[c],
-            t.iter().map(|&v| v as f32).collect(),
-        )?;
+        let sn = add_const(g, &format!("{name}.scale"), &[c], s.clone())?;
+        let tn = add_const(g, &format!("{name}.shift"), &[c], t.clone())?;
         g.set_op(bn, Affine, &[x, sn, tn])?;
         Ok(true)
     }

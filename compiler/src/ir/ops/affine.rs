@@ -1,5 +1,5 @@
 //! Affine: y = x * scale[c] + shift[c] over channel axis 1. What BatchNorm becomes when it is kept as its
-//! own layer (QFX-style) or has no Conv/Dense before it to fold into.
+//! own layer (QFX-style) or has no Conv/Dense before it to fold into. f32, unfused, like onnxruntime.
 use super::batch_norm::{check_per_channel, per_channel};
 use super::prelude::*;
 

@@ -42,23 +42,24 @@ pub(crate) fn per_channel(
 }
 
 impl BatchNorm {
-    /// The equivalent per-channel (scale, shift), computed in f64.
+    /// The per-channel `(scale, shift)` with y = x * scale + shift, in f32 step by step as
+    /// onnxruntime computes it (its BatchNorm kernel and its Conv+BN fusion).
     pub fn affine(
         &self,
         scale: &[f32],
         bias: &[f32],
         mean: &[f32],
         var: &[f32],
-    ) -> (Vec<f64>, Vec<f64>) {
-        let s: Vec<f64> = scale
+    ) -> (Vec<f32>, Vec<f32>) {
+        let s: Vec<f32> = scale
             .iter()
             .zip(var)
-            .map(|(&g, &v)| g as f64 / (v as f64 + self.epsilon as f64).sqrt())
+            .map(|(&g, &v)| g / (v + self.epsilon).sqrt())
             .collect();
         let t = s
             .iter()
             .zip(bias.iter().zip(mean))
-            .map(|(&s, (&b, &m))| b as f64 - m as f64 * s)
+            .map(|(&s, (&b, &m))| b - m * s)
             .collect();
         (s, t)
     }

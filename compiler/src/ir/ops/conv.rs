@@ -74,6 +74,29 @@ impl OpSpec for Conv {
         format!("{} group={}", self.window.attrs(), self.group)
     }
     fn eval(&self, i: &[&ArrayD<f32>], _: &EvalCtx) -> Result<ArrayD<f32>, String> {
+        self.eval_with_sum(i, None)
+    }
+}
+
+impl Conv {
+    /// Whether onnxruntime (CPU, AVX2, default optimizations) runs this conv with its NCHWc kernels,
+    /// given input channels `c` and output channels `m`.
+    pub fn onnxruntime_nchwc(&self, c: usize, m: usize) -> bool {
+        let g = self.group.max(1);
+        let depthwise = g == c && g == m;
+        self.window.kernel.len() == 2
+            && m.is_multiple_of(8)
+            && ((g == 1 && (c.is_multiple_of(8) || c < 8)) || (depthwise && c.is_multiple_of(8)))
+    }
+
+    /// The conv followed by `+ sum` the way onnxruntime computes `Add(Conv(..), sum)` when it fuses the
+    /// Add into an NCHWc conv: the accumulator starts from `sum`, the bias comes last. Without `sum`,
+    /// plain Conv.
+    pub fn eval_with_sum(
+        &self,
+        i: &[&ArrayD<f32>],
+        sum: Option<&ArrayD<f32>>,
+    ) -> Result<ArrayD<f32>, String> {
         let (x, w) = (arg(i, 0)?, arg(i, 1)?);
         let bias = i.get(2).map(|b| contiguous(b));
         let xs = x.shape();
@@ -95,6 +118,16 @@ impl OpSpec for Conv {
         if xd.len() != n * c * in_plane || wd.len() != m * cg * kk {
             return Err("input or weight size disagrees with its shape".into());
         }
+        // Accumulation order of onnxruntime's CPU kernels (checked bit for bit on AVX2): 2-D convs
+        // with 8k input and output channels and a kernel larger than 1x1 run as NCHWc: one f32 FMA
+        // chain per block of 8 input channels, in (ky, kx, c) order, the block sums added, then the
+        // bias. Everything else is im2col + SGEMM: one FMA chain in (c, ky, kx) order, then the bias.
+        let nchwc = self.onnxruntime_nchwc(c, m) && g == 1 && cg.is_multiple_of(8) && kk > 1;
+        let block = if nchwc { 8 } else { cg };
+        let sum = sum.map(|s| contiguous(s));
+        if sum.as_ref().is_some_and(|s| s.len() != n * m * out_plane) {
+            return Err("fused sum has the wrong size".into());
+        }
         let mut out = vec![0f32; n * m * out_plane];
         for b in 0..n {
             for oc in 0..m {
@@ -103,30 +136,48 @@ impl OpSpec for Conv {
                     .as_ref()
                     .and_then(|bv| bv.get(oc))
                     .copied()
-                    .unwrap_or(0.0) as f64;
+                    .unwrap_or(0.0);
+                let wk_oc = &wd[oc * cg * kk..][..cg * kk];
                 for oy in 0..geo.oh {
                     for ox in 0..geo.ow {
-                        let mut acc = 0f64;
-                        for ic in 0..cg {
-                            let xc = &xd[(b * c + grp * cg + ic) * in_plane..][..in_plane];
-                            let wk = &wd[(oc * cg + ic) * kk..][..kk];
-                            for ky in 0..geo.kh {
+                        let at = (b * m + oc) * out_plane + oy * geo.ow + ox;
+                        let mut total = sum.as_ref().map(|s| s[at]);
+                        for c0 in (0..cg).step_by(block.max(1)) {
+                            let mut acc = 0f32;
+                            let mut tap = |ic: usize, ky: usize, kx: usize| {
                                 let iy = (oy * geo.sh + ky * geo.dh) as isize - geo.pt as isize;
-                                if iy < 0 || iy >= geo.ih as isize {
-                                    continue;
+                                let ix = (ox * geo.sw + kx * geo.dw) as isize - geo.pl as isize;
+                                if iy >= 0
+                                    && ix >= 0
+                                    && (iy as usize) < geo.ih
+                                    && (ix as usize) < geo.iw
+                                {
+                                    let xv = xd[(b * c + grp * cg + ic) * in_plane
+                                        + iy as usize * geo.iw
+                                        + ix as usize];
+                                    acc = xv.mul_add(wk_oc[ic * kk + ky * geo.kw + kx], acc);
                                 }
-                                let row = iy as usize * geo.iw;
-                                for kx in 0..geo.kw {
-                                    let ix = (ox * geo.sw + kx * geo.dw) as isize - geo.pl as isize;
-                                    if ix < 0 || ix >= geo.iw as isize {
-                                        continue;
+                            };
+                            if nchwc {
+                                for ky in 0..geo.kh {
+                                    for kx in 0..geo.kw {
+                                        for ic in c0..c0 + block {
+                                            tap(ic, ky, kx);
+                                        }
                                     }
-                                    acc +=
-                                        xc[row + ix as usize] as f64 * wk[ky * geo.kw + kx] as f64;
+                                }
+                            } else {
+                                for ic in c0..c0 + block {
+                                    for ky in 0..geo.kh {
+                                        for kx in 0..geo.kw {
+                                            tap(ic, ky, kx);
+                                        }
+                                    }
                                 }
                             }
+                            total = Some(total.map_or(acc, |t| t + acc));
                         }
-                        out[(b * m + oc) * out_plane + oy * geo.ow + ox] = (acc + bias_v) as f32;
+                        out[at] = total.unwrap_or(0.0) + bias_v;
                     }
                 }
             }

@@ -1,5 +1,6 @@
 //! Dense: y[..., n] = sum_k x[..., k] * weight[n, k] + bias[n]. Weight is [out, in] (PyTorch Linear layout).
 //! Made from Gemm or MatMul(+Add) by the fuse-dense pass.
+use super::fma_dot;
 use super::prelude::*;
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -51,13 +52,13 @@ impl OpSpec for Dense {
             let xr = &xd[r * k..][..k];
             for j in 0..n {
                 let wr = &wd[j * k..][..k];
-                let acc: f64 = xr.iter().zip(wr).map(|(&a, &b)| a as f64 * b as f64).sum();
+                let acc = fma_dot(xr.iter().copied(), wr.iter().copied());
                 let b = bias
                     .as_ref()
                     .and_then(|bv| bv.get(j))
                     .copied()
-                    .unwrap_or(0.0) as f64;
-                out.push((acc + b) as f32);
+                    .unwrap_or(0.0);
+                out.push(acc + b);
             }
         }
         let mut dims = x.shape().to_vec();

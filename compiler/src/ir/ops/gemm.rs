@@ -1,5 +1,6 @@
 //! Gemm: y = alpha * op(A) @ op(B) + beta * C, op = optional transpose; A and B are 2-D,
 //! C (optional) broadcasts to [M, N].
+use super::fma_dot;
 use super::prelude::*;
 use crate::ir::broadcast::broadcast_dims;
 
@@ -99,15 +100,12 @@ impl OpSpec for Gemm {
         let mut out = Vec::with_capacity(m * n);
         for r in 0..m {
             for j in 0..n {
-                let mut acc = 0f64;
-                for t in 0..k {
-                    acc += a[[r, t]] as f64 * b[[t, j]] as f64;
-                }
-                let mut y = self.alpha as f64 * acc;
-                if let Some(c) = &c {
-                    y += self.beta as f64 * c[[r, j]] as f64;
-                }
-                out.push(y as f32);
+                let acc = fma_dot((0..k).map(|t| a[[r, t]]), (0..k).map(|t| b[[t, j]]));
+                let y = match &c {
+                    Some(c) => acc.mul_add(self.alpha, self.beta * c[[r, j]]),
+                    None => self.alpha * acc,
+                };
+                out.push(y);
             }
         }
         ArrayD::from_shape_vec(IxDyn(&[m, n]), out).map_err(|e| e.to_string())

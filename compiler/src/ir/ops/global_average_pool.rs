@@ -1,8 +1,12 @@
-//! GlobalAveragePool: the mean over all spatial positions, [N, C, d...] -> [N, C, 1...].
+//! GlobalAveragePool: the mean (sequential f32 sum, then one division, like onnxruntime) over all spatial positions, [N, C, d...] -> [N, C, 1...].
 use super::prelude::*;
 
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct GlobalAveragePool;
+pub struct GlobalAveragePool {
+    /// Only the float reference's rounding: onnxruntime sums a GlobalAveragePool sequentially but a
+    /// ReduceMean in Eigen's vector order, so a pool that was a ReduceMean keeps that order.
+    pub eigen_order: bool,
+}
 
 impl OpSpec for GlobalAveragePool {
     fn name(&self) -> &'static str {
@@ -35,8 +39,12 @@ impl OpSpec for GlobalAveragePool {
             .chunks(plane.max(1))
             .take(s[0] * s[1])
             .map(|v| {
-                let sum: f64 = v.iter().map(|&x| x as f64).sum();
-                (sum / v.len().max(1) as f64) as f32
+                let sum: f32 = if self.eigen_order {
+                    super::eigen_sum(v)
+                } else {
+                    v.iter().sum()
+                };
+                sum / v.len().max(1) as f32
             })
             .collect();
         let mut dims = vec![s[0], s[1]];

@@ -1,4 +1,5 @@
 //! MatMul: numpy matmul (1-D operands promoted, batch dimensions broadcast).
+use super::fma_dot;
 use super::prelude::*;
 use crate::ir::broadcast::broadcast_dims;
 
@@ -96,11 +97,10 @@ impl OpSpec for MatMul {
             let bm = &bd[p * k * n..][..k * n];
             for r in 0..m {
                 for j in 0..n {
-                    let mut acc = 0f64;
-                    for t in 0..k {
-                        acc += am[r * k + t] as f64 * bm[t * n + j] as f64;
-                    }
-                    out.push(acc as f32);
+                    out.push(fma_dot(
+                        (0..k).map(|t| am[r * k + t]),
+                        (0..k).map(|t| bm[t * n + j]),
+                    ));
                 }
             }
         }

@@ -103,6 +103,50 @@ pub fn contiguous(a: &ArrayD<f32>) -> Cow<'_, [f32]> {
     }
 }
 
+/// Dot product as onnxruntime's MLAS SGEMM computes one output: a sequential f32 fused
+/// multiply-add chain from zero (bit-identical to it on the fixtures).
+pub fn fma_dot(a: impl Iterator<Item = f32>, b: impl Iterator<Item = f32>) -> f32 {
+    a.zip(b).fold(0f32, |acc, (x, w)| x.mul_add(w, acc))
+}
+
+/// Sum in the order of Eigen's SSE reduction (as onnxruntime's ReduceMean/ReduceSum compute it on an
+/// aligned contiguous block): two 4-lane accumulators over 8-element strides, a trailing 4-lane packet,
+/// the lanes combined as (l0 + l2) + (l1 + l3), then the scalar tail in order.
+pub fn eigen_sum(v: &[f32]) -> f32 {
+    const P: usize = 4;
+    let n = v.len();
+    let aligned = n / P * P;
+    if aligned == 0 {
+        return v.iter().sum();
+    }
+    let mut r0 = [v[0], v[1], v[2], v[3]];
+    if aligned > P {
+        let aligned2 = n / (2 * P) * (2 * P);
+        let mut r1 = [v[4], v[5], v[6], v[7]];
+        let mut i = 2 * P;
+        while i < aligned2 {
+            for l in 0..P {
+                r0[l] += v[i + l];
+                r1[l] += v[i + P + l];
+            }
+            i += 2 * P;
+        }
+        for l in 0..P {
+            r0[l] += r1[l];
+        }
+        if aligned > aligned2 {
+            for l in 0..P {
+                r0[l] += v[aligned2 + l];
+            }
+        }
+    }
+    let mut res = (r0[0] + r0[2]) + (r0[1] + r0[3]);
+    for x in &v[aligned..] {
+        res += x;
+    }
+    res
+}
+
 pub(crate) fn join<T: std::fmt::Display>(v: &[T]) -> String {
     v.iter()
         .map(|x| x.to_string())

@@ -45,12 +45,41 @@ impl OpSpec for ReduceMean {
     }
     fn eval(&self, i: &[&ArrayD<f32>], _: &EvalCtx) -> Result<ArrayD<f32>, String> {
         let x = arg(i, 0)?;
+        let r = x.ndim();
+        if self.axes.iter().any(|&a| a >= r) {
+            return Err("axis out of range".into());
+        }
+        let trailing = !self.axes.is_empty()
+            && self
+                .axes
+                .iter()
+                .enumerate()
+                .all(|(k, &a)| a == r - self.axes.len() + k);
+        if trailing {
+            // onnxruntime's fast path: Eigen's sum over each contiguous block, then one division.
+            let inner: usize = x.shape()[r - self.axes.len()..].iter().product();
+            let xd = contiguous(x);
+            let out: Vec<f32> = xd
+                .chunks(inner.max(1))
+                .map(|v| super::eigen_sum(v) / inner.max(1) as f32)
+                .collect();
+            let dims: Vec<usize> = x
+                .shape()
+                .iter()
+                .enumerate()
+                .filter_map(|(a, &d)| {
+                    if self.axes.contains(&a) {
+                        self.keepdims.then_some(1)
+                    } else {
+                        Some(d)
+                    }
+                })
+                .collect();
+            return ArrayD::from_shape_vec(IxDyn(&dims), out).map_err(|e| e.to_string());
+        }
         let mut acc = x.mapv(|v| v as f64);
         let mut count = 1usize;
         for &a in self.axes.iter().rev() {
-            if a >= acc.ndim() {
-                return Err("axis out of range".into());
-            }
             count *= acc.shape()[a];
             acc = acc.sum_axis(ndarray::Axis(a));
             if self.keepdims {

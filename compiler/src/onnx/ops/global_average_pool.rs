@@ -4,5 +4,5 @@ use crate::ir::ops::GlobalAveragePool;
 use crate::onnx::context::NodeCtx;
 
 pub fn convert(c: &mut NodeCtx) -> R {
-    unary(c, GlobalAveragePool)
+    unary(c, GlobalAveragePool::default())
 }
