@@ -1,11 +1,15 @@
 //! constant-folding: a node whose inputs are all float constants becomes a constant
-//! (evaluated with the float reference), in one topological sweep.
+//! (evaluated with the float reference), in one topological sweep, unless it would exceed
+//! [`MAX_FOLDED`] elements.
 use super::{pass_err, CleanupOptions, Pass};
 use crate::error::CompileError;
 use crate::ir::ops::Const;
 use crate::ir::{EvalCtx, Graph};
 
 pub struct ConstantFolding;
+
+/// Larger results stay computed at run time rather than stored as constants.
+pub const MAX_FOLDED: u64 = 1 << 24;
 
 impl Pass for ConstantFolding {
     fn name(&self) -> &'static str {
@@ -23,10 +27,10 @@ impl Pass for ConstantFolding {
             let ins = g.inputs_of(n);
             let args: Option<Vec<_>> = ins.iter().map(|&i| g.const_f32(i)).collect();
             let Some(args) = args else { continue };
-            if args.is_empty() {
+            let node = g.node(n);
+            if args.is_empty() || node.shape.fixed_numel().is_none_or(|e| e > MAX_FOLDED) {
                 continue;
             }
-            let node = g.node(n);
             let value = node
                 .op
                 .spec()
