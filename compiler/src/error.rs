@@ -76,7 +76,7 @@ pub enum CompileError {
         file: String,
         node: String,
         op: String,
-        attr: String,
+        attr: &'static str,
         reason: String,
     },
     #[error("{file}: node '{node}' ({op}): shape error: {reason}")]
@@ -109,7 +109,7 @@ pub enum CompileError {
     #[error("{file}: after pass '{pass}': node '{node}' ({op}): {reason}")]
     Verify {
         file: String,
-        pass: String,
+        pass: &'static str,
         node: String,
         op: String,
         reason: String,
@@ -130,3 +130,6 @@ pub enum CompileError {
 }
 
 pub type Result<T, E = CompileError> = std::result::Result<T, E>;
+
+// Kept under clippy's `result_large_err` threshold (128 bytes) so `Result<_, CompileError>` stays cheap.
+const _: () = assert!(std::mem::size_of::<CompileError>() < 128);

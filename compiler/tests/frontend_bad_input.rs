@@ -298,7 +298,7 @@ fn bad_attributes_name_node_and_op() {
         .output("y");
     let e = m.load().unwrap_err();
     assert!(
-        matches!(&e, CompileError::Attribute { node, op, attr, .. } if node == "Conv_0" && op == "Conv" && attr == "group"),
+        matches!(&e, CompileError::Attribute { node, op, attr, .. } if node == "Conv_0" && op == "Conv" && *attr == "group"),
         "{e}"
     );
     let mut m = Model::new(13);

@@ -11,10 +11,10 @@ impl Graph {
     }
 
     /// Verifies and names `pass` in the error.
-    pub fn verify_after(&self, pass: &str) -> Result<(), CompileError> {
+    pub fn verify_after(&self, pass: &'static str) -> Result<(), CompileError> {
         let err = |node: &str, op: &str, reason: String| CompileError::Verify {
             file: self.source.clone(),
-            pass: pass.to_string(),
+            pass,
             node: node.to_string(),
             op: op.to_string(),
             reason,

@@ -135,12 +135,12 @@ impl NodeCtx<'_> {
             reason: reason.into(),
         }
     }
-    pub fn attr_err(&self, attr: &str, reason: impl Into<String>) -> CompileError {
+    pub fn attr_err(&self, attr: &'static str, reason: impl Into<String>) -> CompileError {
         CompileError::Attribute {
             file: self.l.file.clone(),
             node: self.name.clone(),
             op: self.op().into(),
-            attr: attr.into(),
+            attr,
             reason: reason.into(),
         }
     }
@@ -318,7 +318,7 @@ impl NodeCtx<'_> {
 
     fn attr_typed(
         &self,
-        name: &str,
+        name: &'static str,
         want: AttributeType,
     ) -> Result<Option<&AttributeProto>, CompileError> {
         match self.attr(name) {
@@ -332,34 +332,34 @@ impl NodeCtx<'_> {
         }
     }
 
-    pub fn attr_i(&self, name: &str, default: i64) -> Result<i64, CompileError> {
+    pub fn attr_i(&self, name: &'static str, default: i64) -> Result<i64, CompileError> {
         Ok(self
             .attr_typed(name, AttributeType::INT)?
             .map(|a| a.i)
             .unwrap_or(default))
     }
-    pub fn attr_f(&self, name: &str, default: f32) -> Result<f32, CompileError> {
+    pub fn attr_f(&self, name: &'static str, default: f32) -> Result<f32, CompileError> {
         Ok(self
             .attr_typed(name, AttributeType::FLOAT)?
             .map(|a| a.f)
             .unwrap_or(default))
     }
-    pub fn attr_ints(&self, name: &str) -> Result<Option<Vec<i64>>, CompileError> {
+    pub fn attr_ints(&self, name: &'static str) -> Result<Option<Vec<i64>>, CompileError> {
         Ok(self
             .attr_typed(name, AttributeType::INTS)?
             .map(|a| a.ints.clone()))
     }
-    pub fn attr_floats(&self, name: &str) -> Result<Option<Vec<f32>>, CompileError> {
+    pub fn attr_floats(&self, name: &'static str) -> Result<Option<Vec<f32>>, CompileError> {
         Ok(self
             .attr_typed(name, AttributeType::FLOATS)?
             .map(|a| a.floats.clone()))
     }
-    pub fn attr_s(&self, name: &str) -> Result<Option<String>, CompileError> {
+    pub fn attr_s(&self, name: &'static str) -> Result<Option<String>, CompileError> {
         Ok(self
             .attr_typed(name, AttributeType::STRING)?
             .map(|a| String::from_utf8_lossy(&a.s).into_owned()))
     }
-    pub fn attr_t(&self, name: &str) -> Result<Option<&TensorProto>, CompileError> {
+    pub fn attr_t(&self, name: &'static str) -> Result<Option<&TensorProto>, CompileError> {
         match self.attr_typed(name, AttributeType::TENSOR)? {
             Some(a) => Ok(Some(a.t.as_ref().ok_or_else(|| {
                 self.attr_err(name, "tensor attribute has no tensor")
@@ -367,18 +367,18 @@ impl NodeCtx<'_> {
             None => Ok(None),
         }
     }
-    pub fn attr_bool(&self, name: &str, default: bool) -> Result<bool, CompileError> {
+    pub fn attr_bool(&self, name: &'static str, default: bool) -> Result<bool, CompileError> {
         Ok(self.attr_i(name, default as i64)? != 0)
     }
 
     /// A non-negative attribute value that fits comfortably in memory arithmetic.
-    pub fn to_usize(&self, attr: &str, v: i64) -> Result<usize, CompileError> {
+    pub fn to_usize(&self, attr: &'static str, v: i64) -> Result<usize, CompileError> {
         if !(0..=(1 << 31)).contains(&v) {
             return Err(self.attr_err(attr, format!("value {v} out of range")));
         }
         Ok(v as usize)
     }
-    pub fn usizes(&self, attr: &str, v: &[i64]) -> Result<Vec<usize>, CompileError> {
+    pub fn usizes(&self, attr: &'static str, v: &[i64]) -> Result<Vec<usize>, CompileError> {
         v.iter().map(|&x| self.to_usize(attr, x)).collect()
     }
 

@@ -1,5 +1,5 @@
 //! Shared helpers of the frontend tests: fixture paths, tolerance checks and a small ModelProto builder.
-#![allow(dead_code, clippy::result_large_err)]
+#![allow(dead_code)]
 
 use ndarray::ArrayD;
 use onnx_protobuf::attribute_proto::AttributeType;

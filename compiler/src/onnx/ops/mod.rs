@@ -64,13 +64,14 @@ pub(crate) fn window(
             "{n}-D windows are not supported (1-D and 2-D only)"
         )));
     }
-    let read = |name: &str, default: usize, len: usize| -> Result<Vec<usize>, CompileError> {
-        match c.attr_ints(name)? {
-            Some(v) if v.len() == len => c.usizes(name, &v),
-            Some(v) => Err(c.attr_err(name, format!("has {} values, expected {len}", v.len()))),
-            None => Ok(vec![default; len]),
-        }
-    };
+    let read =
+        |name: &'static str, default: usize, len: usize| -> Result<Vec<usize>, CompileError> {
+            match c.attr_ints(name)? {
+                Some(v) if v.len() == len => c.usizes(name, &v),
+                Some(v) => Err(c.attr_err(name, format!("has {} values, expected {len}", v.len()))),
+                None => Ok(vec![default; len]),
+            }
+        };
     let strides = read("strides", 1, n)?;
     let dilations = read("dilations", 1, n)?;
     let mut pads = read("pads", 0, 2 * n)?;
@@ -118,7 +119,7 @@ pub(crate) fn kernel_attr(c: &NodeCtx) -> Result<Vec<usize>, CompileError> {
 /// Sorted, distinct, normalized axes.
 pub(crate) fn axes(
     c: &NodeCtx,
-    attr: &str,
+    attr: &'static str,
     v: &[i64],
     rank: usize,
 ) -> Result<Vec<usize>, CompileError> {
