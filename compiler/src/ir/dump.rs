@@ -1,7 +1,10 @@
 //! A stable text form of the graph for golden tests (`--dump-ir`): topological order,
-//! one line per node, constants by dtype and shape only.
+//! one line per node, inputs first and each constant right before its first user (by dtype and
+//! shape only).
 
+use super::ops::join;
 use super::{Graph, Op};
+use petgraph::stable_graph::NodeIndex;
 use std::fmt::Write;
 
 impl Graph {
@@ -9,21 +12,21 @@ impl Graph {
         let mut s = String::new();
         let _ = writeln!(s, "graph {:?}", self.name);
         let order = self.topo_order().unwrap_or_else(|_| self.node_indices());
-        for n in order {
+        let mut printed = std::collections::HashSet::new();
+        let mut line = |s: &mut String, n: NodeIndex| {
+            if !printed.insert(n) {
+                return;
+            }
             let node = self.node(n);
-            match &node.op {
-                Op::Input(_) => {
-                    let _ = writeln!(s, "  input %{} {}", node.name, node.shape);
-                }
-                Op::Const(c) => {
-                    let _ = writeln!(
-                        s,
-                        "  const %{} {}[{}]",
-                        node.name,
-                        c.data.dtype(),
-                        super::ops::join(c.data.shape())
-                    );
-                }
+            let _ = match &node.op {
+                Op::Input(_) => writeln!(s, "  input %{} {}", node.name, node.shape),
+                Op::Const(c) => writeln!(
+                    s,
+                    "  const %{} {}[{}]",
+                    node.name,
+                    c.data.dtype(),
+                    join(c.data.shape())
+                ),
                 op => {
                     let args: Vec<String> = self
                         .inputs_of(n)
@@ -31,18 +34,35 @@ impl Graph {
                         .map(|&i| format!("%{}", self.node(i).name))
                         .collect();
                     let attrs = op.spec().attrs();
-                    let _ = writeln!(
+                    let sep = if attrs.is_empty() { "" } else { " " };
+                    writeln!(
                         s,
-                        "  %{} = {}({}){}{} -> {}",
+                        "  %{} = {}({}){sep}{attrs} -> {}",
                         node.name,
                         op.name(),
                         args.join(", "),
-                        if attrs.is_empty() { "" } else { " " },
-                        attrs,
                         node.shape
-                    );
+                    )
                 }
+            };
+        };
+        // Inputs first, each constant right before its first user.
+        for &n in &order {
+            if matches!(self.node(n).op, Op::Input(_)) {
+                line(&mut s, n);
             }
+        }
+        for &n in &order {
+            if self.node(n).op.is_source() {
+                continue;
+            }
+            for i in self.inputs_of(n) {
+                line(&mut s, i);
+            }
+            line(&mut s, n);
+        }
+        for &n in &order {
+            line(&mut s, n);
         }
         for (name, o) in self.outputs() {
             let _ = writeln!(

@@ -15,6 +15,13 @@ impl OpSpec for GlobalAveragePool {
     fn arity(&self) -> (usize, usize) {
         (1, 1)
     }
+    fn attrs(&self) -> String {
+        if self.eigen_order {
+            "sum_order=eigen".into()
+        } else {
+            String::new()
+        }
+    }
     fn infer(&self, i: &[&Shape]) -> Result<Shape, String> {
         let x = arg(i, 0)?;
         if x.rank() < 3 {
