@@ -5,3 +5,4 @@
 pub mod fixed;
 
 pub use fixed::{Fixed, FixedError, FixedType, Overflow, Rounding};
+pub mod ops;

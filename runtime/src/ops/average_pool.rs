@@ -1,0 +1,263 @@
+//! Average pooling, 1-D or 2-D, one sample: `x [C][H][W]` → `y [C][out_h][out_w]`. Twin of
+//! `hls-templates/kernels/average_pool.h`; a 1-D pool is a 2-D one of height 1.
+//!
+//! Contract shared with the header:
+//! - loops: `c`, `oy`, `ox`, then the taps `ky`, `kx` (padding adds nothing; the header counts
+//!   the divisor `n` in the same loops);
+//! - the window sum in `accum`, exact (the config proves it holds `kh·kw` inputs);
+//! - the divide, see [`Divide`]: when every window has the same divisor `n = 2^k`, a shift,
+//!   i.e. the sum's bits reread with `k` more fractional bits (`shift_t`), exact; otherwise a
+//!   multiply by `recip[n]`, the reciprocal `1/n` rounded into `recip_t` once, up front (its Q and
+//!   O, from the exact rational). **The reciprocal is a second rounding point**: `sum · recip[n]`
+//!   is exact but `recip[n] ≠ 1/n` in general, so the result may differ from `round(sum / n)` by
+//!   an output step;
+//! - the output cast: `shift_t → output`, or `(accum · recip_t) → output` (the exact product).
+//!
+//! The divisor `n` counts the inputs a window reads, or with `count_include_pad` the positions it
+//! covers inside the input and its explicit padding (not the extra area of `ceil_mode`), as ONNX.
+
+use super::common::{check_len, check_storage, requant, AccKind, Accum, OpError, Raw, Span};
+use super::window::{TapRanges, Window2};
+use crate::fixed::{product_type, Requant};
+use crate::{Fixed, FixedType, Overflow, Rounding};
+
+const OP: &str = "average_pool";
+
+/// The types of an average: `accum_t acc = 0; acc += x; y = acc * recip` (or the shift).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AvgTypes {
+    pub input: FixedType,
+    pub accum: FixedType,
+    /// The reciprocals' type; unused when the divide is a shift.
+    pub recip: FixedType,
+    pub output: FixedType,
+}
+
+impl AvgTypes {
+    /// A sensible reciprocal type for divisors `>= min_count`: `ap_ufixed<width, 1 - ceil(log2
+    /// min_count), AP_RND_CONV, AP_SAT>` (the largest reciprocal `1/min_count` just fits).
+    pub fn recip_type(min_count: usize, width: u32) -> Result<FixedType, crate::FixedError> {
+        let lg = usize::BITS - min_count.max(1).saturating_sub(1).leading_zeros();
+        let lg = if min_count <= 1 { 0 } else { lg as i32 };
+        FixedType::new(false, width, 1 - lg, Rounding::RndConv, Overflow::Sat, 0)
+    }
+
+    /// The exact accumulator of a sum of `n` inputs: `ap_fixed<W_x + ceil(log2 n) + 1, ...>`.
+    pub fn sum_type(input: FixedType, n: usize) -> Option<FixedType> {
+        Span::of(input).repeated(n as u64)?.smallest_type()
+    }
+}
+
+/// How the sum becomes an average.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Divide {
+    /// Every divisor is `2^bits`: reread the sum as `shifted` (the accumulator's bits with `bits`
+    /// more fractional bits), then cast.
+    Shift { bits: u32, shifted: FixedType },
+    /// Multiply by `recip[n]` (raw values of the reciprocal type, index = divisor, `recip[0]`
+    /// unused), then cast the exact `product` type.
+    Reciprocal { recip: Vec<i64>, product: FixedType },
+}
+
+impl Divide {
+    /// The divide for divisors that are all `count` (`uniform`), or anything in `1..=max`.
+    pub(crate) fn new(
+        op: &'static str,
+        types: &AvgTypes,
+        uniform: Option<usize>,
+        max: usize,
+    ) -> Result<(Divide, Requant), OpError> {
+        if let Some(n) = uniform.filter(|n| n.is_power_of_two()) {
+            let bits = n.trailing_zeros();
+            let a = types.accum;
+            let shifted = FixedType::new(
+                a.is_signed(),
+                a.width(),
+                a.int_bits() - bits as i32,
+                a.rounding(),
+                a.overflow(),
+                a.sat_bits(),
+            )
+            .map_err(OpError::fixed(op))?;
+            let rq = requant(op, shifted, types.output)?;
+            return Ok((Divide::Shift { bits, shifted }, rq));
+        }
+        let recip = (0..=max)
+            .map(|n| {
+                if n == 0 {
+                    Ok(0)
+                } else {
+                    reciprocal(op, n, types.recip)
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let product = product_type(types.accum, types.recip).map_err(OpError::fixed(op))?;
+        let rq = requant(op, product, types.output)?;
+        Ok((Divide::Reciprocal { recip, product }, rq))
+    }
+}
+
+/// `1/n` rounded into `ty` with its Q and O modes, from the exact rational: the quotient with
+/// two guard bits and a sticky bit carries every bit the rounding looks at.
+pub fn reciprocal(op: &'static str, n: usize, ty: FixedType) -> Result<i64, OpError> {
+    let f = ty.frac_bits();
+    if !(0..=60).contains(&f) {
+        return Err(OpError::config(
+            op,
+            format!("reciprocal type {ty} needs 0..=60 fractional bits"),
+        ));
+    }
+    let num = 1u128 << (f + 2);
+    let n = n as u128;
+    let raw = (num / n) << 1 | u128::from(!num.is_multiple_of(n));
+    let width = 128 - raw.leading_zeros() + 1;
+    let exact = FixedType::unsigned(width, width as i32 - (f + 3)).map_err(OpError::fixed(op))?;
+    let fixed = Fixed::from_raw(raw as i128, exact).map_err(OpError::fixed(op))?;
+    Ok(fixed.cast(ty).raw() as i64)
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AveragePoolConfig {
+    pub channels: usize,
+    pub window: Window2,
+    pub count_include_pad: bool,
+    pub types: AvgTypes,
+    pub acc: AccKind,
+    /// `F_acc - F_x`: the sum of raw inputs is shifted left by this into the accumulator.
+    pub in_shift: u32,
+    pub divide: Divide,
+    /// `shifted → output` or `product → output`.
+    pub requant: Requant,
+    rows: TapRanges,
+    cols: TapRanges,
+    /// Divisor factor of each output row and column (the divisor is their product).
+    count_rows: Vec<usize>,
+    count_cols: Vec<usize>,
+}
+
+impl AveragePoolConfig {
+    pub fn new(
+        channels: usize,
+        window: Window2,
+        count_include_pad: bool,
+        types: AvgTypes,
+    ) -> Result<AveragePoolConfig, OpError> {
+        if channels == 0 {
+            return Err(OpError::config(OP, "no channels"));
+        }
+        if !window.every_window_reads_input() {
+            return Err(OpError::config(
+                OP,
+                "some window lies entirely in the padding",
+            ));
+        }
+        let need = Span::of(types.input)
+            .repeated(window.size() as u64)
+            .ok_or_else(|| OpError::config(OP, "window sum exceeds 128 bits"))?;
+        if !need.fits(types.accum) {
+            return Err(OpError::Accumulator {
+                op: OP,
+                accum: types.accum,
+                need: need.to_string(),
+            });
+        }
+        let acc = AccKind::for_type(types.accum).ok_or(OpError::Storage {
+            op: OP,
+            tensor: "accumulator",
+            ty: types.accum,
+            bits: 64,
+        })?;
+        let (rows, cols) = (window.row_taps(), window.col_taps());
+        let (count_rows, count_cols): (Vec<usize>, Vec<usize>) = if count_include_pad {
+            (
+                (0..window.out_h).map(|oy| window.padded_rows(oy)).collect(),
+                (0..window.out_w).map(|ox| window.padded_cols(ox)).collect(),
+            )
+        } else {
+            (
+                rows.iter().map(|(a, b)| b - a).collect(),
+                cols.iter().map(|(a, b)| b - a).collect(),
+            )
+        };
+        let uniform = |v: &[usize]| v.iter().all(|&n| n == v[0]).then_some(v[0]);
+        let count = uniform(&count_rows)
+            .zip(uniform(&count_cols))
+            .map(|(a, b)| a * b);
+        let (divide, requant) = Divide::new(OP, &types, count, window.size())?;
+        Ok(AveragePoolConfig {
+            channels,
+            window,
+            count_include_pad,
+            types,
+            acc,
+            in_shift: (types.accum.frac_bits() - types.input.frac_bits()) as u32,
+            divide,
+            requant,
+            rows,
+            cols,
+            count_rows,
+            count_cols,
+        })
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.channels * self.window.in_h * self.window.in_w
+    }
+
+    pub fn output_len(&self) -> usize {
+        self.channels * self.window.out_h * self.window.out_w
+    }
+
+    /// The divisor of output position `(oy, ox)`.
+    pub fn count(&self, oy: usize, ox: usize) -> usize {
+        self.count_rows[oy] * self.count_cols[ox]
+    }
+}
+
+/// Runs the pooling on raw values.
+pub fn run<X: Raw, Y: Raw>(cfg: &AveragePoolConfig, x: &[X], y: &mut [Y]) -> Result<(), OpError> {
+    check_len(OP, "input", x, cfg.input_len())?;
+    check_len(OP, "output", y, cfg.output_len())?;
+    check_storage::<X>(OP, "input", cfg.types.input)?;
+    check_storage::<Y>(OP, "output", cfg.types.output)?;
+    match cfg.acc {
+        AccKind::I32 => kernel::<X, Y, i32>(cfg, x, y),
+        AccKind::I64 => kernel::<X, Y, i64>(cfg, x, y),
+    }
+    Ok(())
+}
+
+/// The loops, for one accumulator integer (slices checked by [`run`]).
+pub fn kernel<X: Raw, Y: Raw, A: Accum>(cfg: &AveragePoolConfig, x: &[X], y: &mut [Y]) {
+    let win = &cfg.window;
+    let plane = win.in_h * win.in_w;
+    for (x_c, y_c) in x
+        .chunks_exact(plane)
+        .zip(y.chunks_exact_mut(win.out_h * win.out_w))
+    {
+        for (oy, &(ky0, ky1)) in cfg.rows.iter().enumerate() {
+            for (ox, &(kx0, kx1)) in cfg.cols.iter().enumerate() {
+                let mut acc = A::default();
+                for ky in ky0..ky1 {
+                    let row = &x_c[win.in_row(oy, ky) * win.in_w..][..win.in_w];
+                    for kx in kx0..kx1 {
+                        acc = acc.add(A::of(row[win.in_col(ox, kx)]));
+                    }
+                }
+                let sum = acc.shl(cfg.in_shift).to_i64();
+                let v = divide(&cfg.divide, sum, cfg.count(oy, ox));
+                y_c[oy * win.out_w + ox] = Y::from_i64_unchecked(cfg.requant.apply(v));
+            }
+        }
+    }
+}
+
+/// The raw value the output cast reads: the sum itself (a shift only rereads its bits) or the
+/// exact product with the reciprocal of `n`.
+#[inline]
+pub(crate) fn divide(divide: &Divide, sum: i64, n: usize) -> i64 {
+    match divide {
+        Divide::Shift { .. } => sum,
+        Divide::Reciprocal { recip, .. } => sum.wrapping_mul(recip[n]),
+    }
+}

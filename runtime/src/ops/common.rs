@@ -1,0 +1,496 @@
+//! What every kernel shares: storage integers ([`Raw`]), accumulators ([`Accum`], [`AccKind`]),
+//! exact value intervals ([`Span`]) that prove an accumulator cannot overflow, and errors.
+
+use std::fmt::{self, Debug};
+
+use crate::fixed::{product_type, sum_type, Requant};
+use crate::{Fixed, FixedError, FixedType};
+
+/// Errors of kernel configs and runs. They name the op; the caller adds the node.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OpError {
+    #[error("{op}: {reason}")]
+    Config { op: &'static str, reason: String },
+    #[error(
+        "{op}: accumulator {accum} cannot hold every partial sum exactly: they need {need}; \
+         widen it (see Span::smallest_type)"
+    )]
+    Accumulator {
+        op: &'static str,
+        accum: FixedType,
+        need: String,
+    },
+    #[error("{op}: {tensor} has {got} values, the config needs {expected}")]
+    Length {
+        op: &'static str,
+        tensor: &'static str,
+        expected: usize,
+        got: usize,
+    },
+    #[error("{op}: {tensor} of type {ty} does not fit {bits}-bit storage integers")]
+    Storage {
+        op: &'static str,
+        tensor: &'static str,
+        ty: FixedType,
+        bits: u32,
+    },
+    #[error("{op}: {source}")]
+    Fixed {
+        op: &'static str,
+        #[source]
+        source: FixedError,
+    },
+}
+
+impl OpError {
+    pub(crate) fn config(op: &'static str, reason: impl Into<String>) -> OpError {
+        OpError::Config {
+            op,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn fixed(op: &'static str) -> impl Fn(FixedError) -> OpError {
+        move |source| OpError::Fixed { op, source }
+    }
+}
+
+/// A storage integer for raw fixed-point values: `i8`, `i16`, `i32` or `i64`.
+pub trait Raw: Copy + Default + Debug + PartialOrd + Send + Sync + Into<i64> + 'static {
+    const BITS: u32;
+
+    /// `v` if it fits, else `None`.
+    fn from_i64(v: i64) -> Option<Self>;
+
+    /// `v as Self`: for values already known to fit (kernel outputs, after a config check).
+    fn from_i64_unchecked(v: i64) -> Self;
+
+    /// True when every raw value of `ty` fits (unsigned types need one spare bit).
+    fn holds(ty: FixedType) -> bool {
+        ty.width() + u32::from(!ty.is_signed()) <= Self::BITS
+    }
+}
+
+macro_rules! impl_raw {
+    ($($t:ty),*) => {$(
+        impl Raw for $t {
+            const BITS: u32 = <$t>::BITS;
+            #[inline]
+            fn from_i64(v: i64) -> Option<Self> {
+                <$t>::try_from(v).ok()
+            }
+            #[inline]
+            fn from_i64_unchecked(v: i64) -> Self {
+                v as $t
+            }
+        }
+    )*};
+}
+impl_raw!(i8, i16, i32, i64);
+
+/// The storage integer a tensor of a given type needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Storage {
+    I8,
+    I16,
+    I32,
+    I64,
+}
+
+impl Storage {
+    /// The narrowest of `i8`/`i16`/`i32`/`i64` holding every raw value of `ty`; `None` for
+    /// `ap_ufixed<64,..>`.
+    pub fn for_type(ty: FixedType) -> Option<Storage> {
+        if i8::holds(ty) {
+            Some(Storage::I8)
+        } else if i16::holds(ty) {
+            Some(Storage::I16)
+        } else if i32::holds(ty) {
+            Some(Storage::I32)
+        } else if i64::holds(ty) {
+            Some(Storage::I64)
+        } else {
+            None
+        }
+    }
+
+    pub fn bits(self) -> u32 {
+        match self {
+            Storage::I8 => 8,
+            Storage::I16 => 16,
+            Storage::I32 => 32,
+            Storage::I64 => 64,
+        }
+    }
+}
+
+impl fmt::Display for Storage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "i{}", self.bits())
+    }
+}
+
+/// An accumulator integer (`i32` or `i64`). The arithmetic wraps: on valid inputs the config has
+/// proven that nothing overflows, and on invalid ones a kernel must not panic.
+pub trait Accum: Copy + Default + Debug + Ord + Send + Sync + 'static {
+    /// The raw value `r`, converted (it fits: the accumulator holds every product).
+    fn of<R: Raw>(r: R) -> Self;
+    fn from_i64(v: i64) -> Self;
+    fn to_i64(self) -> i64;
+    /// `self + a * b`.
+    fn mac(self, a: Self, b: Self) -> Self;
+    fn add(self, a: Self) -> Self;
+    fn shl(self, k: u32) -> Self;
+}
+
+macro_rules! impl_accum {
+    ($($t:ty),*) => {$(
+        impl Accum for $t {
+            #[inline(always)]
+            fn of<R: Raw>(r: R) -> Self {
+                let v: i64 = r.into();
+                v as $t
+            }
+            #[inline(always)]
+            fn from_i64(v: i64) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn to_i64(self) -> i64 {
+                self as i64
+            }
+            #[inline(always)]
+            fn mac(self, a: Self, b: Self) -> Self {
+                self.wrapping_add(a.wrapping_mul(b))
+            }
+            #[inline(always)]
+            fn add(self, a: Self) -> Self {
+                self.wrapping_add(a)
+            }
+            #[inline(always)]
+            fn shl(self, k: u32) -> Self {
+                self.wrapping_shl(k)
+            }
+        }
+    )*};
+}
+impl_accum!(i32, i64);
+
+/// Which integer a kernel accumulates in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AccKind {
+    I32,
+    I64,
+}
+
+impl AccKind {
+    /// `i32` when every raw value of `accum` fits in one, else `i64`; `None` beyond 64 bits.
+    pub fn for_type(accum: FixedType) -> Option<AccKind> {
+        if i32::holds(accum) {
+            Some(AccKind::I32)
+        } else if i64::holds(accum) {
+            Some(AccKind::I64)
+        } else {
+            None
+        }
+    }
+}
+
+/// An interval of exact values `[lo, hi] · 2^-frac`: what a sum of products can reach.
+///
+/// Configs build the worst case of their accumulator from the operand types and check that the
+/// declared accumulator holds all of it with at least `frac` fractional bits: then every `+=` of
+/// the C++ twin is exact and so is the integer sum here. Arithmetic that leaves `i128` gives `None`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub lo: i128,
+    pub hi: i128,
+    pub frac: i32,
+}
+
+impl Span {
+    /// Every value of `ty`.
+    pub fn of(ty: FixedType) -> Span {
+        Span {
+            lo: ty.min_raw(),
+            hi: ty.max_raw(),
+            frac: ty.frac_bits(),
+        }
+    }
+
+    /// The single value `raw · 2^-frac`.
+    pub fn point(raw: i128, frac: i32) -> Span {
+        Span {
+            lo: raw,
+            hi: raw,
+            frac,
+        }
+    }
+
+    /// `{a * b}` for `a` in `self`, `b` in `other`.
+    pub fn times(self, other: Span) -> Option<Span> {
+        let c = [
+            self.lo.checked_mul(other.lo)?,
+            self.lo.checked_mul(other.hi)?,
+            self.hi.checked_mul(other.lo)?,
+            self.hi.checked_mul(other.hi)?,
+        ];
+        Some(Span {
+            lo: *c.iter().min()?,
+            hi: *c.iter().max()?,
+            frac: self.frac.checked_add(other.frac)?,
+        })
+    }
+
+    /// Every sum of `n` values of `self` (and of fewer, when the span contains 0).
+    pub fn repeated(self, n: u64) -> Option<Span> {
+        let n = i128::from(n);
+        Some(Span {
+            lo: self.lo.min(0).checked_mul(n)?,
+            hi: self.hi.max(0).checked_mul(n)?,
+            frac: self.frac,
+        })
+    }
+
+    /// `{a + b}`.
+    pub fn plus(self, other: Span) -> Option<Span> {
+        let frac = self.frac.max(other.frac);
+        let (a, b) = (self.aligned(frac)?, other.aligned(frac)?);
+        Some(Span {
+            lo: a.lo.checked_add(b.lo)?,
+            hi: a.hi.checked_add(b.hi)?,
+            frac,
+        })
+    }
+
+    /// The union of both spans.
+    pub fn union(self, other: Span) -> Option<Span> {
+        let frac = self.frac.max(other.frac);
+        let (a, b) = (self.aligned(frac)?, other.aligned(frac)?);
+        Some(Span {
+            lo: a.lo.min(b.lo),
+            hi: a.hi.max(b.hi),
+            frac,
+        })
+    }
+
+    /// The same values with `frac >= self.frac` fractional bits.
+    pub fn aligned(self, frac: i32) -> Option<Span> {
+        let k = u32::try_from(frac.checked_sub(self.frac)?).ok()?;
+        Some(Span {
+            lo: shl_exact(self.lo, k)?,
+            hi: shl_exact(self.hi, k)?,
+            frac,
+        })
+    }
+
+    /// True when `ty` holds every value of the span exactly.
+    pub fn fits(self, ty: FixedType) -> bool {
+        self.aligned(ty.frac_bits())
+            .is_some_and(|s| s.lo >= ty.min_raw() && s.hi <= ty.max_raw())
+    }
+
+    /// The narrowest signed `ap_fixed<W, W - frac>` holding the span (`None` beyond 64 bits).
+    pub fn smallest_type(self) -> Option<FixedType> {
+        let bits = |v: i128| {
+            let magnitude = if v < 0 { !v } else { v };
+            129 - magnitude.leading_zeros()
+        };
+        let width = bits(self.lo).max(bits(self.hi));
+        let int_bits = i32::try_from(width).ok()?.checked_sub(self.frac)?;
+        FixedType::signed(width, int_bits).ok()
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}, {}]·2^-{}", self.lo, self.hi, self.frac)?;
+        if let Some(ty) = self.smallest_type() {
+            write!(f, " (at least {ty})")?;
+        }
+        Ok(())
+    }
+}
+
+fn shl_exact(v: i128, k: u32) -> Option<i128> {
+    if v == 0 {
+        return Some(0);
+    }
+    if k >= 127 {
+        return None;
+    }
+    let s = v << k;
+    (s >> k == v).then_some(s)
+}
+
+/// The types of a multiply-accumulate layer (dense, conv): `acc = bias; acc += x * w; y = acc`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MacTypes {
+    pub input: FixedType,
+    pub weight: FixedType,
+    pub bias: FixedType,
+    pub accum: FixedType,
+    pub output: FixedType,
+}
+
+impl MacTypes {
+    /// The worst-case span of `bias + Σ_{fan_in} x·w`.
+    pub fn accum_span(&self, fan_in: usize) -> Option<Span> {
+        Span::of(self.input)
+            .times(Span::of(self.weight))?
+            .repeated(fan_in as u64)?
+            .plus(Span::of(self.bias))
+    }
+}
+
+/// What a multiply-accumulate kernel precomputes: the accumulator integer, the alignment shifts
+/// of the products and of the bias into the accumulator's binary point, and the output cast.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MacPlan {
+    pub acc: AccKind,
+    /// `F_acc - (F_x + F_w)`: the products' sum is shifted left by this.
+    pub prod_shift: u32,
+    /// `F_acc - F_b`.
+    pub bias_shift: u32,
+    /// `accum → output`.
+    pub requant: Requant,
+}
+
+impl MacPlan {
+    pub(crate) fn new(op: &'static str, t: &MacTypes, fan_in: usize) -> Result<MacPlan, OpError> {
+        let need = t.accum_span(fan_in).ok_or_else(|| {
+            OpError::config(
+                op,
+                "the worst-case accumulator exceeds 128 bits".to_string(),
+            )
+        })?;
+        if !need.fits(t.accum) {
+            return Err(OpError::Accumulator {
+                op,
+                accum: t.accum,
+                need: need.to_string(),
+            });
+        }
+        let acc = AccKind::for_type(t.accum).ok_or(OpError::Storage {
+            op,
+            tensor: "accumulator",
+            ty: t.accum,
+            bits: 64,
+        })?;
+        let f_acc = t.accum.frac_bits();
+        let prod_shift = (f_acc - t.input.frac_bits() - t.weight.frac_bits()) as u32;
+        let bias_shift = (f_acc - t.bias.frac_bits()) as u32;
+        let requant = Requant::new(t.accum, t.output).map_err(OpError::fixed(op))?;
+        Ok(MacPlan {
+            acc,
+            prod_shift,
+            bias_shift,
+            requant,
+        })
+    }
+}
+
+/// Checks a slice length.
+pub(crate) fn check_len<T>(
+    op: &'static str,
+    tensor: &'static str,
+    data: &[T],
+    expected: usize,
+) -> Result<(), OpError> {
+    if data.len() == expected {
+        Ok(())
+    } else {
+        Err(OpError::Length {
+            op,
+            tensor,
+            expected,
+            got: data.len(),
+        })
+    }
+}
+
+/// Checks that storage `R` holds every raw value of `ty`.
+pub(crate) fn check_storage<R: Raw>(
+    op: &'static str,
+    tensor: &'static str,
+    ty: FixedType,
+) -> Result<(), OpError> {
+    if R::holds(ty) {
+        Ok(())
+    } else {
+        Err(OpError::Storage {
+            op,
+            tensor,
+            ty,
+            bits: R::BITS,
+        })
+    }
+}
+
+/// Checks that a constant's raw value is a value of its type.
+pub(crate) fn constant(op: &'static str, raw: i64, ty: FixedType) -> Result<Fixed, OpError> {
+    Fixed::from_raw(i128::from(raw), ty).map_err(OpError::fixed(op))
+}
+
+/// The exact type of `a * b + c` (how the header types `alpha * x + beta`), and the shifts that
+/// align the product and `c` to it.
+pub(crate) fn mul_add_type(
+    op: &'static str,
+    a: FixedType,
+    b: FixedType,
+    c: FixedType,
+) -> Result<(FixedType, u32, u32), OpError> {
+    let prod = product_type(a, b).map_err(OpError::fixed(op))?;
+    let sum = sum_type(prod, c).map_err(OpError::fixed(op))?;
+    let f = sum.frac_bits();
+    Ok((
+        sum,
+        (f - prod.frac_bits()) as u32,
+        (f - c.frac_bits()) as u32,
+    ))
+}
+
+/// Requant from an intermediate type, failing cleanly when it is wider than 64 bits.
+pub(crate) fn requant(
+    op: &'static str,
+    src: FixedType,
+    dst: FixedType,
+) -> Result<Requant, OpError> {
+    Requant::new(src, dst).map_err(|_| {
+        OpError::config(
+            op,
+            format!(
+                "the exact intermediate {src} is wider than the 64 bits the kernels compute in; \
+                 narrow the operand types"
+            ),
+        )
+    })
+}
+
+/// `floor(raw · 2^d)`, saturated far beyond the `i64` range (enough to compare with raw `i64`s).
+pub(crate) fn scaled_floor(raw: i64, d: i32) -> i128 {
+    let raw = i128::from(raw);
+    if d >= 0 {
+        raw << d.min(63)
+    } else {
+        raw >> (-d).min(100)
+    }
+}
+
+/// `ceil(raw · 2^d)`, saturated like [`scaled_floor`].
+pub(crate) fn scaled_ceil(raw: i64, d: i32) -> i128 {
+    if d >= 0 {
+        scaled_floor(raw, d)
+    } else {
+        -((-i128::from(raw)) >> (-d).min(100))
+    }
+}
+
+/// The raw value C++ gives `T y = 1;` (an `int` is an `ap_fixed<32,32>` to the header).
+pub(crate) fn int_one(ty: FixedType) -> i64 {
+    let one = Fixed::from_bits(
+        1,
+        FixedType::signed(32, 32).expect("ap_fixed<32,32> is valid"),
+    );
+    one.cast(ty).raw() as i64
+}

@@ -1,0 +1,46 @@
+//! Integer kernels: every layer of a compiled model on raw fixed-point integers, the Rust twins of
+//! the HLS kernel headers in `hls-templates/kernels/<op>.h`.
+//!
+//! Each op lives in one file with a config struct (every dimension, stride, type, shift and cast
+//! computed up front by its `new`) and a `run` over slices of raw integers. The storage integer of
+//! each tensor is a type parameter ([`Raw`]: `i8`, `i16`, `i32` or `i64`, chosen from the widths by
+//! [`Storage::for_type`]); the accumulator (`i32` when it fits, else `i64`, see [`AccKind`]) is picked
+//! by the config. Accumulators are exact (checked by the config against the worst case, see
+//! [`Span`]), so the only rounding point of a layer is its output cast ([`crate::fixed::Requant`]),
+//! except where an op's file names another one (the reciprocal of average pooling).
+//!
+//! **Twin rule.** A kernel here and its header keep the same loop order, accumulator type and
+//! rounding points; they change together, in the same commit (docs/kernels.md).
+//!
+//! Kernels, in the order of docs/kernels.md:
+//! - [`dense`], [`conv1d`], [`conv2d`]: multiply-accumulate layers;
+//! - [`max_pool`], [`average_pool`], [`global_max_pool`], [`global_average_pool`];
+//! - [`affine`]: BatchNorm kept as a per-channel `x * scale + shift`;
+//! - [`add`], [`sub`], [`mul`]: element-wise, with broadcast ([`binary`]);
+//! - [`relu`], [`clip`], [`leaky_relu`], [`hard_sigmoid`], [`hard_swish`]: piecewise-linear activations.
+//!
+//! Reserved: `lut`, the table-driven non-linear activations (Sigmoid, Tanh, Softmax).
+
+mod common;
+pub mod window;
+
+pub mod add;
+pub mod affine;
+pub mod average_pool;
+pub mod binary;
+pub mod clip;
+pub mod conv1d;
+pub mod conv2d;
+pub mod dense;
+pub mod global_average_pool;
+pub mod global_max_pool;
+pub mod hard_sigmoid;
+pub mod hard_swish;
+pub mod leaky_relu;
+pub mod max_pool;
+pub mod mul;
+pub mod relu;
+pub mod sub;
+
+pub use common::{AccKind, Accum, MacTypes, OpError, Raw, Span, Storage};
+pub use window::Window2;

@@ -1,0 +1,948 @@
+//! Every integer kernel against a straightforward reference written with `Fixed` arithmetic, the
+//! way the C++ twin reads: exact `+ - *` with the header's result types and a `cast` wherever the
+//! C++ assigns into a declared type (`acc = b; acc = acc + x * w; y = acc;`). Random shapes, random
+//! types (W 2..18 for data, all Q/O modes), random raw values; narrow and `i64` storage.
+
+use binpoint_runtime::ops::average_pool::{AveragePoolConfig, AvgTypes, Divide};
+use binpoint_runtime::ops::binary::{BinaryConfig, BinaryOp, Operand};
+use binpoint_runtime::ops::clip::ClipConfig;
+use binpoint_runtime::ops::conv1d::Conv1dConfig;
+use binpoint_runtime::ops::conv2d::Conv2dConfig;
+use binpoint_runtime::ops::dense::DenseConfig;
+use binpoint_runtime::ops::global_average_pool::GlobalAveragePoolConfig;
+use binpoint_runtime::ops::global_max_pool::GlobalMaxPoolConfig;
+use binpoint_runtime::ops::hard_sigmoid::{HardParams, HardSigmoidConfig};
+use binpoint_runtime::ops::hard_swish::HardSwishConfig;
+use binpoint_runtime::ops::leaky_relu::LeakyReluConfig;
+use binpoint_runtime::ops::max_pool::MaxPoolConfig;
+use binpoint_runtime::ops::relu::ReluConfig;
+use binpoint_runtime::ops::{self, MacTypes, OpError, Raw, Span, Storage, Window2};
+use binpoint_runtime::{Fixed, FixedType, Overflow, Rounding};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+// ---------------------------------------------------------------- random types and data
+
+fn rounding(rng: &mut impl Rng) -> Rounding {
+    match rng.random_range(0..10) {
+        0..=2 => Rounding::Trn,
+        3..=5 => Rounding::RndConv,
+        _ => Rounding::ALL[rng.random_range(0..7)],
+    }
+}
+
+fn overflow(rng: &mut impl Rng, signed: bool) -> (Overflow, bool) {
+    match rng.random_range(0..20) {
+        0..=6 => (Overflow::Wrap, false),
+        7..=12 => (Overflow::Sat, false),
+        13 | 14 => (Overflow::SatZero, false),
+        15 | 16 => (Overflow::SatSym, false),
+        17 if signed => (Overflow::WrapSm, rng.random_bool(0.5)),
+        _ => (Overflow::Wrap, true),
+    }
+}
+
+/// A random declared type with `W` in `widths`.
+fn ty(rng: &mut impl Rng, widths: std::ops::RangeInclusive<u32>) -> FixedType {
+    let signed = rng.random_bool(0.8);
+    let w = rng.random_range(widths);
+    let i = rng.random_range(-3..=w as i32 + 3);
+    let (o, sat) = overflow(rng, signed);
+    let n = if sat { rng.random_range(0..=w) } else { 0 };
+    FixedType::new(signed, w, i, rounding(rng), o, n).unwrap()
+}
+
+fn data_ty(rng: &mut impl Rng) -> FixedType {
+    ty(rng, 2..=18)
+}
+
+fn raw(rng: &mut impl Rng, t: FixedType) -> i64 {
+    let (lo, hi) = (t.min_raw() as i64, t.max_raw() as i64);
+    match rng.random_range(0..10) {
+        0 => lo,
+        1 => hi,
+        2 => 0,
+        _ => rng.random_range(lo..=hi),
+    }
+}
+
+fn raws(rng: &mut impl Rng, t: FixedType, n: usize) -> Vec<i64> {
+    (0..n).map(|_| raw(rng, t)).collect()
+}
+
+fn fx(raw: i64, t: FixedType) -> Fixed {
+    Fixed::from_raw(i128::from(raw), t).unwrap()
+}
+
+/// The accumulator a span needs, sometimes with spare integer and fractional bits, random modes
+/// (they never act: every assignment into it is exact).
+fn accum_for(rng: &mut impl Rng, need: Span) -> Option<FixedType> {
+    let tight = need.smallest_type()?;
+    let (extra_i, extra_f) = if rng.random_bool(0.5) {
+        (0, 0)
+    } else {
+        (rng.random_range(0..=3), rng.random_range(0..=3))
+    };
+    let w = tight.width() + extra_i + extra_f;
+    if w > 64 {
+        return None;
+    }
+    let (o, _) = overflow(rng, true);
+    FixedType::new(
+        true,
+        w,
+        tight.int_bits() + extra_i as i32,
+        rounding(rng),
+        o,
+        0,
+    )
+    .ok()
+}
+
+// ---------------------------------------------------------------- storage dispatch
+
+/// Converts raw values into storage `R` (they fit: the caller picked `R` wide enough).
+fn store<R: Raw>(v: &[i64]) -> Vec<R> {
+    v.iter().map(|&x| R::from_i64(x).expect("fits")).collect()
+}
+
+fn load<R: Raw>(v: &[R]) -> Vec<i64> {
+    v.iter().map(|&x| x.into()).collect()
+}
+
+/// The narrowest storage holding every one of `types`.
+fn common_storage(types: &[FixedType]) -> Storage {
+    types
+        .iter()
+        .map(|&t| Storage::for_type(t).unwrap())
+        .max()
+        .unwrap()
+}
+
+/// Runs `$body` with `$R` bound to the storage integer of `$s`.
+macro_rules! with_storage {
+    ($s:expr, $R:ident, $body:block) => {
+        match $s {
+            Storage::I8 => {
+                type $R = i8;
+                $body
+            }
+            Storage::I16 => {
+                type $R = i16;
+                $body
+            }
+            Storage::I32 => {
+                type $R = i32;
+                $body
+            }
+            Storage::I64 => {
+                type $R = i64;
+                $body
+            }
+        }
+    };
+}
+
+/// Half the cases in the narrowest common storage, half in `i64`.
+fn pick_storage(rng: &mut impl Rng, types: &[FixedType]) -> Storage {
+    if rng.random_bool(0.5) {
+        common_storage(types)
+    } else {
+        Storage::I64
+    }
+}
+
+// ---------------------------------------------------------------- multiply-accumulate
+
+fn mac_types(rng: &mut impl Rng, fan_in: usize) -> MacTypes {
+    loop {
+        let input = data_ty(rng);
+        let weight = data_ty(rng);
+        let bias = ty(rng, 2..=24);
+        let output = data_ty(rng);
+        let mut t = MacTypes {
+            input,
+            weight,
+            bias,
+            accum: input,
+            output,
+        };
+        if let Some(acc) = t.accum_span(fan_in).and_then(|s| accum_for(rng, s)) {
+            t.accum = acc;
+            return t;
+        }
+    }
+}
+
+/// `acc = acc + x * w` into the accumulator type, as the C++ `+=`.
+fn mac(acc: Fixed, x: Fixed, w: Fixed) -> Fixed {
+    acc.add(&x.mul(&w).unwrap()).unwrap().cast(acc.ty())
+}
+
+#[test]
+fn dense_matches_fixed_reference() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut values = 0;
+    for case in 0..300 {
+        let n_in = rng.random_range(1..=40);
+        let n_out = rng.random_range(1..=12);
+        let t = mac_types(&mut rng, n_in);
+        let cfg = DenseConfig::new(n_in, n_out, t).unwrap();
+        let x = raws(&mut rng, t.input, n_in);
+        let w = raws(&mut rng, t.weight, n_in * n_out);
+        let b = raws(&mut rng, t.bias, n_out);
+        let want: Vec<i64> = (0..n_out)
+            .map(|o| {
+                let mut acc = fx(b[o], t.bias).cast(t.accum);
+                for i in 0..n_in {
+                    acc = mac(acc, fx(x[i], t.input), fx(w[o * n_in + i], t.weight));
+                }
+                acc.cast(t.output).raw() as i64
+            })
+            .collect();
+        let storage = pick_storage(&mut rng, &[t.input, t.weight, t.bias, t.output]);
+        let got = with_storage!(storage, R, {
+            let mut y = vec![R::default(); n_out];
+            ops::dense::run(
+                &cfg,
+                &store::<R>(&x),
+                &store::<R>(&w),
+                &store::<R>(&b),
+                &mut y,
+            )
+            .unwrap();
+            load(&y)
+        });
+        assert_eq!(got, want, "case {case}: {t:?}");
+        values += want.len();
+    }
+    eprintln!("dense: 300 layers, {values} outputs");
+}
+
+fn random_window(rng: &mut impl Rng, two_d: bool, pool: bool) -> Window2 {
+    loop {
+        let dim = |rng: &mut ChaCha8Rng| rng.random_range(1..=9usize);
+        let mut r = ChaCha8Rng::seed_from_u64(rng.random());
+        let k = [dim(&mut r).min(4), dim(&mut r).min(4)];
+        let s = [r.random_range(1..=3), r.random_range(1..=3)];
+        let d = if pool || r.random_bool(0.6) {
+            [1, 1]
+        } else {
+            [r.random_range(1..=3), r.random_range(1..=3)]
+        };
+        let p = [
+            r.random_range(0..=2),
+            r.random_range(0..=2),
+            r.random_range(0..=2),
+            r.random_range(0..=2),
+        ];
+        let ceil = pool && r.random_bool(0.3);
+        let w = if two_d {
+            Window2::new([dim(&mut r), dim(&mut r)], k, s, d, p, ceil)
+        } else {
+            Window2::new_1d(r.random_range(1..=16), k[1], s[1], d[1], [p[1], p[3]], ceil)
+        };
+        if let Ok(w) = w {
+            if !pool || w.every_window_reads_input() {
+                return w;
+            }
+        }
+    }
+}
+
+/// The reference convolution: taps tested one by one as the header does.
+fn conv_reference(
+    t: &MacTypes,
+    (cin, cout, groups): (usize, usize, usize),
+    win: &Window2,
+    x: &[i64],
+    w: &[i64],
+    b: &[i64],
+) -> Vec<i64> {
+    let (cin_g, cout_g) = (cin / groups, cout / groups);
+    let mut y = Vec::new();
+    for co in 0..cout {
+        for oy in 0..win.out_h {
+            for ox in 0..win.out_w {
+                let mut acc = fx(b[co], t.bias).cast(t.accum);
+                for cl in 0..cin_g {
+                    let ci = co / cout_g * cin_g + cl;
+                    for ky in 0..win.kernel_h {
+                        for kx in 0..win.kernel_w {
+                            let iy = (oy * win.stride_h + ky * win.dilation_h) as i64
+                                - win.pad_top as i64;
+                            let ix = (ox * win.stride_w + kx * win.dilation_w) as i64
+                                - win.pad_left as i64;
+                            if iy < 0 || ix < 0 || iy >= win.in_h as i64 || ix >= win.in_w as i64 {
+                                continue;
+                            }
+                            let xv = x[(ci * win.in_h + iy as usize) * win.in_w + ix as usize];
+                            let wv = w[((co * cin_g + cl) * win.kernel_h + ky) * win.kernel_w + kx];
+                            acc = mac(acc, fx(xv, t.input), fx(wv, t.weight));
+                        }
+                    }
+                }
+                y.push(acc.cast(t.output).raw() as i64);
+            }
+        }
+    }
+    y
+}
+
+fn channels_and_groups(rng: &mut impl Rng) -> (usize, usize, usize) {
+    match rng.random_range(0..3) {
+        0 => (rng.random_range(1..=4), rng.random_range(1..=4), 1),
+        1 => {
+            let c = rng.random_range(1..=5);
+            (c, c * rng.random_range(1..=2), c) // depthwise (with a multiplier)
+        }
+        _ => {
+            let g = rng.random_range(1..=3);
+            (g * rng.random_range(1..=2), g * rng.random_range(1..=3), g)
+        }
+    }
+}
+
+#[test]
+fn conv2d_matches_fixed_reference() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let mut values = 0;
+    for case in 0..250 {
+        let (cin, cout, groups) = channels_and_groups(&mut rng);
+        let win = random_window(&mut rng, true, false);
+        let t = mac_types(&mut rng, cin / groups * win.size());
+        let cfg = Conv2dConfig::new(cin, cout, groups, win, t).unwrap();
+        let x = raws(&mut rng, t.input, cfg.input_len());
+        let w = raws(&mut rng, t.weight, cfg.weight_len());
+        let b = raws(&mut rng, t.bias, cout);
+        let want = conv_reference(&t, (cin, cout, groups), &win, &x, &w, &b);
+        let storage = pick_storage(&mut rng, &[t.input, t.weight, t.bias, t.output]);
+        let got = with_storage!(storage, R, {
+            let mut y = vec![R::default(); cfg.output_len()];
+            ops::conv2d::run(
+                &cfg,
+                &store::<R>(&x),
+                &store::<R>(&w),
+                &store::<R>(&b),
+                &mut y,
+            )
+            .unwrap();
+            load(&y)
+        });
+        assert_eq!(got, want, "case {case}: {win:?} {t:?}");
+        values += want.len();
+    }
+    eprintln!("conv2d: 250 layers, {values} outputs");
+}
+
+#[test]
+fn conv1d_matches_fixed_reference() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut values = 0;
+    for case in 0..250 {
+        let (cin, cout, groups) = channels_and_groups(&mut rng);
+        let win = random_window(&mut rng, false, false);
+        let t = mac_types(&mut rng, cin / groups * win.kernel_w);
+        let cfg = Conv1dConfig::new(cin, cout, groups, win, t).unwrap();
+        let x = raws(&mut rng, t.input, cfg.input_len());
+        let w = raws(&mut rng, t.weight, cfg.weight_len());
+        let b = raws(&mut rng, t.bias, cout);
+        let want = conv_reference(&t, (cin, cout, groups), &win, &x, &w, &b);
+        let storage = pick_storage(&mut rng, &[t.input, t.weight, t.bias, t.output]);
+        let got = with_storage!(storage, R, {
+            let mut y = vec![R::default(); cfg.output_len()];
+            ops::conv1d::run(
+                &cfg,
+                &store::<R>(&x),
+                &store::<R>(&w),
+                &store::<R>(&b),
+                &mut y,
+            )
+            .unwrap();
+            load(&y)
+        });
+        assert_eq!(got, want, "case {case}: {win:?} {t:?}");
+        values += want.len();
+    }
+    eprintln!("conv1d: 250 layers, {values} outputs");
+}
+
+// ---------------------------------------------------------------- pooling
+
+/// The values a window reads and its `count_include_pad` divisor, tap by tap.
+fn window_values(win: &Window2, plane: &[i64], oy: usize, ox: usize) -> (Vec<i64>, usize) {
+    let mut vals = Vec::new();
+    let mut padded = 0;
+    for ky in 0..win.kernel_h {
+        let iy = (oy * win.stride_h + ky * win.dilation_h) as i64 - win.pad_top as i64;
+        for kx in 0..win.kernel_w {
+            let ix = (ox * win.stride_w + kx * win.dilation_w) as i64 - win.pad_left as i64;
+            if iy < (win.in_h + win.pad_bottom) as i64 && ix < (win.in_w + win.pad_right) as i64 {
+                padded += 1;
+            }
+            if iy >= 0 && ix >= 0 && iy < win.in_h as i64 && ix < win.in_w as i64 {
+                vals.push(plane[iy as usize * win.in_w + ix as usize]);
+            }
+        }
+    }
+    (vals, padded)
+}
+
+#[test]
+fn max_pool_matches_reference() {
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    for case in 0..300 {
+        let c = rng.random_range(1..=3);
+        let two_d = rng.random_bool(0.7);
+        let win = random_window(&mut rng, two_d, true);
+        let (tx, ty_) = (data_ty(&mut rng), data_ty(&mut rng));
+        let cfg = MaxPoolConfig::new(c, win, tx, ty_).unwrap();
+        let x = raws(&mut rng, tx, cfg.input_len());
+        let mut want = Vec::new();
+        for plane in x.chunks(win.in_h * win.in_w) {
+            for oy in 0..win.out_h {
+                for ox in 0..win.out_w {
+                    let (vals, _) = window_values(&win, plane, oy, ox);
+                    let m = vals.iter().max().unwrap();
+                    want.push(fx(*m, tx).cast(ty_).raw() as i64);
+                }
+            }
+        }
+        let storage = pick_storage(&mut rng, &[tx, ty_]);
+        let got = with_storage!(storage, R, {
+            let mut y = vec![R::default(); cfg.output_len()];
+            ops::max_pool::run(&cfg, &store::<R>(&x), &mut y).unwrap();
+            load(&y)
+        });
+        assert_eq!(got, want, "case {case}: {win:?} {tx} -> {ty_}");
+    }
+}
+
+fn avg_types(rng: &mut impl Rng, n: usize, min_count: usize) -> AvgTypes {
+    let input = data_ty(rng);
+    let need = Span::of(input).repeated(n as u64).unwrap();
+    let accum = accum_for(rng, need).unwrap();
+    let recip = if rng.random_bool(0.5) {
+        AvgTypes::recip_type(min_count, rng.random_range(8..=20)).unwrap()
+    } else {
+        let w = rng.random_range(4..=20);
+        FixedType::new(
+            rng.random_bool(0.5),
+            w,
+            rng.random_range(-2..=2),
+            rounding(rng),
+            overflow(rng, false).0,
+            0,
+        )
+        .unwrap()
+    };
+    AvgTypes {
+        input,
+        accum,
+        recip,
+        output: data_ty(rng),
+    }
+}
+
+/// `sum / n` as the reference computes it: times `2^-k` exactly, or times `1/n` from the double
+/// (exact enough: for `n < 2^7` and at most 30 fractional bits no double rounding can occur).
+fn average(sum: Fixed, n: usize, divide: &Divide, t: &AvgTypes) -> i64 {
+    let factor = match divide {
+        Divide::Shift { bits, .. } => {
+            let ty = FixedType::unsigned(1, 1 - *bits as i32).unwrap();
+            fx(1, ty)
+        }
+        Divide::Reciprocal { .. } => Fixed::from_f64(1.0 / n as f64, t.recip).unwrap(),
+    };
+    sum.mul(&factor).unwrap().cast(t.output).raw() as i64
+}
+
+#[test]
+fn average_pool_matches_reference() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let (mut shifts, mut recips) = (0, 0);
+    for case in 0..400 {
+        let c = rng.random_range(1..=3);
+        let two_d = rng.random_bool(0.7);
+        let win = random_window(&mut rng, two_d, true);
+        let include = rng.random_bool(0.5);
+        let t = avg_types(&mut rng, win.size(), 1);
+        if t.recip.frac_bits() > 30 || t.recip.frac_bits() < 0 {
+            continue;
+        }
+        let cfg = match AveragePoolConfig::new(c, win, include, t) {
+            Ok(cfg) => cfg,
+            // The product of the sum and the reciprocal may exceed 64 bits: a clean error.
+            Err(OpError::Config { .. }) => continue,
+            Err(e) => panic!("{e}"),
+        };
+        match cfg.divide {
+            Divide::Shift { .. } => shifts += 1,
+            Divide::Reciprocal { .. } => recips += 1,
+        }
+        let x = raws(&mut rng, t.input, cfg.input_len());
+        let mut want = Vec::new();
+        for plane in x.chunks(win.in_h * win.in_w) {
+            for oy in 0..win.out_h {
+                for ox in 0..win.out_w {
+                    let (vals, padded) = window_values(&win, plane, oy, ox);
+                    let mut acc = fx(0, t.accum);
+                    for v in &vals {
+                        acc = acc.add(&fx(*v, t.input)).unwrap().cast(t.accum);
+                    }
+                    let n = if include { padded } else { vals.len() };
+                    assert_eq!(n, cfg.count(oy, ox));
+                    want.push(average(acc, n, &cfg.divide, &t));
+                }
+            }
+        }
+        let storage = pick_storage(&mut rng, &[t.input, t.output]);
+        let got = with_storage!(storage, R, {
+            let mut y = vec![R::default(); cfg.output_len()];
+            ops::average_pool::run(&cfg, &store::<R>(&x), &mut y).unwrap();
+            load(&y)
+        });
+        assert_eq!(
+            got, want,
+            "case {case}: {win:?} include_pad={include} {t:?}"
+        );
+    }
+    eprintln!("average_pool: {shifts} shift, {recips} reciprocal configs");
+    assert!(shifts > 20 && recips > 100);
+}
+
+#[test]
+fn global_pools_match_reference() {
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    for case in 0..300 {
+        let c = rng.random_range(1..=4);
+        let n = if rng.random_bool(0.3) {
+            1 << rng.random_range(0..=6)
+        } else {
+            rng.random_range(1..=100)
+        };
+        let t = avg_types(&mut rng, n, n);
+        let x = raws(&mut rng, t.input, c * n);
+        let storage = pick_storage(&mut rng, &[t.input, t.output]);
+
+        let maxc = GlobalMaxPoolConfig::new(c, n, t.input, t.output).unwrap();
+        let want: Vec<i64> = x
+            .chunks(n)
+            .map(|p| fx(*p.iter().max().unwrap(), t.input).cast(t.output).raw() as i64)
+            .collect();
+        let got = with_storage!(storage, R, {
+            let mut y = vec![R::default(); c];
+            ops::global_max_pool::run(&maxc, &store::<R>(&x), &mut y).unwrap();
+            load(&y)
+        });
+        assert_eq!(got, want, "max case {case}");
+
+        if t.recip.frac_bits() > 30 || t.recip.frac_bits() < 0 {
+            continue;
+        }
+        let avgc = match GlobalAveragePoolConfig::new(c, n, t) {
+            Ok(cfg) => cfg,
+            Err(OpError::Config { .. }) => continue,
+            Err(e) => panic!("{e}"),
+        };
+        let want: Vec<i64> = x
+            .chunks(n)
+            .map(|p| {
+                let sum = p.iter().fold(fx(0, t.accum), |acc, v| {
+                    acc.add(&fx(*v, t.input)).unwrap().cast(t.accum)
+                });
+                average(sum, n, &avgc.divide, &t)
+            })
+            .collect();
+        let got = with_storage!(storage, R, {
+            let mut y = vec![R::default(); c];
+            ops::global_average_pool::run(&avgc, &store::<R>(&x), &mut y).unwrap();
+            load(&y)
+        });
+        assert_eq!(got, want, "avg case {case}: {t:?}");
+    }
+}
+
+#[test]
+fn reciprocals_round_the_exact_rational() {
+    // 1/3 in ap_ufixed<8,0>: 85.333 → 85 (any rounding); 1/6 in ap_ufixed<4,0,AP_RND>: 2.667 → 3.
+    let u8_0 = FixedType::new(false, 8, 0, Rounding::RndConv, Overflow::Sat, 0).unwrap();
+    assert_eq!(ops::average_pool::reciprocal("t", 3, u8_0).unwrap(), 85);
+    let u4 = FixedType::new(false, 4, 0, Rounding::Rnd, Overflow::Sat, 0).unwrap();
+    assert_eq!(ops::average_pool::reciprocal("t", 6, u4).unwrap(), 3);
+    // 1/1 into ap_ufixed<8,0,.., AP_SAT>: saturates to 255/256.
+    assert_eq!(ops::average_pool::reciprocal("t", 1, u8_0).unwrap(), 255);
+    // Ties: 1/2 at 0 fractional bits is 0.5 exactly: RND_CONV → 0, RND → 1.
+    let u2_2 = |q| FixedType::new(false, 2, 2, q, Overflow::Sat, 0).unwrap();
+    assert_eq!(
+        ops::average_pool::reciprocal("t", 2, u2_2(Rounding::RndConv)).unwrap(),
+        0
+    );
+    assert_eq!(
+        ops::average_pool::reciprocal("t", 2, u2_2(Rounding::Rnd)).unwrap(),
+        1
+    );
+    // Against the double for many n and types.
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    for _ in 0..5000 {
+        let n = rng.random_range(1..=120);
+        let w = rng.random_range(2..=30);
+        let t = FixedType::new(
+            rng.random_bool(0.5),
+            w,
+            rng.random_range(w as i32 - 30..=w as i32),
+            Rounding::ALL[rng.random_range(0..7)],
+            [Overflow::Sat, Overflow::Wrap, Overflow::SatZero][rng.random_range(0..3)],
+            0,
+        )
+        .unwrap();
+        let want = Fixed::from_f64(1.0 / n as f64, t).unwrap().raw() as i64;
+        assert_eq!(
+            ops::average_pool::reciprocal("t", n, t).unwrap(),
+            want,
+            "1/{n} in {t}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- element-wise
+
+#[test]
+fn affine_matches_reference() {
+    use binpoint_runtime::ops::affine::{AffineConfig, AffineTypes};
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    for case in 0..300 {
+        let (c, n) = (rng.random_range(1..=5), rng.random_range(1..=20));
+        let t = AffineTypes {
+            input: data_ty(&mut rng),
+            scale: data_ty(&mut rng),
+            shift: data_ty(&mut rng),
+            output: data_ty(&mut rng),
+        };
+        let cfg = match AffineConfig::new(c, n, t) {
+            Ok(cfg) => cfg,
+            Err(OpError::Config { .. }) => continue, // wider than 64 bits
+            Err(e) => panic!("{e}"),
+        };
+        let x = raws(&mut rng, t.input, c * n);
+        let s = raws(&mut rng, t.scale, c);
+        let sh = raws(&mut rng, t.shift, c);
+        let want: Vec<i64> = (0..c * n)
+            .map(|i| {
+                let p = fx(x[i], t.input).mul(&fx(s[i / n], t.scale)).unwrap();
+                let r = p.add(&fx(sh[i / n], t.shift)).unwrap();
+                assert_eq!(r.ty(), cfg.result);
+                r.cast(t.output).raw() as i64
+            })
+            .collect();
+        let storage = pick_storage(&mut rng, &[t.input, t.scale, t.shift, t.output]);
+        let got = with_storage!(storage, R, {
+            let mut y = vec![R::default(); c * n];
+            ops::affine::run(
+                &cfg,
+                &store::<R>(&x),
+                &store::<R>(&s),
+                &store::<R>(&sh),
+                &mut y,
+            )
+            .unwrap();
+            load(&y)
+        });
+        assert_eq!(got, want, "case {case}: {t:?}");
+    }
+}
+
+fn operand(rng: &mut impl Rng, t: FixedType, c: usize, n: usize) -> Operand {
+    match rng.random_range(0..4) {
+        0 => Operand::per_channel(t, c),
+        1 => Operand::scalar(t),
+        _ => Operand::full(t, c, n),
+    }
+}
+
+#[test]
+fn binary_ops_match_reference() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    for case in 0..600 {
+        let op = [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul][case % 3];
+        let (c, n) = (rng.random_range(1..=4), rng.random_range(1..=16));
+        let (ta, tb, to) = (data_ty(&mut rng), data_ty(&mut rng), data_ty(&mut rng));
+        let (a, b) = (operand(&mut rng, ta, c, n), operand(&mut rng, tb, c, n));
+        let cfg = match BinaryConfig::new(op, c, n, a, b, to) {
+            Ok(cfg) => cfg,
+            Err(OpError::Config { .. }) => continue,
+            Err(e) => panic!("{e}"),
+        };
+        let av = raws(&mut rng, ta, a.len);
+        let bv = raws(&mut rng, tb, b.len);
+        let mut want = Vec::new();
+        for ci in 0..c {
+            for i in 0..n {
+                let x = fx(av[ci * a.stride_c + i * a.stride_i], ta);
+                let y = fx(bv[ci * b.stride_c + i * b.stride_i], tb);
+                let r = match op {
+                    BinaryOp::Add => x.add(&y),
+                    BinaryOp::Sub => x.sub(&y),
+                    BinaryOp::Mul => x.mul(&y),
+                }
+                .unwrap();
+                assert_eq!(r.ty(), cfg.result);
+                want.push(r.cast(to).raw() as i64);
+            }
+        }
+        let storage = pick_storage(&mut rng, &[ta, tb, to]);
+        let got = with_storage!(storage, R, {
+            let mut y = vec![R::default(); c * n];
+            let (sa, sb) = (store::<R>(&av), store::<R>(&bv));
+            match op {
+                BinaryOp::Add => ops::add::run(&cfg, &sa, &sb, &mut y),
+                BinaryOp::Sub => ops::sub::run(&cfg, &sa, &sb, &mut y),
+                BinaryOp::Mul => ops::mul::run(&cfg, &sa, &sb, &mut y),
+            }
+            .unwrap();
+            load(&y)
+        });
+        assert_eq!(got, want, "case {case}: {ta} {op:?} {tb} -> {to}");
+    }
+}
+
+// ---------------------------------------------------------------- activations
+
+fn one_int() -> Fixed {
+    fx(1, FixedType::signed(32, 32).unwrap())
+}
+
+#[test]
+fn activations_match_reference() {
+    let mut rng = ChaCha8Rng::seed_from_u64(10);
+    for case in 0..400 {
+        let n = rng.random_range(1..=64);
+        let (tx, to) = (data_ty(&mut rng), data_ty(&mut rng));
+        let x = raws(&mut rng, tx, n);
+        let storage = pick_storage(&mut rng, &[tx, to]);
+        let run = |f: &dyn Fn(&[i64]) -> Vec<i64>| f(&x);
+        let zero = fx(0, tx);
+
+        // ReLU
+        let cfg = ReluConfig::new(n, tx, to).unwrap();
+        let want: Vec<i64> = x
+            .iter()
+            .map(|&v| {
+                if v > 0 {
+                    fx(v, tx).cast(to).raw() as i64
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let got = with_storage!(storage, R, {
+            let mut y = vec![R::default(); n];
+            ops::relu::run(&cfg, &store::<R>(&x), &mut y).unwrap();
+            load(&y)
+        });
+        assert_eq!(got, want, "relu case {case}");
+
+        // Clip with random bounds of their own type
+        let tb = data_ty(&mut rng);
+        let (mut lo, mut hi) = (raw(&mut rng, tb), raw(&mut rng, tb));
+        if lo > hi {
+            std::mem::swap(&mut lo, &mut hi);
+        }
+        let cfg = ClipConfig::new(n, tx, tb, lo, hi, to).unwrap();
+        let (flo, fhi) = (fx(lo, tb), fx(hi, tb));
+        let want = run(&|x| {
+            x.iter()
+                .map(|&v| {
+                    let xv = fx(v, tx);
+                    let chosen = if xv.sub(&flo).unwrap().raw() < 0 {
+                        flo
+                    } else if xv.sub(&fhi).unwrap().raw() > 0 {
+                        fhi
+                    } else {
+                        xv
+                    };
+                    chosen.cast(to).raw() as i64
+                })
+                .collect()
+        });
+        let got = with_storage!(storage, R, {
+            let mut y = vec![R::default(); n];
+            ops::clip::run(&cfg, &store::<R>(&x), &mut y).unwrap();
+            load(&y)
+        });
+        assert_eq!(
+            got, want,
+            "clip case {case}: {tx} in [{lo}, {hi}] of {tb} -> {to}"
+        );
+
+        // Leaky ReLU
+        let ta = data_ty(&mut rng);
+        let alpha = raw(&mut rng, ta);
+        let cfg = LeakyReluConfig::new(n, tx, ta, alpha, to).unwrap();
+        let want = run(&|x| {
+            x.iter()
+                .map(|&v| {
+                    let xv = fx(v, tx);
+                    let r = if v < 0 {
+                        fx(alpha, ta).mul(&xv).unwrap().cast(to)
+                    } else {
+                        xv.cast(to)
+                    };
+                    r.raw() as i64
+                })
+                .collect()
+        });
+        let got = with_storage!(storage, R, {
+            let mut y = vec![R::default(); n];
+            ops::leaky_relu::run(&cfg, &store::<R>(&x), &mut y).unwrap();
+            load(&y)
+        });
+        assert_eq!(got, want, "leaky_relu case {case}");
+
+        // HardSigmoid and HardSwish
+        let p = hard_params(&mut rng);
+        let line = |v: i64| {
+            fx(p.alpha, p.alpha_type)
+                .mul(&fx(v, tx))
+                .unwrap()
+                .add(&fx(p.beta, p.beta_type))
+                .unwrap()
+        };
+        if let Ok(cfg) = HardSigmoidConfig::new(n, tx, p, to) {
+            let want = run(&|x| {
+                x.iter()
+                    .map(|&v| {
+                        let t = line(v);
+                        if t.raw() <= 0 {
+                            0
+                        } else if t.sub(&one_int()).unwrap().raw() >= 0 {
+                            one_int().cast(to).raw() as i64
+                        } else {
+                            t.cast(to).raw() as i64
+                        }
+                    })
+                    .collect()
+            });
+            let got = with_storage!(storage, R, {
+                let mut y = vec![R::default(); n];
+                ops::hard_sigmoid::run(&cfg, &store::<R>(&x), &mut y).unwrap();
+                load(&y)
+            });
+            assert_eq!(got, want, "hard_sigmoid case {case}: {tx} {p:?} -> {to}");
+        }
+        if let Ok(cfg) = HardSwishConfig::new(n, tx, p, to) {
+            let want = run(&|x| {
+                x.iter()
+                    .map(|&v| {
+                        let t = line(v);
+                        let xv = fx(v, tx);
+                        let r = if t.raw() <= 0 {
+                            zero.cast(to)
+                        } else if t.sub(&one_int()).unwrap().raw() >= 0 {
+                            xv.cast(to)
+                        } else {
+                            xv.mul(&t).unwrap().cast(to)
+                        };
+                        r.raw() as i64
+                    })
+                    .collect()
+            });
+            let got = with_storage!(storage, R, {
+                let mut y = vec![R::default(); n];
+                ops::hard_swish::run(&cfg, &store::<R>(&x), &mut y).unwrap();
+                load(&y)
+            });
+            assert_eq!(got, want, "hard_swish case {case}: {tx} {p:?} -> {to}");
+        }
+    }
+}
+
+/// Usually ONNX's constants (1/6 or 0.2, and 0.5) rounded into random types, sometimes anything.
+fn hard_params(rng: &mut impl Rng) -> HardParams {
+    let alpha_type = data_ty(rng);
+    let beta_type = data_ty(rng);
+    let (alpha, beta) = if rng.random_bool(0.7) {
+        let a = [1.0 / 6.0, 0.2][rng.random_range(0..2)];
+        (
+            Fixed::from_f64(a, alpha_type).unwrap().raw() as i64,
+            Fixed::from_f64(0.5, beta_type).unwrap().raw() as i64,
+        )
+    } else {
+        (raw(rng, alpha_type), raw(rng, beta_type))
+    };
+    HardParams {
+        alpha_type,
+        alpha,
+        beta_type,
+        beta,
+    }
+}
+
+// ---------------------------------------------------------------- configs and errors
+
+#[test]
+fn windows_match_brute_force() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for _ in 0..2000 {
+        let pool = rng.random_bool(0.5);
+        let win = random_window(&mut rng, true, pool);
+        for oy in 0..win.out_h {
+            let valid: Vec<usize> = (0..win.kernel_h)
+                .filter(|&ky| {
+                    let iy = (oy * win.stride_h + ky * win.dilation_h) as i64 - win.pad_top as i64;
+                    iy >= 0 && iy < win.in_h as i64
+                })
+                .collect();
+            let r = win.rows(oy);
+            assert_eq!(r.clone().collect::<Vec<_>>(), valid, "{win:?} oy={oy}");
+        }
+    }
+}
+
+#[test]
+fn narrow_accumulators_and_storage_are_refused() {
+    let t8 = FixedType::signed(8, 3).unwrap();
+    let types = MacTypes {
+        input: t8,
+        weight: t8,
+        bias: t8,
+        accum: FixedType::signed(16, 6).unwrap(),
+        output: t8,
+    };
+    let err = DenseConfig::new(100, 2, types).unwrap_err();
+    assert!(matches!(err, OpError::Accumulator { .. }), "{err}");
+    assert!(err.to_string().contains("ap_fixed<"), "{err}");
+    // Too few fractional bits for the bias is not exact either.
+    let fine_bias = MacTypes {
+        bias: FixedType::signed(16, 0).unwrap(),
+        accum: FixedType::signed(30, 16).unwrap(),
+        ..types
+    };
+    assert!(DenseConfig::new(4, 2, fine_bias).is_err());
+    let ok = MacTypes {
+        accum: types.accum_span(100).unwrap().smallest_type().unwrap(),
+        ..types
+    };
+    assert_eq!(ok.accum, FixedType::signed(22, 12).unwrap());
+    let cfg = DenseConfig::new(100, 2, ok).unwrap();
+    let x = vec![0i16; 100];
+    let w = vec![0i8; 200];
+    let mut y = vec![0i8; 2];
+    ops::dense::run(&cfg, &x, &w, &[0i8, 0], &mut y).unwrap();
+    // i8 cannot hold a 12-bit input.
+    let wide = DenseConfig::new(
+        100,
+        2,
+        MacTypes {
+            input: FixedType::signed(12, 3).unwrap(),
+            accum: FixedType::signed(40, 20).unwrap(),
+            ..ok
+        },
+    )
+    .unwrap();
+    let x8 = vec![0i8; 100];
+    let err = ops::dense::run(&wide, &x8, &w, &[0i8, 0], &mut y).unwrap_err();
+    assert!(matches!(err, OpError::Storage { .. }), "{err}");
+    let err = ops::dense::run(&cfg, &x[..99], &w, &[0i8, 0], &mut y).unwrap_err();
+    assert!(matches!(err, OpError::Length { .. }), "{err}");
+}
