@@ -8,6 +8,7 @@ pub mod eval;
 pub mod ir;
 pub mod onnx;
 pub mod passes;
+pub mod quant;
 
 /// `binpoint inspect`: per-layer shapes, parameters and MACs.
 pub mod inspect {
@@ -16,3 +17,13 @@ pub mod inspect {
 
 pub use error::CompileError;
 pub use ir::Graph;
+
+/// Loads an ONNX file and runs the cleanup pipeline: the float IR every later phase starts from.
+pub fn load_float_graph(
+    path: impl AsRef<std::path::Path>,
+    opts: &passes::CleanupOptions,
+) -> Result<Graph, CompileError> {
+    let mut g = onnx::load_file(path)?;
+    passes::cleanup(&mut g, opts)?;
+    Ok(g)
+}

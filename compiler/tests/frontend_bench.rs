@@ -27,8 +27,27 @@ fn torchvision_models_load_and_inspect() {
         cleanup(&mut g, &CleanupOptions::default()).unwrap_or_else(|e| panic!("{e}"));
         let t2 = Instant::now();
         let after = binpoint::inspect::report(&g);
+        // Optional reference pair written next to the model: <name>.in.npy / <name>.out.npy (onnxruntime).
+        let (xin, xout) = (p.with_extension("in.npy"), p.with_extension("out.npy"));
+        let agreement = if xin.exists() && xout.exists() {
+            let x: ndarray::ArrayD<f32> = ndarray_npy::read_npy(&xin).expect("input");
+            let want: ndarray::ArrayD<f32> = ndarray_npy::read_npy(&xout).expect("output");
+            let t = Instant::now();
+            let got = binpoint::eval::run_f32(&g, &x).unwrap_or_else(|e| panic!("{e}"));
+            let worst = got
+                .iter()
+                .zip(want.iter())
+                .map(|(a, b)| (a - b).abs() / b.abs().max(1e-1))
+                .fold(0f32, f32::max);
+            format!(
+                "; eval {:.1} s, max |diff|/max(|ref|, 0.1) = {worst:e}",
+                t.elapsed().as_secs_f64()
+            )
+        } else {
+            String::new()
+        };
         eprintln!(
-            "{}: load {:.0} ms, cleanup {:.0} ms; {} layers -> {}, params {} (stored {}), {:.1} MMACs",
+            "{}: load {:.0} ms, cleanup {:.0} ms; {} layers -> {}, params {} (stored {}), {:.1} MMACs{agreement}",
             p.file_name().and_then(|s| s.to_str()).unwrap_or_default(),
             (t1 - t0).as_secs_f64() * 1e3,
             (t2 - t1).as_secs_f64() * 1e3,

@@ -3,7 +3,7 @@
 //! shape only).
 
 use super::ops::join;
-use super::{Graph, Op};
+use super::{Graph, Op, TensorType};
 use petgraph::stable_graph::NodeIndex;
 use std::fmt::Write;
 
@@ -35,9 +35,13 @@ impl Graph {
                         .collect();
                     let attrs = op.spec().attrs();
                     let sep = if attrs.is_empty() { "" } else { " " };
+                    let ty = match node.ty {
+                        TensorType::F32 => String::new(),
+                        t => format!(" {t}"),
+                    };
                     writeln!(
                         s,
-                        "  %{} = {}({}){sep}{attrs} -> {}",
+                        "  %{} = {}({}){sep}{attrs} -> {}{ty}",
                         node.name,
                         op.name(),
                         args.join(", "),

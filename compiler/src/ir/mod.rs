@@ -24,6 +24,23 @@ use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use std::collections::{BTreeSet, HashMap};
 
+/// A tensor's number type: float before quantization, `ap_fixed` after.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TensorType {
+    #[default]
+    F32,
+    Fixed(binpoint_runtime::FixedType),
+}
+
+impl std::fmt::Display for TensorType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TensorType::F32 => write!(f, "f32"),
+            TensorType::Fixed(t) => write!(f, "{t}"),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Node {
     /// Unique node name (the ONNX node name, or the tensor name for inputs and constants).
@@ -32,6 +49,8 @@ pub struct Node {
     pub tensor: String,
     pub op: Op,
     pub shape: Shape,
+    /// F32 everywhere until the typing phase assigns fixed-point types.
+    pub ty: TensorType,
 }
 
 #[derive(Clone, Debug)]
@@ -60,6 +79,12 @@ impl Graph {
     }
     pub fn node(&self, n: NodeIndex) -> &Node {
         &self.g[n]
+    }
+    /// Sets a node's number type (the only mutable part of a node outside `set_op`).
+    pub fn set_type(&mut self, n: NodeIndex, ty: TensorType) {
+        if let Some(node) = self.g.node_weight_mut(n) {
+            node.ty = ty;
+        }
     }
     pub fn get(&self, n: NodeIndex) -> Option<&Node> {
         self.g.node_weight(n)
@@ -142,6 +167,7 @@ impl Graph {
             tensor: tensor.into(),
             op,
             shape,
+            ty: TensorType::F32,
         });
         for (slot, &i) in inputs.iter().enumerate() {
             self.g.add_edge(i, n, slot);
