@@ -1,4 +1,5 @@
-//! AveragePool, 1-D or 2-D. With count_include_pad the divisor counts the padded positions a window
+//! AveragePool, 1-D or 2-D: a sequential f32 sum over the window (row by row) divided once, as
+//! onnxruntime computes it. With count_include_pad the divisor counts the padded positions a window
 //! covers (not positions beyond the padding that ceil_mode adds); without, only real input positions.
 use super::max_pool::{pool_eval, pool_shape};
 use super::prelude::*;
@@ -29,7 +30,7 @@ impl OpSpec for AveragePool {
     }
     fn eval(&self, i: &[&ArrayD<f32>], _: &EvalCtx) -> Result<ArrayD<f32>, String> {
         pool_eval(&self.window, arg(i, 0)?, |v, padded| {
-            let sum: f64 = v.iter().map(|&x| x as f64).sum();
+            let sum: f32 = v.iter().sum();
             let n = if self.count_include_pad {
                 padded
             } else {
@@ -38,7 +39,7 @@ impl OpSpec for AveragePool {
             if n == 0 {
                 0.0
             } else {
-                (sum / n as f64) as f32
+                sum / n as f32
             }
         })
     }
