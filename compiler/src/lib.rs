@@ -8,6 +8,7 @@ pub mod eval;
 pub mod ir;
 pub mod onnx;
 pub mod passes;
+pub mod quant;
 
 /// `binpoint inspect`: per-layer shapes, parameters and MACs.
 pub mod inspect {
