@@ -162,6 +162,26 @@ fn calibration_table() {
 }
 
 #[test]
+fn propagation_input_range_defaults() {
+    use binpoint::quant::propagation_range;
+    let x = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[2, 2]), vec![0.0f32, 0.5, 0.25, 0.75])
+        .unwrap();
+    let none = PrecisionConfig::uniform(8).unwrap();
+    let with = parse("[calibration]\ninput_range = [-2.0, 2.0]\n").unwrap();
+    let r = |given, cfg: &PrecisionConfig, xs: &[ndarray::ArrayD<f32>]| {
+        let i = propagation_range(given, cfg, xs);
+        (i.lo, i.hi)
+    };
+    assert_eq!(
+        r(Some((0.0, 1.0)), &with, std::slice::from_ref(&x)),
+        (0.0, 1.0)
+    );
+    assert_eq!(r(None, &with, std::slice::from_ref(&x)), (-2.0, 2.0));
+    assert_eq!(r(None, &none, &[x]), (0.0, 0.75));
+    assert_eq!(r(None, &none, &[]), (-1.0, 1.0));
+}
+
+#[test]
 fn config_round_trips_through_toml() {
     let text = r#"
 [default]

@@ -181,6 +181,25 @@ pub fn calibrate(
     })
 }
 
+/// The input range of range propagation: `given` (`--input-range LO,HI`), else the config's
+/// `[calibration] input_range`, else the range seen in `inputs`, else `[-1, 1]`.
+pub fn propagation_range(
+    given: Option<(f64, f64)>,
+    cfg: &super::PrecisionConfig,
+    inputs: &[ArrayD<f32>],
+) -> super::Interval {
+    let seen = inputs
+        .iter()
+        .flat_map(|x| x.iter())
+        .filter(|v| v.is_finite())
+        .fold(None, |acc: Option<(f64, f64)>, &v| {
+            let v = f64::from(v);
+            Some(acc.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))))
+        });
+    let (lo, hi) = given.or(cfg.input_range()).or(seen).unwrap_or((-1.0, 1.0));
+    super::Interval::new(lo, hi)
+}
+
 /// Reads a `.npy` of float32 or float64 (converted) values.
 pub fn load_npy(path: impl AsRef<Path>) -> Result<ArrayD<f32>, QuantError> {
     let file = path.as_ref().display().to_string();
