@@ -946,3 +946,36 @@ fn narrow_accumulators_and_storage_are_refused() {
     let err = ops::dense::run(&cfg, &x[..99], &w, &[0i8, 0], &mut y).unwrap_err();
     assert!(matches!(err, OpError::Length { .. }), "{err}");
 }
+
+/// Throughput smoke check (not a benchmark): `cargo test --release -p binpoint-runtime --test
+/// kernels_ops -- --ignored --nocapture conv2d_throughput`.
+#[test]
+#[ignore]
+fn conv2d_throughput() {
+    let t8 = FixedType::signed(8, 3).unwrap();
+    let types = MacTypes {
+        input: t8,
+        weight: t8,
+        bias: FixedType::signed(16, 8).unwrap(),
+        accum: FixedType::signed(32, 17).unwrap(),
+        output: t8.with_modes(Rounding::RndConv, Overflow::Sat, 0).unwrap(),
+    };
+    let win = Window2::new([32, 32], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], false).unwrap();
+    let cfg = Conv2dConfig::new(16, 32, 1, win, types).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let x: Vec<i8> = store(&raws(&mut rng, t8, cfg.input_len()));
+    let w: Vec<i8> = store(&raws(&mut rng, t8, cfg.weight_len()));
+    let b: Vec<i16> = store(&raws(&mut rng, types.bias, 32));
+    let mut y = vec![0i8; cfg.output_len()];
+    let start = std::time::Instant::now();
+    let reps = 20;
+    for _ in 0..reps {
+        ops::conv2d::run(&cfg, &x, &w, &b, &mut y).unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64() / reps as f64;
+    eprintln!(
+        "conv2d 16->32 32x32 3x3: {:.2} ms, {:.2} GMAC/s",
+        secs * 1e3,
+        cfg.macs() as f64 / secs / 1e9
+    );
+}

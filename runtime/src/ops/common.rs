@@ -494,3 +494,11 @@ pub(crate) fn int_one(ty: FixedType) -> i64 {
     );
     one.cast(ty).raw() as i64
 }
+
+/// `sum + Σ_k x[k] · w[k]`.
+#[inline(always)]
+pub(crate) fn dot<X: Raw, W: Raw, A: Accum>(sum: A, x: &[X], w: &[W]) -> A {
+    x.iter()
+        .zip(w)
+        .fold(sum, |s, (xv, wv)| s.mac(A::of(*xv), A::of(*wv)))
+}

@@ -4,14 +4,16 @@
 //!
 //! Contract shared with the header:
 //! - loops: `co`, `ox`, then the taps: `ci` (within the group of `co`), `kx`; a tap outside the
-//!   input is padding and adds nothing (tested there, skipped here);
+//!   input is padding and adds nothing (tested there, a 0 of the gathered patch here);
 //! - accumulator `accum` (i32 storage when it fits, else i64), initialised with the bias, exact
 //!   for `bias + (C_in/groups)·k` products;
 //! - one rounding point: the cast `accum → output`.
 //!
 //! The geometry is a [`Window2`] of height 1 ([`Window2::new_1d`]).
 
-use super::common::{check_len, check_storage, AccKind, Accum, MacPlan, MacTypes, OpError, Raw};
+use super::common::{
+    check_len, check_storage, dot, AccKind, Accum, MacPlan, MacTypes, OpError, Raw,
+};
 use super::conv2d::check_groups;
 use super::window::{TapRanges, Window2};
 
@@ -118,6 +120,10 @@ pub fn run<X: Raw, W: Raw, B: Raw, Y: Raw>(
 }
 
 /// The loops, for one accumulator integer (slices checked by [`run`]).
+///
+/// The input is first gathered into one patch per output position (`[ci][kx]`, padding taps 0,
+/// as the header reads them); each output is then the dot product of its patch with the weights
+/// of `co`, in the header's order. The gather moves raw values and computes nothing.
 pub fn kernel<X: Raw, W: Raw, B: Raw, Y: Raw, A: Accum>(
     cfg: &Conv1dConfig,
     x: &[X],
@@ -127,28 +133,30 @@ pub fn kernel<X: Raw, W: Raw, B: Raw, Y: Raw, A: Accum>(
 ) {
     let win = &cfg.window;
     let plan = &cfg.plan;
-    let cin_g = cfg.in_channels / cfg.groups;
+    let fan_in = cfg.fan_in();
     let cout_g = cfg.out_channels / cfg.groups;
     let k = win.kernel_w;
+    let patch_len = cfg.in_channels * k;
+    let mut patches = vec![X::default(); win.out_w * patch_len];
+    for (patch, (ox, &(kx0, kx1))) in patches
+        .chunks_exact_mut(patch_len)
+        .zip(cfg.cols.iter().enumerate())
+    {
+        for (x_c, p_c) in x.chunks_exact(win.in_w).zip(patch.chunks_exact_mut(k)) {
+            for kx in kx0..kx1 {
+                p_c[kx] = x_c[win.in_col(ox, kx)];
+            }
+        }
+    }
     for (co, (y_co, w_co)) in y
         .chunks_exact_mut(win.out_w)
-        .zip(w.chunks_exact(cin_g * k))
+        .zip(w.chunks_exact(fan_in))
         .enumerate()
     {
-        let ci0 = co / cout_g * cin_g;
+        let group = co / cout_g * fan_in;
         let bias = A::of(b[co]).shl(plan.bias_shift);
-        for (ox, (yv, &(kx0, kx1))) in y_co.iter_mut().zip(&cfg.cols).enumerate() {
-            let mut sum = A::default();
-            if kx0 < kx1 {
-                let x0 = win.in_col(ox, kx0);
-                for cl in 0..cin_g {
-                    let x_c = &x[(ci0 + cl) * win.in_w + x0..(ci0 + cl + 1) * win.in_w];
-                    let w_c = &w_co[cl * k + kx0..cl * k + kx1];
-                    for (xv, wv) in x_c.iter().step_by(win.dilation_w).zip(w_c) {
-                        sum = sum.mac(A::of(*xv), A::of(*wv));
-                    }
-                }
-            }
+        for (yv, patch) in y_co.iter_mut().zip(patches.chunks_exact(patch_len)) {
+            let sum = dot(A::default(), &patch[group..group + fan_in], w_co);
             let acc = sum.shl(plan.prod_shift).add(bias);
             *yv = Y::from_i64_unchecked(plan.requant.apply(acc.to_i64()));
         }

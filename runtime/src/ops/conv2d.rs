@@ -5,12 +5,14 @@
 //! Contract shared with the header:
 //! - loops: `co`, `oy`, `ox`, then the taps: `ci` (within the group of `co`), `ky`, `kx`;
 //!   a tap outside the input is padding and adds nothing (the header tests it, the kernel here
-//!   skips it: the same exact sum);
+//!   reads a 0 from its gathered patch: the same exact sum);
 //! - accumulator `accum` (i32 storage when it fits, else i64), initialised with the bias, exact
 //!   for `bias + (C_in/groups)·kh·kw` products;
 //! - one rounding point: the cast `accum → output`.
 
-use super::common::{check_len, check_storage, AccKind, Accum, MacPlan, MacTypes, OpError, Raw};
+use super::common::{
+    check_len, check_storage, dot, AccKind, Accum, MacPlan, MacTypes, OpError, Raw,
+};
 use super::window::{TapRanges, Window2};
 
 const OP: &str = "conv2d";
@@ -138,6 +140,10 @@ pub fn run<X: Raw, W: Raw, B: Raw, Y: Raw>(
 }
 
 /// The loops, for one accumulator integer (slices checked by [`run`]).
+///
+/// The input is first gathered into one patch per output position (`[ci][ky][kx]`, padding
+/// taps 0, as the header reads them); each output is then the dot product of its patch with the
+/// weights of `co`, in the header's order. The gather moves raw values and computes nothing.
 pub fn kernel<X: Raw, W: Raw, B: Raw, Y: Raw, A: Accum>(
     cfg: &Conv2dConfig,
     x: &[X],
@@ -145,41 +151,49 @@ pub fn kernel<X: Raw, W: Raw, B: Raw, Y: Raw, A: Accum>(
     b: &[B],
     y: &mut [Y],
 ) {
-    let win = &cfg.window;
     let plan = &cfg.plan;
-    let cin_g = cfg.in_channels / cfg.groups;
+    let fan_in = cfg.fan_in();
     let cout_g = cfg.out_channels / cfg.groups;
-    let plane = win.in_h * win.in_w;
-    let taps = win.size();
-    let out_plane = win.out_h * win.out_w;
+    let patches = patches(cfg, x);
+    let patch_len = cfg.in_channels * cfg.window.size();
+    let out_plane = cfg.window.out_h * cfg.window.out_w;
     for (co, (y_co, w_co)) in y
         .chunks_exact_mut(out_plane)
-        .zip(w.chunks_exact(cin_g * taps))
+        .zip(w.chunks_exact(fan_in))
         .enumerate()
     {
-        let ci0 = co / cout_g * cin_g;
+        let group = co / cout_g * fan_in;
         let bias = A::of(b[co]).shl(plan.bias_shift);
-        for (oy, &(ky0, ky1)) in cfg.rows.iter().enumerate() {
-            let y_row = &mut y_co[oy * win.out_w..][..win.out_w];
-            for (ox, (yv, &(kx0, kx1))) in y_row.iter_mut().zip(&cfg.cols).enumerate() {
-                let mut sum = A::default();
-                if kx0 < kx1 {
-                    let x0 = win.in_col(ox, kx0);
-                    for cl in 0..cin_g {
-                        let x_c = &x[(ci0 + cl) * plane..][..plane];
-                        let w_c = &w_co[cl * taps..][..taps];
-                        for ky in ky0..ky1 {
-                            let x_row = &x_c[win.in_row(oy, ky) * win.in_w + x0..];
-                            let w_row = &w_c[ky * win.kernel_w + kx0..ky * win.kernel_w + kx1];
-                            for (xv, wv) in x_row.iter().step_by(win.dilation_w).zip(w_row) {
-                                sum = sum.mac(A::of(*xv), A::of(*wv));
-                            }
-                        }
+        for (yv, patch) in y_co.iter_mut().zip(patches.chunks_exact(patch_len)) {
+            let sum = dot(A::default(), &patch[group..group + fan_in], w_co);
+            let acc = sum.shl(plan.prod_shift).add(bias);
+            *yv = Y::from_i64_unchecked(plan.requant.apply(acc.to_i64()));
+        }
+    }
+}
+
+/// `[out_h·out_w][C_in][kh][kw]`: the taps every output position reads, 0 in the padding.
+fn patches<X: Raw>(cfg: &Conv2dConfig, x: &[X]) -> Vec<X> {
+    let win = &cfg.window;
+    let (kh, kw) = (win.kernel_h, win.kernel_w);
+    let patch_len = cfg.in_channels * kh * kw;
+    let plane = win.in_h * win.in_w;
+    let mut out = vec![X::default(); win.out_h * win.out_w * patch_len];
+    let mut patches = out.chunks_exact_mut(patch_len);
+    for (oy, &(ky0, ky1)) in cfg.rows.iter().enumerate() {
+        for (ox, &(kx0, kx1)) in cfg.cols.iter().enumerate() {
+            let Some(patch) = patches.next() else {
+                return out;
+            };
+            for (x_c, p_c) in x.chunks_exact(plane).zip(patch.chunks_exact_mut(kh * kw)) {
+                for ky in ky0..ky1 {
+                    let row = &x_c[win.in_row(oy, ky) * win.in_w..][..win.in_w];
+                    for kx in kx0..kx1 {
+                        p_c[ky * kw + kx] = row[win.in_col(ox, kx)];
                     }
                 }
-                let acc = sum.shl(plan.prod_shift).add(bias);
-                *yv = Y::from_i64_unchecked(plan.requant.apply(acc.to_i64()));
             }
         }
     }
+    out
 }

@@ -8,7 +8,9 @@
 //!
 //! Weights are `[n_out][n_in]` row-major (ONNX Gemm with `transB = 1`, PyTorch `Linear.weight`).
 
-use super::common::{check_len, check_storage, AccKind, Accum, MacPlan, MacTypes, OpError, Raw};
+use super::common::{
+    check_len, check_storage, dot, AccKind, Accum, MacPlan, MacTypes, OpError, Raw,
+};
 
 const OP: &str = "dense";
 
@@ -93,11 +95,7 @@ pub fn kernel<X: Raw, W: Raw, B: Raw, Y: Raw, A: Accum>(
 ) {
     let plan = &cfg.plan;
     for ((yo, row), bo) in y.iter_mut().zip(w.chunks_exact(cfg.n_in)).zip(b) {
-        let mut sum = A::default();
-        for (xi, wi) in x.iter().zip(row) {
-            sum = sum.mac(A::of(*xi), A::of(*wi));
-        }
-        let acc = sum
+        let acc = dot(A::default(), x, row)
             .shl(plan.prod_shift)
             .add(A::of(*bo).shl(plan.bias_shift));
         *yo = Y::from_i64_unchecked(plan.requant.apply(acc.to_i64()));
