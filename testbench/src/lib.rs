@@ -10,3 +10,4 @@ mod error;
 pub mod oracle;
 
 pub use error::Error;
+pub mod kernels;

@@ -1,0 +1,358 @@
+//! Rust kernel configs → the members of the C++ config structs that the kernel headers expect
+//! (each header lists them in its comment), plus the test body: read inputs, call, write outputs.
+//!
+//! This is the test's copy of the mapping; the HLS emitter renders the same members from the
+//! same Rust configs. Every number comes from the Rust config: nothing is recomputed here.
+
+use std::fmt::Write as _;
+
+use binpoint_runtime::ops::affine::AffineConfig;
+use binpoint_runtime::ops::average_pool::{AveragePoolConfig, Divide};
+use binpoint_runtime::ops::binary::BinaryConfig;
+use binpoint_runtime::ops::clip::ClipConfig;
+use binpoint_runtime::ops::conv1d::Conv1dConfig;
+use binpoint_runtime::ops::conv2d::Conv2dConfig;
+use binpoint_runtime::ops::dense::DenseConfig;
+use binpoint_runtime::ops::global_average_pool::GlobalAveragePoolConfig;
+use binpoint_runtime::ops::global_max_pool::GlobalMaxPoolConfig;
+use binpoint_runtime::ops::hard_sigmoid::{HardParams, HardSigmoidConfig};
+use binpoint_runtime::ops::hard_swish::HardSwishConfig;
+use binpoint_runtime::ops::leaky_relu::LeakyReluConfig;
+use binpoint_runtime::ops::max_pool::MaxPoolConfig;
+use binpoint_runtime::ops::relu::ReluConfig;
+use binpoint_runtime::ops::{MacTypes, Window2};
+use binpoint_runtime::FixedType;
+
+/// The members of a config struct and the body of a test case.
+#[derive(Clone, Debug, Default)]
+pub struct Rendered {
+    pub config: String,
+    pub body: String,
+}
+
+impl Rendered {
+    fn int(&mut self, name: &str, v: usize) -> &mut Self {
+        let _ = writeln!(self.config, "  static const int {name} = {v};");
+        self
+    }
+
+    fn boolean(&mut self, name: &str, v: bool) -> &mut Self {
+        let _ = writeln!(self.config, "  static const bool {name} = {v};");
+        self
+    }
+
+    fn long(&mut self, name: &str, v: i64) -> &mut Self {
+        let _ = writeln!(self.config, "  static const long long {name} = {};", ll(v));
+        self
+    }
+
+    fn ty(&mut self, name: &str, t: FixedType) -> &mut Self {
+        let _ = writeln!(self.config, "  typedef {t} {name};");
+        self
+    }
+
+    /// `static CFG::<ty> <var>[len]; bp_read(<var>, len);`
+    fn input(&mut self, var: &str, ty: &str, len: usize) -> &mut Self {
+        let _ = writeln!(
+            self.body,
+            "  static CFG::{ty} {var}[{len}];\n  bp_read({var}, {len});"
+        );
+        self
+    }
+
+    fn output(&mut self, var: &str, ty: &str, len: usize) -> &mut Self {
+        let _ = writeln!(self.body, "  static CFG::{ty} {var}[{len}];");
+        self
+    }
+
+    fn call(&mut self, kernel: &str, args: &str, out: &str, len: usize) -> &mut Self {
+        let _ = writeln!(
+            self.body,
+            "  binpoint::{kernel}<CFG>({args});\n  bp_write({out}, {len});"
+        );
+        self
+    }
+
+    fn done(&mut self) -> Rendered {
+        std::mem::take(self)
+    }
+}
+
+/// A C++ `long long` literal (the most negative one cannot be written directly).
+fn ll(v: i64) -> String {
+    if v == i64::MIN {
+        "(-9223372036854775807LL - 1)".to_string()
+    } else {
+        format!("{v}LL")
+    }
+}
+
+fn mac_types(r: &mut Rendered, t: &MacTypes) {
+    r.ty("in_t", t.input)
+        .ty("weight_t", t.weight)
+        .ty("bias_t", t.bias)
+        .ty("accum_t", t.accum)
+        .ty("out_t", t.output);
+}
+
+/// Multipliers of a folded loop: `ceil(fan_in / reuse_factor)`.
+fn block_factor(fan_in: usize, reuse_factor: usize) -> usize {
+    fan_in.div_ceil(reuse_factor)
+}
+
+/// Inputs `x`, `w`, `b`; output `y`.
+pub fn dense(cfg: &DenseConfig) -> Rendered {
+    let mut r = Rendered::default();
+    r.int("n_in", cfg.n_in)
+        .int("n_out", cfg.n_out)
+        .int("reuse_factor", cfg.reuse_factor)
+        .int("block_factor", block_factor(cfg.n_in, cfg.reuse_factor));
+    mac_types(&mut r, &cfg.types);
+    r.input("x", "in_t", cfg.n_in)
+        .input("w", "weight_t", cfg.n_in * cfg.n_out)
+        .input("b", "bias_t", cfg.n_out)
+        .output("y", "out_t", cfg.n_out)
+        .call("dense", "x, y, w, b", "y", cfg.n_out)
+        .done()
+}
+
+fn window(r: &mut Rendered, w: &Window2) {
+    r.int("in_h", w.in_h)
+        .int("in_w", w.in_w)
+        .int("kernel_h", w.kernel_h)
+        .int("kernel_w", w.kernel_w)
+        .int("stride_h", w.stride_h)
+        .int("stride_w", w.stride_w)
+        .int("dilation_h", w.dilation_h)
+        .int("dilation_w", w.dilation_w)
+        .int("pad_top", w.pad_top)
+        .int("pad_left", w.pad_left)
+        .int("pad_bottom", w.pad_bottom)
+        .int("pad_right", w.pad_right)
+        .int("out_h", w.out_h)
+        .int("out_w", w.out_w);
+}
+
+/// Inputs `x`, `w`, `b`; output `y`.
+pub fn conv2d(cfg: &Conv2dConfig) -> Rendered {
+    let mut r = Rendered::default();
+    r.int("in_channels", cfg.in_channels)
+        .int("out_channels", cfg.out_channels)
+        .int("groups", cfg.groups)
+        .int("reuse_factor", cfg.reuse_factor)
+        .int("block_factor", block_factor(cfg.fan_in(), cfg.reuse_factor));
+    window(&mut r, &cfg.window);
+    mac_types(&mut r, &cfg.types);
+    r.input("x", "in_t", cfg.input_len())
+        .input("w", "weight_t", cfg.weight_len())
+        .input("b", "bias_t", cfg.out_channels)
+        .output("y", "out_t", cfg.output_len())
+        .call("conv2d", "x, y, w, b", "y", cfg.output_len())
+        .done()
+}
+
+/// Inputs `x`, `w`, `b`; output `y`.
+pub fn conv1d(cfg: &Conv1dConfig) -> Rendered {
+    let w = &cfg.window;
+    let mut r = Rendered::default();
+    r.int("in_channels", cfg.in_channels)
+        .int("out_channels", cfg.out_channels)
+        .int("groups", cfg.groups)
+        .int("in_len", w.in_w)
+        .int("kernel", w.kernel_w)
+        .int("stride", w.stride_w)
+        .int("dilation", w.dilation_w)
+        .int("pad_left", w.pad_left)
+        .int("out_len", w.out_w)
+        .int("reuse_factor", cfg.reuse_factor)
+        .int("block_factor", block_factor(cfg.fan_in(), cfg.reuse_factor));
+    mac_types(&mut r, &cfg.types);
+    r.input("x", "in_t", cfg.input_len())
+        .input("w", "weight_t", cfg.weight_len())
+        .input("b", "bias_t", cfg.out_channels)
+        .output("y", "out_t", cfg.output_len())
+        .call("conv1d", "x, y, w, b", "y", cfg.output_len())
+        .done()
+}
+
+/// Input `x`; output `y`.
+pub fn max_pool(cfg: &MaxPoolConfig) -> Rendered {
+    let mut r = Rendered::default();
+    r.int("channels", cfg.channels);
+    window(&mut r, &cfg.window);
+    r.ty("in_t", cfg.input).ty("out_t", cfg.output);
+    r.input("x", "in_t", cfg.input_len())
+        .output("y", "out_t", cfg.output_len())
+        .call("max_pool", "x, y", "y", cfg.output_len())
+        .done()
+}
+
+/// `shift_t`: the accumulator reread with `bits` more fractional bits (or the accumulator).
+fn shift_type(divide: &Divide, accum: FixedType) -> FixedType {
+    match divide {
+        Divide::Shift { shifted, .. } => *shifted,
+        Divide::Reciprocal { .. } => accum,
+    }
+}
+
+/// Inputs `x`, then the reciprocal table `recip` (see [`average_pool_recip`]); output `y`.
+pub fn average_pool(cfg: &AveragePoolConfig) -> Rendered {
+    let mut r = Rendered::default();
+    r.int("channels", cfg.channels);
+    window(&mut r, &cfg.window);
+    r.boolean("count_include_pad", cfg.count_include_pad)
+        .boolean("shift_divide", matches!(cfg.divide, Divide::Shift { .. }))
+        .ty("in_t", cfg.types.input)
+        .ty("accum_t", cfg.types.accum)
+        .ty("recip_t", cfg.types.recip)
+        .ty("shift_t", shift_type(&cfg.divide, cfg.types.accum))
+        .ty("out_t", cfg.types.output);
+    let table = cfg.window.size() + 1;
+    r.input("x", "in_t", cfg.input_len())
+        .input("recip", "recip_t", table)
+        .output("y", "out_t", cfg.output_len())
+        .call("average_pool", "x, y, recip", "y", cfg.output_len())
+        .done()
+}
+
+/// The reciprocal table an average pool reads (zeros when it shifts).
+pub fn average_pool_recip(cfg: &AveragePoolConfig) -> Vec<i64> {
+    match &cfg.divide {
+        Divide::Reciprocal { recip, .. } => recip.clone(),
+        Divide::Shift { .. } => vec![0; cfg.window.size() + 1],
+    }
+}
+
+/// Input `x`; output `y`.
+pub fn global_average_pool(cfg: &GlobalAveragePoolConfig) -> Rendered {
+    let mut r = Rendered::default();
+    let recip_bits = match &cfg.divide {
+        Divide::Reciprocal { recip, .. } => recip[cfg.size],
+        Divide::Shift { .. } => 0,
+    };
+    r.int("channels", cfg.channels)
+        .int("size", cfg.size)
+        .boolean("shift_divide", matches!(cfg.divide, Divide::Shift { .. }))
+        .long("recip_bits", recip_bits)
+        .ty("in_t", cfg.types.input)
+        .ty("accum_t", cfg.types.accum)
+        .ty("recip_t", cfg.types.recip)
+        .ty("shift_t", shift_type(&cfg.divide, cfg.types.accum))
+        .ty("out_t", cfg.types.output);
+    r.input("x", "in_t", cfg.channels * cfg.size)
+        .output("y", "out_t", cfg.channels)
+        .call("global_average_pool", "x, y", "y", cfg.channels)
+        .done()
+}
+
+/// Input `x`; output `y`.
+pub fn global_max_pool(cfg: &GlobalMaxPoolConfig) -> Rendered {
+    let mut r = Rendered::default();
+    r.int("channels", cfg.channels)
+        .int("size", cfg.size)
+        .ty("in_t", cfg.input)
+        .ty("out_t", cfg.output);
+    r.input("x", "in_t", cfg.channels * cfg.size)
+        .output("y", "out_t", cfg.channels)
+        .call("global_max_pool", "x, y", "y", cfg.channels)
+        .done()
+}
+
+/// Inputs `x`, `scale`, `shift`; output `y`.
+pub fn affine(cfg: &AffineConfig) -> Rendered {
+    let n = cfg.channels * cfg.size;
+    let mut r = Rendered::default();
+    r.int("channels", cfg.channels)
+        .int("size", cfg.size)
+        .ty("in_t", cfg.types.input)
+        .ty("scale_t", cfg.types.scale)
+        .ty("shift_t", cfg.types.shift)
+        .ty("out_t", cfg.types.output);
+    r.input("x", "in_t", n)
+        .input("scale", "scale_t", cfg.channels)
+        .input("shift", "shift_t", cfg.channels)
+        .output("y", "out_t", n)
+        .call("affine", "x, y, scale, shift", "y", n)
+        .done()
+}
+
+/// Inputs `a`, `b`; output `y`. The kernel is `cfg.op` (`add`, `sub`, `mul`).
+pub fn binary(cfg: &BinaryConfig) -> Rendered {
+    let n = cfg.channels * cfg.size;
+    let mut r = Rendered::default();
+    r.int("channels", cfg.channels)
+        .int("size", cfg.size)
+        .int("a_len", cfg.a.len)
+        .int("a_stride_c", cfg.a.stride_c)
+        .int("a_stride_i", cfg.a.stride_i)
+        .int("b_len", cfg.b.len)
+        .int("b_stride_c", cfg.b.stride_c)
+        .int("b_stride_i", cfg.b.stride_i)
+        .ty("a_t", cfg.a.ty)
+        .ty("b_t", cfg.b.ty)
+        .ty("out_t", cfg.output);
+    r.input("a", "a_t", cfg.a.len)
+        .input("b", "b_t", cfg.b.len)
+        .output("y", "out_t", n)
+        .call(cfg.op.name(), "a, b, y", "y", n)
+        .done()
+}
+
+fn unary(
+    r: &mut Rendered,
+    kernel: &str,
+    size: usize,
+    input: FixedType,
+    output: FixedType,
+) -> Rendered {
+    r.int("size", size).ty("in_t", input).ty("out_t", output);
+    r.input("x", "in_t", size)
+        .output("y", "out_t", size)
+        .call(kernel, "x, y", "y", size)
+        .done()
+}
+
+/// Input `x`; output `y` (also for every activation below).
+pub fn relu(cfg: &ReluConfig) -> Rendered {
+    unary(
+        &mut Rendered::default(),
+        "relu",
+        cfg.size,
+        cfg.input,
+        cfg.output,
+    )
+}
+
+pub fn clip(cfg: &ClipConfig) -> Rendered {
+    let mut r = Rendered::default();
+    r.long("lo_bits", cfg.lo)
+        .long("hi_bits", cfg.hi)
+        .ty("bound_t", cfg.bound);
+    unary(&mut r, "clip", cfg.size, cfg.input, cfg.output)
+}
+
+pub fn leaky_relu(cfg: &LeakyReluConfig) -> Rendered {
+    let mut r = Rendered::default();
+    r.long("alpha_bits", cfg.alpha)
+        .ty("alpha_t", cfg.alpha_type);
+    unary(&mut r, "leaky_relu", cfg.size, cfg.input, cfg.output)
+}
+
+fn hard_params(r: &mut Rendered, p: &HardParams) {
+    r.long("alpha_bits", p.alpha)
+        .long("beta_bits", p.beta)
+        .ty("alpha_t", p.alpha_type)
+        .ty("beta_t", p.beta_type);
+}
+
+pub fn hard_sigmoid(cfg: &HardSigmoidConfig) -> Rendered {
+    let mut r = Rendered::default();
+    hard_params(&mut r, &cfg.params);
+    unary(&mut r, "hard_sigmoid", cfg.size, cfg.input, cfg.output)
+}
+
+pub fn hard_swish(cfg: &HardSwishConfig) -> Rendered {
+    let mut r = Rendered::default();
+    hard_params(&mut r, &cfg.params);
+    unary(&mut r, "hard_swish", cfg.size, cfg.input, cfg.output)
+}
