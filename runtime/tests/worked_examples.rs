@@ -135,3 +135,13 @@ fn display_uses_the_cpp_spelling() {
         "ap_fixed<8,3,AP_RND_CONV>"
     );
 }
+
+#[test]
+fn a_value_cast_into_its_own_type_is_copied() {
+    // Only `.range()` can put -max-1 into an AP_SAT_SYM type; C++ then copies it as it is.
+    let t = ty(true, 8, 3, Rounding::Trn, Overflow::SatSym, 0);
+    let min = Fixed::from_bits(0x80, t);
+    assert_eq!(min.cast(t).raw(), -128);
+    let other = ty(true, 8, 3, Rounding::Rnd, Overflow::SatSym, 0);
+    assert_eq!(min.cast(other).raw(), -127);
+}

@@ -372,7 +372,14 @@ impl Fixed {
     }
 
     /// Assignment into a declared type: the header's converting `operator=`.
+    ///
+    /// Into its own type a value is copied bit for bit (C++ picks the implicit copy
+    /// constructor, not the converting one): an `AP_SAT_SYM` value whose bits were set to
+    /// the most negative raw integer through `.range()` stays there.
     pub fn cast(&self, ty: FixedType) -> Fixed {
+        if ty == self.ty {
+            return *self;
+        }
         cast::convert(self, ty)
     }
 }

@@ -80,7 +80,9 @@ impl Requant {
         let quan_inc =
             f_src > f_dst && !(q == Rounding::Trn || (q == Rounding::TrnZero && !src.is_signed()));
         let (s, s2) = (i64::from(dst.is_signed()), i64::from(src.is_signed()));
-        let checked = (o != Overflow::Wrap || n != 0)
+        // Into its own type a value is copied (see `Fixed::cast`).
+        let checked = src != dst
+            && (o != Overflow::Wrap || n != 0)
             && ((s == 0 && s2 == 1)
                 || i64::from(dst.int_bits()) - s
                     < i64::from(src.int_bits()) - s2
