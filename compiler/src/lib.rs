@@ -27,3 +27,5 @@ pub fn load_float_graph(
     passes::cleanup(&mut g, opts)?;
     Ok(g)
 }
+pub mod lower;
+pub mod report;

@@ -6,3 +6,4 @@ pub mod fixed;
 
 pub use fixed::{Fixed, FixedError, FixedType, Overflow, Rounding};
 pub mod ops;
+pub mod model;

@@ -1,0 +1,223 @@
+//! The compile report: `OUT/report.json` (for tools) and `OUT/report.txt` (for people), built from
+//! the typed graph, the lowered model, the calibration saturation counts and, with labels, the
+//! accuracy of float vs fixed point.
+//!
+//! report.json has the top-level keys `model`, `format_version`, `precision`, `ranges`, `inputs`,
+//! `outputs`, `layers`, `totals`, `accuracy` (null without labels) and `warnings`. Each layer has
+//! its `name`, `op`, runtime `kernel`, data `inputs` and `output` (tensor, shape with `N` for the
+//! batch, type), `types` (every intermediate type of its kernel: weights, biases, accumulators,
+//! products, tables), `constants` (weights and biases: shape, type, saturations), `params`,
+//! `macs` (per sample) and `saturation` (of its output on the calibration data, null without).
+//!
+//! Everything is ordered (topological order, BTreeMaps): compiling twice gives the same bytes.
+
+pub mod accuracy;
+mod text;
+
+pub use accuracy::{argmax, compare, Accuracy};
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::ir::{Op, Shape};
+use crate::lower::Lowered;
+use crate::quant::{Interval, SaturationCount, TypeOrigin, TypedGraph};
+
+/// One tensor: name, shape (`N` = batch) and type (C++ spelling).
+#[derive(Clone, Debug, Serialize)]
+pub struct TensorReport {
+    pub tensor: String,
+    pub shape: Shape,
+    #[serde(rename = "type")]
+    pub ty: String,
+}
+
+/// A layer's output: the tensor and where its type came from.
+#[derive(Clone, Debug, Serialize)]
+pub struct OutputReport {
+    #[serde(flatten)]
+    pub tensor: TensorReport,
+    /// The range the integer bits were chosen for.
+    pub range: Interval,
+    pub origin: TypeOrigin,
+}
+
+/// A constant input (weight, bias, scale, shift) and how many of its values its type clips.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConstantReport {
+    #[serde(flatten)]
+    pub tensor: TensorReport,
+    /// Values whose cast into the type saturates (they land within a step or so of the range's
+    /// end).
+    pub saturated: u64,
+}
+
+/// Values of a tensor that its type clipped on the calibration data.
+#[derive(Clone, Debug, Serialize)]
+pub struct Saturation {
+    pub values: u64,
+    pub saturated: u64,
+    /// The largest error among them, in steps of the type.
+    pub worst_steps: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerReport {
+    pub name: String,
+    pub op: String,
+    /// The runtime kernel (`dense`, `conv2d`, `view`, ...).
+    pub kernel: String,
+    pub inputs: Vec<TensorReport>,
+    pub output: OutputReport,
+    /// The typed kernel: `kind` and every intermediate type.
+    pub types: serde_json::Value,
+    pub constants: Vec<ConstantReport>,
+    pub params: u64,
+    pub macs: u64,
+    pub saturation: Option<Saturation>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Totals {
+    pub layers: usize,
+    pub params: u64,
+    /// Bits of every parameter in its type (the weight memory).
+    pub param_bits: u64,
+    /// Multiply-accumulates per sample.
+    pub macs: u64,
+    /// Tensors (outputs and constants) with a value its type clipped on the calibration data.
+    pub saturated_tensors: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub model: String,
+    pub format_version: u32,
+    pub precision: String,
+    pub ranges: String,
+    pub inputs: Vec<TensorReport>,
+    pub outputs: Vec<TensorReport>,
+    pub layers: Vec<LayerReport>,
+    pub totals: Totals,
+    pub accuracy: Option<Accuracy>,
+    pub warnings: Vec<String>,
+}
+
+/// Builds the report. `saturations` come from [`crate::quant::count_saturations`] on the
+/// calibration data (None without data); `warnings` are added after the typing stage's own.
+pub fn build(
+    typed: &TypedGraph,
+    lowered: &Lowered,
+    saturations: Option<&[SaturationCount]>,
+    accuracy: Option<Accuracy>,
+    warnings: Vec<String>,
+) -> Report {
+    let g = &typed.graph;
+    let sat: BTreeMap<&str, &SaturationCount> = saturations
+        .unwrap_or_default()
+        .iter()
+        .map(|s| (s.node.as_str(), s))
+        .collect();
+    let tensor = |n| {
+        let node = g.node(n);
+        TensorReport {
+            tensor: node.tensor.clone(),
+            shape: node.shape.clone(),
+            ty: typed.ty(n).map_or_else(|| "f32".into(), |t| t.to_string()),
+        }
+    };
+    let mut layers = Vec::new();
+    let mut param_bits = 0u64;
+    for lk in &lowered.layers {
+        let n = lk.node;
+        let node = g.node(n);
+        let Some(types) = typed.layer(n) else {
+            continue;
+        };
+        let ins = g.inputs_of(n);
+        let is_const = |k| matches!(g.node(k).op, Op::Const(_));
+        let constants: Vec<ConstantReport> = ins
+            .iter()
+            .filter(|&&k| is_const(k))
+            .map(|&k| ConstantReport {
+                tensor: tensor(k),
+                saturated: sat.get(g.node(k).name.as_str()).map_or(0, |s| s.saturated),
+            })
+            .collect();
+        param_bits += ins
+            .iter()
+            .filter_map(|&k| Some(g.const_data(k)?.len() as u64 * u64::from(typed.ty(k)?.width())))
+            .sum::<u64>();
+        let shapes: Vec<&Shape> = ins.iter().map(|&k| &g.node(k).shape).collect();
+        layers.push(LayerReport {
+            name: node.name.clone(),
+            op: node.op.name().to_string(),
+            kernel: lk.kernel.to_string(),
+            inputs: ins
+                .iter()
+                .filter(|&&k| !is_const(k))
+                .map(|&k| tensor(k))
+                .collect(),
+            output: OutputReport {
+                tensor: tensor(n),
+                range: types.output.range,
+                origin: types.output.origin,
+            },
+            types: serde_json::to_value(&types.kernel).unwrap_or(serde_json::Value::Null),
+            params: ins
+                .iter()
+                .filter_map(|&k| g.const_data(k))
+                .map(|d| d.len() as u64)
+                .sum(),
+            macs: node.op.spec().macs(&shapes, &node.shape),
+            saturation: sat.get(node.name.as_str()).map(|s| Saturation {
+                values: s.values,
+                saturated: s.saturated,
+                worst_steps: s.worst_steps,
+            }),
+            constants,
+        });
+    }
+    let saturated_tensors = saturations
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s.saturated > 0)
+        .count();
+    let totals = Totals {
+        layers: layers.len(),
+        params: layers.iter().map(|l| l.params).sum(),
+        param_bits,
+        macs: layers.iter().map(|l| l.macs).sum(),
+        saturated_tensors,
+    };
+    let mut all_warnings = typed.warnings.clone();
+    all_warnings.extend(warnings);
+    Report {
+        model: lowered.proto.source.clone(),
+        format_version: lowered.proto.version,
+        precision: typed.config.clone(),
+        ranges: typed.ranges.clone(),
+        inputs: g.inputs().iter().map(|&n| tensor(n)).collect(),
+        outputs: g.outputs().iter().map(|&(_, n)| tensor(n)).collect(),
+        layers,
+        totals,
+        accuracy,
+        warnings: all_warnings,
+    }
+}
+
+impl Report {
+    /// report.json: pretty-printed, with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        s.push('\n');
+        s
+    }
+
+    /// report.txt.
+    pub fn to_text(&self) -> String {
+        text::render(self)
+    }
+}

@@ -1,0 +1,84 @@
+//! Shared by the compile_* tests: the fixtures, the digits data, and the compile pipeline through
+//! the library (what `binpoint compile` runs, without a process per model).
+#![allow(dead_code)]
+
+use binpoint::lower::{lower, LowerOptions, Lowered};
+use binpoint::passes::CleanupOptions;
+use binpoint::quant::{
+    calibrate, fit_input, load_npy, type_graph, Method, PrecisionConfig, RangeSource, TypedGraph,
+};
+use binpoint::Graph;
+use binpoint_runtime::model::Model;
+use ndarray::{ArrayD, Axis, Slice};
+use std::path::PathBuf;
+
+pub const MODELS: &[&str] = &["mlp", "cnn_bn", "resnet", "dwsep", "conv1d", "activations"];
+
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testbench/fixtures")
+}
+
+pub fn model_path(model: &str, opset: u32) -> PathBuf {
+    fixtures().join(format!("{model}/{model}_opset{opset}.onnx"))
+}
+
+pub fn graph(model: &str, opset: u32, keep_batch_norm: bool) -> Graph {
+    binpoint::load_float_graph(
+        model_path(model, opset),
+        &CleanupOptions { keep_batch_norm },
+    )
+    .unwrap_or_else(|e| panic!("{model} opset {opset}: {e}"))
+}
+
+/// `data/<name>.npy` (train_x, test_x), the first `n` samples, in the graph's input shape.
+pub fn inputs(g: &Graph, name: &str, n: usize) -> ArrayD<f32> {
+    let x = load_npy(fixtures().join(format!("data/{name}.npy"))).unwrap();
+    let n = n.min(x.shape()[0]);
+    let x = x.slice_axis(Axis(0), Slice::from(0..n)).to_owned();
+    fit_input(g, g.inputs()[0], x).unwrap()
+}
+
+/// `data/<name>.npy` (train_y, test_y) as class indices.
+pub fn labels(name: &str) -> Vec<i64> {
+    let a: ArrayD<i64> =
+        ndarray_npy::read_npy(fixtures().join(format!("data/{name}.npy"))).unwrap();
+    a.iter().copied().collect()
+}
+
+/// Typed with `--bits W`, calibrated (max-abs) on `calib`.
+pub fn typed(g: &Graph, calib: &ArrayD<f32>, bits: u32) -> TypedGraph {
+    let cal = calibrate(g, std::slice::from_ref(calib), Method::MaxAbs).unwrap();
+    type_graph(
+        g,
+        &PrecisionConfig::uniform(bits).unwrap(),
+        RangeSource::Calibrated(&cal),
+    )
+    .unwrap_or_else(|e| panic!("{bits} bits: {e}"))
+}
+
+pub fn lowered(t: &TypedGraph) -> Lowered {
+    lower(
+        t,
+        &LowerOptions {
+            source: "model.onnx".into(),
+            float_model: "model.onnx".into(),
+        },
+    )
+    .unwrap_or_else(|e| panic!("lowering: {e}"))
+}
+
+/// The compiled model as the interpreter loads it from bytes (`Err`: the load error's text).
+pub fn compiled(t: &TypedGraph) -> Result<Model, String> {
+    Model::from_bytes(&lowered(t).proto.to_bytes()).map_err(|e| e.to_string())
+}
+
+/// Row-major values of an array.
+pub fn flat(x: &ArrayD<f32>) -> Vec<f32> {
+    x.iter().copied().collect()
+}
+
+/// True when the load error is the runtime's missing look-up-table kernels (Sigmoid, Tanh,
+/// Softmax), which another part of the runtime provides.
+pub fn lut_missing(err: &str) -> bool {
+    err.contains("look-up-table kernels")
+}
