@@ -5,11 +5,16 @@
 //! `anyhow` errors; this module turns those into exit statuses:
 //! - 0: success;
 //! - 1: the command ran but failed (an error printed to stderr, e.g. a value that cannot be converted);
-//! - 2: usage error (unknown flag, malformed type string, ...), reported by clap before anything runs.
+//! - 2: usage error: an unknown flag or malformed type string, reported by clap before anything
+//!   runs, or a combination a subcommand cannot run, reported as a [`UsageError`].
 
 mod decimal;
 mod fixed;
+mod inspect;
+mod npy;
+mod simulate;
 
+use std::fmt;
 use std::io;
 use std::process::ExitCode;
 
@@ -36,7 +41,26 @@ enum Command {
     /// Fixed-point number tools: see what an ap_fixed type does to your values
     #[command(subcommand)]
     Fixed(fixed::FixedCommand),
+    /// Per layer of an ONNX model: op, shapes, parameters and MACs, plus totals
+    #[command(after_help = inspect::EXAMPLES)]
+    Inspect(inspect::InspectArgs),
+    /// Run a model on inputs from an .npy file (--float: the float32 reference of an ONNX file)
+    #[command(after_help = simulate::EXAMPLES)]
+    Simulate(simulate::SimulateArgs),
 }
+
+/// A request that parsed but cannot be carried out as asked (exit status 2, like clap's own
+/// usage errors). The message says what to do instead.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
 
 /// Parses the arguments, runs the command, and maps its outcome to an exit status.
 pub fn main() -> ExitCode {
@@ -47,8 +71,12 @@ pub fn main() -> ExitCode {
         // `binpoint ... | head`: the reader left; that is not our failure.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            eprintln!("error: {}", message(&e));
+            if e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -56,7 +84,26 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Fixed(cmd) => fixed::run(cmd),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
+}
+
+/// The error and its causes joined by ": ", skipping a cause whose text is already there (errors
+/// that both print their source and return it from `source()` would otherwise say it twice).
+fn message(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
