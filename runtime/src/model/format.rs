@@ -500,4 +500,9 @@ impl ModelProto {
     pub fn to_bytes(&self) -> Vec<u8> {
         self.encode_to_vec()
     }
+
+    /// Decodes the message (no validation: see [`super::Model::from_proto`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<ModelProto, prost::DecodeError> {
+        ModelProto::decode(bytes)
+    }
 }
