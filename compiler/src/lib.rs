@@ -29,3 +29,5 @@ pub fn load_float_graph(
 }
 pub mod lower;
 pub mod report;
+pub mod board;
+pub mod estimate;

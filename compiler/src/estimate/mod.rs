@@ -1,0 +1,404 @@
+//! Resource and latency estimate of a compiled model on a board, and the folding (per-layer reuse
+//! factors) that makes it fit.
+//!
+//! ```text
+//! ModelProto ──ModelWork::read──▶ per layer: loops, multipliers (operand widths), adders,
+//!                                 constant arrays; activation arrays between layers
+//!            ──choose_reuse──▶ Folding (reuse factor and block factor per layer)
+//!            ──estimate_with──▶ Estimate: per layer DSP48, LUT, FF, BRAM36, II, cycles;
+//!                               totals vs the board budget (utilisation %), warnings
+//! ```
+//!
+//! [`estimate`] does both: it folds the model to fit the board with a margin ([`FIT_MARGIN`] of
+//! every resource) and estimates that folding. The rules are rough models of what Vitis HLS and
+//! Vivado build (docs/estimator.md lists each one and its source); they decide folding and warn
+//! early, the csynth report has the last word.
+//!
+//! The model follows the kernels in `hls-templates/kernels/`: a MAC layer (dense, conv) pipelines
+//! its output loop at II = reuse factor R with its `fan_in` products spread over
+//! `ceil(fan_in / R)` multipliers; every other kernel handles one element (or window) per
+//! iteration; layers run one after the other.
+
+mod cost;
+mod fold;
+mod rules;
+mod text;
+mod work;
+
+pub use fold::{choose_reuse, fold_to_fit};
+pub use rules::{
+    array_cost, auto_is_fabric, bram18_blocks, csd_nonzeros, dsps_per_multiplier,
+    fabric_multiplier_luts, MemoryCost, FABRIC_MAX_BITS, LUTRAM_MAX_DEPTH,
+};
+
+use binpoint_runtime::model::format::ModelProto;
+use serde::Serialize;
+
+use crate::board::{Board, Resources};
+use work::{ModelWork, Shape};
+
+/// The share of each resource the folding chooser aims to stay under (placement and routing get
+/// hard above it).
+pub const FIT_MARGIN: f64 = 0.80;
+
+/// How a layer's multiplies are built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MulImpl {
+    /// As Vitis HLS chooses: LUTs when an operand has at most [`FABRIC_MAX_BITS`] bits, else DSPs.
+    #[default]
+    Auto,
+    /// DSP slices (`#pragma HLS bind_op op=mul impl=dsp`).
+    Dsp,
+    /// LUTs (`#pragma HLS bind_op op=mul impl=fabric`).
+    Fabric,
+    /// Constant multiplies lowered to shifts and adds (K-hot weights): no DSP.
+    ShiftAdd,
+}
+
+/// What a layer's multipliers became.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Multiplier {
+    Dsp,
+    Fabric,
+    ShiftAdd,
+}
+
+/// The folding of one layer. The HLS kernels read `reuse_factor` (the II of the pipelined output
+/// loop) and `block_factor` (multipliers, cyclic partition factor).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerFold {
+    pub name: String,
+    /// The runtime kernel (`dense`, `conv2d`, `relu`, ...).
+    pub kernel: String,
+    /// Products per output of a MAC layer (1 for other layers).
+    pub fan_in: u64,
+    /// II of the output loop: each multiplier serves that many products. 1 for non-MAC layers.
+    pub reuse_factor: u64,
+    /// `ceil(fan_in / reuse_factor)`: parallel multipliers.
+    pub block_factor: u64,
+    /// Set by the multiplier-free rewrites (K-hot → [`MulImpl::ShiftAdd`]) or by hand.
+    pub mul_impl: MulImpl,
+}
+
+/// Per-layer folding of a model, in layer order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Folding {
+    pub layers: Vec<LayerFold>,
+    /// The estimate of this folding fits the board (≤ 100% of every resource).
+    pub fits: bool,
+    /// ... and stays within [`FIT_MARGIN`].
+    pub within_margin: bool,
+    /// Why not, in words, when it does not fit within the margin.
+    pub warning: Option<String>,
+}
+
+impl Folding {
+    /// Every layer as parallel as its kernel allows: reuse factor 1 (conv: its input-port limit,
+    /// `ceil(fan_in / 2)`), DSPs or LUTs as HLS chooses.
+    pub fn unfolded(model: &ModelProto) -> Result<Folding, EstimateError> {
+        Ok(Folding::from_work(&ModelWork::read(model)?, false))
+    }
+
+    /// Every MAC layer with a single multiplier (reuse factor = fan-in): the fewest resources.
+    pub fn fully_folded(model: &ModelProto) -> Result<Folding, EstimateError> {
+        Ok(Folding::from_work(&ModelWork::read(model)?, true))
+    }
+
+    fn from_work(w: &ModelWork, full: bool) -> Folding {
+        let layers = w
+            .layers
+            .iter()
+            .map(|l| {
+                let (fan_in, r) = match &l.shape {
+                    Shape::Mac(m) => (m.fan_in, if full { m.fan_in } else { m.min_reuse }),
+                    _ => (1, 1),
+                };
+                let mut f = LayerFold {
+                    name: l.name.clone(),
+                    kernel: l.kernel.to_string(),
+                    fan_in,
+                    reuse_factor: 1,
+                    block_factor: 1,
+                    mul_impl: MulImpl::Auto,
+                };
+                f.set_reuse(r);
+                f
+            })
+            .collect();
+        Folding {
+            layers,
+            fits: false,
+            within_margin: false,
+            warning: None,
+        }
+    }
+
+    /// The reuse factor of the layer named `name`.
+    pub fn reuse_factor(&self, name: &str) -> Option<u64> {
+        self.layers
+            .iter()
+            .find(|l| l.name == name)
+            .map(|l| l.reuse_factor)
+    }
+}
+
+impl LayerFold {
+    /// Sets the reuse factor (clamped to `1..=fan_in`) and the block factor with it.
+    pub fn set_reuse(&mut self, r: u64) {
+        self.reuse_factor = r.clamp(1, self.fan_in.max(1));
+        self.block_factor = self.fan_in.max(1).div_ceil(self.reuse_factor);
+    }
+}
+
+/// One layer's estimate.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerEstimate {
+    pub name: String,
+    pub kernel: String,
+    /// Multiplies per sample.
+    pub macs: u64,
+    /// The reuse factor the kernel reaches (at least its input-port limit).
+    pub reuse_factor: u64,
+    /// Parallel multipliers.
+    pub multipliers: u64,
+    /// What they are built from (none for layers without multiplies).
+    pub multiplier: Option<Multiplier>,
+    pub dsp_per_multiplier: u64,
+    pub dsp: u64,
+    pub lut: u64,
+    pub ff: u64,
+    /// 18 Kb block RAMs (weights, tables).
+    pub bram18: u64,
+    /// Initiation interval of the pipelined loop.
+    pub ii: u64,
+    /// Iterations of the pipelined loop(s).
+    pub iterations: u64,
+    /// Pipeline depth in cycles.
+    pub depth: u64,
+    pub latency_cycles: u64,
+}
+
+/// A cost outside the layers: the activation arrays, the AXI interfaces.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Overhead {
+    pub lut: u64,
+    pub ff: u64,
+    pub bram18: u64,
+    pub latency_cycles: u64,
+}
+
+/// The totals `report.json` carries (keys `dsp`, `lut`, `ff`, `bram36`, `latency_cycles`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Totals {
+    pub dsp: u64,
+    pub lut: u64,
+    pub ff: u64,
+    /// 36 Kb block RAMs (halves count 0.5: a BRAM18 is half a BRAM36).
+    pub bram36: f64,
+    /// Cycles per sample, input read to output written.
+    pub latency_cycles: u64,
+}
+
+/// Percentages of the board's budget.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Utilization {
+    pub dsp: f64,
+    pub lut: f64,
+    pub ff: f64,
+    pub bram36: f64,
+}
+
+/// The estimate of a folded model on a board.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Estimate {
+    pub board: String,
+    pub part: String,
+    pub clock_ns: f64,
+    pub layers: Vec<LayerEstimate>,
+    /// The activation arrays of the top function (graph input, layer outputs; views share).
+    pub buffers: Overhead,
+    /// `m_axi` read and write adapters, `s_axilite` control, and the DDR transfers per sample.
+    pub interface: Overhead,
+    pub totals: Totals,
+    pub budget: Resources,
+    pub utilization: Utilization,
+    /// `latency_cycles · clock_ns`, in microseconds.
+    pub latency_us: f64,
+    pub warnings: Vec<String>,
+}
+
+impl Estimate {
+    /// Every resource within the board's budget.
+    pub fn fits(&self) -> bool {
+        self.within(1.0)
+    }
+
+    /// Every resource within `share` of the board's budget (e.g. [`FIT_MARGIN`]).
+    pub fn within(&self, share: f64) -> bool {
+        let u = &self.utilization;
+        [u.dsp, u.lut, u.ff, u.bram36]
+            .iter()
+            .all(|&p| p <= share * 100.0 + 1e-9)
+    }
+
+    /// The human summary (report.txt's resource section).
+    pub fn to_text(&self) -> String {
+        text::render(self)
+    }
+}
+
+/// An estimate that cannot be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EstimateError {
+    #[error("estimate: layer '{layer}': {reason}")]
+    Model { layer: String, reason: String },
+    #[error("estimate: the folding has {folding} layers, the model {model}")]
+    Folding { folding: usize, model: usize },
+    #[error("estimate: clock period {0} ns is not a positive number")]
+    Clock(f64),
+}
+
+/// Folds `model` to fit `board` ([`choose_reuse`]) and estimates it at `clock_ns`. The folding's
+/// warning, if any, is the estimate's first warning.
+pub fn estimate(
+    model: &ModelProto,
+    board: &Board,
+    clock_ns: f64,
+) -> Result<Estimate, EstimateError> {
+    let folding = choose_reuse(model, board)?;
+    estimate_with(model, board, clock_ns, &folding)
+}
+
+/// The estimate of `model` folded as `folding` says.
+pub fn estimate_with(
+    model: &ModelProto,
+    board: &Board,
+    clock_ns: f64,
+    folding: &Folding,
+) -> Result<Estimate, EstimateError> {
+    let work = ModelWork::read(model)?;
+    let mut e = evaluate(&work, board, clock_ns, folding)?;
+    if let Some(w) = &folding.warning {
+        e.warnings.insert(0, w.clone());
+    }
+    Ok(e)
+}
+
+/// The estimate of already-read work (the chooser calls this many times).
+fn evaluate(
+    w: &ModelWork,
+    board: &Board,
+    clock_ns: f64,
+    folding: &Folding,
+) -> Result<Estimate, EstimateError> {
+    if !(clock_ns.is_finite() && clock_ns > 0.0) {
+        return Err(EstimateError::Clock(clock_ns));
+    }
+    if folding.layers.len() != w.layers.len() {
+        return Err(EstimateError::Folding {
+            folding: folding.layers.len(),
+            model: w.layers.len(),
+        });
+    }
+    let mut warnings = Vec::new();
+    let mut layers = Vec::with_capacity(w.layers.len());
+    // Banks of each activation array: dense partitions its input by its block factor.
+    let mut banks = vec![1u64; w.storage.len()];
+    for (l, f) in w.layers.iter().zip(&folding.layers) {
+        let e = cost::layer(l, f, board, clock_ns);
+        if let Shape::Mac(m) = &l.shape {
+            if f.reuse_factor < m.min_reuse {
+                warnings.push(format!(
+                    "layer '{}' ({}): reuse factor {} is below {}, the most its input array \
+                     (two read ports) allows for {} taps per output; HLS will reach II {}",
+                    l.name, l.kernel, f.reuse_factor, m.min_reuse, m.fan_in, m.min_reuse
+                ));
+            }
+            if m.partitions_input {
+                if let Some(&x) = l.inputs.first() {
+                    let s = w.storage[x];
+                    banks[s] = banks[s].max(e.multipliers);
+                }
+            }
+        }
+        layers.push(e);
+    }
+    let mut mem = MemoryCost::default();
+    for b in &w.buffers {
+        mem += array_cost(b.len, b.width, banks[b.tensor]);
+    }
+    let buffers = Overhead {
+        lut: mem.lut,
+        ff: mem.ff,
+        bram18: mem.bram18,
+        latency_cycles: 0,
+    };
+    let interface = Overhead {
+        lut: 2 * rules::M_AXI_LUT + rules::S_AXILITE_LUT,
+        ff: 2 * rules::M_AXI_FF + rules::S_AXILITE_FF,
+        bram18: 2 * rules::M_AXI_BRAM18,
+        latency_cycles: 2 * rules::M_AXI_LATENCY + w.input_words + w.output_words,
+    };
+    let sum = |f: &dyn Fn(&LayerEstimate) -> u64| layers.iter().map(f).sum::<u64>();
+    let bram18 = sum(&|l| l.bram18) + buffers.bram18 + interface.bram18;
+    let totals = Totals {
+        dsp: sum(&|l| l.dsp),
+        lut: sum(&|l| l.lut) + buffers.lut + interface.lut,
+        ff: sum(&|l| l.ff) + buffers.ff + interface.ff,
+        bram36: bram18 as f64 / 2.0,
+        latency_cycles: sum(&|l| l.latency_cycles) + interface.latency_cycles,
+    };
+    let budget = board.resources;
+    let pct = |used: f64, have: u64| {
+        if have == 0 {
+            if used > 0.0 {
+                f64::INFINITY
+            } else {
+                0.0
+            }
+        } else {
+            100.0 * used / have as f64
+        }
+    };
+    let utilization = Utilization {
+        dsp: pct(totals.dsp as f64, budget.dsp),
+        lut: pct(totals.lut as f64, budget.lut),
+        ff: pct(totals.ff as f64, budget.ff),
+        bram36: pct(totals.bram36, budget.bram36),
+    };
+    let mut e = Estimate {
+        board: board.display_name.to_string(),
+        part: board.part.to_string(),
+        clock_ns,
+        layers,
+        buffers,
+        interface,
+        totals,
+        budget,
+        utilization,
+        latency_us: totals.latency_cycles as f64 * clock_ns / 1000.0,
+        warnings,
+    };
+    if !e.fits() {
+        e.warnings.push(format!(
+            "the design does not fit the {}: {}",
+            board.display_name,
+            text::over_budget(&e)
+        ));
+    } else if !e.within(FIT_MARGIN) {
+        e.warnings.push(format!(
+            "the design uses more than {:.0}% of the {} ({}): placement and routing may fail or \
+             miss the {} ns clock",
+            FIT_MARGIN * 100.0,
+            board.display_name,
+            text::over_budget_share(&e, FIT_MARGIN),
+            clock_ns
+        ));
+    }
+    Ok(e)
+}
+
+#[cfg(test)]
+mod tests;

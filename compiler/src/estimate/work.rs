@@ -1,0 +1,512 @@
+//! What each layer of a compiled model asks of the hardware, read once from the [`ModelProto`]:
+//! the loop trip counts, the multipliers and their operand widths, adders and comparators, the
+//! constant arrays (weights, biases, tables) and the activation arrays between layers. The cost
+//! model ([`super::cost`]) turns this plus a folding into resources and cycles.
+
+use binpoint_runtime::model::format::{layer::Kernel, ModelProto, OperandProto, TypeProto};
+
+use super::rules::csd_nonzeros;
+use super::EstimateError;
+use crate::lower::kernel_name;
+
+/// A multiplier operand: raw width and signedness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operand {
+    pub width: u32,
+    pub signed: bool,
+}
+
+impl Operand {
+    fn of(t: &TypeProto) -> Operand {
+        Operand {
+            width: t.width.max(1),
+            signed: t.signed,
+        }
+    }
+    /// Width as a signed operand (DSP ports are signed).
+    pub fn signed_bits(self) -> u32 {
+        super::rules::signed_bits(self.width, self.signed)
+    }
+}
+
+/// A constant array of a layer: `len` words of `width` bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rom {
+    pub len: u64,
+    pub width: u64,
+}
+
+/// A multiply-accumulate layer (dense, conv): one output per pipelined iteration, its `fan_in`
+/// products spread over `ceil(fan_in / reuse)` multipliers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mac {
+    pub x: Operand,
+    pub w: Operand,
+    pub acc_bits: u32,
+    pub out_bits: u32,
+    /// Products per output.
+    pub fan_in: u64,
+    /// Outputs (iterations of the pipelined loop).
+    pub outputs: u64,
+    /// The smallest reuse factor the kernel can reach: dense partitions its input by the block
+    /// factor (1); conv reads `fan_in` taps of an unpartitioned input per output, two per cycle.
+    pub min_reuse: u64,
+    /// Dense partitions its input array cyclically by the block factor.
+    pub partitions_input: bool,
+    pub weights: Rom,
+    pub bias: Rom,
+    /// Largest number of non-zero CSD digits of a weight (shift-add terms per product).
+    pub max_terms: u32,
+}
+
+/// A layer that handles one element (or one window) per pipelined iteration.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Stream {
+    /// Pipelined loops run one after the other (softmax runs three per position).
+    pub loops: u64,
+    /// Iterations of each loop.
+    pub trips: u64,
+    /// Initiation interval (window reads from a dual-port array limit pools).
+    pub ii: u64,
+    /// Multipliers (operands).
+    pub mults: Vec<(Operand, Operand)>,
+    /// Adders and subtractors (bits).
+    pub adders: Vec<u32>,
+    /// Comparators and 2:1 selects (bits).
+    pub compares: Vec<u32>,
+    pub roms: Vec<Rom>,
+    pub out_bits: u32,
+}
+
+/// What a layer is, for the cost model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shape {
+    Mac(Mac),
+    Stream(Stream),
+    /// Raw values reinterpreted (Flatten, Reshape, ...): no hardware, the output aliases the input.
+    View,
+}
+
+/// One layer's work.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Work {
+    pub name: String,
+    pub kernel: &'static str,
+    pub inputs: Vec<usize>,
+    pub output: usize,
+    /// Multiplies per sample (MAC products; one per element for element-wise multiplies).
+    pub macs: u64,
+    pub shape: Shape,
+}
+
+/// One activation array of the top function (a graph input or a layer output that is not a
+/// view of another tensor).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Buffer {
+    pub tensor: usize,
+    pub len: u64,
+    pub width: u64,
+}
+
+/// The whole model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelWork {
+    pub layers: Vec<Work>,
+    /// Per tensor id: the tensor whose array holds it (views resolve to their source).
+    pub storage: Vec<usize>,
+    pub buffers: Vec<Buffer>,
+    /// Words per sample through the `m_axi` ports.
+    pub input_words: u64,
+    pub output_words: u64,
+}
+
+impl ModelWork {
+    pub fn read(model: &ModelProto) -> Result<ModelWork, EstimateError> {
+        let n = model.tensors.len();
+        let mut tensors = Vec::with_capacity(n);
+        for (id, t) in model.tensors.iter().enumerate() {
+            let ty = t.ty.ok_or_else(|| EstimateError::Model {
+                layer: String::new(),
+                reason: format!("tensor {id} ('{}') has no type", t.name),
+            })?;
+            let len = t
+                .shape
+                .iter()
+                .try_fold(1u64, |a, &d| a.checked_mul(d))
+                .ok_or_else(|| EstimateError::Model {
+                    layer: String::new(),
+                    reason: format!("tensor '{}' is too large", t.name),
+                })?;
+            tensors.push((ty, len));
+        }
+        let tensor = |layer: &str, id: u32| -> Result<(TypeProto, u64), EstimateError> {
+            tensors
+                .get(id as usize)
+                .copied()
+                .ok_or_else(|| EstimateError::Model {
+                    layer: layer.to_string(),
+                    reason: format!("tensor id {id} out of range ({n} tensors)"),
+                })
+        };
+        let mut layers = Vec::with_capacity(model.layers.len());
+        let mut storage: Vec<usize> = (0..n).collect();
+        for l in &model.layers {
+            let kernel = l.kernel.as_ref().ok_or_else(|| EstimateError::Model {
+                layer: l.name.clone(),
+                reason: "has no kernel".into(),
+            })?;
+            let inputs = l
+                .inputs
+                .iter()
+                .map(|&i| tensor(&l.name, i))
+                .collect::<Result<Vec<_>, _>>()?;
+            let (out_ty, out_len) = tensor(&l.name, l.output)?;
+            let cx = Cx {
+                name: &l.name,
+                inputs: &inputs,
+                out_ty,
+                out_len,
+            };
+            let (shape, macs) = shape_of(kernel, &cx)?;
+            if matches!(shape, Shape::View) {
+                if let Some(&src) = l.inputs.first() {
+                    storage[l.output as usize] = storage[src as usize];
+                }
+            }
+            layers.push(Work {
+                name: l.name.clone(),
+                kernel: kernel_name(kernel),
+                inputs: l.inputs.iter().map(|&i| i as usize).collect(),
+                output: l.output as usize,
+                macs,
+                shape,
+            });
+        }
+        let buffers = (0..n)
+            .filter(|&id| storage[id] == id)
+            .map(|id| Buffer {
+                tensor: id,
+                len: tensors[id].1,
+                width: u64::from(tensors[id].0.width),
+            })
+            .collect();
+        let words = |ids: &[u32]| -> u64 {
+            ids.iter()
+                .filter_map(|&i| tensors.get(i as usize))
+                .map(|t| t.1)
+                .sum()
+        };
+        Ok(ModelWork {
+            layers,
+            storage,
+            buffers,
+            input_words: words(&model.inputs),
+            output_words: words(&model.outputs),
+        })
+    }
+}
+
+/// The layer being read.
+struct Cx<'a> {
+    name: &'a str,
+    inputs: &'a [(TypeProto, u64)],
+    out_ty: TypeProto,
+    out_len: u64,
+}
+
+impl Cx<'_> {
+    fn err(&self, reason: impl Into<String>) -> EstimateError {
+        EstimateError::Model {
+            layer: self.name.to_string(),
+            reason: reason.into(),
+        }
+    }
+    fn input(&self, k: usize) -> Result<(TypeProto, u64), EstimateError> {
+        self.inputs
+            .get(k)
+            .copied()
+            .ok_or_else(|| self.err(format!("has no input {k}")))
+    }
+    fn ty(&self, what: &str, t: &Option<TypeProto>) -> Result<TypeProto, EstimateError> {
+        t.ok_or_else(|| self.err(format!("has no {what} type")))
+    }
+    fn out_bits(&self) -> u32 {
+        self.out_ty.width
+    }
+    /// An element-wise stream over the output.
+    fn stream(&self) -> Stream {
+        Stream {
+            loops: 1,
+            trips: self.out_len,
+            ii: 1,
+            out_bits: self.out_bits(),
+            ..Stream::default()
+        }
+    }
+}
+
+fn mac_acc_bits(acc: Option<TypeProto>, x: Operand, w: Operand, fan_in: u64) -> u32 {
+    match acc {
+        Some(a) => a.width,
+        None => x.width + w.width + super::rules::tree_levels(fan_in) as u32 + 1,
+    }
+}
+
+fn max_terms(weights: &[i64]) -> u32 {
+    weights.iter().map(|&v| csd_nonzeros(v)).max().unwrap_or(0)
+}
+
+/// The operand type of an element-wise op: its constant's type, or the layer's next data input.
+fn operand_ty(
+    cx: &Cx<'_>,
+    o: &Option<OperandProto>,
+    next_input: &mut usize,
+) -> Result<TypeProto, EstimateError> {
+    let o = o.as_ref().ok_or_else(|| cx.err("has a missing operand"))?;
+    match &o.constant {
+        Some(c) => cx.ty("constant operand", &c.ty),
+        None => {
+            let t = cx.input(*next_input)?.0;
+            *next_input += 1;
+            Ok(t)
+        }
+    }
+}
+
+fn const_rom(o: &Option<OperandProto>) -> Option<Rom> {
+    let c = o.as_ref()?.constant.as_ref()?;
+    Some(Rom {
+        len: c.values.len() as u64,
+        width: u64::from(c.ty.map_or(0, |t| t.width)),
+    })
+}
+
+fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError> {
+    Ok(match kernel {
+        Kernel::Dense(d) => {
+            let x = Operand::of(&cx.input(0)?.0);
+            let w = Operand::of(&cx.ty("weight", &d.weight_type)?);
+            let fan_in = d.n_in.max(1);
+            let mac = Mac {
+                x,
+                w,
+                acc_bits: mac_acc_bits(d.accum_type, x, w, fan_in),
+                out_bits: cx.out_bits(),
+                fan_in,
+                outputs: d.n_out,
+                min_reuse: 1,
+                partitions_input: true,
+                weights: Rom {
+                    len: d.n_in * d.n_out,
+                    width: u64::from(w.width),
+                },
+                bias: Rom {
+                    len: d.bias.len() as u64,
+                    width: u64::from(d.bias_type.map_or(0, |t| t.width)),
+                },
+                max_terms: max_terms(&d.weights),
+            };
+            let macs = d.n_in * d.n_out;
+            (Shape::Mac(mac), macs)
+        }
+        Kernel::Conv(c) => {
+            let win = c.window.ok_or_else(|| cx.err("has no window"))?;
+            let x = Operand::of(&cx.input(0)?.0);
+            let w = Operand::of(&cx.ty("weight", &c.weight_type)?);
+            let groups = c.groups.max(1);
+            let fan_in = (c.in_channels / groups * win.kernel_h * win.kernel_w).max(1);
+            let outputs = cx.out_len;
+            let mac = Mac {
+                x,
+                w,
+                acc_bits: mac_acc_bits(c.accum_type, x, w, fan_in),
+                out_bits: cx.out_bits(),
+                fan_in,
+                outputs,
+                min_reuse: fan_in.div_ceil(super::rules::ARRAY_PORTS),
+                partitions_input: false,
+                weights: Rom {
+                    len: c.weights.len() as u64,
+                    width: u64::from(w.width),
+                },
+                bias: Rom {
+                    len: c.bias.len() as u64,
+                    width: u64::from(c.bias_type.map_or(0, |t| t.width)),
+                },
+                max_terms: max_terms(&c.weights),
+            };
+            (Shape::Mac(mac), outputs * fan_in)
+        }
+        Kernel::MaxPool(p) => {
+            let win = p.window.ok_or_else(|| cx.err("has no window"))?;
+            let taps = (win.kernel_h * win.kernel_w).max(1);
+            let x = cx.input(0)?.0;
+            let mut s = cx.stream();
+            s.ii = taps.div_ceil(super::rules::ARRAY_PORTS);
+            s.compares = vec![x.width; (taps - 1) as usize];
+            (Shape::Stream(s), 0)
+        }
+        Kernel::AveragePool(p) => {
+            let win = p.window.ok_or_else(|| cx.err("has no window"))?;
+            let taps = (win.kernel_h * win.kernel_w).max(1);
+            let acc = cx.ty("accumulator", &p.accum_type)?;
+            let mut s = cx.stream();
+            s.ii = taps.div_ceil(super::rules::ARRAY_PORTS);
+            s.adders = vec![acc.width; (taps - 1) as usize];
+            let padded =
+                win.pad_top + win.pad_left + win.pad_bottom + win.pad_right > 0 || win.ceil_mode;
+            let mut macs = 0;
+            if padded || !taps.is_power_of_two() {
+                let r = cx.ty("reciprocal", &p.recip_type)?;
+                s.mults.push((Operand::of(&acc), Operand::of(&r)));
+                macs = cx.out_len;
+            }
+            (Shape::Stream(s), macs)
+        }
+        Kernel::GlobalMaxPool(p) => {
+            let x = cx.input(0)?.0;
+            // The per-channel loop is not perfectly nested (init and write): one loop each.
+            let mut s = cx.stream();
+            s.loops = p.channels;
+            s.trips = p.size;
+            s.compares = vec![x.width];
+            (Shape::Stream(s), 0)
+        }
+        Kernel::GlobalAveragePool(p) => {
+            let acc = cx.ty("accumulator", &p.accum_type)?;
+            let mut s = cx.stream();
+            s.loops = p.channels;
+            s.trips = p.size;
+            s.adders = vec![acc.width];
+            let mut macs = 0;
+            if !p.size.is_power_of_two() {
+                let r = cx.ty("reciprocal", &p.recip_type)?;
+                s.mults.push((Operand::of(&acc), Operand::of(&r)));
+                macs = p.channels;
+            }
+            (Shape::Stream(s), macs)
+        }
+        Kernel::Affine(a) => {
+            let x = Operand::of(&cx.input(0)?.0);
+            let scale = cx.ty("scale", &a.scale_type)?;
+            let shift = cx.ty("shift", &a.shift_type)?;
+            let mut s = cx.stream();
+            s.mults.push((x, Operand::of(&scale)));
+            s.adders.push(x.width + scale.width + 1);
+            s.roms.push(Rom {
+                len: a.scale.len() as u64,
+                width: u64::from(scale.width),
+            });
+            s.roms.push(Rom {
+                len: a.shift.len() as u64,
+                width: u64::from(shift.width),
+            });
+            (Shape::Stream(s), cx.out_len)
+        }
+        Kernel::Binary(b) => {
+            let mut next = 0;
+            let ta = operand_ty(cx, &b.a, &mut next)?;
+            let tb = operand_ty(cx, &b.b, &mut next)?;
+            let mut s = cx.stream();
+            s.roms.extend(const_rom(&b.a));
+            s.roms.extend(const_rom(&b.b));
+            let mut macs = 0;
+            if b.op == 2 {
+                s.mults.push((Operand::of(&ta), Operand::of(&tb)));
+                macs = cx.out_len;
+            } else {
+                s.adders.push(ta.width.max(tb.width) + 1);
+            }
+            (Shape::Stream(s), macs)
+        }
+        Kernel::Relu(_) | Kernel::Clip(_) => {
+            let x = cx.input(0)?.0;
+            let mut s = cx.stream();
+            s.compares = vec![
+                x.width;
+                if matches!(kernel, Kernel::Clip(_)) {
+                    2
+                } else {
+                    1
+                }
+            ];
+            (Shape::Stream(s), 0)
+        }
+        Kernel::LeakyRelu(r) => {
+            let x = Operand::of(&cx.input(0)?.0);
+            let alpha = cx.ty("alpha", &r.alpha_type)?;
+            let mut s = cx.stream();
+            s.mults.push((x, Operand::of(&alpha)));
+            s.compares.push(x.width);
+            (Shape::Stream(s), cx.out_len)
+        }
+        Kernel::HardSigmoid(h) | Kernel::HardSwish(h) => {
+            let x = Operand::of(&cx.input(0)?.0);
+            let alpha = cx.ty("alpha", &h.alpha_type)?;
+            let t_bits = x.width + alpha.width + 1;
+            let mut s = cx.stream();
+            s.mults.push((x, Operand::of(&alpha)));
+            s.adders.push(t_bits);
+            s.compares = vec![t_bits; 2];
+            let mut macs = cx.out_len;
+            if matches!(kernel, Kernel::HardSwish(_)) {
+                s.mults.push((
+                    x,
+                    Operand {
+                        width: t_bits,
+                        signed: true,
+                    },
+                ));
+                macs *= 2;
+            }
+            (Shape::Stream(s), macs)
+        }
+        Kernel::View(_) => (Shape::View, 0),
+        Kernel::Cast(_) | Kernel::Transpose(_) | Kernel::Pad(_) | Kernel::Concat(_) => {
+            (Shape::Stream(cx.stream()), 0)
+        }
+        Kernel::Lut(t) => {
+            let e = cx.ty("entry", &t.entry_type)?;
+            let mut s = cx.stream();
+            s.roms.push(Rom {
+                len: t.entries.len() as u64,
+                width: u64::from(e.width),
+            });
+            // Index arithmetic: subtract the origin, shift, clamp.
+            let i = cx.ty("index", &t.index_type)?;
+            s.adders.push(i.width);
+            s.compares = vec![i.width; 2];
+            (Shape::Stream(s), 0)
+        }
+        Kernel::Softmax(sm) => {
+            let exp = sm.exp.as_ref().ok_or_else(|| cx.err("has no exp table"))?;
+            let inv = sm.inv.as_ref().ok_or_else(|| cx.err("has no 1/x table"))?;
+            let e = cx.ty("exp entry", &exp.entry_type)?;
+            let r = cx.ty("1/x entry", &inv.entry_type)?;
+            let sum = cx.ty("sum", &sm.sum_type)?;
+            let x = cx.input(0)?.0;
+            let positions = sm.outer * sm.inner;
+            let s = Stream {
+                // max, exp + sum, normalize: three pipelined loops over `len` per position.
+                loops: positions * 3,
+                trips: sm.len.max(1),
+                ii: 1,
+                mults: vec![(Operand::of(&e), Operand::of(&r))],
+                adders: vec![x.width + 1, sum.width],
+                compares: vec![x.width],
+                roms: vec![
+                    Rom {
+                        len: exp.entries.len() as u64,
+                        width: u64::from(e.width),
+                    },
+                    Rom {
+                        len: inv.entries.len() as u64,
+                        width: u64::from(r.width),
+                    },
+                ],
+                out_bits: cx.out_bits(),
+            };
+            (Shape::Stream(s), positions * sm.len)
+        }
+    })
+}
