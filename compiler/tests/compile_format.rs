@@ -142,10 +142,10 @@ fn truncated_and_mutated_files_never_panic() {
 }
 
 /// The first layer whose kernel matches `pick`.
-fn layer_mut<'a>(
-    p: &'a mut ModelProto,
+fn layer_mut(
+    p: &mut ModelProto,
     pick: impl Fn(&Kernel) -> bool,
-) -> &'a mut binpoint_runtime::model::format::LayerProto {
+) -> &mut binpoint_runtime::model::format::LayerProto {
     p.layers
         .iter_mut()
         .find(|l| l.kernel.as_ref().is_some_and(&pick))

@@ -8,7 +8,9 @@
 //! - 2: usage error: an unknown flag or malformed type string, reported by clap before anything
 //!   runs, or a combination a subcommand cannot run, reported as a [`UsageError`].
 
+mod compile;
 mod decimal;
+mod eval;
 mod fixed;
 mod inspect;
 mod npy;
@@ -47,6 +49,12 @@ enum Command {
     /// Run a model on inputs from an .npy file (--float: the float32 reference of an ONNX file)
     #[command(after_help = simulate::EXAMPLES)]
     Simulate(simulate::SimulateArgs),
+    /// Compile an ONNX model into a fixed-point model (OUT/model.bpm) and its report
+    #[command(after_help = compile::EXAMPLES)]
+    Compile(compile::CompileArgs),
+    /// Accuracy of a compiled model against its float model on labelled data
+    #[command(after_help = eval::EXAMPLES)]
+    Eval(eval::EvalArgs),
 }
 
 /// A request that parsed but cannot be carried out as asked (exit status 2, like clap's own
@@ -86,6 +94,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fixed(cmd) => fixed::run(cmd),
         Command::Inspect(args) => inspect::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Compile(args) => compile::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }
 

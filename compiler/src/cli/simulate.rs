@@ -1,34 +1,44 @@
-//! `binpoint simulate MODEL --input X.npy --output Y.npy [--float] [--force]`: run a model on inputs.
+//! `binpoint simulate MODEL --input X.npy --output Y.npy [--float] [--raw] [--threads N] [--force]`:
+//! run a model on inputs.
 //!
 //! Modes, chosen from the flags and what MODEL is:
 //! - `--float` on an ONNX file: the float32 reference ([`binpoint::eval::run_f32`]) of the graph
 //!   after cleanup, the graph every later phase starts from.
-//! - no `--float`: the fixed-point simulation of a model compiled by `binpoint compile`; not
-//!   implemented yet, so it is a usage error (exit status 2) that says so.
+//! - no `--float`: the bit-exact fixed-point simulation of a model compiled by `binpoint compile`
+//!   (MODEL is its OUT folder or the `model.bpm` in it), run by the runtime's interpreter. Inputs
+//!   are values (float32/float64, quantized like `ap_fixed<..>(double)`) or raw integers (int64);
+//!   outputs are values (float64, exact) or, with `--raw`, raw integers (int64).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use binpoint::ir::{Dim, Shape};
 use binpoint::passes::CleanupOptions;
 use binpoint::{eval, Graph};
+use binpoint_runtime::model::{Model, Threads};
 use clap::Args;
+use ndarray::ArrayD;
 
-use super::npy;
+use super::npy::{self, check_writable};
 use super::UsageError;
 
 pub const EXAMPLES: &str = "\
 Examples:
   binpoint simulate model.onnx --float --input x.npy --output y.npy
   binpoint simulate model.onnx --float --input x.npy --output y.npy --force
+  binpoint simulate out --input x.npy --output y.npy
+  binpoint simulate out --input x.npy --output y_raw.npy --raw --threads 1
 
-X.npy holds float32 or float64 values (float64 is rounded to float32) with the model input's
-shape; its batch dimension N may be any size >= 1. Y.npy is written as float32.";
+With --float, X.npy holds float32 or float64 values (float64 is rounded to float32) with the model
+input's shape; its batch dimension N may be any size >= 1. Y.npy is written as float32.
+On a compiled model (OUT from `binpoint compile`), X.npy holds values (float32/float64) or raw
+integers of the input type (int64), shaped [N, input dims...] or [N, values per sample]; Y.npy is
+float64 values, or int64 raw integers with --raw.";
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// The model: an ONNX file (with --float)
+    /// The model: an ONNX file (with --float), or a folder written by `binpoint compile`
     #[arg(value_name = "MODEL")]
     model: PathBuf,
 
@@ -47,6 +57,14 @@ pub struct SimulateArgs {
     /// Overwrite OUTPUT when it exists
     #[arg(long)]
     force: bool,
+
+    /// Write raw integers (int64) instead of values (compiled models only)
+    #[arg(long, conflicts_with = "float")]
+    raw: bool,
+
+    /// Threads for a compiled model (0: all cores, 1: the calling thread only)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
 }
 
 /// What `simulate` runs.
@@ -71,14 +89,156 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             }
             simulate_float(&args)
         }
-        Mode::Fixed => Err(UsageError(format!(
-            "{}: fixed-point simulation needs the model compiled by `binpoint compile` first, \
-             and `compile` is not implemented yet; pass --float for the float32 reference of the \
-             ONNX file",
-            args.model.display()
-        ))
-        .into()),
+        Mode::Fixed => simulate_fixed(&args),
     }
+}
+
+/// The compiled model in `path`: a folder from `binpoint compile`, or its `model.bpm`.
+fn compiled_model(path: &Path) -> anyhow::Result<(PathBuf, Model)> {
+    let bpm = if path.is_dir() {
+        path.join("model.bpm")
+    } else {
+        path.to_path_buf()
+    };
+    if !bpm.is_file() {
+        return Err(UsageError(format!(
+            "{}: not a compiled model; compile it first (`binpoint compile MODEL -o OUT`), or \
+             pass --float to run the float32 reference of an ONNX file",
+            path.display()
+        ))
+        .into());
+    }
+    let is_onnx = bpm.extension().is_some_and(|e| e == "onnx");
+    if is_onnx {
+        return Err(UsageError(format!(
+            "{}: an ONNX file runs with --float; the fixed-point model is the OUT folder of \
+             `binpoint compile`",
+            path.display()
+        ))
+        .into());
+    }
+    let model = Model::load(&bpm)?;
+    Ok((bpm, model))
+}
+
+fn simulate_fixed(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
+    let (bpm, model) = compiled_model(&args.model)?;
+    let [input] = model.inputs() else {
+        bail!(
+            "{}: simulate takes models with one input; this one has {}",
+            bpm.display(),
+            model.inputs().len()
+        );
+    };
+    let [output] = model.outputs() else {
+        bail!(
+            "{}: simulate takes models with one output; this one has {}",
+            bpm.display(),
+            model.outputs().len()
+        );
+    };
+    let (input, output) = (&model.tensors()[*input], &model.tensors()[*output]);
+    check_writable(&args.output, args.force)?;
+    let (raw, dims, kind) = match ndarray_npy::read_npy::<_, ArrayD<i64>>(&args.input) {
+        Ok(x) => (
+            x.iter().copied().collect::<Vec<i64>>(),
+            x.shape().to_vec(),
+            "int64 raw",
+        ),
+        Err(_) => {
+            let (x, _) = npy::read_f32(&args.input)?;
+            let values: Vec<f32> = x.iter().copied().collect();
+            (
+                model.quantize(model.inputs()[0], &values)?,
+                x.shape().to_vec(),
+                "values",
+            )
+        }
+    };
+    let batch = fixed_batch(&args.input, &dims, &input.shape)?;
+    let threads = Threads::from_count(args.threads);
+    let out = model
+        .run_raw(&[&raw], batch, threads)?
+        .pop()
+        .context("the compiled model has no output")?;
+    let mut shape = vec![batch];
+    shape.extend(&output.shape);
+    if args.raw {
+        write_npy(
+            &args.output,
+            ArrayD::from_shape_vec(shape.clone(), out)?,
+            args.force,
+        )?;
+    } else {
+        let values = model.dequantize(model.outputs()[0], &out);
+        write_npy(
+            &args.output,
+            ArrayD::from_shape_vec(shape.clone(), values)?,
+            args.force,
+        )?;
+    }
+    println!(
+        "{}: {} {} {} (bit-exact simulation of {} on {} {}, {batch} sample(s))",
+        args.output.display(),
+        if args.raw { "int64 raw" } else { "float64" },
+        Shape::fixed(&shape),
+        output.ty,
+        bpm.display(),
+        args.input.display(),
+        kind
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Samples in an input of shape `dims` for a model input of one sample's shape `want`:
+/// `[N, want...]` or `[N, values per sample]`.
+fn fixed_batch(file: &Path, dims: &[usize], want: &[usize]) -> anyhow::Result<usize> {
+    let per: usize = want.iter().product();
+    let fits = match dims.split_first() {
+        Some((&n, rest)) if n >= 1 => rest == want || rest.iter().product::<usize>() == per,
+        _ => false,
+    };
+    if !fits {
+        bail!(
+            "{}: shape {} does not match the model input: expected [N,{}] or [N,{per}] (N: the \
+             batch size, any size >= 1)",
+            file.display(),
+            Shape::fixed(dims),
+            want.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+    }
+    Ok(dims[0])
+}
+
+/// Writes an `.npy` file; without `force` an existing file is an error and is left untouched.
+fn write_npy<T: ndarray_npy::WritableElement>(
+    path: &Path,
+    array: ArrayD<T>,
+    force: bool,
+) -> anyhow::Result<()> {
+    use ndarray_npy::WriteNpyExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let file = options
+        .open(path)
+        .with_context(|| format!("{}: cannot create", path.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    let written = array
+        .write_npy(&mut w)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| Ok(w.into_inner().map_err(|e| e.into_error())?.sync_all()?));
+    if written.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    written.with_context(|| format!("{}: cannot write", path.display()))
 }
 
 fn simulate_float(args: &SimulateArgs) -> anyhow::Result<ExitCode> {

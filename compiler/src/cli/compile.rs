@@ -1,0 +1,325 @@
+//! `binpoint compile MODEL -o OUT [--calib X.npy] [--labels L.npy] [--bits W | --config F]
+//! [--input-range LO,HI] [--percentile P] [--keep-batch-norm] [--force]`: the float model, typed and
+//! lowered into a compiled model the interpreter runs (docs/compiled-model.md).
+//!
+//! Writes into OUT: `model.bpm` (the compiled model), `model.onnx` (a copy of MODEL, so that `eval`
+//! can re-run the float model), `report.txt` and `report.json`. A non-empty OUT is refused without
+//! `--force`; with it, these four files are replaced and anything else in OUT is left alone.
+//! Nothing depends on time or on where the files live: compiling twice gives the same bytes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use binpoint::lower::{lower, LowerOptions};
+use binpoint::passes::CleanupOptions;
+use binpoint::quant::{
+    calibrate, count_saturations, fit_input, load_npy, propagation_range, type_graph,
+    PrecisionConfig, RangeSource,
+};
+use binpoint::{eval, report, Graph};
+use binpoint_runtime::model::{Model, Threads};
+use clap::Args;
+use ndarray::ArrayD;
+
+use super::UsageError;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  binpoint compile model.onnx -o out --bits 16
+  binpoint compile model.onnx -o out --bits 8 --calib train_x.npy --labels train_y.npy
+  binpoint compile model.onnx -o out --config precision.toml --calib train_x.npy --percentile 99.99
+  binpoint compile model.onnx -o out --bits 12 --input-range 0,1 --force
+
+Without --calib, integer bits come from range propagation over --input-range (default: the
+config's [calibration] input_range, else [-1, 1]), so no value can overflow. With --calib, from the
+ranges seen on those inputs (max-abs, or --percentile). X.npy may be [N, features] when the model
+takes [N, C, H, W] with as many values per sample. --labels (class indices, with --calib as their
+inputs) adds float and fixed accuracy to report.json. Files written: OUT/model.bpm, OUT/model.onnx,
+OUT/report.txt, OUT/report.json.";
+
+/// The files `compile` writes into OUT.
+pub const OUT_FILES: [&str; 4] = ["model.bpm", "model.onnx", "report.txt", "report.json"];
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// The trained ONNX model
+    #[arg(value_name = "MODEL")]
+    model: PathBuf,
+
+    /// Output folder (created if missing; must be empty unless --force)
+    #[arg(short, long, value_name = "OUT")]
+    out: PathBuf,
+
+    /// Calibration inputs (.npy, float32/float64): integer bits from the ranges seen on them
+    #[arg(long, value_name = "X.npy")]
+    calib: Option<PathBuf>,
+
+    /// Labels of the calibration inputs (.npy of class indices): report float and fixed accuracy
+    #[arg(long, value_name = "L.npy", requires = "calib")]
+    labels: Option<PathBuf>,
+
+    /// Word length of every tensor (the config `[default] bits = W`); default 16
+    #[arg(long, value_name = "W", conflicts_with = "config")]
+    bits: Option<u32>,
+
+    /// Precision config (TOML, see docs/precision.md)
+    #[arg(long, value_name = "F")]
+    config: Option<PathBuf>,
+
+    /// Input range for range propagation without --calib, e.g. 0,1 (default: the config's
+    /// [calibration] input_range, else -1,1)
+    #[arg(long, value_name = "LO,HI", value_parser = parse_range, allow_hyphen_values = true)]
+    input_range: Option<(f64, f64)>,
+
+    /// Calibrate to this percentile of |x| (0 < P <= 100) instead of the largest magnitude
+    #[arg(long, value_name = "P", requires = "calib")]
+    percentile: Option<f64>,
+
+    /// Keep BatchNorm as its own fixed-point affine layer instead of folding it into the conv
+    #[arg(long)]
+    keep_batch_norm: bool,
+
+    /// Write into a non-empty OUT (replacing model.bpm, model.onnx, report.txt, report.json)
+    #[arg(long)]
+    force: bool,
+
+    /// Threads for the accuracy run (0: all cores)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+}
+
+fn parse_range(s: &str) -> Result<(f64, f64), String> {
+    let (lo, hi) = s
+        .split_once(',')
+        .ok_or_else(|| format!("'{s}': expected LO,HI (e.g. 0,1)"))?;
+    let num = |t: &str| {
+        t.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("'{t}' is not a number"))
+    };
+    let (lo, hi) = (num(lo)?, num(hi)?);
+    if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+        return Err(format!("'{s}': need finite LO <= HI"));
+    }
+    Ok((lo, hi))
+}
+
+pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
+    check_out(&args.out, args.force)?;
+    let mut cfg = match (&args.config, args.bits) {
+        (Some(f), _) => PrecisionConfig::from_file(f)?,
+        (None, bits) => PrecisionConfig::uniform(bits.unwrap_or(16))?,
+    };
+    if let Some(p) = args.percentile {
+        if !(p > 0.0 && p <= 100.0) {
+            return Err(UsageError(format!("--percentile must be in (0, 100], got {p}")).into());
+        }
+        cfg.calibration.percentile = Some(p);
+        cfg.calibration.method = None;
+    }
+    let opts = CleanupOptions {
+        keep_batch_norm: args.keep_batch_norm,
+    };
+    let g = binpoint::load_float_graph(&args.model, &opts)?;
+    let calib = match &args.calib {
+        Some(path) => Some(calibration_input(&g, path)?),
+        None => None,
+    };
+    let typed = match &calib {
+        Some(x) => {
+            let cal = calibrate(&g, std::slice::from_ref(x), cfg.calibration.method())?;
+            type_graph(&g, &cfg, RangeSource::Calibrated(&cal))?
+        }
+        None => {
+            let range = propagation_range(args.input_range, &cfg, &[]);
+            type_graph(&g, &cfg, RangeSource::Propagated(vec![range]))?
+        }
+    };
+    let saturations = match &calib {
+        Some(x) => Some(count_saturations(&typed, std::slice::from_ref(x))?),
+        None => None,
+    };
+    let lowered = lower(
+        &typed,
+        &LowerOptions {
+            source: file_name(&args.model),
+            float_model: "model.onnx".into(),
+        },
+    )?;
+    let bytes = lowered.proto.to_bytes();
+
+    let mut warnings = Vec::new();
+    let model = match Model::from_bytes(&bytes) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            warnings.push(format!("the interpreter cannot run this model yet: {e}"));
+            None
+        }
+    };
+    let accuracy = match (&args.labels, &calib, &model) {
+        (Some(labels), Some(x), Some(model)) => Some(measure(
+            &g,
+            model,
+            x,
+            &args.calib.clone().unwrap_or_default(),
+            labels,
+            Threads::from_count(args.threads),
+        )?),
+        (Some(_), _, None) => {
+            warnings.push("accuracy not measured: the interpreter cannot run this model".into());
+            None
+        }
+        _ => None,
+    };
+    let report = report::build(&typed, &lowered, saturations.as_deref(), accuracy, warnings);
+
+    fs::create_dir_all(&args.out)
+        .with_context(|| format!("{}: cannot create the folder", args.out.display()))?;
+    let write = |name: &str, data: &[u8]| {
+        let path = args.out.join(name);
+        fs::write(&path, data).with_context(|| format!("{}: cannot write", path.display()))
+    };
+    write("model.bpm", &bytes)?;
+    let onnx =
+        fs::read(&args.model).with_context(|| format!("{}: cannot read", args.model.display()))?;
+    write("model.onnx", &onnx)?;
+    write("report.json", report.to_json().as_bytes())?;
+    write("report.txt", report.to_text().as_bytes())?;
+
+    let t = &report.totals;
+    println!(
+        "{}: {} layers, {} params, {} MACs per sample ({}; {})",
+        args.out.join("model.bpm").display(),
+        t.layers,
+        t.params,
+        t.macs,
+        typed.config,
+        typed.ranges
+    );
+    if let Some(a) = &report.accuracy {
+        print!("{}", a.lines());
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// OUT may be missing or an empty folder; a non-empty one only with `force`.
+fn check_out(out: &Path, force: bool) -> anyhow::Result<()> {
+    let shown = out.display();
+    match fs::metadata(out) {
+        Err(_) => Ok(()),
+        Ok(m) if !m.is_dir() => bail!("{shown}: exists and is not a folder"),
+        Ok(_) => {
+            let mut entries =
+                fs::read_dir(out).with_context(|| format!("{shown}: cannot list the folder"))?;
+            if entries.next().is_some() && !force {
+                bail!(
+                    "{shown}: the folder is not empty; pass --force to write into it anyway \
+                     (replaces {}; other files are left alone)",
+                    OUT_FILES.join(", ")
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// The calibration (or evaluation) inputs, reshaped to the model's single input.
+pub(super) fn calibration_input(g: &Graph, path: &Path) -> anyhow::Result<ArrayD<f32>> {
+    let [input] = g.inputs() else {
+        bail!(
+            "{}: calibration data feeds models with one input; this one has {}",
+            g.source,
+            g.inputs().len()
+        );
+    };
+    let x = load_npy(path)?;
+    Ok(fit_input(g, *input, x)?)
+}
+
+/// Class labels from an `.npy` of integers (or integral floats), one per sample.
+pub(super) fn read_labels(path: &Path) -> anyhow::Result<Vec<i64>> {
+    use ndarray_npy::read_npy;
+    let shown = path.display();
+    let ints: Option<Vec<i64>> = read_npy::<_, ArrayD<i64>>(path)
+        .map(|a| a.iter().copied().collect())
+        .or_else(|_| {
+            read_npy::<_, ArrayD<i32>>(path).map(|a| a.iter().map(|&v| v.into()).collect())
+        })
+        .or_else(|_| read_npy::<_, ArrayD<u8>>(path).map(|a| a.iter().map(|&v| v.into()).collect()))
+        .ok();
+    let labels = match ints {
+        Some(v) => v,
+        None => {
+            let floats = load_npy(path).with_context(|| {
+                format!(
+                    "{shown}: labels must be an .npy of integers (int64, int32, uint8) or floats"
+                )
+            })?;
+            floats
+                .iter()
+                .map(|&v| {
+                    if v.fract() == 0.0 && v.is_finite() {
+                        Ok(v as i64)
+                    } else {
+                        Err(anyhow::anyhow!("{shown}: label {v} is not a class index"))
+                    }
+                })
+                .collect::<anyhow::Result<_>>()?
+        }
+    };
+    if labels.is_empty() {
+        bail!("{shown}: no labels");
+    }
+    Ok(labels)
+}
+
+/// Float and fixed point on `x` against the labels in `labels`.
+pub(super) fn measure(
+    g: &Graph,
+    model: &Model,
+    x: &ArrayD<f32>,
+    data: &Path,
+    labels: &Path,
+    threads: Threads,
+) -> anyhow::Result<report::Accuracy> {
+    let y = read_labels(labels)?;
+    let n = x.shape().first().copied().unwrap_or(0);
+    if y.len() != n {
+        bail!(
+            "{}: {} labels for {} samples in {}",
+            labels.display(),
+            y.len(),
+            n,
+            data.display()
+        );
+    }
+    let float = eval::run_f32(g, x)?;
+    let flat: Vec<f32> = x.iter().copied().collect();
+    let fixed = model.run_f32(&[&flat], n, threads)?;
+    let values = fixed
+        .into_iter()
+        .next()
+        .context("the compiled model has no output")?
+        .values;
+    let float: Vec<f32> = float.iter().copied().collect();
+    report::compare(
+        &float,
+        &values,
+        &y,
+        &data.display().to_string(),
+        &labels.display().to_string(),
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", labels.display()))
+}

@@ -1,0 +1,78 @@
+//! `binpoint eval OUT --input X.npy --labels L.npy [--threads N]`: accuracy of a compiled model
+//! against its float model (the copy `compile` left in OUT) on labelled data.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use binpoint::passes::CleanupOptions;
+use binpoint_runtime::model::{Model, Threads};
+use clap::Args;
+
+use super::compile::{calibration_input, measure};
+
+pub const EXAMPLES: &str = "\
+Examples:
+  binpoint compile model.onnx -o out --bits 8 --calib train_x.npy
+  binpoint eval out --input test_x.npy --labels test_y.npy
+
+Prints the float model's accuracy (OUT/model.onnx), the fixed-point accuracy (OUT/model.bpm, run
+by the bit-exact interpreter), how often their argmax agrees, and the largest absolute difference
+of their outputs. X.npy may be [N, features] when the model takes [N, C, H, W].";
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A folder written by `binpoint compile`
+    #[arg(value_name = "OUT")]
+    out: PathBuf,
+
+    /// Inputs (.npy, float32/float64)
+    #[arg(long, value_name = "X.npy")]
+    input: PathBuf,
+
+    /// Class labels of the inputs (.npy of integers)
+    #[arg(long, value_name = "L.npy")]
+    labels: PathBuf,
+
+    /// Threads (0: all cores, 1: the calling thread only)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+}
+
+pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let bpm = args.out.join("model.bpm");
+    if !bpm.is_file() {
+        bail!(
+            "{}: no compiled model here (expected {}); run `binpoint compile MODEL -o {}` first",
+            args.out.display(),
+            bpm.display(),
+            args.out.display()
+        );
+    }
+    let model = Model::load(&bpm)?;
+    let plain = std::path::Path::new(&model.float_model)
+        .file_name()
+        .is_some_and(|n| n == model.float_model.as_str());
+    if !plain {
+        bail!(
+            "{}: the compiled model names no float model file next to it ({:?})",
+            bpm.display(),
+            model.float_model
+        );
+    }
+    let onnx = args.out.join(&model.float_model);
+    let g = binpoint::load_float_graph(&onnx, &CleanupOptions::default())
+        .with_context(|| format!("{}: loading the float model", onnx.display()))?;
+    let x = calibration_input(&g, &args.input)?;
+    let a = measure(
+        &g,
+        &model,
+        &x,
+        &args.input,
+        &args.labels,
+        Threads::from_count(args.threads),
+    )?;
+    println!("{} on {}:", bpm.display(), args.input.display());
+    print!("{}", a.lines());
+    Ok(ExitCode::SUCCESS)
+}
