@@ -17,9 +17,9 @@
 //! - [`max_pool`], [`average_pool`], [`global_max_pool`], [`global_average_pool`];
 //! - [`affine`]: BatchNorm kept as a per-channel `x * scale + shift`;
 //! - [`add`], [`sub`], [`mul`]: element-wise, with broadcast ([`binary`]);
-//! - [`relu`], [`clip`], [`leaky_relu`], [`hard_sigmoid`], [`hard_swish`]: piecewise-linear activations.
-//!
-//! Reserved: `lut`, the table-driven non-linear activations (Sigmoid, Tanh, Softmax).
+//! - [`relu`], [`clip`], [`leaky_relu`], [`hard_sigmoid`], [`hard_swish`]: piecewise-linear activations;
+//! - [`lut`] (Sigmoid, Tanh: one table, and [`lut::LutTable`], the index arithmetic of every table),
+//!   [`softmax`] (an `exp` table, an exact sum, a `1/s` table): table-driven activations.
 
 mod common;
 pub mod window;
@@ -44,3 +44,6 @@ pub mod sub;
 
 pub use common::{AccKind, Accum, MacTypes, OpError, Raw, Span, Storage};
 pub use window::Window2;
+
+pub mod lut;
+pub mod softmax;

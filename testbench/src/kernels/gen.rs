@@ -1,6 +1,7 @@
 //! Random kernel cases: shapes, types (W 2..18 for data; every Q and O mode, with AP_RND_CONV,
 //! AP_SAT and the defaults most often), raw data, the Rust kernel's outputs, and the C++ rendering.
 
+use binpoint_runtime::fixed::{difference_type, product_type};
 use binpoint_runtime::ops::affine::{self, AffineConfig, AffineTypes};
 use binpoint_runtime::ops::average_pool::{AveragePoolConfig, AvgTypes};
 use binpoint_runtime::ops::binary::{BinaryConfig, BinaryOp, Operand};
@@ -13,8 +14,10 @@ use binpoint_runtime::ops::global_max_pool::GlobalMaxPoolConfig;
 use binpoint_runtime::ops::hard_sigmoid::{HardParams, HardSigmoidConfig};
 use binpoint_runtime::ops::hard_swish::HardSwishConfig;
 use binpoint_runtime::ops::leaky_relu::LeakyReluConfig;
+use binpoint_runtime::ops::lut::{LutConfig, LutTable};
 use binpoint_runtime::ops::max_pool::MaxPoolConfig;
 use binpoint_runtime::ops::relu::ReluConfig;
+use binpoint_runtime::ops::softmax::{SoftmaxConfig, SoftmaxTypes};
 use binpoint_runtime::ops::{self, MacTypes, OpError, Span, Window2};
 use binpoint_runtime::{Fixed, FixedType, Overflow, Rounding};
 use rand::{Rng, SeedableRng};
@@ -24,7 +27,7 @@ use super::render::{self, Rendered};
 use super::CppCase;
 
 /// The kernels, in the order cases are generated.
-pub const OPS: [&str; 16] = [
+pub const OPS: [&str; 18] = [
     "dense",
     "conv1d",
     "conv2d",
@@ -41,6 +44,8 @@ pub const OPS: [&str; 16] = [
     "leaky_relu",
     "hard_sigmoid",
     "hard_swish",
+    "lut",
+    "softmax",
 ];
 
 /// `per_op` random cases of every kernel in [`OPS`].
@@ -74,6 +79,8 @@ pub fn case(rng: &mut impl Rng, op: &str) -> Result<CppCase, OpError> {
         "leaky_relu" => leaky_relu(rng),
         "hard_sigmoid" => hard_sigmoid(rng),
         "hard_swish" => hard_swish(rng),
+        "lut" => lut(rng),
+        "softmax" => softmax(rng),
         _ => Err(OpError::Config {
             op: "kernel twins",
             reason: format!("no generator for {op}"),
@@ -685,6 +692,240 @@ fn hard_swish(rng: &mut impl Rng) -> Result<CppCase, OpError> {
             render::hard_swish(&cfg),
             data,
             ty,
+        ));
+    }
+}
+
+// ---------------------------------------------------------------- tables
+
+/// `f` at the middle of each entry's bucket (docs/precision.md), cast into `entry`, as
+/// `LutSpec::entries` computes them.
+fn table_entries(
+    f: impl Fn(f64) -> f64,
+    index: FixedType,
+    origin_raw: i64,
+    shift: u32,
+    size: usize,
+    entry: FixedType,
+) -> Vec<i64> {
+    let lsb = (-f64::from(index.frac_bits())).exp2();
+    let step = lsb * f64::from(shift).exp2();
+    let origin = origin_raw as f64 * lsb;
+    (0..size)
+        .map(|i| {
+            let v = f(origin + i as f64 * step + (step - lsb) / 2.0);
+            Fixed::from_f64(v, entry).map_or(0, |e| e.raw() as i64)
+        })
+        .collect()
+}
+
+/// A type of 19 to 64 bits whose raw values fit `i64` (the index arithmetic then needs up to 66).
+fn wide_type(rng: &mut impl Rng) -> FixedType {
+    loop {
+        let t = random_type(rng, 19..=64);
+        if t.is_signed() || t.width() < 64 {
+            return t;
+        }
+    }
+}
+
+/// Random index arithmetic over `index`: the origin usually inside the type's range (a table
+/// covering part of it), sometimes outside; any shift up to beyond the width (inputs clamp).
+fn table_shape(rng: &mut impl Rng, index: FixedType, max_log_size: u32) -> (i64, u32, usize) {
+    let size = 1usize << rng.random_range(0..=max_log_size);
+    let shift = rng.random_range(0..=index.width() + 2);
+    let (lo, hi) = (index.min_raw() as i64, index.max_raw() as i64);
+    let span = (size as i64) << shift.min(40);
+    let origin = match rng.random_range(0..4) {
+        0 => lo,
+        1 => rng.random_range(lo.saturating_sub(span)..=hi.saturating_add(span / 2)),
+        _ => {
+            let o = rng.random_range(lo..=hi);
+            (o >> shift) << shift // aligned to the step, as the compiler designs them
+        }
+    };
+    (origin, shift, size)
+}
+
+fn lut(rng: &mut impl Rng) -> Result<CppCase, OpError> {
+    let n = rng.random_range(1..=64);
+    let index = if rng.random_bool(0.2) {
+        wide_type(rng)
+    } else {
+        data_type(rng)
+    };
+    let entry = data_type(rng);
+    let (origin, shift, size) = table_shape(rng, index, 8);
+    let (name, entries) = match rng.random_range(0..3) {
+        0 => (
+            "sigmoid",
+            table_entries(
+                |v| 1.0 / (1.0 + (-v).exp()),
+                index,
+                origin,
+                shift,
+                size,
+                entry,
+            ),
+        ),
+        1 => (
+            "tanh",
+            table_entries(f64::tanh, index, origin, shift, size, entry),
+        ),
+        _ => ("random", raws(rng, entry, size)),
+    };
+    let cfg = LutConfig::new(n, LutTable::new(index, origin, shift, entry, entries)?)?;
+    let data = runs(rng, |rng| {
+        let x = raws(rng, index, n);
+        let mut y = vec![0i64; n];
+        ops::lut::run(&cfg, &x, &mut y)?;
+        Ok((x, y))
+    })?;
+    let label = format!(
+        "lut {name} {index} origin {origin} shift {shift} size {size} (width {}) -> {entry}",
+        cfg.table.index_width
+    );
+    Ok(case_of("lut", label, render::lut(&cfg), data, entry))
+}
+
+/// `t` with up to 2 more integer and fractional bits, random modes (exact: they never act).
+fn widened(rng: &mut impl Rng, t: FixedType) -> Option<FixedType> {
+    let (ei, ef) = if rng.random_bool(0.6) {
+        (0, 0)
+    } else {
+        (rng.random_range(0..=2), rng.random_range(0..=2))
+    };
+    let (o, _) = overflow(rng, true, 1);
+    let w = t.width() + ei + ef;
+    (w <= 64)
+        .then(|| {
+            FixedType::new(
+                t.is_signed(),
+                w,
+                t.int_bits() + ei as i32,
+                rounding(rng),
+                o,
+                0,
+            )
+            .ok()
+        })
+        .flatten()
+}
+
+/// An unsigned (sometimes signed) entry type of `4..=16` bits with `int_bits` in `ints`.
+fn entry_type(rng: &mut impl Rng, ints: std::ops::RangeInclusive<i32>) -> FixedType {
+    let (o, _) = overflow(rng, false, 1);
+    FixedType::new(
+        !rng.random_bool(0.85),
+        rng.random_range(4..=16),
+        rng.random_range(ints),
+        rounding(rng),
+        o,
+        0,
+    )
+    .expect("valid")
+}
+
+fn softmax(rng: &mut impl Rng) -> Result<CppCase, OpError> {
+    loop {
+        let (outer, len, inner): (usize, usize, usize) = (
+            rng.random_range(1..=3),
+            rng.random_range(1..=12),
+            rng.random_range(1..=3),
+        );
+        let input = if rng.random_bool(0.15) {
+            wide_type(rng)
+        } else {
+            data_type(rng)
+        };
+        let Some(diff) = difference_type(input, input)
+            .ok()
+            .and_then(|d| widened(rng, d))
+        else {
+            continue;
+        };
+        let exp_entry = entry_type(rng, 0..=2);
+        let (exp_origin, exp_shift, exp_size) = if rng.random_bool(0.7) {
+            let size = 1usize << rng.random_range(0..=7);
+            (0, rng.random_range(0..=diff.width()), size)
+        } else {
+            table_shape(rng, diff, 7)
+        };
+        let exp_entries = if rng.random_bool(0.8) {
+            table_entries(
+                |d| (-d).exp(),
+                diff,
+                exp_origin,
+                exp_shift,
+                exp_size,
+                exp_entry,
+            )
+        } else {
+            raws(rng, exp_entry, exp_size)
+        };
+        let exp = LutTable::new(diff, exp_origin, exp_shift, exp_entry, exp_entries)?;
+        let grow = usize::BITS - (len - 1).leading_zeros();
+        let Some(sum) = FixedType::new(
+            exp_entry.is_signed(),
+            exp_entry.width() + grow,
+            exp_entry.int_bits() + grow as i32,
+            Rounding::Trn,
+            Overflow::Wrap,
+            0,
+        )
+        .ok()
+        .and_then(|s| widened(rng, s)) else {
+            continue;
+        };
+        let inv_entry = entry_type(rng, -2..=3);
+        let (inv_origin, inv_shift, inv_size) = if rng.random_bool(0.6) {
+            // From exp[0], in the sum's units, as the compiler designs it.
+            let e0 = exp.entries[0] << (sum.frac_bits() - exp_entry.frac_bits()) as u32;
+            let size = 1usize << rng.random_range(0..=8);
+            let shift = rng.random_range(0..=sum.width());
+            ((e0 >> shift) << shift, shift, size)
+        } else {
+            table_shape(rng, sum, 8)
+        };
+        let inv_entries = if rng.random_bool(0.8) {
+            table_entries(|s| 1.0 / s, sum, inv_origin, inv_shift, inv_size, inv_entry)
+        } else {
+            raws(rng, inv_entry, inv_size)
+        };
+        let inv = LutTable::new(sum, inv_origin, inv_shift, inv_entry, inv_entries)?;
+        let Ok(product) = product_type(exp_entry, inv_entry) else {
+            continue;
+        };
+        let output = data_type(rng);
+        let types = SoftmaxTypes {
+            input,
+            sum,
+            product,
+            output,
+        };
+        let cfg = match SoftmaxConfig::new(outer, len, inner, types, exp, inv) {
+            Ok(cfg) => cfg,
+            Err(OpError::Config { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let n = cfg.size();
+        let data = runs(rng, |rng| {
+            let x = raws(rng, input, n);
+            let mut y = vec![0i64; n];
+            ops::softmax::run(&cfg, &x, &mut y)?;
+            Ok((x, y))
+        })?;
+        let label = format!(
+            "softmax {outer}x{len}x{inner} {input} diff {diff} exp[{exp_size}] origin {exp_origin} \
+             shift {exp_shift} of {exp_entry}, sum {sum}, inv[{inv_size}] origin {inv_origin} shift \
+             {inv_shift} of {inv_entry} -> {output}"
+        );
+        return Ok(case_of(
+            "softmax",
+            label,
+            render::softmax(&cfg),
+            data,
+            output,
         ));
     }
 }

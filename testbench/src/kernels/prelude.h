@@ -17,9 +17,11 @@
 #include "hard_sigmoid.h"
 #include "hard_swish.h"
 #include "leaky_relu.h"
+#include "lut.h"
 #include "max_pool.h"
 #include "mul.h"
 #include "relu.h"
+#include "softmax.h"
 #include "sub.h"
 
 static int64_t bp_rd() {

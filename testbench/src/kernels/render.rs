@@ -18,8 +18,10 @@ use binpoint_runtime::ops::global_max_pool::GlobalMaxPoolConfig;
 use binpoint_runtime::ops::hard_sigmoid::{HardParams, HardSigmoidConfig};
 use binpoint_runtime::ops::hard_swish::HardSwishConfig;
 use binpoint_runtime::ops::leaky_relu::LeakyReluConfig;
+use binpoint_runtime::ops::lut::{LutConfig, LutTable};
 use binpoint_runtime::ops::max_pool::MaxPoolConfig;
 use binpoint_runtime::ops::relu::ReluConfig;
+use binpoint_runtime::ops::softmax::SoftmaxConfig;
 use binpoint_runtime::ops::{MacTypes, Window2};
 use binpoint_runtime::FixedType;
 
@@ -355,4 +357,70 @@ pub fn hard_swish(cfg: &HardSwishConfig) -> Rendered {
     let mut r = Rendered::default();
     hard_params(&mut r, &cfg.params);
     unary(&mut r, "hard_swish", cfg.size, cfg.input, cfg.output)
+}
+
+/// `struct <name> { size, shift, width, origin }`: a table's index arithmetic (`lut.h`).
+fn table_index(r: &mut Rendered, name: &str, t: &LutTable) {
+    let _ = writeln!(
+        r.config,
+        "  struct {name} {{\n    static const int size = {};\n    static const int shift = {};\n    \
+         static const int width = {};\n    static const long long origin = {};\n  }};",
+        t.size(),
+        t.cpp_shift(),
+        t.index_width,
+        ll(t.origin_raw)
+    );
+}
+
+/// `static const ap_uint<W> <var>[size] = {...};`: a table as the ROM of raw entry words.
+fn table_words(r: &mut Rendered, var: &str, t: &LutTable) {
+    let w = t.entry.width();
+    let mask = if w >= 64 { u64::MAX } else { (1u64 << w) - 1 };
+    let words: Vec<String> = t
+        .entries
+        .iter()
+        .map(|&e| format!("{:#x}ULL", e as u64 & mask))
+        .collect();
+    let _ = writeln!(
+        r.body,
+        "  static const ap_uint<{w}> {var}[{}] = {{{}}};",
+        t.size(),
+        words.join(", ")
+    );
+}
+
+/// Input `x` (the table's index type); output `y` (its entry type); the table is a constant.
+pub fn lut(cfg: &LutConfig) -> Rendered {
+    let mut r = Rendered::default();
+    r.int("size", cfg.size);
+    table_index(&mut r, "table_index", &cfg.table);
+    r.ty("in_t", cfg.input()).ty("out_t", cfg.output());
+    table_words(&mut r, "table", &cfg.table);
+    r.input("x", "in_t", cfg.size)
+        .output("y", "out_t", cfg.size)
+        .call("lut", "x, y, table", "y", cfg.size)
+        .done()
+}
+
+/// Input `x`; output `y`; both tables are constants.
+pub fn softmax(cfg: &SoftmaxConfig) -> Rendered {
+    let n = cfg.size();
+    let mut r = Rendered::default();
+    r.int("outer", cfg.outer)
+        .int("len", cfg.len)
+        .int("inner", cfg.inner);
+    table_index(&mut r, "exp_index", &cfg.exp);
+    table_index(&mut r, "inv_index", &cfg.inv);
+    r.ty("in_t", cfg.types.input)
+        .ty("diff_t", cfg.exp.index)
+        .ty("exp_t", cfg.exp.entry)
+        .ty("sum_t", cfg.types.sum)
+        .ty("inv_t", cfg.inv.entry)
+        .ty("out_t", cfg.types.output);
+    table_words(&mut r, "exp_table", &cfg.exp);
+    table_words(&mut r, "inv_table", &cfg.inv);
+    r.input("x", "in_t", n)
+        .output("y", "out_t", n)
+        .call("softmax", "x, y, exp_table, inv_table", "y", n)
+        .done()
 }
