@@ -1,0 +1,215 @@
+//! What one layer becomes in C++: a config struct (every number computed here), constant arrays
+//! (raw integers, turned into values bit for bit) and the kernel calls of the top function.
+
+use std::fmt::Write as _;
+
+use binpoint_runtime::FixedType;
+
+/// `static const <ty> <name> = <value>;`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub ty: &'static str,
+    pub name: String,
+    pub value: String,
+}
+
+/// `typedef <ty> <name>;`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Typedef {
+    pub ty: String,
+    pub name: String,
+}
+
+/// A struct nested in a config (a table's index arithmetic).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubStruct {
+    pub name: String,
+    pub members: Vec<Member>,
+}
+
+/// A kernel's `CONFIG` struct (see the kernel header's comment for its members).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConfigStruct {
+    pub name: String,
+    pub members: Vec<Member>,
+    pub types: Vec<Typedef>,
+    pub subs: Vec<SubStruct>,
+}
+
+/// A C++ `long long` literal (the most negative one cannot be written directly).
+pub fn ll(v: i64) -> String {
+    if v == i64::MIN {
+        "(-9223372036854775807LL - 1)".to_string()
+    } else {
+        format!("{v}LL")
+    }
+}
+
+impl ConfigStruct {
+    pub fn new(name: String) -> ConfigStruct {
+        ConfigStruct {
+            name,
+            ..ConfigStruct::default()
+        }
+    }
+
+    /// `static const int` (every dimension is at most the runtime's tensor limit, 2^26).
+    pub fn int(&mut self, name: &str, v: usize) -> &mut Self {
+        self.members.push(int_member(name, v));
+        self
+    }
+
+    pub fn boolean(&mut self, name: &str, v: bool) -> &mut Self {
+        self.members.push(Member {
+            ty: "bool",
+            name: name.into(),
+            value: v.to_string(),
+        });
+        self
+    }
+
+    /// `static const long long`: a raw constant.
+    pub fn long(&mut self, name: &str, v: i64) -> &mut Self {
+        self.members.push(Member {
+            ty: "long long",
+            name: name.into(),
+            value: ll(v),
+        });
+        self
+    }
+
+    /// `typedef <ap_fixed type> <name>;`
+    pub fn ty(&mut self, name: &str, t: FixedType) -> &mut Self {
+        self.named(name, t.to_string())
+    }
+
+    /// `typedef <an existing type name> <name>;` (a tensor's typedef).
+    pub fn named(&mut self, name: &str, ty: String) -> &mut Self {
+        self.types.push(Typedef {
+            ty,
+            name: name.into(),
+        });
+        self
+    }
+
+    pub fn sub(&mut self, s: SubStruct) -> &mut Self {
+        self.subs.push(s);
+        self
+    }
+}
+
+pub fn int_member(name: &str, v: usize) -> Member {
+    Member {
+        ty: "int",
+        name: name.into(),
+        value: v.to_string(),
+    }
+}
+
+/// A constant array in `parameters.h`: `static const <elem> <name>[len] = { rows };`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConstArray {
+    pub name: String,
+    pub elem: String,
+    pub len: usize,
+    /// The initializer, a few values per row, each row ending with a comma.
+    pub rows: Vec<String>,
+}
+
+/// Values per row of an initializer.
+const PER_ROW: usize = 12;
+
+impl ConstArray {
+    /// An array of `elem` (a fixed-point type name) from raw integers: each value is
+    /// `binpoint::param<elem>(raw)` (`binpoint_param.h`), exact.
+    pub fn typed(name: String, elem: String, raw: &[i64]) -> ConstArray {
+        let lit: Vec<String> = raw
+            .iter()
+            .map(|&v| format!("binpoint::param<{elem}>({})", int_lit(v)))
+            .collect();
+        ConstArray::from_literals(name, elem, lit, 4)
+    }
+
+    /// A ROM of `ap_uint<W>` words holding raw values of a `W`-bit type (look-up tables).
+    pub fn words(name: String, width: u32, raw: &[i64]) -> ConstArray {
+        let mask = if width >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << width) - 1
+        };
+        let lit: Vec<String> = raw
+            .iter()
+            .map(|&e| format!("{:#x}ULL", e as u64 & mask))
+            .collect();
+        ConstArray::from_literals(name, format!("ap_uint<{width}>"), lit, PER_ROW)
+    }
+
+    /// An array of `int` (gather maps: an input index, or -1 for the fill value).
+    pub fn ints(name: String, values: &[i64]) -> ConstArray {
+        let lit: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        ConstArray::from_literals(name, "int".into(), lit, PER_ROW * 2)
+    }
+
+    fn from_literals(name: String, elem: String, lit: Vec<String>, per_row: usize) -> ConstArray {
+        let len = lit.len();
+        let rows = lit
+            .chunks(per_row)
+            .map(|c| {
+                let mut row = String::new();
+                for v in c {
+                    let _ = write!(row, "{v}, ");
+                }
+                row.trim_end().to_string()
+            })
+            .collect();
+        ConstArray {
+            name,
+            elem,
+            len,
+            rows,
+        }
+    }
+}
+
+/// An integer literal that C++ reads as a `long long` whatever its size.
+fn int_lit(v: i64) -> String {
+    if i32::try_from(v).is_ok() {
+        v.to_string()
+    } else {
+        ll(v)
+    }
+}
+
+/// A tensor's buffer in the top function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BufRef {
+    /// The local array.
+    pub name: String,
+    /// The tensor's typedef in `defines.h` (namespace `bpm`).
+    pub ty_name: String,
+    pub ty: FixedType,
+    pub len: usize,
+    /// One sample's shape.
+    pub shape: Vec<usize>,
+}
+
+/// What a kernel family makes of one layer.
+#[derive(Clone, Debug, Default)]
+pub struct Emitted {
+    /// Kernel headers the calls need (besides `binpoint_common.h`).
+    pub headers: Vec<&'static str>,
+    /// Config structs (one per kernel call).
+    pub configs: Vec<ConfigStruct>,
+    pub arrays: Vec<ConstArray>,
+    /// Statements of the top function (without `;`).
+    pub calls: Vec<String>,
+    /// The output shares the input's buffer (a view): no code, no buffer of its own.
+    pub alias: bool,
+}
+
+impl Emitted {
+    /// `binpoint::<kernel><bpm::<config>>(<args>)`.
+    pub fn call(kernel: &str, config: &str, args: &[&str]) -> String {
+        format!("binpoint::{kernel}<bpm::{config}>({})", args.join(", "))
+    }
+}

@@ -1,0 +1,225 @@
+//! Multiply-accumulate layers: dense, conv1d, conv2d (`dense.h`, `conv1d.h`, `conv2d.h`) and
+//! affine (BatchNorm kept, `affine.h`). Members as in `testbench/src/kernels/render.rs`.
+
+use binpoint_runtime::model::format::{AffineProto, ConvProto, DenseProto, TypeProto, WindowProto};
+use binpoint_runtime::ops::Window2;
+use binpoint_runtime::FixedType;
+
+use super::layer::{ConfigStruct, ConstArray, Emitted};
+use super::plan::Ctx;
+use super::HlsError;
+
+/// The bias type and raw values: the layer's, or (no bias) zeros of `ap_ufixed<1, 1 - F_acc>`,
+/// the type the runtime uses (it adds nothing to the accumulator's worst case).
+fn bias(
+    ctx: &Ctx<'_>,
+    ty: &Option<TypeProto>,
+    values: &[i64],
+    n: usize,
+    accum: FixedType,
+) -> Result<(FixedType, Vec<i64>), HlsError> {
+    match ty {
+        Some(_) => Ok((ctx.ty("bias type", ty)?, values.to_vec())),
+        None => {
+            let t = FixedType::unsigned(1, 1 - accum.frac_bits())
+                .map_err(|e| ctx.err(format!("bias type: {e}")))?;
+            Ok((t, vec![0; n]))
+        }
+    }
+}
+
+/// `in_t, weight_t, bias_t, accum_t, out_t`.
+fn mac_types(
+    ctx: &Ctx<'_>,
+    c: &mut ConfigStruct,
+    weight: FixedType,
+    bias: FixedType,
+    accum: FixedType,
+) {
+    c.named("in_t", ctx.ins[0].ty_name.clone())
+        .ty("weight_t", weight)
+        .ty("bias_t", bias)
+        .ty("accum_t", accum)
+        .named("out_t", ctx.out.ty_name.clone());
+}
+
+/// `reuse_factor` and `block_factor = ceil(fan_in / reuse_factor)`.
+fn folding(ctx: &Ctx<'_>, c: &mut ConfigStruct, fan_in: usize) {
+    let reuse = ctx.reuse.reuse(&ctx.layer.name, fan_in);
+    c.int("reuse_factor", reuse)
+        .int("block_factor", fan_in.div_ceil(reuse).max(1));
+}
+
+/// Weights and biases as typed constant arrays; the call `kernel<config>(x, y, w, b)`.
+fn finish(
+    ctx: &mut Ctx<'_>,
+    kernel: &'static str,
+    c: ConfigStruct,
+    weights: &[i64],
+    bias: &[i64],
+) -> Emitted {
+    let w = ctx.name("w");
+    let b = ctx.name("b");
+    let arrays = vec![
+        ConstArray::typed(w.clone(), format!("{}::weight_t", c.name), weights),
+        ConstArray::typed(b.clone(), format!("{}::bias_t", c.name), bias),
+    ];
+    let call = Emitted::call(
+        kernel,
+        &c.name,
+        &[
+            &ctx.ins[0].name,
+            &ctx.out.name,
+            &format!("bpm::{w}"),
+            &format!("bpm::{b}"),
+        ],
+    );
+    Emitted {
+        headers: vec![header(kernel)],
+        configs: vec![c],
+        arrays,
+        calls: vec![call],
+        alias: false,
+    }
+}
+
+/// The kernel header of `kernel`.
+pub fn header(kernel: &str) -> &'static str {
+    match kernel {
+        "dense" => "dense.h",
+        "conv1d" => "conv1d.h",
+        "conv2d" => "conv2d.h",
+        "affine" => "affine.h",
+        "max_pool" => "max_pool.h",
+        "average_pool" => "average_pool.h",
+        "global_max_pool" => "global_max_pool.h",
+        "global_average_pool" => "global_average_pool.h",
+        "add" => "add.h",
+        "sub" => "sub.h",
+        "mul" => "mul.h",
+        "relu" => "relu.h",
+        "clip" => "clip.h",
+        "leaky_relu" => "leaky_relu.h",
+        "hard_sigmoid" => "hard_sigmoid.h",
+        "hard_swish" => "hard_swish.h",
+        "lut" => "lut.h",
+        "softmax" => "softmax.h",
+        _ => "movement.h",
+    }
+}
+
+pub fn dense(ctx: &mut Ctx<'_>, d: &DenseProto) -> Result<Emitted, HlsError> {
+    let (n_in, n_out) = (d.n_in as usize, d.n_out as usize);
+    let weight = ctx.ty("weight type", &d.weight_type)?;
+    let accum = ctx.ty("accumulator type", &d.accum_type)?;
+    let (bias_t, b) = bias(ctx, &d.bias_type, &d.bias, n_out, accum)?;
+    let mut c = ctx.config();
+    c.int("n_in", n_in).int("n_out", n_out);
+    folding(ctx, &mut c, n_in);
+    mac_types(ctx, &mut c, weight, bias_t, accum);
+    Ok(finish(ctx, "dense", c, &d.weights, &b))
+}
+
+/// The runtime's window (output sizes computed as the interpreter does).
+pub fn window(ctx: &Ctx<'_>, w: &Option<WindowProto>) -> Result<Window2, HlsError> {
+    let w = w.as_ref().ok_or_else(|| ctx.err("window: missing"))?;
+    let u = |v: u64| v as usize;
+    Window2::new(
+        [u(w.in_h), u(w.in_w)],
+        [u(w.kernel_h), u(w.kernel_w)],
+        [u(w.stride_h), u(w.stride_w)],
+        [u(w.dilation_h), u(w.dilation_w)],
+        [u(w.pad_top), u(w.pad_left), u(w.pad_bottom), u(w.pad_right)],
+        w.ceil_mode,
+    )
+    .map_err(|r| ctx.err(format!("window: {r}")))
+}
+
+/// The 2-D window members of a config.
+pub fn window_members(c: &mut ConfigStruct, w: &Window2) {
+    c.int("in_h", w.in_h)
+        .int("in_w", w.in_w)
+        .int("kernel_h", w.kernel_h)
+        .int("kernel_w", w.kernel_w)
+        .int("stride_h", w.stride_h)
+        .int("stride_w", w.stride_w)
+        .int("dilation_h", w.dilation_h)
+        .int("dilation_w", w.dilation_w)
+        .int("pad_top", w.pad_top)
+        .int("pad_left", w.pad_left)
+        .int("pad_bottom", w.pad_bottom)
+        .int("pad_right", w.pad_right)
+        .int("out_h", w.out_h)
+        .int("out_w", w.out_w);
+}
+
+pub fn conv(ctx: &mut Ctx<'_>, k: &ConvProto) -> Result<Emitted, HlsError> {
+    let (c_in, c_out, groups) = (
+        k.in_channels as usize,
+        k.out_channels as usize,
+        k.groups as usize,
+    );
+    let win = window(ctx, &k.window)?;
+    let weight = ctx.ty("weight type", &k.weight_type)?;
+    let accum = ctx.ty("accumulator type", &k.accum_type)?;
+    let (bias_t, b) = bias(ctx, &k.bias_type, &k.bias, c_out, accum)?;
+    let fan_in = c_in / groups.max(1) * win.size();
+    let mut c = ctx.config();
+    c.int("in_channels", c_in)
+        .int("out_channels", c_out)
+        .int("groups", groups);
+    let kernel = match k.rank {
+        1 => {
+            c.int("in_len", win.in_w)
+                .int("kernel", win.kernel_w)
+                .int("stride", win.stride_w)
+                .int("dilation", win.dilation_w)
+                .int("pad_left", win.pad_left)
+                .int("out_len", win.out_w);
+            "conv1d"
+        }
+        2 => {
+            window_members(&mut c, &win);
+            "conv2d"
+        }
+        r => return Err(ctx.err(format!("{r}-D convolution (1-D and 2-D only)"))),
+    };
+    folding(ctx, &mut c, fan_in);
+    mac_types(ctx, &mut c, weight, bias_t, accum);
+    Ok(finish(ctx, kernel, c, &k.weights, &b))
+}
+
+pub fn affine(ctx: &mut Ctx<'_>, a: &AffineProto) -> Result<Emitted, HlsError> {
+    let scale_t = ctx.ty("scale type", &a.scale_type)?;
+    let shift_t = ctx.ty("shift type", &a.shift_type)?;
+    let mut c = ctx.config();
+    c.int("channels", a.channels as usize)
+        .int("size", a.size as usize)
+        .named("in_t", ctx.ins[0].ty_name.clone())
+        .ty("scale_t", scale_t)
+        .ty("shift_t", shift_t)
+        .named("out_t", ctx.out.ty_name.clone());
+    let scale = ctx.name("scale");
+    let shift = ctx.name("shift");
+    let arrays = vec![
+        ConstArray::typed(scale.clone(), format!("{}::scale_t", c.name), &a.scale),
+        ConstArray::typed(shift.clone(), format!("{}::shift_t", c.name), &a.shift),
+    ];
+    let call = Emitted::call(
+        "affine",
+        &c.name,
+        &[
+            &ctx.ins[0].name,
+            &ctx.out.name,
+            &format!("bpm::{scale}"),
+            &format!("bpm::{shift}"),
+        ],
+    );
+    Ok(Emitted {
+        headers: vec!["affine.h"],
+        configs: vec![c],
+        arrays,
+        calls: vec![call],
+        alias: false,
+    })
+}

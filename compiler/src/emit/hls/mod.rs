@@ -1,0 +1,158 @@
+//! The HLS backend: a compiled model (`model.bpm`) becomes Vitis HLS C++ (`OUT/firmware/`) and a
+//! C-simulation testbench (`OUT/tb/`), bit-exact with the interpreter.
+//!
+//! ```text
+//! ModelProto ──Model::from_proto (validation)──▶ plan: one HlsLayer per layer (config struct,
+//!            constants, kernel calls; one file per kernel family below), buffers, interface
+//!            ──askama (hls-templates/firmware, hls-templates/tb)──▶ files ──▶ OUT/firmware, OUT/tb
+//! ```
+//!
+//! Kernel families, as in `lower/`: [`mac`] (dense, conv1d, conv2d, affine), [`pool`],
+//! [`elementwise`] (add, sub, mul), [`activation`], [`lut`] (lut, softmax), [`movement`] (view,
+//! cast, gather, concat). Every number of a config struct is computed here, from the compiled
+//! model and the runtime's kernel configs; the templates only interpolate. Names from the model
+//! reach C++ only through [`crate::emit::ident`].
+//!
+//! [`verify`] builds the firmware and the testbench with g++ against the `ap_types` headers
+//! ([`ap_types`]) and compares raw outputs with the interpreter (`binpoint verify`).
+
+mod activation;
+pub mod ap_types;
+pub mod build;
+mod elementwise;
+mod layer;
+mod lut;
+mod mac;
+mod movement;
+mod plan;
+mod pool;
+mod render;
+pub mod verify;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use binpoint_runtime::model::format::ModelProto;
+use binpoint_runtime::model::ModelError;
+
+pub use plan::{Interface, ReusePolicy};
+
+/// What the backend emits besides the model itself.
+#[derive(Clone, Debug)]
+pub struct HlsOptions {
+    /// `m_axi` data with `s_axilite` control (default), or AXI-Stream data.
+    pub interface: Interface,
+    /// The reuse factor of every MAC layer (multipliers = ceil(fan_in / reuse)).
+    pub reuse: ReusePolicy,
+    /// Samples per call the interface depths are sized for (co-simulation).
+    pub max_batch: usize,
+}
+
+impl Default for HlsOptions {
+    fn default() -> HlsOptions {
+        HlsOptions {
+            interface: Interface::Mmap,
+            reuse: ReusePolicy::default(),
+            max_batch: 16,
+        }
+    }
+}
+
+/// Why a model cannot be emitted.
+#[derive(Debug, thiserror::Error)]
+pub enum HlsError {
+    #[error("the compiled model is invalid: {0}")]
+    Model(#[from] ModelError),
+    #[error("layer {index} '{name}' ({op}): {reason}")]
+    Layer {
+        index: usize,
+        name: String,
+        op: String,
+        reason: String,
+    },
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("rendering {file}: {source}")]
+    Template {
+        file: &'static str,
+        source: askama::Error,
+    },
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl HlsError {
+    pub(crate) fn io(what: &'static str, path: &Path, source: std::io::Error) -> HlsError {
+        HlsError::Io {
+            what,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Rendered files: name (relative to their folder) → contents, in name order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Files {
+    pub files: BTreeMap<String, String>,
+}
+
+impl Files {
+    /// Writes every file into `dir` (created if missing), replacing files of the same name.
+    pub fn write(&self, dir: &Path) -> Result<(), HlsError> {
+        fs::create_dir_all(dir).map_err(|e| HlsError::io("creating", dir, e))?;
+        for (name, text) in &self.files {
+            let path = dir.join(name);
+            fs::write(&path, text).map_err(|e| HlsError::io("writing", &path, e))?;
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.files.get(name).map(String::as_str)
+    }
+}
+
+/// The firmware of a compiled model: `binpoint_top.cpp`, `binpoint_top.h`, `defines.h`,
+/// `parameters.h` and the kernel headers it includes.
+pub fn render_firmware(proto: &ModelProto, opts: &HlsOptions) -> Result<Files, HlsError> {
+    let plan = plan::Plan::new(proto, opts)?;
+    render::firmware(&plan)
+}
+
+/// The testbench of a compiled model: `tb.cpp` (see `hls-templates/tb/tb.cpp`).
+pub fn render_tb(proto: &ModelProto, opts: &HlsOptions) -> Result<Files, HlsError> {
+    let plan = plan::Plan::new(proto, opts)?;
+    render::tb(&plan)
+}
+
+/// Writes `OUT/firmware/` for the compiled model.
+pub fn write_firmware(
+    proto: &ModelProto,
+    out_dir: &Path,
+    opts: &HlsOptions,
+) -> Result<(), HlsError> {
+    render_firmware(proto, opts)?.write(&out_dir.join("firmware"))
+}
+
+/// Writes `OUT/tb/tb.cpp` and, when `vectors` are given, `OUT/tb/input_raw.txt` and
+/// `OUT/tb/expected_raw.txt` (raw inputs and the interpreter's raw outputs, see
+/// [`verify::Vectors`]).
+pub fn write_tb(
+    proto: &ModelProto,
+    out_dir: &Path,
+    opts: &HlsOptions,
+    vectors: Option<&verify::Vectors>,
+) -> Result<(), HlsError> {
+    let dir = out_dir.join("tb");
+    render_tb(proto, opts)?.write(&dir)?;
+    if let Some(v) = vectors {
+        v.write(&dir)?;
+    }
+    Ok(())
+}
