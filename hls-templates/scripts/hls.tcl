@@ -5,8 +5,9 @@
 #   vitis-run --mode hls --tcl OUT/scripts/hls.tcl       (Vitis 2023.2 and later)
 #
 # Steps, in order:
-#   csim    C simulation: OUT/tb/tb.cpp runs the firmware on OUT/tb/input_raw.txt and compares the
-#           raw outputs with OUT/tb/expected_raw.txt ("N passed, M failed").
+#   csim    C simulation: OUT/tb/tb.cpp runs the firmware on input_raw.txt and compares the raw
+#           outputs with expected_raw.txt ("N passed, M failed"); the vectors are taken from
+#           OUT/tb/, else from OUT/verify/ (where 'binpoint verify' writes them).
 #   csynth  C synthesis for {{ part }} at {{ clock_ns }} ns.
 #   cosim   C/RTL co-simulation with the same testbench and vectors.
 #   export  the IP for Vivado, in OUT/{{ project }}/{{ solution }}/impl/ip (scripts/vivado.tcl uses it).
@@ -33,7 +34,15 @@ set scripts [file dirname [file normalize [info script]]]
 set out [file dirname $scripts]
 set fw [file join $out firmware]
 set tb [file join $out tb]
-set vectors [list [file join $tb input_raw.txt] [file join $tb expected_raw.txt]]
+# The test vectors: OUT/tb/ (written with the testbench), else OUT/verify/ (binpoint verify).
+set vec_dir $tb
+foreach d [list $tb [file join $out verify]] {
+    if {[file exists [file join $d input_raw.txt]] && [file exists [file join $d expected_raw.txt]]} {
+        set vec_dir $d
+        break
+    }
+}
+set vectors [list [file join $vec_dir input_raw.txt] [file join $vec_dir expected_raw.txt]]
 foreach f [concat [list [file join $fw $top.cpp] [file join $tb tb.cpp]] $vectors] {
     if {![file exists $f]} {
         error "$f is missing: run 'binpoint compile' and 'binpoint verify' on OUT first"

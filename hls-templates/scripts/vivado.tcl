@@ -107,9 +107,10 @@ file copy -force [lindex $hwh 0] [file join $board_dir $overlay.hwh]
 foreach f {driver.py run_vectors.py} {
     file copy -force [file join $scripts $f] $board_dir
 }
-foreach f {input_raw.txt expected_raw.txt} {
-    if {[file exists [file join $out tb $f]]} {
-        file copy -force [file join $out tb $f] $board_dir
+foreach d [list [file join $out tb] [file join $out verify]] {
+    if {[file exists [file join $d input_raw.txt]] && [file exists [file join $d expected_raw.txt]]} {
+        file copy -force [file join $d input_raw.txt] [file join $d expected_raw.txt] $board_dir
+        break
     }
 }
 # The register offsets of the control interface, from the IP's generated driver.

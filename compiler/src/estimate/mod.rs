@@ -135,6 +135,16 @@ impl Folding {
         }
     }
 
+    /// The reuse factor of every multiply-accumulate layer, by layer name (what the HLS
+    /// emitter's `ReusePolicy::per_layer` takes).
+    pub fn reuse_map(&self) -> std::collections::BTreeMap<String, usize> {
+        self.layers
+            .iter()
+            .filter(|l| l.fan_in > 1 || matches!(l.kernel.as_str(), "dense" | "conv1d" | "conv2d"))
+            .map(|l| (l.name.clone(), l.reuse_factor as usize))
+            .collect()
+    }
+
     /// The reuse factor of the layer named `name`.
     pub fn reuse_factor(&self, name: &str) -> Option<u64> {
         self.layers
