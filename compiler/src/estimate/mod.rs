@@ -271,7 +271,7 @@ pub enum EstimateError {
 }
 
 /// Folds `model` to fit `board` ([`choose_reuse`]) and estimates it at `clock_ns`. The folding's
-/// warning, if any, is the estimate's first warning.
+/// warning, if any, is the estimate's last warning.
 pub fn estimate(
     model: &ModelProto,
     board: &Board,
@@ -290,10 +290,33 @@ pub fn estimate_with(
 ) -> Result<Estimate, EstimateError> {
     let work = ModelWork::read(model)?;
     let mut e = evaluate(&work, board, clock_ns, folding)?;
-    if let Some(w) = &folding.warning {
-        e.warnings.insert(0, w.clone());
+    // The chooser's warning says the same as the fit warning, with what to try.
+    if let Some(w) = folding.warning.clone().or_else(|| fit_warning(&e, board)) {
+        e.warnings.push(w);
     }
     Ok(e)
+}
+
+/// "does not fit" / "more than 80%" in words, or nothing.
+fn fit_warning(e: &Estimate, board: &Board) -> Option<String> {
+    if !e.fits() {
+        Some(format!(
+            "the design does not fit the {}: {}",
+            board.display_name,
+            text::over_budget(e)
+        ))
+    } else if !e.within(FIT_MARGIN) {
+        Some(format!(
+            "the design uses more than {:.0}% of the {} ({}): placement and routing may fail or \
+             miss the {} ns clock",
+            FIT_MARGIN * 100.0,
+            board.display_name,
+            text::over_budget_share(e, FIT_MARGIN),
+            e.clock_ns
+        ))
+    } else {
+        None
+    }
 }
 
 /// The estimate of already-read work (the chooser calls this many times).
@@ -378,7 +401,7 @@ fn evaluate(
         ff: pct(totals.ff as f64, budget.ff),
         bram36: pct(totals.bram36, budget.bram36),
     };
-    let mut e = Estimate {
+    Ok(Estimate {
         board: board.display_name.to_string(),
         part: board.part.to_string(),
         clock_ns,
@@ -390,24 +413,7 @@ fn evaluate(
         utilization,
         latency_us: totals.latency_cycles as f64 * clock_ns / 1000.0,
         warnings,
-    };
-    if !e.fits() {
-        e.warnings.push(format!(
-            "the design does not fit the {}: {}",
-            board.display_name,
-            text::over_budget(&e)
-        ));
-    } else if !e.within(FIT_MARGIN) {
-        e.warnings.push(format!(
-            "the design uses more than {:.0}% of the {} ({}): placement and routing may fail or \
-             miss the {} ns clock",
-            FIT_MARGIN * 100.0,
-            board.display_name,
-            text::over_budget_share(&e, FIT_MARGIN),
-            clock_ns
-        ));
-    }
-    Ok(e)
+    })
 }
 
 #[cfg(test)]
