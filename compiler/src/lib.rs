@@ -3,6 +3,7 @@
 //! Frontend pipeline: [`onnx::load_file`] → [`ir::Graph`] → [`passes::cleanup`] → [`eval::run_f32`]
 //! (float reference) and [`inspect::report`].
 
+pub mod emit;
 pub mod error;
 pub mod eval;
 pub mod ir;

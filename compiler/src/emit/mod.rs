@@ -1,0 +1,8 @@
+//! Emitters: the compiled model ([`ModelProto`](binpoint_runtime::model::format::ModelProto)) as
+//! source code. [`ident`] makes names from the model file safe for any of them.
+//! - [`sim`]: `OUT/sim/`, a standalone Cargo crate of straight-line Rust (docs/emit-sim.md).
+
+pub mod hls;
+pub mod ident;
+pub mod scripts;
+pub mod sim;
