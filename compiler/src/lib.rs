@@ -28,7 +28,7 @@ pub fn load_float_graph(
     passes::cleanup(&mut g, opts)?;
     Ok(g)
 }
-pub mod lower;
-pub mod report;
 pub mod board;
 pub mod estimate;
+pub mod lower;
+pub mod report;

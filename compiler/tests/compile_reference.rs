@@ -418,14 +418,7 @@ fn pool_avg(
 
 /// Compares the interpreter's trace with the reference on the first `samples` test digits.
 fn check(t: &TypedGraph, what: &str, samples: usize) -> usize {
-    let m = match compiled(t) {
-        Ok(m) => m,
-        Err(e) if lut_missing(&e) => {
-            println!("{what}: not run ({e})");
-            return 0;
-        }
-        Err(e) => panic!("{what}: {e}"),
-    };
+    let m = compiled(t).unwrap_or_else(|e| panic!("{what}: {e}"));
     let g = &t.graph;
     let x = inputs(g, "test_x", samples);
     let per: usize = x.len() / x.shape()[0];

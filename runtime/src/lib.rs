@@ -5,5 +5,5 @@
 pub mod fixed;
 
 pub use fixed::{Fixed, FixedError, FixedType, Overflow, Rounding};
-pub mod ops;
 pub mod model;
+pub mod ops;

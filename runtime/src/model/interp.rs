@@ -10,7 +10,7 @@ use super::error::ModelError;
 use super::{Buf, Exec, Layer, Model, PAD};
 use crate::ops::{
     affine, average_pool, binary, clip, conv1d, conv2d, dense, global_average_pool,
-    global_max_pool, hard_sigmoid, hard_swish, leaky_relu, max_pool, relu, OpError,
+    global_max_pool, hard_sigmoid, hard_swish, leaky_relu, lut, max_pool, relu, softmax, OpError,
 };
 
 /// How many threads run a batch.
@@ -336,6 +336,8 @@ fn step(layer: &Layer, bufs: &[Buf], out: &mut Buf) -> Result<(), OpError> {
         Exec::HardSwish(cfg) => {
             slice!(input(0), x => slice_mut!(out, y => hard_swish::run(cfg, x, y)))
         }
+        Exec::Lut(cfg) => slice!(input(0), x => slice_mut!(out, y => lut::run(cfg, x, y))),
+        Exec::Softmax(cfg) => slice!(input(0), x => slice_mut!(out, y => softmax::run(cfg, x, y))),
         Exec::View => {
             match (input(0), out) {
                 (Buf::I16(x), Buf::I16(y)) => y.copy_from_slice(x),

@@ -22,8 +22,10 @@ use crate::ops::global_max_pool::GlobalMaxPoolConfig;
 use crate::ops::hard_sigmoid::{HardParams, HardSigmoidConfig};
 use crate::ops::hard_swish::HardSwishConfig;
 use crate::ops::leaky_relu::LeakyReluConfig;
+use crate::ops::lut::{LutConfig, LutTable};
 use crate::ops::max_pool::MaxPoolConfig;
 use crate::ops::relu::ReluConfig;
+use crate::ops::softmax::{SoftmaxConfig, SoftmaxTypes};
 use crate::ops::{MacTypes, Window2};
 use crate::{FixedType, Overflow, Rounding};
 
@@ -806,9 +808,15 @@ fn build(
             Exec::Concat { outer, parts }
         }
         Kernel::Lut(t) => {
-            let (_, x, y) = ctx.unary()?;
-            check_table(ctx, "table", t, x, y)?;
-            return Err(no_lut(ctx));
+            let (n, x, y) = ctx.unary()?;
+            let table = table(ctx, "table", t)?;
+            if table.index != x || table.entry != y {
+                return Err(ctx.err(format!(
+                    "the table maps {} to {}, but the layer maps {x} to {y}",
+                    table.index, table.entry
+                )));
+            }
+            Exec::Lut(LutConfig::new(n, table).map_err(&oe)?)
         }
         Kernel::Softmax(s) => {
             let (len, x, y) = ctx.unary()?;
@@ -820,8 +828,12 @@ fn build(
             if o.checked_mul(l).and_then(|v| v.checked_mul(i)) != Some(len) {
                 return Err(ctx.err(format!("{o}×{l}×{i} is not the {len} input values")));
             }
-            let sum = ctx.ty("sum type", &s.sum_type)?;
-            let product = ctx.ty("product type", &s.product_type)?;
+            let types = SoftmaxTypes {
+                input: x,
+                sum: ctx.ty("sum type", &s.sum_type)?,
+                product: ctx.ty("product type", &s.product_type)?,
+                output: y,
+            };
             let exp = s
                 .exp
                 .as_ref()
@@ -830,54 +842,25 @@ fn build(
                 .inv
                 .as_ref()
                 .ok_or_else(|| ctx.err("inv table: missing"))?;
-            let exp_index = ctx.ty("exp table index type", &exp.index_type)?;
-            let exp_entry = ctx.ty("exp table entry type", &exp.entry_type)?;
-            check_table(ctx, "exp table", exp, exp_index, exp_entry)?;
-            check_table(
-                ctx,
-                "inv table",
-                inv,
-                sum,
-                ctx.ty("inv entry", &inv.entry_type)?,
-            )?;
-            let _ = (x, y, product);
-            return Err(no_lut(ctx));
+            let (exp, inv) = (table(ctx, "exp table", exp)?, table(ctx, "inv table", inv)?);
+            Exec::Softmax(SoftmaxConfig::new(o, l, i, types, exp, inv).map_err(&oe)?)
         }
     })
 }
 
-fn no_lut(ctx: &Ctx<'_>) -> ModelError {
-    ctx.err(
-        "look-up-table kernels (Sigmoid, Tanh, Softmax: runtime/src/ops/lut*) are not in this \
-         runtime yet",
-    )
-}
-
-/// A table's index type, entry type, size and entries.
-fn check_table(
-    ctx: &Ctx<'_>,
-    what: &str,
-    t: &format::LutProto,
-    index: FixedType,
-    entry: FixedType,
-) -> Result<(), ModelError> {
-    let it = ctx.ty(&format!("{what} index type"), &t.index_type)?;
-    let et = ctx.ty(&format!("{what} entry type"), &t.entry_type)?;
-    if it != index || et != entry {
+/// A table from its proto: index and entry types, origin, shift and entries (checked by
+/// [`LutTable::new`]: a power of two of raw entry values).
+fn table(ctx: &Ctx<'_>, what: &str, t: &format::LutProto) -> Result<LutTable, ModelError> {
+    let index = ctx.ty(&format!("{what} index type"), &t.index_type)?;
+    let entry = ctx.ty(&format!("{what} entry type"), &t.entry_type)?;
+    if t.entries.len() > 1 << 16 {
         return Err(ctx.err(format!(
-            "{what}: indexed by {it} with {et} entries, but the layer has {index} and {entry}"
+            "{what}: {} entries (at most 65536)",
+            t.entries.len()
         )));
     }
-    let size = t.entries.len();
-    if !size.is_power_of_two() || size > 1 << 16 {
-        return Err(ctx.err(format!(
-            "{what}: {size} entries (a power of two up to 65536)"
-        )));
-    }
-    if t.shift > 127 {
-        return Err(ctx.err(format!("{what}: shift {} too large", t.shift)));
-    }
-    ctx.raws(what, &t.entries, size, et)
+    LutTable::new(index, t.origin_raw, t.shift, entry, t.entries.clone())
+        .map_err(|e| ctx.err(format!("{what}: {e}")))
 }
 
 fn same_type(ctx: &Ctx<'_>, x: FixedType, y: FixedType) -> Result<(), ModelError> {

@@ -36,8 +36,10 @@ use crate::ops::global_max_pool::GlobalMaxPoolConfig;
 use crate::ops::hard_sigmoid::HardSigmoidConfig;
 use crate::ops::hard_swish::HardSwishConfig;
 use crate::ops::leaky_relu::LeakyReluConfig;
+use crate::ops::lut::LutConfig;
 use crate::ops::max_pool::MaxPoolConfig;
 use crate::ops::relu::ReluConfig;
+use crate::ops::softmax::SoftmaxConfig;
 use crate::{Fixed, FixedType};
 
 /// A tensor of the model: one sample's shape (no batch axis) and its type.
@@ -289,6 +291,8 @@ pub(crate) enum Exec {
     LeakyRelu(LeakyReluConfig),
     HardSigmoid(HardSigmoidConfig),
     HardSwish(HardSwishConfig),
+    Lut(LutConfig),
+    Softmax(SoftmaxConfig),
     /// Raw values copied unchanged.
     View,
     /// Each value cast into the output type.
@@ -318,6 +322,8 @@ impl Exec {
             Exec::LeakyRelu(_) => "leaky_relu",
             Exec::HardSigmoid(_) => "hard_sigmoid",
             Exec::HardSwish(_) => "hard_swish",
+            Exec::Lut(_) => "lut",
+            Exec::Softmax(_) => "softmax",
             Exec::View => "view",
             Exec::Cast(_) => "cast",
             Exec::Gather(_) => "gather",
