@@ -70,7 +70,13 @@ pub struct CompileArgs {
 
     /// Input range for range propagation without --calib, e.g. 0,1 (default: the config's
     /// [calibration] input_range, else -1,1)
-    #[arg(long, value_name = "LO,HI", value_parser = parse_range, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "LO,HI",
+        value_parser = parse_range,
+        allow_hyphen_values = true,
+        conflicts_with = "calib"
+    )]
     input_range: Option<(f64, f64)>,
 
     /// Calibrate to this percentile of |x| (0 < P <= 100) instead of the largest magnitude
