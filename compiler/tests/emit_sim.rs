@@ -20,7 +20,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use binpoint::emit::sim::{render_sim_crate, write_sim_crate_with, SimOptions};
-use binpoint::ir::ops::{Concat, Conv, Dense, Flatten, MaxPool, Pad, Relu, Transpose, Window};
+use binpoint::ir::ops::{
+    Concat, Conv, Dense, Flatten, MaxPool, Pad, Relu, Sigmoid, Transpose, Window,
+};
 use binpoint::ir::GraphBuilder;
 use binpoint::lower::{lower, LowerOptions};
 use binpoint::quant::{type_graph, Interval, PrecisionConfig, RangeSource};
@@ -205,7 +207,7 @@ const INJECT: &str = "x; system(\"rm -rf /\"); //";
 const BIDI: &str = "ψ-ÿ \u{202e}evil\u{202c}";
 const BREAKOUT: &str = "*/ /* \\ \"\n}\r";
 
-/// A small conv net whose every node, constant and tensor has a hostile name: code injection,
+/// A small conv net (ending in a table-driven Sigmoid) whose every node, constant and tensor has a hostile name: code injection,
 /// unicode with a bidi override, comment and string breakouts, keywords, a leading digit, the
 /// empty name, and exact duplicates (two layers named `match`, an input and a constant alike).
 fn hostile_model() -> ModelProto {
@@ -254,7 +256,8 @@ fn hostile_model() -> ModelProto {
     let flat = b.op("fn main() {}", Flatten { axis: 1 }, &[pool]).unwrap();
     let fw = b.constant_fn(INJECT, &[5, 54], |i| ((i * 13 % 17) as f32 - 8.0) / 16.0);
     let fb = b.constant_fn("1st", &[5], |i| i as f32 / 8.0);
-    let y = b.op("match", Dense, &[flat, fw, fb]).unwrap();
+    let dense = b.op("match", Dense, &[flat, fw, fb]).unwrap();
+    let y = b.op("match", Sigmoid, &[dense]).unwrap();
     b.output(y);
     let g = b.finish().unwrap();
     let cfg = PrecisionConfig::uniform(8).unwrap();

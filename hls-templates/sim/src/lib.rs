@@ -233,7 +233,10 @@ fn store<R: Raw>(src: &[R], out: &mut Vec<i64>) {
     out.extend(src.iter().map(|&v| Into::<i64>::into(v)));
 }
 
+// The data-movement helpers: not every model moves data.
+
 /// Data movement that keeps the raw values (Flatten, Reshape, ...): a copy.
+#[allow(dead_code)]
 fn view<R: Raw>(x: &[R], y: &mut [R]) -> Result<(), String> {
     check(x.len(), y.len())?;
     y.copy_from_slice(x);
@@ -241,6 +244,7 @@ fn view<R: Raw>(x: &[R], y: &mut [R]) -> Result<(), String> {
 }
 
 /// Each value cast into the output type.
+#[allow(dead_code)]
 fn cast<X: Raw, Y: Raw>(rq: &Requant, x: &[X], y: &mut [Y]) -> Result<(), String> {
     check(x.len(), y.len())?;
     for (yv, &xv) in y.iter_mut().zip(x) {
@@ -249,14 +253,15 @@ fn cast<X: Raw, Y: Raw>(rq: &Requant, x: &[X], y: &mut [Y]) -> Result<(), String
     Ok(())
 }
 
-/// Output element `i` is input element `map[i]`, or `fill` where `map[i] == u32::MAX` (Transpose,
+/// Output element `i` is input element `map[i]`, or `fill` where `map[i]` is `PAD` (Transpose,
 /// Pad).
+#[allow(dead_code)]
 fn gather<R: Raw>(map: &[u32], fill: i64, x: &[R], y: &mut [R]) -> Result<(), String> {
     check(map.len(), y.len())?;
     let fill = R::from_i64(fill).ok_or("the fill value does not fit the storage")?;
     for (yv, &m) in y.iter_mut().zip(map) {
         *yv = match m {
-            u32::MAX => fill,
+            weights::PAD => fill,
             m => *x.get(m as usize).ok_or("the map reads past the input")?,
         };
     }
@@ -265,6 +270,7 @@ fn gather<R: Raw>(map: &[u32], fill: i64, x: &[R], y: &mut [R]) -> Result<(), St
 
 /// One input of a concatenation: for each of `outer` rows, its `chunk` values cast into the
 /// output row at `offset`.
+#[allow(dead_code)]
 fn concat<X: Raw, Y: Raw>(
     rq: &Requant,
     x: &[X],
@@ -282,6 +288,7 @@ fn concat<X: Raw, Y: Raw>(
     Ok(())
 }
 
+#[allow(dead_code)]
 fn check(got: usize, expected: usize) -> Result<(), String> {
     if got == expected {
         Ok(())

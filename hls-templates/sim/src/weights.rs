@@ -4,6 +4,7 @@
 //! {{ version }}: do not edit.
 
 /// In a gather map: this output value is the fill value, not an input value.
+#[allow(dead_code)]
 pub(crate) const PAD: u32 = u32::MAX;
 {% for k in consts %}
 /// {{ k.comment }}

@@ -5,6 +5,7 @@
 use binpoint_runtime::model::format::{LutProto, SoftmaxProto};
 use binpoint_runtime::ops::lut::{LutConfig, LutTable};
 use binpoint_runtime::ops::softmax::{SoftmaxConfig, SoftmaxTypes};
+use binpoint_runtime::ops::Storage;
 
 use super::mac::raw;
 use super::pool::unary_call;
@@ -71,15 +72,17 @@ fn table(lx: &mut Lx<'_>, what: &str, t: &LutProto) -> Result<(LutTable, String)
     let entry = lx.ty(&format!("{what} entry type"), &t.entry_type)?;
     let table = LutTable::new(index, t.origin_raw, t.shift, entry, t.entries.clone())
         .map_err(lx.op_err())?;
-    let entries = lx.konst(
+    // `LutTable::new` takes the entries as a `Vec<i64>`.
+    let entries = lx.konst_in(
         &format!("{what} {}", t.function),
         entry,
         &t.entries,
         &[t.entries.len()],
+        Storage::I64,
     )?;
     let expr = fmt_call(
         "LutTable::new",
-        &args![
+        args![
             ty_expr(index),
             raw(t.origin_raw),
             t.shift,

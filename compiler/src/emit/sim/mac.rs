@@ -28,10 +28,7 @@ pub(super) fn dense(lx: &mut Lx<'_>, d: &DenseProto) -> Result<(), EmitError> {
     DenseConfig::new(n_in, n_out, types).map_err(lx.op_err())?;
     let w = lx.konst("weights", weight, &d.weights, &[n_out, n_in])?;
     let b = lx.konst("bias", bias, &b, &[n_out])?;
-    let c = lx.config(
-        "DenseConfig",
-        fmt_call("DenseConfig::new", &args![n_in, n_out, mac_types(&types)]) + "?",
-    );
+    let c = lx.config_new("DenseConfig", args![n_in, n_out, mac_types(&types)]);
     let (x, y) = (lx.x_ref(0)?, lx.y_mut()?);
     lx.call(
         "dense::run",
@@ -75,13 +72,7 @@ pub(super) fn conv(lx: &mut Lx<'_>, p: &ConvProto) -> Result<(), EmitError> {
     let dims = [c_out, c_in / groups, win.kernel_h, win.kernel_w];
     let w = lx.konst("weights", weight, &p.weights, &dims)?;
     let b = lx.konst("bias", bias, &b, &[c_out])?;
-    let c = lx.config(
-        ty,
-        fmt_call(
-            &format!("{ty}::new"),
-            &args![c_in, c_out, groups, win_expr, mac_types(&types)],
-        ) + "?",
-    );
+    let c = lx.config_new(ty, args![c_in, c_out, groups, win_expr, mac_types(&types)]);
     let (x, y) = (lx.x_ref(0)?, lx.y_mut()?);
     lx.call(
         &format!("{module}::run"),
@@ -113,10 +104,7 @@ pub(super) fn affine(lx: &mut Lx<'_>, a: &AffineProto) -> Result<(), EmitError> 
             ("output", ty_expr(types.output)),
         ],
     );
-    let c = lx.config(
-        "AffineConfig",
-        fmt_call("AffineConfig::new", &args![channels, size, types_expr]) + "?",
-    );
+    let c = lx.config_new("AffineConfig", args![channels, size, types_expr]);
     let (x, y) = (lx.x_ref(0)?, lx.y_mut()?);
     lx.call(
         "affine::run",
@@ -169,7 +157,7 @@ pub(super) fn window(lx: &Lx<'_>, w: &Option<WindowProto>) -> Result<(Window2, S
         .map_err(|r| lx.err(format!("window: {r}")))?;
     let expr = fmt_call(
         "Window2::new",
-        &args![
+        args![
             format!("{input:?}"),
             format!("{kernel:?}"),
             format!("{stride:?}"),

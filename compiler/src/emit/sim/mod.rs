@@ -690,14 +690,28 @@ impl Lx<'_> {
         Ok(t)
     }
 
-    /// A constant array of raw values of `ty`, row-major over `dims`, in `weights.rs`: its path
-    /// from `lib.rs`.
+    /// A constant array of raw values of `ty`, row-major over `dims`, in `weights.rs`, in the
+    /// narrowest integer that holds `ty`: its path from `lib.rs`.
     pub fn konst(
         &mut self,
         what: &str,
         ty: FixedType,
         values: &[i64],
         dims: &[usize],
+    ) -> Result<String, EmitError> {
+        let storage = Storage::for_type(ty)
+            .ok_or_else(|| self.err(format!("{what}: {ty} does not fit 64-bit storage")))?;
+        self.konst_in(what, ty, values, dims, storage)
+    }
+
+    /// [`Lx::konst`] in the given storage integer (`i64` for what the runtime takes as `Vec<i64>`).
+    pub fn konst_in(
+        &mut self,
+        what: &str,
+        ty: FixedType,
+        values: &[i64],
+        dims: &[usize],
+        storage: Storage,
     ) -> Result<String, EmitError> {
         let len: usize = dims.iter().product();
         if values.len() != len {
@@ -713,8 +727,6 @@ impl Lx<'_> {
                 "{what}: value {i} = {v} is not a raw value of {ty}"
             )));
         }
-        let storage = Storage::for_type(ty)
-            .ok_or_else(|| self.err(format!("{what}: {ty} does not fit 64-bit storage")))?;
         let name = self
             .const_names
             .rust_upper(&format!("{} {what}", self.layer.name));
@@ -774,13 +786,13 @@ impl Lx<'_> {
 
     /// Sets the layer's kernel config to `ty::new(args)?`: its path in `forward`.
     pub fn config_new(&mut self, ty: &str, args: Vec<String>) -> String {
-        let expr = fmt_call(&format!("{ty}::new"), &args) + "?";
+        let expr = fmt_call(&format!("{ty}::new"), args) + "?";
         self.config(ty, expr)
     }
 
     /// Adds the call `f(args)` to the layer's part of `forward`.
     pub fn call(&mut self, f: &str, args: Vec<String>) {
-        self.stmts.push(fmt_call(f, &args));
+        self.stmts.push(fmt_call(f, args));
     }
 
     /// `&t.<field>` of data input `k`.
@@ -816,8 +828,8 @@ fn check_spelling(t: FixedType) -> Result<(), String> {
 const LINE: usize = 72;
 
 /// `f(a, b)` on one line when short, else one argument per line (nested code indented).
-pub(crate) fn fmt_call(f: &str, args: &[String]) -> String {
-    wrap(&format!("{f}("), ")", args, ", ")
+pub(crate) fn fmt_call(f: &str, args: Vec<String>) -> String {
+    wrap(&format!("{f}("), ")", &args, ", ")
 }
 
 /// `Name { a: x, b: y }` on one line when short, else one field per line.
@@ -919,7 +931,7 @@ impl Vectors {
         let samples: Vec<i64> = if opts.vectors.is_empty() {
             random_inputs(&code.inputs, n_in, opts.random_vectors.max(1))
         } else {
-            if n_in == 0 || opts.vectors.len() % n_in != 0 {
+            if opts.vectors.len().checked_rem(n_in) != Some(0) {
                 return Err(EmitError::Model(format!(
                     "{} raw input values are not whole samples of {n_in}",
                     opts.vectors.len()

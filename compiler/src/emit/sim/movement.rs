@@ -144,7 +144,7 @@ pub(super) fn concat(lx: &mut Lx<'_>, c: &ConcatProto) -> Result<(), EmitError> 
             )));
         }
         Requant::new(x.ty, y.ty).map_err(|e| lx.err(e))?;
-        casts.push(fmt_call("Requant::new", &args![ty_expr(x.ty), ty_expr(y.ty)]) + "?");
+        casts.push(fmt_call("Requant::new", args![ty_expr(x.ty), ty_expr(y.ty)]) + "?");
         parts.push((k, offset));
         offset += x.shape[axis] * inner;
     }
