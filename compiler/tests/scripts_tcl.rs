@@ -2,10 +2,11 @@
 //! files compiled, the key facts asserted, the output deterministic.
 //!
 //! tclsh checks each tcl script twice:
-//! 1. **Parse only** (`PARSE_CHECK`): the whole text and every command must be `info complete`,
-//!    every command must parse as a Tcl list (this catches "extra characters after close-brace"
-//!    and unbalanced quotes), and every multi-line braced word (the bodies of `if`, `foreach`,
-//!    `proc`) is checked the same way, recursively.
+//! 1. **Parse only** (`PARSE_CHECK`): the whole text must be `info complete`, and Tcl compiles it
+//!    to bytecode without running it (`::tcl::unsupported::disassemble script`): a syntax error
+//!    ("extra characters after close-brace", a stray quote) becomes a `syntax` instruction, which
+//!    the check reports with its message. Bodies Tcl does not compile in place (`proc` bodies)
+//!    are checked the same way: every multi-line word of a command, recursively.
 //! 2. **Stubbed run** (`STUB_RUN`): the script is sourced in a fake OUT folder with every
 //!    Vivado/Vitis command replaced by a stub that records its arguments (`unknown` handler), so
 //!    the real Tcl in it (variables, paths, `glob`, `file copy`, control flow, procs) runs for
