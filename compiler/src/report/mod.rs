@@ -192,6 +192,14 @@ pub fn build(
         saturated_tensors,
     };
     let mut all_warnings = typed.warnings.clone();
+    for l in &layers {
+        if let Some(v) = l.saturation.as_ref().filter(|v| v.saturated > 0) {
+            all_warnings.push(format!(
+                "'{}': {} of {} calibration values saturate {} (worst by {:.1} steps)",
+                l.name, v.saturated, v.values, l.output.tensor.ty, v.worst_steps
+            ));
+        }
+    }
     all_warnings.extend(warnings);
     Report {
         model: lowered.proto.source.clone(),
