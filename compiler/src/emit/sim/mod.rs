@@ -148,6 +148,13 @@ pub struct Rendered {
     pub vectors: usize,
 }
 
+/// The `runtime/` folder of the checkout this binpoint was built from (what `binpoint compile`
+/// passes as [`SimOptions::runtime_path`] unless told otherwise).
+pub fn default_runtime_path() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
+    p.canonicalize().unwrap_or(p)
+}
+
 /// The path of `runtime` as written in `sim_dir/Cargo.toml`: relative to `sim_dir` when the two
 /// share a folder below the file system's root, else absolute. `/` separators.
 pub fn runtime_dependency(sim_dir: &Path, runtime: &Path) -> String {
@@ -195,7 +202,16 @@ pub fn render_sim_crate(
             Some(n) => n.clone(),
             None => format!("{}_sim", model.name),
         };
-        Names::default().rust(&base)
+        // Not the name of a crate it uses or of the standard library's.
+        Names::with_reserved(&[
+            "std",
+            "core",
+            "alloc",
+            "proc_macro",
+            "test",
+            "binpoint_runtime",
+        ])
+        .rust(&base)
     };
     let vectors = Vectors::compute(&interp, &code, opts)?;
     let version = env!("CARGO_PKG_VERSION");
