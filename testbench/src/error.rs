@@ -7,24 +7,14 @@ use binpoint_runtime::{FixedError, FixedType};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error(
-        "AP_TYPES_INCLUDE={dir} has no ap_fixed.h: point it at a folder holding Xilinx's ap_types \
-         headers (e.g. $XILINX_HLS/include), or unset it to download them from the hls4ml wheel"
-    )]
-    ApTypesEnv { dir: PathBuf },
+    /// The ap_types headers or g++ cannot be found (`binpoint::emit::hls::ap_types`).
+    #[error(transparent)]
+    Tool(#[from] binpoint::emit::hls::ap_types::ToolError),
 
     #[error("could not run `{cmd}`: {source}. {hint}")]
     Spawn {
         cmd: String,
         source: std::io::Error,
-        hint: &'static str,
-    },
-
-    #[error("`{cmd}` failed ({status}). {hint}\n{stderr}")]
-    CommandFailed {
-        cmd: String,
-        status: ExitStatus,
-        stderr: String,
         hint: &'static str,
     },
 
@@ -34,22 +24,6 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-
-    #[error(
-        "reading the hls4ml wheel {}: {source}. Delete it and retry, or set AP_TYPES_INCLUDE",
-        path.display()
-    )]
-    Zip {
-        path: PathBuf,
-        source: zip::result::ZipError,
-    },
-
-    #[error(
-        "the hls4ml wheel {} has no ap_fixed.h under {prefix}; set AP_TYPES_INCLUDE to a folder \
-         with the ap_types headers",
-        path.display()
-    )]
-    WheelLayout { path: PathBuf, prefix: &'static str },
 
     #[error("g++ could not compile the oracle program {}:\n{stderr}", source_path.display())]
     Compile {

@@ -15,6 +15,7 @@ mod fixed;
 mod inspect;
 mod npy;
 mod simulate;
+mod verify;
 
 use std::fmt;
 use std::io;
@@ -55,6 +56,9 @@ enum Command {
     /// Accuracy of a compiled model against its float model on labelled data
     #[command(after_help = eval::EXAMPLES)]
     Eval(eval::EvalArgs),
+    /// Build the emitted HLS C++ and its testbench with g++ and check them against the interpreter
+    #[command(after_help = verify::EXAMPLES)]
+    Verify(verify::VerifyArgs),
 }
 
 /// A request that parsed but cannot be carried out as asked (exit status 2, like clap's own
@@ -96,6 +100,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate(args) => simulate::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }
 

@@ -45,7 +45,7 @@ fn mac_types(
 
 /// `reuse_factor` and `block_factor = ceil(fan_in / reuse_factor)`.
 fn folding(ctx: &Ctx<'_>, c: &mut ConfigStruct, fan_in: usize) {
-    let reuse = ctx.reuse.reuse(&ctx.layer.name, fan_in);
+    let reuse = ctx.reuse.reuse(&ctx.layer.name, fan_in, ctx.folded);
     c.int("reuse_factor", reuse)
         .int("block_factor", fan_in.div_ceil(reuse).max(1));
 }

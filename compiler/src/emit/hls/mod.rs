@@ -45,6 +45,8 @@ pub struct HlsOptions {
     pub interface: Interface,
     /// The reuse factor of every MAC layer (multipliers = ceil(fan_in / reuse)).
     pub reuse: ReusePolicy,
+    /// The board the default folding fits (`crate::board::Board` names).
+    pub board: String,
     /// Samples per call the interface depths are sized for (co-simulation).
     pub max_batch: usize,
 }
@@ -54,6 +56,7 @@ impl Default for HlsOptions {
         HlsOptions {
             interface: Interface::Mmap,
             reuse: ReusePolicy::default(),
+            board: crate::board::Board::DEFAULT.to_string(),
             max_batch: 16,
         }
     }

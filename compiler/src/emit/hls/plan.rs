@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 
 use binpoint_runtime::model::format::{layer::Kernel, LayerProto, ModelProto, TypeProto};
-use binpoint_runtime::model::Model;
+use binpoint_runtime::model::{Model, TensorInfo};
 use binpoint_runtime::FixedType;
 
 use super::layer::{BufRef, ConfigStruct, Emitted};
 use super::{activation, elementwise, lut, mac, movement, pool, HlsError, HlsOptions};
+use crate::board::Board;
 use crate::emit::ident::{comment, Names};
+use crate::estimate::choose_reuse;
 
 /// The data interface of the top function.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -27,31 +29,27 @@ pub enum Interface {
 /// pipelined output loop). It changes no bit, only the hardware.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReusePolicy {
-    /// Every MAC layer's reuse factor; `None`: [`ReusePolicy::auto`].
+    /// Every MAC layer's reuse factor; `None`: the estimator's folding for the board
+    /// ([`crate::estimate::choose_reuse`]: the most parallel design that fits).
     pub default: Option<usize>,
     /// By layer name, before `default`.
     pub per_layer: BTreeMap<String, usize>,
 }
 
-/// Multipliers per MAC layer the automatic policy allows.
-pub const AUTO_MAX_MULTIPLIERS: usize = 64;
+/// Multipliers per MAC layer of the fallback policy, when the estimator cannot read a model.
+pub const FALLBACK_MAX_MULTIPLIERS: usize = 64;
 
 impl ReusePolicy {
-    /// The reuse factor of a MAC layer with `fan_in` products per output.
-    pub fn reuse(&self, layer: &str, fan_in: usize) -> usize {
+    /// The reuse factor of a MAC layer with `fan_in` products per output; `folded`: the
+    /// estimator's choice for it.
+    pub fn reuse(&self, layer: &str, fan_in: usize, folded: Option<usize>) -> usize {
         self.per_layer
             .get(layer)
             .copied()
             .or(self.default)
-            .unwrap_or_else(|| ReusePolicy::auto(fan_in))
+            .or(folded)
+            .unwrap_or_else(|| fan_in.div_ceil(FALLBACK_MAX_MULTIPLIERS))
             .clamp(1, fan_in.max(1))
-    }
-
-    /// Until the resource estimator picks folding: 1 (fully parallel) for a fan-in up to
-    /// [`AUTO_MAX_MULTIPLIERS`], else the smallest factor that keeps the layer within it, so a
-    /// handful of MAC layers stays under the Ultra96-V2's 360 DSP48E2.
-    pub fn auto(fan_in: usize) -> usize {
-        fan_in.div_ceil(AUTO_MAX_MULTIPLIERS).max(1)
     }
 }
 
@@ -147,17 +145,25 @@ const RESERVED: &[&str] = &[
 
 impl Plan {
     pub fn new(proto: &ModelProto, opts: &HlsOptions) -> Result<Plan, HlsError> {
-        let model = Model::from_proto(proto)?;
+        let model = Structure::read(proto)?;
         if opts.max_batch == 0 {
             return Err(HlsError::Unsupported("max_batch must be at least 1".into()));
         }
         let mut names = Names::with_reserved(RESERVED);
+        // The estimator's folding for the board, unless every layer's reuse is given.
+        let folding = match opts.reuse.default {
+            Some(_) => None,
+            None => {
+                let board =
+                    Board::lookup(&opts.board).map_err(|e| HlsError::Unsupported(e.to_string()))?;
+                choose_reuse(proto, board).ok()
+            }
+        };
 
         // Tensors: a typedef each; a buffer each unless a view aliases it.
-        let tensor_names: Vec<String> =
-            model.tensors().iter().map(|t| names.cpp(&t.name)).collect();
+        let tensor_names: Vec<String> = model.tensors.iter().map(|t| names.cpp(&t.name)).collect();
         let mut tensors = Vec::with_capacity(tensor_names.len());
-        for (t, ident) in model.tensors().iter().zip(&tensor_names) {
+        for (t, ident) in model.tensors.iter().zip(&tensor_names) {
             tensors.push(TensorDef {
                 name: names.cpp(&format!("{ident}_t")),
                 ty: t.ty,
@@ -165,7 +171,7 @@ impl Plan {
             });
         }
         let mut bufs: Vec<BufRef> = model
-            .tensors()
+            .tensors
             .iter()
             .enumerate()
             .map(|(i, t)| BufRef {
@@ -180,7 +186,7 @@ impl Plan {
 
         let mut layers = Vec::with_capacity(proto.layers.len());
         let mut headers: Vec<&'static str> = vec!["binpoint_common.h"];
-        for (index, (lp, l)) in proto.layers.iter().zip(model.layers()).enumerate() {
+        for (index, (lp, l)) in proto.layers.iter().zip(&model.layers).enumerate() {
             let base = names.cpp(&lp.name);
             let ins: Vec<BufRef> = l.inputs.iter().map(|&i| bufs[i].clone()).collect();
             let mut ctx = Ctx {
@@ -191,6 +197,11 @@ impl Plan {
                 base,
                 names: &mut names,
                 reuse: &opts.reuse,
+                folded: folding
+                    .as_ref()
+                    .and_then(|f| f.layers.get(index))
+                    .filter(|f| f.name == lp.name)
+                    .map(|f| f.reuse_factor as usize),
             };
             let emitted = emit_layer(&mut ctx)?;
             if emitted.alias {
@@ -201,12 +212,7 @@ impl Plan {
             headers.extend(emitted.headers.iter().copied());
             layers.push(HlsLayer {
                 index,
-                comment: format!(
-                    "{} ({}, {})",
-                    comment(&lp.name),
-                    comment(&lp.op),
-                    l.kernel()
-                ),
+                comment: format!("{} ({}, {})", comment(&lp.name), comment(&lp.op), l.kernel),
                 emitted,
                 out: bufs[l.output].clone(),
             });
@@ -215,7 +221,7 @@ impl Plan {
         headers.dedup();
 
         let buffers = model
-            .tensors()
+            .tensors
             .iter()
             .enumerate()
             .filter(|&(i, _)| has_buffer[i])
@@ -241,8 +247,8 @@ impl Plan {
                 .collect();
             (slots, offset)
         };
-        let (inputs, in_words) = slots(model.inputs());
-        let (outputs, out_words) = slots(model.outputs());
+        let (inputs, in_words) = slots(&model.inputs);
+        let (outputs, out_words) = slots(&model.outputs);
         let io_bits = if inputs
             .iter()
             .chain(&outputs)
@@ -253,8 +259,8 @@ impl Plan {
             64
         };
         Ok(Plan {
-            model: comment(&model.name),
-            source: comment(&model.source),
+            model: comment(&proto.name),
+            source: comment(&proto.source),
             opts: opts.clone(),
             tensors,
             buffers,
@@ -265,6 +271,77 @@ impl Plan {
             out_words,
             io_bits,
             headers,
+        })
+    }
+}
+
+/// The graph of a compiled model: tensors, inputs, outputs, layers.
+struct Structure {
+    tensors: Vec<TensorInfo>,
+    inputs: Vec<usize>,
+    outputs: Vec<usize>,
+    layers: Vec<LayerIo>,
+}
+
+struct LayerIo {
+    inputs: Vec<usize>,
+    output: usize,
+    kernel: &'static str,
+}
+
+impl Structure {
+    /// The model validated by the interpreter's loader (every kernel config built, every
+    /// constant checked), then its graph. Look-up-table layers are let through while the
+    /// interpreter cannot run them yet: the emitter builds their tables with the runtime's own
+    /// `LutTable` and `SoftmaxConfig` checks.
+    fn read(proto: &ModelProto) -> Result<Structure, HlsError> {
+        match Model::from_proto(proto) {
+            Ok(_) => {}
+            Err(e) if e.to_string().contains("look-up-table kernels") => {}
+            Err(e) => return Err(e.into()),
+        }
+        let bad =
+            |what: String| HlsError::Unsupported(format!("the compiled model is invalid: {what}"));
+        let mut tensors = Vec::with_capacity(proto.tensors.len());
+        for t in &proto.tensors {
+            let ty =
+                t.ty.as_ref()
+                    .ok_or_else(|| bad(format!("tensor '{}' has no type", t.name)))?
+                    .to_fixed()
+                    .map_err(|e| bad(format!("tensor '{}': {e}", t.name)))?;
+            let shape: Vec<usize> = t.shape.iter().map(|&d| d as usize).collect();
+            tensors.push(TensorInfo {
+                name: t.name.clone(),
+                len: shape.iter().product(),
+                shape,
+                ty,
+            });
+        }
+        let id = |v: u32| -> Result<usize, HlsError> {
+            let i = v as usize;
+            if i < tensors.len() {
+                Ok(i)
+            } else {
+                Err(bad(format!("tensor {v} does not exist")))
+            }
+        };
+        let ids = |list: &[u32]| list.iter().map(|&v| id(v)).collect::<Result<Vec<_>, _>>();
+        let layers = proto
+            .layers
+            .iter()
+            .map(|l| {
+                Ok(LayerIo {
+                    inputs: ids(&l.inputs)?,
+                    output: id(l.output)?,
+                    kernel: l.kernel.as_ref().map_or("none", crate::lower::kernel_name),
+                })
+            })
+            .collect::<Result<Vec<_>, HlsError>>()?;
+        Ok(Structure {
+            inputs: ids(&proto.inputs)?,
+            outputs: ids(&proto.outputs)?,
+            tensors,
+            layers,
         })
     }
 }
@@ -285,6 +362,8 @@ pub struct Ctx<'a> {
     pub base: String,
     pub names: &'a mut Names,
     pub reuse: &'a ReusePolicy,
+    /// The estimator's reuse factor for this layer.
+    pub folded: Option<usize>,
 }
 
 impl Ctx<'_> {

@@ -47,6 +47,9 @@ fn io_err<'a>(
     move |e| VerifyError::Hls(HlsError::io(what, path, e))
 }
 
+/// Vectors written next to the testbench in `OUT/tb/` (seed 0): few, for co-simulation.
+pub const TB_VECTORS: usize = 32;
+
 /// Raw test vectors: every graph input's values per sample (concatenated, in input order) and
 /// the interpreter's raw outputs (every graph output, in order).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -288,7 +291,7 @@ fn calib_inputs(model: &Model, path: &Path) -> Result<(Vec<Vec<i64>>, usize), Ve
     let x = crate::quant::load_npy(path).map_err(|e| VerifyError::Input(e.to_string()))?;
     let values: Vec<f32> = x.iter().copied().collect();
     let len = model.tensors()[*id].len;
-    if values.is_empty() || values.len() % len != 0 {
+    if values.is_empty() || !values.len().is_multiple_of(len) {
         return Err(VerifyError::Input(format!(
             "{}: {} values are not whole samples of {len} inputs",
             path.display(),
@@ -347,8 +350,10 @@ pub fn verify(out: &Path, opts: &VerifyOptions) -> Result<VerifyReport, VerifyEr
         emitted.push("firmware/".to_string());
     }
     if opts.regenerate || !out.join("tb/tb.cpp").is_file() {
-        write_tb(&proto, out, &opts.hls, None)?;
-        emitted.push("tb/tb.cpp".to_string());
+        // With a few vectors of its own: what C/RTL co-simulation (scripts/hls.tcl) runs.
+        let few = Vectors::generate(&model, TB_VECTORS, 0, None)?;
+        write_tb(&proto, out, &opts.hls, Some(&few))?;
+        emitted.push("tb/".to_string());
     }
     let calib = match &opts.calib {
         Some(p) => Some(calib_inputs(&model, p)?),
