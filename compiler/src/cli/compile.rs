@@ -37,10 +37,16 @@ config's [calibration] input_range, else [-1, 1]), so no value can overflow. Wit
 ranges seen on those inputs (max-abs, or --percentile). X.npy may be [N, features] when the model
 takes [N, C, H, W] with as many values per sample. --labels (class indices, with --calib as their
 inputs) adds float and fixed accuracy to report.json. Files written: OUT/model.bpm, OUT/model.onnx,
-OUT/report.txt, OUT/report.json.";
+OUT/report.txt, OUT/report.json, and OUT/sim/ (the model as a standalone Rust crate, docs/emit-sim.md).";
 
 /// The files `compile` writes into OUT.
-pub const OUT_FILES: [&str; 4] = ["model.bpm", "model.onnx", "report.txt", "report.json"];
+pub const OUT_FILES: [&str; 5] = [
+    "model.bpm",
+    "model.onnx",
+    "report.txt",
+    "report.json",
+    "sim/",
+];
 
 #[derive(Debug, Args)]
 pub struct CompileArgs {
@@ -193,6 +199,14 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
     write("model.onnx", &onnx)?;
     write("report.json", report.to_json().as_bytes())?;
     write("report.txt", report.to_text().as_bytes())?;
+    let sim = binpoint::emit::sim::SimOptions::new(binpoint::emit::sim::default_runtime_path());
+    binpoint::emit::sim::write_sim_crate_with(&lowered.proto, &args.out.join("sim"), &sim)
+        .with_context(|| {
+            format!(
+                "{}: cannot write the simulator crate",
+                args.out.join("sim").display()
+            )
+        })?;
 
     let t = &report.totals;
     println!(
