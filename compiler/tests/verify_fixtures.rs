@@ -1,7 +1,8 @@
 //! The done criterion: `verify` (the emitted HLS C++ and testbench built with g++
 //! `-Wall -Werror` against the ap_types headers) reports 0 mismatches for every fixture, both
-//! exporters, at 8 and 16 bits and with non-default modes (AP_RND_CONV, AP_SAT), on 1,000 random
-//! vectors plus the 360 test digits each.
+//! exporters, at 8 and 16 bits with AP_RND_CONV and AP_SAT (the non-default modes, which
+//! are binpoint's defaults) and at 8 bits with ap_fixed's defaults (AP_TRN, AP_WRAP), on 1,000
+//! random vectors plus the 360 test digits each.
 //!
 //! Each design is built once and cached by content under `target/hls-tb/` (the second run of this
 //! test compiles nothing); builds run two at a time. `BINPOINT_VERIFY_VECTORS` changes the number
@@ -19,13 +20,15 @@ use binpoint::lower::{lower, LowerOptions};
 use binpoint::quant::{calibrate, type_graph, Method, PrecisionConfig, RangeSource};
 use compile_util::*;
 
-/// `(label, precision config)`: the default modes at 8 and 16 bits, and the non-default ones.
+/// `(label, precision config)`. binpoint's default modes are the non-default ones
+/// (`AP_RND_CONV`, `AP_SAT`: `[default] bits = W` alone gives them), at 8 and 16 bits; the third
+/// config takes ap_fixed's own defaults (`AP_TRN`, `AP_WRAP`), so both families are covered.
 const CONFIGS: &[(&str, &str)] = &[
-    ("8 bit", "[default]\nbits = 8\n"),
-    ("16 bit", "[default]\nbits = 16\n"),
+    ("8 bit RND_CONV SAT", "[default]\nbits = 8\n"),
+    ("16 bit RND_CONV SAT", "[default]\nbits = 16\n"),
     (
-        "8 bit RND_CONV SAT",
-        "[default]\nbits = 8\nrounding = \"AP_RND_CONV\"\noverflow = \"AP_SAT\"\n",
+        "8 bit TRN WRAP",
+        "[default]\nbits = 8\nrounding = \"AP_TRN\"\noverflow = \"AP_WRAP\"\n",
     ),
 ];
 
@@ -79,7 +82,7 @@ fn case(model: &str, opset: u32, label: &str, config: &str) -> Result<String, St
     };
     let r = verify(&out, &opts).unwrap_or_else(|e| panic!("{model} opset{opset} {label}: {e}"));
     let row = format!(
-        "{model:<12} opset{opset} {label:<20} {:>5} vectors {:>5} passed {:>3} failed  g++ {}  tb {:.2} s",
+        "{model:<12} opset{opset} {label:<19} {:>5} vectors {:>5} passed {:>3} failed  g++ {}  tb {:.2} s",
         r.samples,
         r.passed,
         r.failed,

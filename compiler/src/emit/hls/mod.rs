@@ -159,3 +159,13 @@ pub fn write_tb(
     }
     Ok(())
 }
+
+/// Everything the HLS flow needs in OUT, as `binpoint compile` should write it: `OUT/firmware/`,
+/// and `OUT/tb/` with [`verify::TB_VECTORS`] vectors (seed 0, outputs from the interpreter) for
+/// C simulation and co-simulation. Deterministic: the same model gives the same bytes.
+pub fn write_hls(proto: &ModelProto, out_dir: &Path, opts: &HlsOptions) -> Result<(), HlsError> {
+    let model = binpoint_runtime::model::Model::from_proto(proto)?;
+    let vectors = verify::Vectors::generate(&model, verify::TB_VECTORS, 0, None)?;
+    write_firmware(proto, out_dir, opts)?;
+    write_tb(proto, out_dir, opts, Some(&vectors))
+}

@@ -291,15 +291,9 @@ struct LayerIo {
 
 impl Structure {
     /// The model validated by the interpreter's loader (every kernel config built, every
-    /// constant checked), then its graph. Look-up-table layers are let through while the
-    /// interpreter cannot run them yet: the emitter builds their tables with the runtime's own
-    /// `LutTable` and `SoftmaxConfig` checks.
+    /// constant checked), then its graph.
     fn read(proto: &ModelProto) -> Result<Structure, HlsError> {
-        match Model::from_proto(proto) {
-            Ok(_) => {}
-            Err(e) if e.to_string().contains("look-up-table kernels") => {}
-            Err(e) => return Err(e.into()),
-        }
+        Model::from_proto(proto)?;
         let bad =
             |what: String| HlsError::Unsupported(format!("the compiled model is invalid: {what}"));
         let mut tensors = Vec::with_capacity(proto.tensors.len());

@@ -20,7 +20,6 @@ use std::time::Instant;
 use binpoint_runtime::model::format::ModelProto;
 use binpoint_runtime::model::{Model, ModelError, Threads};
 use binpoint_runtime::FixedType;
-use prost::Message;
 
 use super::ap_types::cache_dir;
 use super::build::{build_tb, BuildError, Built};
@@ -273,7 +272,7 @@ pub struct VerifyReport {
 pub fn load(out: &Path) -> Result<(ModelProto, Model), VerifyError> {
     let path = out.join("model.bpm");
     let bytes = fs::read(&path).map_err(io_err("reading", &path))?;
-    let proto = ModelProto::decode(bytes.as_slice())
+    let proto = ModelProto::from_bytes(&bytes)
         .map_err(|e| VerifyError::Model(ModelError::Decode(e.to_string())))?;
     let model = Model::from_proto(&proto)?;
     Ok((proto, model))
