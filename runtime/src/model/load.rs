@@ -8,6 +8,7 @@ use prost::Message;
 
 use super::error::{LayerRef, ModelError};
 use super::format::{self, layer::Kernel, ModelProto, OverflowProto, RoundingProto, TypeProto};
+use super::index::{for_each_index, strides};
 use super::{Buf, ConcatPart, Exec, Gather, Layer, Model, TensorInfo, PAD};
 use crate::fixed::Requant;
 use crate::ops::affine::{AffineConfig, AffineTypes};
@@ -870,37 +871,5 @@ fn same_type(ctx: &Ctx<'_>, x: FixedType, y: FixedType) -> Result<(), ModelError
         Err(ctx.err(format!(
             "moves raw values, but the input is {x} and the output {y}"
         )))
-    }
-}
-
-/// Row-major strides of `dims`.
-fn strides(dims: &[usize]) -> Vec<usize> {
-    let mut s = vec![1; dims.len()];
-    for a in (0..dims.len().saturating_sub(1)).rev() {
-        s[a] = s[a + 1] * dims[a + 1];
-    }
-    s
-}
-
-/// Calls `f` with every index of `dims`, in row-major order.
-fn for_each_index(dims: &[usize], mut f: impl FnMut(&[usize])) {
-    if dims.contains(&0) {
-        return;
-    }
-    let mut idx = vec![0; dims.len()];
-    loop {
-        f(&idx);
-        let mut a = dims.len();
-        loop {
-            if a == 0 {
-                return;
-            }
-            a -= 1;
-            idx[a] += 1;
-            if idx[a] < dims[a] {
-                break;
-            }
-            idx[a] = 0;
-        }
     }
 }

@@ -15,6 +15,7 @@
 //! checked, and an error names the layer (or tensor) it is about.
 
 pub mod format;
+pub mod index;
 
 mod error;
 mod interp;

@@ -3,6 +3,7 @@
 //! value); Concat casts each input's chunks into place.
 
 use binpoint_runtime::model::format::{ConcatProto, PadProto, TransposeProto};
+use binpoint_runtime::model::index::{for_each_index, strides};
 
 use super::layer::{ConstArray, Emitted};
 use super::plan::Ctx;
@@ -27,38 +28,6 @@ pub fn cast(ctx: &mut Ctx<'_>) -> Result<Emitted, HlsError> {
         calls: vec![call],
         ..Emitted::default()
     })
-}
-
-/// Row-major strides of `dims`.
-fn strides(dims: &[usize]) -> Vec<usize> {
-    let mut s = vec![1; dims.len()];
-    for a in (0..dims.len().saturating_sub(1)).rev() {
-        s[a] = s[a + 1] * dims[a + 1];
-    }
-    s
-}
-
-/// Calls `f` with every index of `dims`, in row-major order.
-fn for_each_index(dims: &[usize], mut f: impl FnMut(&[usize])) {
-    if dims.contains(&0) {
-        return;
-    }
-    let mut idx = vec![0; dims.len()];
-    loop {
-        f(&idx);
-        let mut a = dims.len();
-        loop {
-            if a == 0 {
-                return;
-            }
-            a -= 1;
-            idx[a] += 1;
-            if idx[a] < dims[a] {
-                break;
-            }
-            idx[a] = 0;
-        }
-    }
 }
 
 fn gather(ctx: &mut Ctx<'_>, map: Vec<i64>, fill: i64) -> Result<Emitted, HlsError> {

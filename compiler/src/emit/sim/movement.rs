@@ -4,6 +4,7 @@
 
 use binpoint_runtime::fixed::Requant;
 use binpoint_runtime::model::format::{ConcatProto, PadProto, TransposeProto};
+use binpoint_runtime::model::index::{for_each_index, strides};
 
 use super::{fmt_array, fmt_call, ty_expr, EmitError, Lx};
 
@@ -172,37 +173,5 @@ fn same_type(lx: &Lx<'_>, x: &super::TensorCode, y: &super::TensorCode) -> Resul
             "moves raw values, but the input is {} and the output {}",
             x.ty, y.ty
         )))
-    }
-}
-
-/// Row-major strides of `dims`.
-fn strides(dims: &[usize]) -> Vec<usize> {
-    let mut s = vec![1; dims.len()];
-    for a in (0..dims.len().saturating_sub(1)).rev() {
-        s[a] = s[a + 1] * dims[a + 1];
-    }
-    s
-}
-
-/// Calls `f` with every index of `dims`, in row-major order.
-fn for_each_index(dims: &[usize], mut f: impl FnMut(&[usize])) {
-    if dims.contains(&0) {
-        return;
-    }
-    let mut idx = vec![0; dims.len()];
-    loop {
-        f(&idx);
-        let mut a = dims.len();
-        loop {
-            if a == 0 {
-                return;
-            }
-            a -= 1;
-            idx[a] += 1;
-            if idx[a] < dims[a] {
-                break;
-            }
-            idx[a] = 0;
-        }
     }
 }
