@@ -15,6 +15,7 @@ pub mod bits;
 pub mod calibrate;
 pub mod config;
 mod error;
+pub mod khot;
 pub mod lut;
 pub mod ranges;
 pub mod serde_fixed;

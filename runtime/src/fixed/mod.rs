@@ -9,6 +9,7 @@
 mod arith;
 mod bits;
 mod cast;
+mod csd;
 mod from_f64;
 mod parse;
 mod to_f64;
@@ -385,4 +386,5 @@ impl Fixed {
 }
 
 mod requant;
+pub use csd::{csd_digits, csd_weight, CsdDigit};
 pub use requant::{difference_type, product_type, sum_type, Requant};
