@@ -1,17 +1,27 @@
 //! `binpoint compile MODEL -o OUT [--calib X.npy] [--labels L.npy] [--bits W | --config F]
-//! [--input-range LO,HI] [--percentile P] [--keep-batch-norm] [--force]`: the float model, typed and
-//! lowered into a compiled model the interpreter runs (docs/compiled-model.md).
+//! [--input-range LO,HI] [--percentile P] [--keep-batch-norm] [--board B] [--clock NS]
+//! [--reuse R | --reuse LAYER=R ...] [--force]`: the float model, typed and lowered into a compiled
+//! model the interpreter runs (docs/compiled-model.md), folded to fit the board, and everything
+//! the hardware flow needs.
 //!
-//! Writes into OUT: `model.bpm` (the compiled model), `model.onnx` (a copy of MODEL, so that `eval`
-//! can re-run the float model), `report.txt` and `report.json`. A non-empty OUT is refused without
-//! `--force`; with it, these four files are replaced and anything else in OUT is left alone.
-//! Nothing depends on time or on where the files live: compiling twice gives the same bytes.
+//! Writes into OUT ([`write_out`], [`OUT_FILES`]): `model.bpm` (the compiled model), `model.onnx`
+//! (a copy of MODEL, so that `eval` can re-run the float model), `report.txt` and `report.json`
+//! (types, accuracy, the resource and latency estimate), `sim/` (the standalone simulator crate),
+//! `firmware/` (the HLS C++), `tb/` (its testbench with co-simulation vectors) and `scripts/` (Vitis
+//! HLS and Vivado tcl, the PYNQ driver). One folding (reuse factor per MAC layer) is chosen
+//! ([`Hardware::plan`]) and used by the firmware's pragmas and the estimate alike. A non-empty OUT
+//! is refused without `--force`; with it, these files are replaced and anything else in OUT is left
+//! alone. Nothing depends on time or on where the files live: compiling twice gives the same bytes.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use binpoint::board::Board;
+use binpoint::emit::hls::{HlsOptions, ReusePolicy};
+use binpoint::emit::scripts::ScriptOptions;
+use binpoint::estimate::{choose_reuse, estimate_with, Estimate, Folding};
 use binpoint::lower::{lower, LowerOptions};
 use binpoint::passes::CleanupOptions;
 use binpoint::quant::{
@@ -19,6 +29,7 @@ use binpoint::quant::{
     PrecisionConfig, RangeSource,
 };
 use binpoint::{eval, report, Graph};
+use binpoint_runtime::model::format::ModelProto;
 use binpoint_runtime::model::{Model, Threads};
 use clap::Args;
 use ndarray::ArrayD;
@@ -31,21 +42,36 @@ Examples:
   binpoint compile model.onnx -o out --bits 8 --calib train_x.npy --labels train_y.npy
   binpoint compile model.onnx -o out --config precision.toml --calib train_x.npy --percentile 99.99
   binpoint compile model.onnx -o out --bits 12 --input-range 0,1 --force
+  binpoint compile model.onnx -o out --bits 16 --calib train_x.npy --board zcu104 --clock 4
+  binpoint compile model.onnx -o out --bits 8 --reuse 4 --reuse /fc/Gemm=1
 
 Without --calib, integer bits come from range propagation over --input-range (default: the
 config's [calibration] input_range, else [-1, 1]), so no value can overflow. With --calib, from the
 ranges seen on those inputs (max-abs, or --percentile). X.npy may be [N, features] when the model
 takes [N, C, H, W] with as many values per sample. --labels (class indices, with --calib as their
-inputs) adds float and fixed accuracy to report.json. Files written: OUT/model.bpm, OUT/model.onnx,
-OUT/report.txt, OUT/report.json, and OUT/sim/ (the model as a standalone Rust crate, docs/emit-sim.md).";
+inputs) adds float and fixed accuracy to report.json.
 
-/// The files `compile` writes into OUT.
-pub const OUT_FILES: [&str; 5] = [
+The reuse factor of each multiply-accumulate layer (II of its output loop; multipliers =
+ceil(fan_in / R)) is by default the most parallel folding that fits --board within 80% of every
+resource; --reuse R sets every such layer, --reuse LAYER=R one of them (repeatable, after R). The
+firmware's pragmas and the estimate in report.txt/report.json use the same folding; a design that
+does not fit is reported as a warning.
+
+Files written: OUT/model.bpm, OUT/model.onnx, OUT/report.txt, OUT/report.json, OUT/sim/ (the model
+as a standalone Rust crate, docs/emit-sim.md), OUT/firmware/ (HLS C++), OUT/tb/ (testbench and 32
+co-simulation vectors) and OUT/scripts/ (hls.tcl, vivado.tcl, driver.py, run_vectors.py;
+docs/board-flow.md). Then: binpoint verify OUT.";
+
+/// The files and folders `compile` writes into OUT.
+pub const OUT_FILES: [&str; 8] = [
     "model.bpm",
     "model.onnx",
     "report.txt",
     "report.json",
     "sim/",
+    "firmware/",
+    "tb/",
+    "scripts/",
 ];
 
 #[derive(Debug, Args)]
@@ -93,13 +119,45 @@ pub struct CompileArgs {
     #[arg(long)]
     keep_batch_norm: bool,
 
-    /// Write into a non-empty OUT (replacing model.bpm, model.onnx, report.txt, report.json)
+    /// Target board (budget, part, block design): ultra96v2, zcu104, pynq-z2
+    #[arg(long, value_name = "NAME", default_value = Board::DEFAULT)]
+    board: String,
+
+    /// HLS clock period in ns (default: the board's, 5 ns on the Ultra96-V2)
+    #[arg(long, value_name = "NS")]
+    clock: Option<f64>,
+
+    /// Reuse factor of every multiply-accumulate layer (R), or of one layer (LAYER=R); repeatable.
+    /// Default: the most parallel folding that fits the board
+    #[arg(long, value_name = "R|LAYER=R", value_parser = parse_reuse)]
+    reuse: Vec<ReuseArg>,
+
+    /// Write into a non-empty OUT (replacing the files compile writes; others are left alone)
     #[arg(long)]
     force: bool,
 
     /// Threads for the accuracy run (0: all cores)
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
+}
+
+/// One `--reuse`: every MAC layer, or the layer of that name.
+#[derive(Clone, Debug)]
+enum ReuseArg {
+    All(u64),
+    Layer(String, u64),
+}
+
+fn parse_reuse(s: &str) -> Result<ReuseArg, String> {
+    let factor = |t: &str| match t.trim().parse::<u64>() {
+        Ok(r) if r >= 1 => Ok(r),
+        _ => Err(format!("'{t}': a reuse factor is a whole number >= 1")),
+    };
+    match s.rsplit_once('=') {
+        Some((name, r)) if !name.is_empty() => Ok(ReuseArg::Layer(name.to_string(), factor(r)?)),
+        Some(_) => Err(format!("'{s}': expected R or LAYER=R")),
+        None => Ok(ReuseArg::All(factor(s)?)),
+    }
 }
 
 fn parse_range(s: &str) -> Result<(f64, f64), String> {
@@ -120,6 +178,7 @@ fn parse_range(s: &str) -> Result<(f64, f64), String> {
 
 pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
     check_out(&args.out, args.force)?;
+    let target = Target::from_args(&args)?;
     let mut cfg = match (&args.config, args.bits) {
         (Some(f), _) => PrecisionConfig::from_file(f)?,
         (None, bits) => PrecisionConfig::uniform(bits.unwrap_or(16))?,
@@ -185,28 +244,20 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    let report = report::build(&typed, &lowered, saturations.as_deref(), accuracy, warnings);
+    let mut report = report::build(&typed, &lowered, saturations.as_deref(), accuracy, warnings);
+    let hw = target.plan(&lowered.proto)?;
+    report.set_estimate(&hw.estimate, target.board, &hw.folding_note);
 
-    fs::create_dir_all(&args.out)
-        .with_context(|| format!("{}: cannot create the folder", args.out.display()))?;
-    let write = |name: &str, data: &[u8]| {
-        let path = args.out.join(name);
-        fs::write(&path, data).with_context(|| format!("{}: cannot write", path.display()))
-    };
-    write("model.bpm", &bytes)?;
-    let onnx =
-        fs::read(&args.model).with_context(|| format!("{}: cannot read", args.model.display()))?;
-    write("model.onnx", &onnx)?;
-    write("report.json", report.to_json().as_bytes())?;
-    write("report.txt", report.to_text().as_bytes())?;
-    let sim = binpoint::emit::sim::SimOptions::new(binpoint::emit::sim::default_runtime_path());
-    binpoint::emit::sim::write_sim_crate_with(&lowered.proto, &args.out.join("sim"), &sim)
-        .with_context(|| {
-            format!(
-                "{}: cannot write the simulator crate",
-                args.out.join("sim").display()
-            )
-        })?;
+    write_out(
+        &args.out,
+        &Out {
+            model_bytes: &bytes,
+            onnx: &args.model,
+            report: &report,
+            proto: &lowered.proto,
+            hw: &hw,
+        },
+    )?;
 
     let t = &report.totals;
     println!(
@@ -218,6 +269,7 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
         typed.config,
         typed.ranges
     );
+    println!("{}", hw.summary());
     if let Some(a) = &report.accuracy {
         print!("{}", a.lines());
     }
@@ -225,6 +277,195 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--board`, `--clock` and `--reuse`, checked before anything slow runs.
+struct Target {
+    board: &'static Board,
+    clock_ns: f64,
+    reuse: Vec<ReuseArg>,
+}
+
+/// The hardware of one compile: the folding and its estimate. The firmware, the scripts and the
+/// report all read these.
+struct Hardware {
+    board: &'static Board,
+    clock_ns: f64,
+    folding: Folding,
+    /// How the folding was chosen, in words (report.json `hardware.folding`).
+    folding_note: String,
+    estimate: Estimate,
+}
+
+impl Target {
+    fn from_args(args: &CompileArgs) -> anyhow::Result<Target> {
+        let board = Board::lookup(&args.board).map_err(|e| UsageError(format!("--board: {e}")))?;
+        let clock_ns = args.clock.unwrap_or(board.default_clock_ns);
+        if !(clock_ns.is_finite() && (1.0..=1000.0).contains(&clock_ns)) {
+            return Err(UsageError(format!(
+                "--clock {clock_ns}: the HLS clock period is 1 to 1000 ns (5 = 200 MHz)"
+            ))
+            .into());
+        }
+        Ok(Target {
+            board,
+            clock_ns,
+            reuse: args.reuse.clone(),
+        })
+    }
+
+    /// The folding (the chooser's, then the `--reuse` overrides in order) and its estimate.
+    fn plan(&self, proto: &ModelProto) -> anyhow::Result<Hardware> {
+        let mut folding = choose_reuse(proto, self.board)?;
+        let mac_layers = folding.reuse_map();
+        for r in &self.reuse {
+            match r {
+                ReuseArg::All(factor) => {
+                    for l in &mut folding.layers {
+                        if mac_layers.contains_key(&l.name) {
+                            l.set_reuse(*factor);
+                        }
+                    }
+                }
+                ReuseArg::Layer(name, factor) => {
+                    let Some(l) = folding.layers.iter_mut().find(|l| &l.name == name) else {
+                        bail!(UsageError(format!(
+                            "--reuse {name}={factor}: the model has no layer '{name}'; its \
+                             multiply-accumulate layers are: {}",
+                            mac_layers.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )));
+                    };
+                    if !mac_layers.contains_key(name) {
+                        bail!(UsageError(format!(
+                            "--reuse {name}={factor}: layer '{name}' ({}) has no multipliers to fold",
+                            l.kernel
+                        )));
+                    }
+                    l.set_reuse(*factor);
+                }
+            }
+        }
+        let folding_note = if self.reuse.is_empty() {
+            format!(
+                "chosen to fit the {} within {:.0}% of every resource",
+                self.board.display_name,
+                binpoint::estimate::FIT_MARGIN * 100.0
+            )
+        } else {
+            // The chooser's verdict was about its own folding: the estimate judges this one.
+            folding.warning = None;
+            let flags: Vec<String> = self
+                .reuse
+                .iter()
+                .map(|r| match r {
+                    ReuseArg::All(f) => format!("--reuse {f}"),
+                    ReuseArg::Layer(n, f) => format!("--reuse {n}={f}"),
+                })
+                .collect();
+            format!("set by {}", flags.join(" "))
+        };
+        let estimate = estimate_with(proto, self.board, self.clock_ns, &folding)?;
+        Ok(Hardware {
+            board: self.board,
+            clock_ns: self.clock_ns,
+            folding,
+            folding_note,
+            estimate,
+        })
+    }
+}
+
+impl Hardware {
+    /// The reuse factors the firmware gets: exactly the estimated ones.
+    fn hls_options(&self) -> HlsOptions {
+        HlsOptions {
+            reuse: ReusePolicy {
+                default: None,
+                per_layer: self.folding.reuse_map(),
+            },
+            board: self.board.name.to_string(),
+            ..HlsOptions::default()
+        }
+    }
+
+    fn script_options(&self, proto: &ModelProto) -> ScriptOptions {
+        ScriptOptions {
+            clock_ns: self.clock_ns,
+            ..ScriptOptions::for_model(proto, self.board)
+        }
+    }
+
+    /// One line for stdout: the totals against the board.
+    fn summary(&self) -> String {
+        let e = &self.estimate;
+        let (t, u) = (&e.totals, &e.utilization);
+        format!(
+            "estimate on the {} at {} ns: {} DSP ({:.1}%), {} LUT ({:.1}%), {} FF ({:.1}%), {} \
+             BRAM36 ({:.1}%), {} cycles = {:.2} us per sample{}",
+            self.board.display_name,
+            e.clock_ns,
+            t.dsp,
+            u.dsp,
+            t.lut,
+            u.lut,
+            t.ff,
+            u.ff,
+            t.bram36,
+            u.bram36,
+            t.latency_cycles,
+            e.latency_us,
+            if e.fits() { "" } else { " (DOES NOT FIT)" }
+        )
+    }
+}
+
+/// Everything [`write_out`] writes.
+struct Out<'a> {
+    model_bytes: &'a [u8],
+    /// The ONNX file, copied as `model.onnx`.
+    onnx: &'a Path,
+    report: &'a report::Report,
+    proto: &'a ModelProto,
+    hw: &'a Hardware,
+}
+
+/// Writes [`OUT_FILES`] into `out` (created if missing).
+fn write_out(out: &Path, o: &Out) -> anyhow::Result<()> {
+    fs::create_dir_all(out)
+        .with_context(|| format!("{}: cannot create the folder", out.display()))?;
+    let write = |name: &str, data: &[u8]| {
+        let path = out.join(name);
+        fs::write(&path, data).with_context(|| format!("{}: cannot write", path.display()))
+    };
+    write("model.bpm", o.model_bytes)?;
+    let onnx = fs::read(o.onnx).with_context(|| format!("{}: cannot read", o.onnx.display()))?;
+    write("model.onnx", &onnx)?;
+    write("report.json", o.report.to_json().as_bytes())?;
+    write("report.txt", o.report.to_text().as_bytes())?;
+    let sim = binpoint::emit::sim::SimOptions::new(binpoint::emit::sim::default_runtime_path());
+    binpoint::emit::sim::write_sim_crate_with(o.proto, &out.join("sim"), &sim).with_context(
+        || {
+            format!(
+                "{}: cannot write the simulator crate",
+                out.join("sim").display()
+            )
+        },
+    )?;
+    binpoint::emit::hls::write_hls(o.proto, out, &o.hw.hls_options()).with_context(|| {
+        format!(
+            "{}: cannot write the HLS firmware and testbench",
+            out.display()
+        )
+    })?;
+    binpoint::emit::scripts::write_scripts(out, &o.hw.script_options(o.proto)).with_context(
+        || {
+            format!(
+                "{}: cannot write the scripts",
+                out.join("scripts").display()
+            )
+        },
+    )?;
+    Ok(())
 }
 
 /// OUT may be missing or an empty folder; a non-empty one only with `force`.

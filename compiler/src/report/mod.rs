@@ -7,7 +7,14 @@
 //! its `name`, `op`, runtime `kernel`, data `inputs` and `output` (tensor, shape with `N` for the
 //! batch, type), `types` (every intermediate type of its kernel: weights, biases, accumulators,
 //! products, tables), `constants` (weights and biases: shape, type, saturations), `params`,
-//! `macs` (per sample) and `saturation` (of its output on the calibration data, null without).
+//! `macs` (per sample), `saturation` (of its output on the calibration data, null without) and
+//! `estimate` (its resources and latency on the board, [`crate::estimate::LayerEstimate`]; null
+//! until [`Report::set_estimate`]).
+//!
+//! With an estimate, `totals` also carries the design's `dsp`, `lut`, `ff`, `bram36`,
+//! `latency_cycles`, `latency_us`, the `board`, its `budget`, the `utilization` in percent and
+//! whether it `fits`; the top-level `hardware` says the board, part, clock, how the folding was
+//! chosen, and the costs outside the layers (activation arrays, AXI interfaces).
 //!
 //! Everything is ordered (topological order, BTreeMaps): compiling twice gives the same bytes.
 
@@ -20,6 +27,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::board::{Board, Resources};
+use crate::estimate::{Estimate, LayerEstimate, Overhead, Utilization};
 use crate::ir::{Op, Shape};
 use crate::lower::Lowered;
 use crate::quant::{Interval, SaturationCount, TypeOrigin, TypedGraph};
@@ -76,6 +85,8 @@ pub struct LayerReport {
     pub params: u64,
     pub macs: u64,
     pub saturation: Option<Saturation>,
+    /// Resources and latency of this layer on the board (null without an estimate).
+    pub estimate: Option<LayerEstimate>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -88,6 +99,49 @@ pub struct Totals {
     pub macs: u64,
     /// Tensors (outputs and constants) with a value its type clipped on the calibration data.
     pub saturated_tensors: usize,
+    /// The resource and latency estimate of the whole design (absent without one).
+    #[serde(flatten)]
+    pub hardware: Option<HardwareTotals>,
+}
+
+/// The estimate's totals, as `report.json` `totals` carries them.
+#[derive(Clone, Debug, Serialize)]
+pub struct HardwareTotals {
+    pub dsp: u64,
+    pub lut: u64,
+    pub ff: u64,
+    /// 36 Kb block RAMs (a BRAM18 counts 0.5).
+    pub bram36: f64,
+    /// Cycles per sample, input read to output written.
+    pub latency_cycles: u64,
+    pub latency_us: f64,
+    /// The `--board` name.
+    pub board: String,
+    pub budget: Resources,
+    /// Percent of the budget.
+    pub utilization: Utilization,
+    /// Every resource within the budget.
+    pub fits: bool,
+    /// ... and within the folding chooser's margin ([`crate::estimate::FIT_MARGIN`]).
+    pub within_margin: bool,
+}
+
+/// Where and how the design was estimated: report.json `hardware`.
+#[derive(Clone, Debug, Serialize)]
+pub struct HardwareReport {
+    pub board: String,
+    pub board_name: String,
+    pub part: String,
+    pub clock_ns: f64,
+    /// How the reuse factors were chosen (`--reuse` or the chooser).
+    pub folding: String,
+    /// The activation arrays of the top function.
+    pub buffers: Overhead,
+    /// `m_axi` and `s_axilite` adapters and the DDR transfers per sample.
+    pub interface: Overhead,
+    /// The estimate as report.txt shows it (without its warnings, which are the report's).
+    #[serde(skip)]
+    pub text: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -101,6 +155,8 @@ pub struct Report {
     pub layers: Vec<LayerReport>,
     pub totals: Totals,
     pub accuracy: Option<Accuracy>,
+    /// The board, clock and folding of the estimate (null without one).
+    pub hardware: Option<HardwareReport>,
     pub warnings: Vec<String>,
 }
 
@@ -176,6 +232,7 @@ pub fn build(
                 saturated: s.saturated,
                 worst_steps: s.worst_steps,
             }),
+            estimate: None,
             constants,
         });
     }
@@ -190,6 +247,7 @@ pub fn build(
         param_bits,
         macs: layers.iter().map(|l| l.macs).sum(),
         saturated_tensors,
+        hardware: None,
     };
     let mut all_warnings = typed.warnings.clone();
     for l in &layers {
@@ -211,11 +269,48 @@ pub fn build(
         layers,
         totals,
         accuracy,
+        hardware: None,
         warnings: all_warnings,
     }
 }
 
 impl Report {
+    /// Adds the resource and latency estimate: per layer (matched by name), the totals against
+    /// the board's budget, the board and folding (`folding` says how it was chosen), and the
+    /// estimate's warnings after the report's own.
+    pub fn set_estimate(&mut self, e: &Estimate, board: &Board, folding: &str) {
+        for l in &mut self.layers {
+            l.estimate = e.layers.iter().find(|x| x.name == l.name).cloned();
+        }
+        let t = &e.totals;
+        self.totals.hardware = Some(HardwareTotals {
+            dsp: t.dsp,
+            lut: t.lut,
+            ff: t.ff,
+            bram36: t.bram36,
+            latency_cycles: t.latency_cycles,
+            latency_us: e.latency_us,
+            board: board.name.to_string(),
+            budget: e.budget,
+            utilization: e.utilization,
+            fits: e.fits(),
+            within_margin: e.within(crate::estimate::FIT_MARGIN),
+        });
+        let mut quiet = e.clone();
+        quiet.warnings.clear();
+        self.hardware = Some(HardwareReport {
+            board: board.name.to_string(),
+            board_name: board.display_name.to_string(),
+            part: e.part.clone(),
+            clock_ns: e.clock_ns,
+            folding: folding.to_string(),
+            buffers: e.buffers.clone(),
+            interface: e.interface.clone(),
+            text: quiet.to_text(),
+        });
+        self.warnings.extend(e.warnings.iter().cloned());
+    }
+
     /// report.json: pretty-printed, with a final newline.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self)

@@ -35,6 +35,10 @@ pub(super) fn render(r: &Report) -> String {
          calibration data",
         t.layers, t.params, t.param_bits, t.macs, t.saturated_tensors
     );
+    if let Some(h) = &r.hardware {
+        let _ = writeln!(s, "\nfolding: {}", h.folding);
+        s.push_str(&h.text);
+    }
     match &r.accuracy {
         Some(a) => {
             let _ = writeln!(s, "\naccuracy on {} with labels {}:", a.data, a.labels);
