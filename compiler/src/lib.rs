@@ -7,6 +7,7 @@ pub mod emit;
 pub mod error;
 pub mod eval;
 pub mod ir;
+pub mod learn;
 pub mod onnx;
 pub mod passes;
 pub mod quant;

@@ -139,6 +139,9 @@ pub struct CompileArgs {
     /// Threads for the accuracy run (0: all cores)
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
+
+    #[command(flatten)]
+    learn: super::learn_args::LearnArgs,
 }
 
 /// One `--reuse`: every MAC layer, or the layer of that name.
@@ -208,6 +211,10 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
             type_graph(&g, &cfg, RangeSource::Propagated(vec![range]))?
         }
     };
+    let learned = args
+        .learn
+        .run(&g, &cfg, &typed, calib.as_ref(), args.labels.as_deref())?;
+    let typed = learned.as_ref().map_or(typed, |l| l.typed.clone());
     let saturations = match &calib {
         Some(x) => Some(count_saturations(&typed, std::slice::from_ref(x))?),
         None => None,
@@ -247,6 +254,7 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
     let mut report = report::build(&typed, &lowered, saturations.as_deref(), accuracy, warnings);
     let hw = target.plan(&lowered.proto)?;
     report.set_estimate(&hw.estimate, target.board, &hw.folding_note);
+    report.learning = learned.map(|l| l.report);
 
     write_out(
         &args.out,

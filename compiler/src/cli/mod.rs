@@ -13,6 +13,7 @@ mod decimal;
 mod eval;
 mod fixed;
 mod inspect;
+mod learn_args;
 mod npy;
 mod simulate;
 mod verify;

@@ -38,6 +38,8 @@ pub enum TypeOrigin {
     Inherited,
     /// The LUT entry type (Sigmoid, Tanh).
     Table,
+    /// Integer bits learned by `--learn` (compiler/src/learn), starting from calibration.
+    Learned,
 }
 
 /// The type of one tensor and the range it was chosen for.

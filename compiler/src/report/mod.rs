@@ -19,6 +19,7 @@
 //! Everything is ordered (topological order, BTreeMaps): compiling twice gives the same bytes.
 
 pub mod accuracy;
+pub mod learning;
 mod text;
 
 pub use accuracy::{argmax, compare, Accuracy};
@@ -158,6 +159,9 @@ pub struct Report {
     /// The board, clock and folding of the estimate (null without one).
     pub hardware: Option<HardwareReport>,
     pub warnings: Vec<String>,
+    /// With `--learn`: the integer bits before and after learning (see [`learning`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub learning: Option<learning::LearningReport>,
 }
 
 /// Builds the report. `saturations` come from [`crate::quant::count_saturations`] on the
@@ -271,6 +275,7 @@ pub fn build(
         accuracy,
         hardware: None,
         warnings: all_warnings,
+        learning: None,
     }
 }
 
@@ -321,6 +326,11 @@ impl Report {
 
     /// report.txt.
     pub fn to_text(&self) -> String {
-        text::render(self)
+        let mut s = text::render(self);
+        if let Some(l) = &self.learning {
+            s.push('\n');
+            s.push_str(&l.text());
+        }
+        s
     }
 }

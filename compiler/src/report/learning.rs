@@ -1,0 +1,120 @@
+//! The `learning` object of report.json (only with `--learn`) and its report.txt section: the
+//! options, the loss and accuracy before and after (on the calibration data, in the learning
+//! forward), each epoch, and for every quantized tensor its integer bits before (calibration) and
+//! after learning. The wall time is printed by `compile` but kept out of both files, so that
+//! compiling twice still gives the same bytes.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::learn::train::{Epoch, Score};
+use crate::learn::Role;
+
+/// One quantized tensor.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LearnedTensor {
+    /// The node name (`[layer."<name>"]` in a precision config).
+    pub tensor: String,
+    pub op: String,
+    pub role: Role,
+    /// `W`, fixed.
+    pub width: u32,
+    /// False for types the config pins or LUT entry types: they keep their integer bits.
+    pub learned: bool,
+    /// `I` (sign bit included) from calibration.
+    pub int_bits_before: i32,
+    /// `I` after learning.
+    pub int_bits_after: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LearningReport {
+    pub epochs: usize,
+    pub lr: f64,
+    pub seed: u64,
+    pub finetune: bool,
+    pub batch: usize,
+    pub samples: usize,
+    /// Whether the loss had a cross-entropy term (labels given).
+    pub labels: bool,
+    pub steps: usize,
+    /// The epoch whose parameters were kept (0: the calibrated types were best).
+    pub best_epoch: usize,
+    /// With the calibrated types.
+    pub initial: Score,
+    /// With the kept parameters.
+    pub last: Score,
+    pub history: Vec<Epoch>,
+    pub tensors: Vec<LearnedTensor>,
+    #[serde(skip)]
+    pub seconds: f64,
+}
+
+impl LearningReport {
+    /// Tensors whose integer bits changed.
+    pub fn changed(&self) -> usize {
+        self.tensors
+            .iter()
+            .filter(|t| t.int_bits_before != t.int_bits_after)
+            .count()
+    }
+
+    /// The report.txt section.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        let against = if self.labels { "labels" } else { "float argmax" };
+        let _ = writeln!(
+            s,
+            "learning: {} epochs ({} steps of {}), lr {}, seed {}{}, on {} samples; kept epoch {}",
+            self.epochs,
+            self.steps,
+            self.batch,
+            self.lr,
+            self.seed,
+            if self.finetune { ", fine-tuned weights" } else { "" },
+            self.samples,
+            self.best_epoch
+        );
+        let _ = writeln!(
+            s,
+            "  loss {:.6} -> {:.6} (distillation {:.6} -> {:.6}), accuracy vs {against} {:.2}% -> {:.2}%",
+            self.initial.loss,
+            self.last.loss,
+            self.initial.distill,
+            self.last.distill,
+            self.initial.accuracy * 100.0,
+            self.last.accuracy * 100.0
+        );
+        let learned = self.tensors.iter().filter(|t| t.learned).count();
+        let _ = writeln!(
+            s,
+            "  {} of {} learned tensors changed their integer bits:",
+            self.changed(),
+            learned
+        );
+        let width = self
+            .tensors
+            .iter()
+            .map(|t| t.tensor.len())
+            .max()
+            .unwrap_or(0);
+        for t in self.tensors.iter().filter(|t| t.learned) {
+            let mark = if t.int_bits_before == t.int_bits_after {
+                ""
+            } else {
+                "  *"
+            };
+            let _ = writeln!(
+                s,
+                "    {:<width$}  {:<8} W={:<2} I {:>3} -> {:>3}{mark}",
+                t.tensor,
+                format!("{:?}", t.role).to_lowercase(),
+                t.width,
+                t.int_bits_before,
+                t.int_bits_after
+            );
+        }
+        s
+    }
+}
