@@ -41,10 +41,6 @@ pub struct LearnArgs {
 }
 
 impl LearnArgs {
-    pub fn enabled(&self) -> bool {
-        self.learn
-    }
-
     fn options(&self) -> LearnOptions {
         LearnOptions {
             epochs: self.epochs,
