@@ -43,11 +43,11 @@ fn cast_grads(
 fn binary_point_gradient_matches_a_finite_difference_of_the_expected_loss() {
     // Inside the range the rounding error is uniform over a step 2^(I-W+1): the expected squared
     // error is N·step²/12, so d ln(E)/dI = 2·ln2, and a finite difference over integer I of the
-    // real loss (many values, away from the range's ends) must agree with the autodiff gradient.
+    // real loss (many values, none saturating at I-1) must agree with the autodiff gradient.
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     let x: Vec<f64> = (0..20_000).map(|_| rng.random_range(-0.9..0.9)).collect();
     let sq = |q: &Tensor, x: &Tensor| q.sub(&x.detach())?.sqr()?.sum_all();
-    for i in [1, 2, 3] {
+    for i in [2, 3, 4] {
         let (l, _, di) = cast_grads(&x, i, sq);
         let (lo, _, _) = cast_grads(&x, i - 1, sq);
         let (hi, _, _) = cast_grads(&x, i + 1, sq);
@@ -104,12 +104,11 @@ fn learning_forward_computes_what_the_interpreter_computes() {
             let got = s.predict(&x, Mode::Fixed, 32).unwrap();
             let got: Vec<f64> = got.flatten_all().unwrap().to_vec1().unwrap();
             assert_eq!(got.len(), want.len(), "{model}");
-            let diff = got
-                .iter()
-                .zip(&want)
-                .filter(|(a, b)| **a != f64::from(**b))
-                .count();
-            assert_eq!(diff, 0, "{model} {bits} bits keep_bn={keep_bn}: values differ");
+            let diff = got.iter().zip(&want).filter(|(a, b)| a != b).count();
+            assert_eq!(
+                diff, 0,
+                "{model} {bits} bits keep_bn={keep_bn}: values differ"
+            );
         }
     }
 }
@@ -137,7 +136,12 @@ fn learning_lowers_the_distillation_loss_and_freezes_into_the_typed_ir() {
     // Every learned I is in the typed IR (and its config), and the compiled model runs.
     for tensor in r.tensors.iter().filter(|t| t.learned) {
         let layer = l.typed.by_name(&tensor.tensor).unwrap();
-        assert_eq!(layer.output.ty.int_bits(), tensor.int_bits_after, "{}", tensor.tensor);
+        assert_eq!(
+            layer.output.ty.int_bits(),
+            tensor.int_bits_after,
+            "{}",
+            tensor.tensor
+        );
         assert_eq!(
             l.config.layer[&tensor.tensor].int_bits,
             Some(tensor.int_bits_after)
@@ -160,9 +164,16 @@ fn bad_options_and_kernels_are_typed_errors_naming_the_node() {
     assert!(matches!(e, LearnError::Options(_)), "{e}");
     assert!(e.to_string().contains("--epochs"), "{e}");
     let bad_labels = vec![3i64; 10];
-    let e = learn(&g, &cfg, &t, &train, Some(&bad_labels), &LearnOptions::default())
-        .err()
-        .unwrap();
+    let e = learn(
+        &g,
+        &cfg,
+        &t,
+        &train,
+        Some(&bad_labels),
+        &LearnOptions::default(),
+    )
+    .err()
+    .unwrap();
     assert!(e.to_string().contains("10 labels for 64"), "{e}");
     // A layer whose typed kernel the learning forward does not compute.
     let mut broken = t.clone();

@@ -47,7 +47,11 @@ fn same_seed_same_bytes_and_the_learned_model_verifies() {
     for out in [&a, &b] {
         let o = compile(out, &learn);
         assert!(o.status.success(), "{}", text(&o));
-        assert!(text(&o).contains("learned binary points in"), "{}", text(&o));
+        assert!(
+            text(&o).contains("learned binary points in"),
+            "{}",
+            text(&o)
+        );
     }
     for file in ["model.bpm", "report.json", "report.txt"] {
         let (x, y) = (
@@ -95,10 +99,23 @@ fn learn_flags_are_checked() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("--learn needs calibration data"), "{}", text(&o));
+    assert!(
+        text(&o).contains("--learn needs calibration data"),
+        "{}",
+        text(&o)
+    );
     let o = compile(&dir.join("zero"), &["--learn", "--epochs", "0"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("--epochs must be at least 1"), "{}", text(&o));
+    assert!(
+        text(&o).contains("--epochs must be at least 1"),
+        "{}",
+        text(&o)
+    );
     let o = compile(&dir.join("noflag"), &["--epochs", "3"]);
-    assert_eq!(o.status.code(), Some(2), "--epochs without --learn: {}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "--epochs without --learn: {}",
+        text(&o)
+    );
 }

@@ -24,9 +24,21 @@ pub enum LearnError {
     #[error("--learn: {0}")]
     Options(String),
     #[error(transparent)]
-    Quant(#[from] QuantError),
+    Quant(Box<QuantError>),
     #[error(transparent)]
-    Compile(#[from] CompileError),
+    Compile(Box<CompileError>),
+}
+
+impl From<QuantError> for LearnError {
+    fn from(e: QuantError) -> LearnError {
+        LearnError::Quant(Box::new(e))
+    }
+}
+
+impl From<CompileError> for LearnError {
+    fn from(e: CompileError) -> LearnError {
+        LearnError::Compile(Box::new(e))
+    }
 }
 
 impl LearnError {

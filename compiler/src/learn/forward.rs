@@ -143,7 +143,9 @@ impl Student {
     pub fn new(typed: &TypedGraph, finetune: bool) -> Result<Student, LearnError> {
         let g = typed.graph.clone();
         let device = Device::Cpu;
-        let order = g.topo_order().map_err(|n| shape_err(&g, n, "graph has a cycle"))?;
+        let order = g
+            .topo_order()
+            .map_err(|n| shape_err(&g, n, "graph has a cycle"))?;
         let (out_name, out) = g
             .outputs()
             .first()
@@ -161,7 +163,11 @@ impl Student {
         for &n in &order {
             let node = g.node(n);
             let layer = typed.layer(n).ok_or_else(|| {
-                shape_err(&g, n, "has no fixed-point type (type the graph before learning)")
+                shape_err(
+                    &g,
+                    n,
+                    "has no fixed-point type (type the graph before learning)",
+                )
             })?;
             check_supported(&g, n, &layer.kernel)?;
             kernels.insert(n, layer.kernel.clone());
@@ -292,9 +298,9 @@ impl Student {
             let args: Vec<&Tensor> = ins
                 .iter()
                 .map(|i| {
-                    values
-                        .get(i)
-                        .ok_or_else(|| LearnError::node(&node.name, node.op.name(), "input missing"))
+                    values.get(i).ok_or_else(|| {
+                        LearnError::node(&node.name, node.op.name(), "input missing")
+                    })
                 })
                 .collect::<Result<_, _>>()?;
             let v = self
@@ -331,7 +337,8 @@ impl Student {
             return Ok(t);
         };
         let ty = p.ty()?;
-        Ok(t.contiguous()?.apply_op2(p.var.as_tensor(), FixedCast { ty })?)
+        Ok(t.contiguous()?
+            .apply_op2(p.var.as_tensor(), FixedCast { ty })?)
     }
 
     fn node_forward(
@@ -475,7 +482,9 @@ impl Student {
                 };
                 let count: usize = axes.iter().map(|&a| x.dims()[a]).product();
                 let f = self.pool_factors(n, &[count as u64], fixed)?[0];
-                x.sum_keepdim(axes)?.affine(f, 0.0)?.reshape(out_dims.as_slice())?
+                x.sum_keepdim(axes)?
+                    .affine(f, 0.0)?
+                    .reshape(out_dims.as_slice())?
             }
             Op::GlobalMaxPool(_) => {
                 let x = arg(0)?;
@@ -604,12 +613,7 @@ impl Student {
     }
 
     /// Logits for many samples at once, in batches, as rows of f64.
-    pub fn predict(
-        &self,
-        x: &Tensor,
-        mode: Mode,
-        batch: usize,
-    ) -> Result<Tensor, LearnError> {
+    pub fn predict(&self, x: &Tensor, mode: Mode, batch: usize) -> Result<Tensor, LearnError> {
         let n = x.dims()[0];
         let mut parts = Vec::new();
         let mut start = 0;
@@ -657,9 +661,10 @@ fn check_supported(g: &Graph, n: NodeIndex, kernel: &Kernel) -> Result<(), Learn
         (Op::HardSwish(_), Kernel::HardSwish { .. }) => true,
         (Op::Sigmoid(_) | Op::Tanh(_), Kernel::Lut { .. }) => true,
         (Op::Softmax(_), Kernel::Softmax { .. }) => true,
-        (Op::AveragePool(_) | Op::GlobalAveragePool(_) | Op::ReduceMean(_), Kernel::Pool { .. }) => {
-            true
-        }
+        (
+            Op::AveragePool(_) | Op::GlobalAveragePool(_) | Op::ReduceMean(_),
+            Kernel::Pool { .. },
+        ) => true,
         (Op::Relu(_) | Op::Clip(_) | Op::Concat(_), Kernel::Move | Kernel::Cast) => true,
         (
             Op::Flatten(_)

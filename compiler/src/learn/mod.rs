@@ -72,7 +72,9 @@ impl LearnOptions {
             )));
         }
         if self.batch == 0 {
-            return Err(LearnError::Options("the batch size must be at least 1".into()));
+            return Err(LearnError::Options(
+                "the batch size must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -102,7 +104,9 @@ pub fn learn(
     let student = Student::new(typed, opts.finetune)?;
     let n = x.shape().first().copied().unwrap_or(0);
     if n == 0 {
-        return Err(LearnError::Options("no calibration samples to learn from".into()));
+        return Err(LearnError::Options(
+            "no calibration samples to learn from".into(),
+        ));
     }
     let xt = Tensor::from_vec(
         x.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(),
@@ -219,7 +223,11 @@ fn freeze(
     let mut out = type_graph(&graph, &config, RangeSource::Calibrated(&cal))?;
     for (n, i) in learned {
         let layer = out.layers.get_mut(&n).ok_or_else(|| {
-            LearnError::node(&graph.node(n).name, graph.node(n).op.name(), "lost by re-typing")
+            LearnError::node(
+                &graph.node(n).name,
+                graph.node(n).op.name(),
+                "lost by re-typing",
+            )
         })?;
         if layer.output.ty.int_bits() != i {
             return Err(LearnError::node(
@@ -236,7 +244,11 @@ fn freeze(
     out.ranges = format!(
         "{}, binary points learned{}",
         typed.ranges,
-        if tuned { " with fine-tuned weights" } else { "" }
+        if tuned {
+            " with fine-tuned weights"
+        } else {
+            ""
+        }
     );
     Ok((graph, config, out))
 }

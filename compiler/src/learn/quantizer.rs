@@ -189,7 +189,11 @@ mod tests {
                     for _ in 0..400 {
                         let w = rng.random_range(1..=20u32);
                         let i = rng.random_range(-4..=8i32);
-                        let n = if rng.random_bool(0.2) { rng.random_range(0..=w) } else { 0 };
+                        let n = if rng.random_bool(0.2) {
+                            rng.random_range(0..=w)
+                        } else {
+                            0
+                        };
                         let Ok(ty) = FixedType::new(signed, w, i, q, o, n) else {
                             continue;
                         };

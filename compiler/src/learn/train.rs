@@ -62,7 +62,13 @@ fn rows(t: &Tensor) -> Result<Tensor, LearnError> {
 /// The loss of logits `s` against teacher logits `t` (and labels `y`, u32): (loss, distill).
 fn loss(s: &Tensor, t: &Tensor, y: Option<&Tensor>) -> Result<(Tensor, Tensor), LearnError> {
     let (s, t) = (rows(s)?, rows(t)?);
-    let distill = s.sub(&t).map_err(err)?.sqr().map_err(err)?.mean_all().map_err(err)?;
+    let distill = s
+        .sub(&t)
+        .map_err(err)?
+        .sqr()
+        .map_err(err)?
+        .mean_all()
+        .map_err(err)?;
     let total = match y {
         Some(y) => {
             let m = s.max_keepdim(1).map_err(err)?.detach();
@@ -73,9 +79,7 @@ fn loss(s: &Tensor, t: &Tensor, y: Option<&Tensor>) -> Result<(Tensor, Tensor), 
                 .and_then(|e| e.log())
                 .map_err(err)?;
             let logp = shifted.broadcast_sub(&lse).map_err(err)?;
-            let picked = logp
-                .gather(&y.unsqueeze(1).map_err(err)?, 1)
-                .map_err(err)?;
+            let picked = logp.gather(&y.unsqueeze(1).map_err(err)?, 1).map_err(err)?;
             let ce = picked.mean_all().and_then(|c| c.neg()).map_err(err)?;
             (&distill + ce).map_err(err)?
         }
@@ -91,8 +95,15 @@ fn correct(s: &Tensor, t: &Tensor, y: Option<&Tensor>) -> Result<usize, LearnErr
         Some(y) => y.clone(),
         None => rows(t)?.argmax(1).map_err(err)?,
     };
-    let eq = pred.eq(&want).map_err(err)?.to_dtype(DType::F64).map_err(err)?;
-    Ok(eq.sum_all().and_then(|v| v.to_scalar::<f64>()).map_err(err)? as usize)
+    let eq = pred
+        .eq(&want)
+        .map_err(err)?
+        .to_dtype(DType::F64)
+        .map_err(err)?;
+    Ok(eq
+        .sum_all()
+        .and_then(|v| v.to_scalar::<f64>())
+        .map_err(err)? as usize)
 }
 
 /// Loss and accuracy on all samples.
@@ -144,8 +155,9 @@ impl Adam {
                 continue;
             };
             *m = ((&*m * BETA1).map_err(err)? + (g * (1.0 - BETA1)).map_err(err)?).map_err(err)?;
-            *v = ((&*v * BETA2).map_err(err)? + (g.sqr().map_err(err)? * (1.0 - BETA2)).map_err(err)?)
-                .map_err(err)?;
+            *v = ((&*v * BETA2).map_err(err)?
+                + (g.sqr().map_err(err)? * (1.0 - BETA2)).map_err(err)?)
+            .map_err(err)?;
             let update = (&*m / c1)
                 .and_then(|mh| {
                     let denom = ((&*v / c2)?.sqrt()? + EPS)?;
@@ -200,7 +212,11 @@ pub fn train(
         })
         .collect();
     let mut all: Vec<(Var, f64)> = bits.iter().map(|v| ((*v).clone(), opts.lr)).collect();
-    all.extend(weights.iter().map(|v| ((*v).clone(), opts.lr * WEIGHT_LR_RATIO)));
+    all.extend(
+        weights
+            .iter()
+            .map(|v| ((*v).clone(), opts.lr * WEIGHT_LR_RATIO)),
+    );
     let vars: Vec<Var> = all.iter().map(|(v, _)| v.clone()).collect();
     let mut adam = Adam::new(all)?;
 
@@ -236,7 +252,12 @@ pub fn train(
             sum += l * chunk.len() as f64;
             right += correct(&s, &tb, yb.as_ref())?;
             seen += chunk.len();
-            progress.step(epoch, opts.epochs, sum / seen as f64, right as f64 / seen as f64);
+            progress.step(
+                epoch,
+                opts.epochs,
+                sum / seen as f64,
+                right as f64 / seen as f64,
+            );
         }
         let score = score(student, x, &teacher, y, batch)?;
         if score.loss < best.0 {

@@ -63,8 +63,13 @@ impl LearningReport {
     /// The report.txt section.
     pub fn text(&self) -> String {
         let mut s = String::new();
-        let against = if self.labels { "labels" } else { "float argmax" };
-        let _ = writeln!(
+        let against = if self.labels {
+            "labels"
+        } else {
+            "float argmax"
+        };
+        let _ =
+            writeln!(
             s,
             "learning: {} epochs ({} steps of {}), lr {}, seed {}{}, on {} samples; kept epoch {}",
             self.epochs,
