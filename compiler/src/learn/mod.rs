@@ -101,7 +101,7 @@ pub fn learn(
 ) -> Result<Learned, LearnError> {
     opts.validate()?;
     let start = Instant::now();
-    let student = Student::new(typed, opts.finetune)?;
+    let student = Student::new(typed, g, opts.finetune)?;
     let n = x.shape().first().copied().unwrap_or(0);
     if n == 0 {
         return Err(LearnError::Options(

@@ -21,41 +21,65 @@ const EXACT: f64 = 4_503_599_627_370_496.0;
 /// `x` cast to `ty` (value, and whether the cast overflowed). Bit-exact with `Fixed::from_f64`:
 /// the common modes in double arithmetic, the rest through `Fixed`.
 pub fn cast(x: f64, ty: &FixedType) -> (f64, bool) {
-    let frac = ty.frac_bits();
-    let scale = pow2(frac);
-    let r = x * scale;
-    let fast = r.is_finite()
-        && r.abs() < EXACT
-        && scale.is_finite()
-        && scale > 0.0
-        && (r / scale == x)
-        && ty.width() <= 52;
-    let rounded = if r.is_finite() {
-        round(r, ty.rounding())
-    } else {
-        r
-    };
-    let (lo, hi) = (ty.min_raw() as f64, ty.max_raw() as f64);
-    let overflow = !(lo..=hi).contains(&rounded);
-    if fast {
-        let raw = if !overflow {
-            Some(rounded)
-        } else {
-            match (ty.overflow(), ty.sat_bits()) {
-                (Overflow::Sat, _) => Some(rounded.clamp(lo, hi)),
-                (Overflow::SatZero, _) => Some(0.0),
-                (Overflow::SatSym, _) if ty.is_signed() => Some(rounded.clamp(-hi, hi)),
-                (Overflow::SatSym, _) => Some(rounded.clamp(lo, hi)),
-                (Overflow::Wrap, 0) => Some(wrap(rounded, ty.width(), ty.is_signed())),
-                _ => None,
-            }
-        };
-        if let Some(raw) = raw {
-            return (raw / scale, overflow);
+    Caster::new(ty).cast(x)
+}
+
+/// [`cast`] with the type's constants computed once, for whole tensors.
+#[derive(Clone, Copy, Debug)]
+pub struct Caster {
+    ty: FixedType,
+    scale: f64,
+    lo: f64,
+    hi: f64,
+}
+
+impl Caster {
+    pub fn new(ty: &FixedType) -> Caster {
+        Caster {
+            ty: *ty,
+            scale: pow2(ty.frac_bits()),
+            lo: ty.min_raw() as f64,
+            hi: ty.max_raw() as f64,
         }
     }
-    let exact = Fixed::from_f64(x, *ty).map_or(f64::NAN, |f| f.to_f64());
-    (exact, overflow)
+
+    pub fn cast(&self, x: f64) -> (f64, bool) {
+        let (ty, scale, lo, hi) = (&self.ty, self.scale, self.lo, self.hi);
+        let r = x * scale;
+        let fast = r.is_finite()
+            && r.abs() < EXACT
+            && scale.is_finite()
+            && scale > 0.0
+            && (r / scale == x)
+            && ty.width() <= 52;
+        let rounded = if r.is_finite() {
+            round(r, ty.rounding())
+        } else {
+            r
+        };
+        let overflow = !(lo..=hi).contains(&rounded);
+        if fast {
+            let raw = if !overflow {
+                Some(rounded)
+            } else {
+                match (ty.overflow(), ty.sat_bits()) {
+                    (Overflow::Sat, _) => Some(rounded.clamp(lo, hi)),
+                    (Overflow::SatZero, _) => Some(0.0),
+                    (Overflow::SatSym, _) if ty.is_signed() && ty.width() > 1 => {
+                        Some(rounded.clamp(-hi, hi))
+                    }
+                    (Overflow::SatSym, _) if !ty.is_signed() => Some(rounded.clamp(lo, hi)),
+                    (Overflow::Wrap, 0) => Some(wrap(rounded, ty.width(), ty.is_signed())),
+                    _ => None,
+                }
+            };
+            if let Some(raw) = raw {
+                return (raw / scale, overflow);
+            }
+        }
+        let exact = Fixed::from_f64(x, *ty).map_or(f64::NAN, |f| f.to_f64());
+        (exact, overflow)
+    }
 }
 
 fn pow2(k: i32) -> f64 {
@@ -94,10 +118,24 @@ pub fn type_ends(ty: &FixedType) -> (f64, f64) {
     (ty.min_raw() as f64 * step, ty.max_raw() as f64 * step)
 }
 
-/// The cast as a candle op: `x.apply_op2(i, FixedCast { ty })` with `ty`'s `I` = the rounded `i`.
+/// The cast as a candle op: `x.apply_op2(i, FixedCast { ty, khot: None })` with `ty`'s `I` = the
+/// rounded `i`. With `khot: Some(K)` (weights of K-hot layers) the forward is the nearest value of
+/// `ty` with at most K non-zero CSD digits (`quant::khot::project`) and the backward is the same
+/// straight-through estimator, with `x_q` the projected value.
 #[derive(Clone, Copy, Debug)]
 pub struct FixedCast {
     pub ty: FixedType,
+    pub khot: Option<u32>,
+}
+
+impl FixedCast {
+    /// The forward value of one element.
+    pub fn apply(&self, x: f64) -> f64 {
+        match self.khot {
+            Some(k) => crate::quant::khot::project(x, k, &self.ty),
+            None => cast(x, &self.ty).0,
+        }
+    }
 }
 
 fn values<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f64]> {
@@ -123,7 +161,13 @@ impl CustomOp2 for FixedCast {
         _l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let x = values(s1, l1, "x")?;
-        let out: Vec<f64> = x.iter().map(|&v| cast(v, &self.ty).0).collect();
+        let out: Vec<f64> = match self.khot {
+            Some(_) => x.iter().map(|&v| self.apply(v)).collect(),
+            None => {
+                let c = Caster::new(&self.ty);
+                x.iter().map(|&v| c.cast(v).0).collect()
+            }
+        };
         Ok((CpuStorage::F64(out), l1.shape().clone()))
     }
 
@@ -141,8 +185,9 @@ impl CustomOp2 for FixedCast {
         let ln2 = std::f64::consts::LN_2;
         let mut dx = Vec::with_capacity(x.len());
         let mut di = 0.0;
+        let c = Caster::new(&self.ty);
         for ((&x, &q), &g) in x.iter().zip(&q).zip(&g) {
-            let (_, overflow) = cast(x, &self.ty);
+            let (_, overflow) = c.cast(x);
             if overflow {
                 dx.push(0.0);
                 di += g * ln2 * if x > 0.0 { max } else { min };
