@@ -242,6 +242,15 @@ fn board_clock_and_reuse_reach_the_firmware_the_estimate_and_the_scripts() {
     assert!(hls.contains("set clock_ns 8\n"), "{hls}");
     let vivado = std::fs::read_to_string(out.join("scripts/vivado.tcl")).unwrap();
     assert!(vivado.contains("processing_system7"), "{vivado}");
+    assert!(!vivado.contains("axi_dma"), "{vivado}");
+
+    // AXI-Stream: the top function's ports and the block design's DMA agree.
+    let out = dir.join("stream");
+    ok(&compile(&model, &out, &["--bits", "8", "--stream"]));
+    let top = std::fs::read_to_string(out.join("firmware/binpoint_top.cpp")).unwrap();
+    assert!(top.contains("hls::stream<io_axis_t> &input"), "{top}");
+    let vivado = std::fs::read_to_string(out.join("scripts/vivado.tcl")).unwrap();
+    assert!(vivado.contains("axi_dma"), "{vivado}");
 }
 
 #[test]

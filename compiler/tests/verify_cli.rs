@@ -36,9 +36,11 @@ fn verify_passes_on_a_compiled_model_and_fails_with_the_layer_named_on_a_wrong_o
     let out = target_dir().join("verify-cli/dwsep");
     compile(&out);
     let run = |args: &[&str]| {
+        // OUT as a user types it: relative to where they stand.
         let o = binpoint()
+            .current_dir(out.parent().unwrap())
             .arg("verify")
-            .arg(&out)
+            .arg("dwsep")
             .args(args)
             .output()
             .unwrap();

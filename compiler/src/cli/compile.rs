@@ -1,6 +1,6 @@
 //! `binpoint compile MODEL -o OUT [--calib X.npy] [--labels L.npy] [--bits W | --config F]
 //! [--input-range LO,HI] [--percentile P] [--keep-batch-norm] [--board B] [--clock NS]
-//! [--reuse R | --reuse LAYER=R ...] [--force]`: the float model, typed and lowered into a compiled
+//! [--reuse R | --reuse LAYER=R ...] [--stream] [--force]`: the float model, typed and lowered into a compiled
 //! model the interpreter runs (docs/compiled-model.md), folded to fit the board, and everything
 //! the hardware flow needs.
 //!
@@ -19,8 +19,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use binpoint::board::Board;
-use binpoint::emit::hls::{HlsOptions, ReusePolicy};
-use binpoint::emit::scripts::ScriptOptions;
+use binpoint::emit::hls::{HlsOptions, Interface, ReusePolicy};
+use binpoint::emit::scripts::{Interface as ScriptInterface, ScriptOptions};
 use binpoint::estimate::{choose_reuse, estimate_with, Estimate, Folding};
 use binpoint::lower::{lower, LowerOptions};
 use binpoint::passes::CleanupOptions;
@@ -55,7 +55,8 @@ The reuse factor of each multiply-accumulate layer (II of its output loop; multi
 ceil(fan_in / R)) is by default the most parallel folding that fits --board within 80% of every
 resource; --reuse R sets every such layer, --reuse LAYER=R one of them (repeatable, after R). The
 firmware's pragmas and the estimate in report.txt/report.json use the same folding; a design that
-does not fit is reported as a warning.
+does not fit is reported as a warning. --stream gives the top function AXI-Stream data ports (and
+the block design an AXI DMA) instead of m_axi.
 
 Files written: OUT/model.bpm, OUT/model.onnx, OUT/report.txt, OUT/report.json, OUT/sim/ (the model
 as a standalone Rust crate, docs/emit-sim.md), OUT/firmware/ (HLS C++), OUT/tb/ (testbench and 32
@@ -131,6 +132,10 @@ pub struct CompileArgs {
     /// Default: the most parallel folding that fits the board
     #[arg(long, value_name = "R|LAYER=R", value_parser = parse_reuse)]
     reuse: Vec<ReuseArg>,
+
+    /// AXI-Stream data ports (an AXI DMA in the block design) instead of m_axi
+    #[arg(long)]
+    stream: bool,
 
     /// Write into a non-empty OUT (replacing the files compile writes; others are left alone)
     #[arg(long)]
@@ -292,6 +297,7 @@ struct Target {
     board: &'static Board,
     clock_ns: f64,
     reuse: Vec<ReuseArg>,
+    stream: bool,
 }
 
 /// The hardware of one compile: the folding and its estimate. The firmware, the scripts and the
@@ -299,6 +305,7 @@ struct Target {
 struct Hardware {
     board: &'static Board,
     clock_ns: f64,
+    stream: bool,
     folding: Folding,
     /// How the folding was chosen, in words (report.json `hardware.folding`).
     folding_note: String,
@@ -319,6 +326,7 @@ impl Target {
             board,
             clock_ns,
             reuse: args.reuse.clone(),
+            stream: args.stream,
         })
     }
 
@@ -376,6 +384,7 @@ impl Target {
         Ok(Hardware {
             board: self.board,
             clock_ns: self.clock_ns,
+            stream: self.stream,
             folding,
             folding_note,
             estimate,
@@ -392,6 +401,11 @@ impl Hardware {
                 per_layer: self.folding.reuse_map(),
             },
             board: self.board.name.to_string(),
+            interface: if self.stream {
+                Interface::Stream
+            } else {
+                Interface::Mmap
+            },
             ..HlsOptions::default()
         }
     }
@@ -399,6 +413,11 @@ impl Hardware {
     fn script_options(&self, proto: &ModelProto) -> ScriptOptions {
         ScriptOptions {
             clock_ns: self.clock_ns,
+            interface: if self.stream {
+                ScriptInterface::AxiStream
+            } else {
+                ScriptInterface::MAxi
+            },
             ..ScriptOptions::for_model(proto, self.board)
         }
     }

@@ -375,7 +375,11 @@ pub fn verify(out: &Path, opts: &VerifyOptions) -> Result<VerifyReport, VerifyEr
     let firmware = out.join("firmware");
     let tb = out.join("tb/tb.cpp");
     let build = build_tb(&firmware, &tb, &cache, false)?;
-    let files = [work.join("input_raw.txt"), work.join("expected_raw.txt")];
+    // The testbench runs in OUT: its arguments are relative to it (OUT itself may be relative).
+    let files = [
+        PathBuf::from("verify/input_raw.txt"),
+        PathBuf::from("verify/expected_raw.txt"),
+    ];
     let (code, stdout, stderr, tb_seconds) = run_tb(&build.exe, out, &files)?;
     let Some((passed, failed)) = summary(&stdout) else {
         return Err(VerifyError::Tb {
@@ -428,9 +432,9 @@ fn trace_layer(
     let build = build_tb(&out.join("firmware"), &out.join("tb/tb.cpp"), cache, true)?;
     let trace_path = work.join("trace_raw.txt");
     let args = [
-        work.join("input_raw.txt"),
-        work.join("expected_raw.txt"),
-        trace_path.clone(),
+        PathBuf::from("verify/trace/input_raw.txt"),
+        PathBuf::from("verify/trace/expected_raw.txt"),
+        PathBuf::from("verify/trace/trace_raw.txt"),
     ];
     run_tb(&build.exe, out, &args)?;
     let text = fs::read_to_string(&trace_path).map_err(io_err("reading", &trace_path))?;
