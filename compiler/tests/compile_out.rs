@@ -243,6 +243,7 @@ fn board_clock_and_reuse_reach_the_firmware_the_estimate_and_the_scripts() {
     let vivado = std::fs::read_to_string(out.join("scripts/vivado.tcl")).unwrap();
     assert!(vivado.contains("processing_system7"), "{vivado}");
     assert!(!vivado.contains("axi_dma"), "{vivado}");
+    assert_regenerated_firmware_is_the_same(&out);
 
     // AXI-Stream: the top function's ports and the block design's DMA agree.
     let out = dir.join("stream");
@@ -251,6 +252,29 @@ fn board_clock_and_reuse_reach_the_firmware_the_estimate_and_the_scripts() {
     assert!(top.contains("hls::stream<io_axis_t> &input"), "{top}");
     let vivado = std::fs::read_to_string(out.join("scripts/vivado.tcl")).unwrap();
     assert!(vivado.contains("axi_dma"), "{vivado}");
+    assert_regenerated_firmware_is_the_same(&out);
+}
+
+/// `verify --regenerate` emits the firmware and testbench again from what compile recorded
+/// (board, folding, interface): the same bytes. (`--vectors 0` stops it after emitting, before
+/// any g++ build.)
+fn assert_regenerated_firmware_is_the_same(out: &Path) {
+    let before = tree(out);
+    std::fs::remove_dir_all(out.join("firmware")).unwrap();
+    let v = binpoint(&["verify", s(out), "--regenerate", "--vectors", "0"]);
+    assert_eq!(v.status.code(), Some(1), "{}", text(&v.stderr));
+    assert!(
+        text(&v.stderr).contains("no vectors"),
+        "{}",
+        text(&v.stderr)
+    );
+    let after = tree(out);
+    for (name, bytes) in before.iter().filter(|(n, _)| !n.starts_with("verify/")) {
+        assert!(
+            after.get(name) == Some(bytes),
+            "{name} differs after verify --regenerate"
+        );
+    }
 }
 
 #[test]

@@ -34,5 +34,5 @@ PY
   "$venv/bin/python" testbench/bench/hls4ml_peer.py --name "$fx" \
     --onnx "$dir/${fx}_opset13.onnx" --x "$work/$fx/test_x.npy" --y testbench/fixtures/data/test_y.npy \
     --calib "$work/$fx/train_x.npy" --binpoint "$target/release/binpoint" \
-    --bench-sim "$target/release/bench-sim" --work "$work/$fx" ${BINPOINT_FLAGS:+--extra "$BINPOINT_FLAGS"}
+    --bench-sim "$target/release/bench-sim" --work "$work/$fx" ${BINPOINT_FLAGS:+"--extra=$BINPOINT_FLAGS"}
 done

@@ -258,7 +258,10 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
     };
     let mut report = report::build(&typed, &lowered, saturations.as_deref(), accuracy, warnings);
     let hw = target.plan(&lowered.proto)?;
-    report.set_estimate(&hw.estimate, target.board, &hw.folding_note);
+    report.set_estimate(&hw.estimate, target.board, &hw.folding, &hw.folding_note);
+    if let Some(h) = report.hardware.as_mut() {
+        h.data_ports = if hw.stream { "axi-stream" } else { "m_axi" }.into();
+    }
     report.learning = learned.map(|l| l.report);
 
     write_out(

@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::board::{Board, Resources};
-use crate::estimate::{Estimate, LayerEstimate, Overhead, Utilization};
+use crate::estimate::{Estimate, Folding, LayerEstimate, Overhead, Utilization};
 use crate::ir::{Op, Shape};
 use crate::lower::Lowered;
 use crate::quant::{Interval, SaturationCount, TypeOrigin, TypedGraph};
@@ -136,6 +136,11 @@ pub struct HardwareReport {
     pub clock_ns: f64,
     /// How the reuse factors were chosen (`--reuse` or the chooser).
     pub folding: String,
+    /// The reuse factor of every multiply-accumulate layer, by name, as the firmware has it
+    /// (`binpoint verify --regenerate` emits the same).
+    pub reuse: BTreeMap<String, usize>,
+    /// The top function's data ports: `m_axi` or `axi-stream`.
+    pub data_ports: String,
     /// The activation arrays of the top function.
     pub buffers: Overhead,
     /// `m_axi` and `s_axilite` adapters and the DDR transfers per sample.
@@ -280,10 +285,10 @@ pub fn build(
 }
 
 impl Report {
-    /// Adds the resource and latency estimate: per layer (matched by name), the totals against
-    /// the board's budget, the board and folding (`folding` says how it was chosen), and the
-    /// estimate's warnings after the report's own.
-    pub fn set_estimate(&mut self, e: &Estimate, board: &Board, folding: &str) {
+    /// Adds the resource and latency estimate of `folding`: per layer (matched by name), the
+    /// totals against the board's budget, the board and folding (`how`: how it was chosen), and
+    /// the estimate's warnings after the report's own. The data ports are `m_axi` until set.
+    pub fn set_estimate(&mut self, e: &Estimate, board: &Board, folding: &Folding, how: &str) {
         for l in &mut self.layers {
             l.estimate = e.layers.iter().find(|x| x.name == l.name).cloned();
         }
@@ -308,7 +313,9 @@ impl Report {
             board_name: board.display_name.to_string(),
             part: e.part.clone(),
             clock_ns: e.clock_ns,
-            folding: folding.to_string(),
+            folding: how.to_string(),
+            reuse: folding.reuse_map(),
+            data_ports: "m_axi".into(),
             buffers: e.buffers.clone(),
             interface: e.interface.clone(),
             text: quiet.to_text(),
