@@ -1,6 +1,6 @@
 //! `binpoint compile MODEL -o OUT [--calib X.npy] [--labels L.npy] [--bits W | --config F]
 //! [--input-range LO,HI] [--percentile P] [--keep-batch-norm] [--board B] [--clock NS]
-//! [--reuse R | --reuse LAYER=R ...] [--stream] [--force]`: the float model, typed and lowered into a compiled
+//! [--reuse R | --reuse LAYER=R ...] [--stream] [--low-rank SPEC] [--force]`: the float model, typed and lowered into a compiled
 //! model the interpreter runs (docs/compiled-model.md), folded to fit the board, and everything
 //! the hardware flow needs.
 //!
@@ -23,6 +23,7 @@ use binpoint::emit::hls::{HlsOptions, Interface, ReusePolicy};
 use binpoint::emit::scripts::{Interface as ScriptInterface, ScriptOptions};
 use binpoint::estimate::{choose_reuse, estimate_with, Estimate, Folding};
 use binpoint::lower::{lower, LowerOptions};
+use binpoint::passes::low_rank::{self, tolerance::Labelled, LowRankSpec};
 use binpoint::passes::CleanupOptions;
 use binpoint::quant::{
     calibrate, count_saturations, fit_input, load_npy, propagation_range, type_graph,
@@ -137,6 +138,12 @@ pub struct CompileArgs {
     #[arg(long)]
     stream: bool,
 
+    /// Factorize Dense/Conv layers by truncated SVD before typing: energy=E, rank=R, macs=B
+    /// (MAC budget, fraction of the model's) or tolerance=T (accuracy points; needs --labels).
+    /// See docs/low-rank.md
+    #[arg(long, value_name = "SPEC", value_parser = parse_low_rank)]
+    low_rank: Option<Box<LowRankSpec>>,
+
     /// Write into a non-empty OUT (replacing the files compile writes; others are left alone)
     #[arg(long)]
     force: bool,
@@ -184,6 +191,11 @@ fn parse_range(s: &str) -> Result<(f64, f64), String> {
     Ok((lo, hi))
 }
 
+/// Boxed: keeps `CompileArgs` small (clippy's `large_enum_variant` on the subcommand enum).
+fn parse_low_rank(s: &str) -> Result<Box<LowRankSpec>, String> {
+    s.parse().map(Box::new)
+}
+
 pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
     check_out(&args.out, args.force)?;
     let target = Target::from_args(&args)?;
@@ -201,11 +213,33 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
     let opts = CleanupOptions {
         keep_batch_norm: args.keep_batch_norm,
     };
-    let g = binpoint::load_float_graph(&args.model, &opts)?;
+    let low_rank_spec = args.low_rank.as_deref().copied();
+    if let (Some(spec @ LowRankSpec::Tolerance(_)), None) = (low_rank_spec, &args.labels) {
+        return Err(UsageError(format!(
+            "--low-rank {spec} measures accuracy: it needs --calib X.npy and --labels L.npy"
+        ))
+        .into());
+    }
+    let mut g = binpoint::load_float_graph(&args.model, &opts)?;
     let calib = match &args.calib {
         Some(path) => Some(calibration_input(&g, path)?),
         None => None,
     };
+    // The original float model stays the float reference of the accuracy report, as for `eval`.
+    let float_reference = g.clone();
+    let labels = match (&args.labels, low_rank_spec) {
+        (Some(l), Some(LowRankSpec::Tolerance(_))) => Some(read_labels(l)?),
+        _ => None,
+    };
+    let data = calib
+        .as_ref()
+        .zip(labels.as_deref())
+        .map(|(x, labels)| Labelled {
+            x,
+            labels,
+            threads: Threads::from_count(args.threads),
+        });
+    let (decomposed, search) = low_rank::for_compile(&mut g, low_rank_spec, &cfg, data.as_ref())?;
     let typed = match &calib {
         Some(x) => {
             let cal = calibrate(&g, std::slice::from_ref(x), cfg.calibration.method())?;
@@ -243,7 +277,7 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
     };
     let accuracy = match (&args.labels, &calib, &model) {
         (Some(labels), Some(x), Some(model)) => Some(measure(
-            &g,
+            &float_reference,
             model,
             x,
             &args.calib.clone().unwrap_or_default(),
@@ -263,6 +297,8 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
         h.data_ports = if hw.stream { "axi-stream" } else { "m_axi" }.into();
     }
     report.learning = learned.map(|l| l.report);
+    report.low_rank.low_rank = decomposed;
+    report.low_rank.low_rank_search = search;
 
     write_out(
         &args.out,

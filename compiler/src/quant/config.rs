@@ -131,6 +131,9 @@ pub struct Level {
     /// `W` of LUT entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table_bits: Option<u32>,
+    /// Low-rank rule of Dense/Conv layers: `"energy=E"`, `"rank=R"` or `"off"` (docs/low-rank.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_rank: Option<crate::passes::low_rank::LayerRule>,
 }
 
 impl Level {
@@ -147,6 +150,7 @@ impl Level {
         "bias_bits",
         "table_size",
         "table_bits",
+        "low_rank",
     ];
 
     /// `self`'s keys, then `other`'s for those `self` leaves unset.
@@ -163,6 +167,7 @@ impl Level {
             bias_bits: self.bias_bits.or(other.bias_bits),
             table_size: self.table_size.or(other.table_size),
             table_bits: self.table_bits.or(other.table_bits),
+            low_rank: self.low_rank.or(other.low_rank),
         }
     }
 

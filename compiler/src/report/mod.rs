@@ -20,6 +20,7 @@
 
 pub mod accuracy;
 pub mod learning;
+pub mod low_rank;
 mod text;
 
 pub use accuracy::{argmax, compare, Accuracy};
@@ -167,6 +168,9 @@ pub struct Report {
     /// With `--learn`: the integer bits before and after learning (see [`learning`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub learning: Option<learning::LearningReport>,
+    /// `low_rank` and `low_rank_search` (report/low_rank.rs), set by `compile` after `build`.
+    #[serde(flatten)]
+    pub low_rank: low_rank::LowRankSection,
 }
 
 /// Builds the report. `saturations` come from [`crate::quant::count_saturations`] on the
@@ -281,6 +285,7 @@ pub fn build(
         hardware: None,
         warnings: all_warnings,
         learning: None,
+        low_rank: Default::default(),
     }
 }
 

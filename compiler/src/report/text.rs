@@ -39,6 +39,7 @@ pub(super) fn render(r: &Report) -> String {
         let _ = writeln!(s, "\nfolding: {}", h.folding);
         s.push_str(&h.text);
     }
+    r.low_rank.render(&mut s);
     match &r.accuracy {
         Some(a) => {
             let _ = writeln!(s, "\naccuracy on {} with labels {}:", a.data, a.labels);
