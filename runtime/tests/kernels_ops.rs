@@ -9,6 +9,7 @@ use binpoint_runtime::ops::clip::ClipConfig;
 use binpoint_runtime::ops::conv1d::Conv1dConfig;
 use binpoint_runtime::ops::conv2d::Conv2dConfig;
 use binpoint_runtime::ops::dense::DenseConfig;
+use binpoint_runtime::ops::gemm::Lanes;
 use binpoint_runtime::ops::global_average_pool::GlobalAveragePoolConfig;
 use binpoint_runtime::ops::global_max_pool::GlobalMaxPoolConfig;
 use binpoint_runtime::ops::hard_sigmoid::{HardParams, HardSigmoidConfig};
@@ -365,6 +366,207 @@ fn conv1d_matches_fixed_reference() {
         values += want.len();
     }
     eprintln!("conv1d: 250 layers, {values} outputs");
+}
+
+// ---------------------------------------------------------------- the MAC engine (ops::gemm)
+
+/// MAC types whose operand widths force each engine: `f32` (sums below 2^24), `i32` (the
+/// declared accumulator fits an `i32`, products beyond 2^24), `f64` (sums below 2^53), `i64`.
+fn types_for_lanes(rng: &mut impl Rng, lanes: Lanes, fan_in: usize) -> Option<MacTypes> {
+    let widths = match lanes {
+        Lanes::F32 => 2..=8,
+        Lanes::I32 => 13..=14,
+        Lanes::F64 => 15..=18,
+        Lanes::I64 => 28..=31,
+    };
+    let operand = |rng: &mut ChaCha8Rng| {
+        FixedType::new(
+            true,
+            rng.random_range(widths.clone()),
+            rng.random_range(-3..=6),
+            Rounding::Trn,
+            Overflow::Wrap,
+            0,
+        )
+        .unwrap()
+    };
+    let mut r = ChaCha8Rng::seed_from_u64(rng.random());
+    let (input, weight) = (operand(&mut r), operand(&mut r));
+    let mut t = MacTypes {
+        input,
+        weight,
+        bias: ty(&mut r, 2..=24),
+        accum: input,
+        output: data_ty(&mut r),
+    };
+    // The tight accumulator (i32 needs it), or one with spare bits.
+    let need = t.accum_span(fan_in)?;
+    t.accum = if lanes == Lanes::I32 {
+        need.smallest_type()?
+    } else {
+        accum_for(&mut r, need)?
+    };
+    Some(t)
+}
+
+/// Each engine against the `Fixed` reference, the engine checked too (so that a change of
+/// `Lanes::choose` cannot leave one untested).
+#[test]
+fn mac_engines_match_fixed_reference() {
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    for lanes in [Lanes::F32, Lanes::I32, Lanes::F64, Lanes::I64] {
+        let (mut cases, mut tries) = (0, 0);
+        while cases < 60 {
+            tries += 1;
+            assert!(tries < 20_000, "no config chooses {lanes:?}");
+            let (cin, cout, groups) = channels_and_groups(&mut rng);
+            let win = random_window(&mut rng, true, false);
+            let Some(t) = types_for_lanes(&mut rng, lanes, cin / groups * win.size()) else {
+                continue;
+            };
+            let Ok(cfg) = Conv2dConfig::new(cin, cout, groups, win, t) else {
+                continue;
+            };
+            if cfg.plan.lanes != lanes {
+                continue;
+            }
+            let x = raws(&mut rng, t.input, cfg.input_len());
+            let w = raws(&mut rng, t.weight, cfg.weight_len());
+            let b = raws(&mut rng, t.bias, cout);
+            let want = conv_reference(&t, (cin, cout, groups), &win, &x, &w, &b);
+            let storage = pick_storage(&mut rng, &[t.input, t.weight, t.bias, t.output]);
+            let got = with_storage!(storage, R, {
+                let mut y = vec![R::default(); cfg.output_len()];
+                ops::conv2d::run(
+                    &cfg,
+                    &store::<R>(&x),
+                    &store::<R>(&w),
+                    &store::<R>(&b),
+                    &mut y,
+                )
+                .unwrap();
+                load(&y)
+            });
+            assert_eq!(got, want, "{lanes:?} case {cases}: {win:?} {t:?}");
+            cases += 1;
+        }
+    }
+}
+
+/// `run_batch` with packed weights against one `run` per sample, with batches and planes large
+/// enough that the engine's blocks of positions split samples and output rows.
+#[test]
+fn batches_match_one_sample_runs() {
+    let mut rng = ChaCha8Rng::seed_from_u64(22);
+    for case in 0..90 {
+        let batch = rng.random_range(1..=6);
+        let (cin, cout, groups) = match rng.random_range(0..3) {
+            0 => (16, rng.random_range(1..=9), 1),
+            1 => (8, 8, 8),
+            _ => channels_and_groups(&mut rng),
+        };
+        let kind = case % 3;
+        let (win, fan_in) = match kind {
+            0 => {
+                let k = [rng.random_range(1..=4), rng.random_range(1..=4)];
+                let s = [rng.random_range(1..=2), rng.random_range(1..=2)];
+                let p = [0, 1, 1, 0].map(|m: usize| m * rng.random_range(0..=1));
+                let input = [rng.random_range(4..=14), rng.random_range(4..=14)];
+                let win = Window2::new(input, k, s, [1, 1], p, false).unwrap();
+                (win, cin / groups * win.size())
+            }
+            1 => {
+                let len = if rng.random_bool(0.3) { 3000 } else { 40 };
+                let k = rng.random_range(1..=4);
+                let win =
+                    Window2::new_1d(len, k, 1, rng.random_range(1..=2), [1, 1], false).unwrap();
+                (win, cin / groups * k)
+            }
+            _ => (
+                Window2::new([1, 1], [1, 1], [1, 1], [1, 1], [0; 4], false).unwrap(),
+                cin,
+            ),
+        };
+        let t = mac_types(&mut rng, fan_in);
+        let x = raws(&mut rng, t.input, batch * cin * win.in_h * win.in_w);
+        let storage = pick_storage(&mut rng, &[t.input, t.weight, t.bias, t.output]);
+        let (got, want) = with_storage!(storage, R, {
+            let xs = store::<R>(&x);
+            match kind {
+                0 => {
+                    let cfg = Conv2dConfig::new(cin, cout, groups, win, t).unwrap();
+                    let w = store::<R>(&raws(&mut rng, t.weight, cfg.weight_len()));
+                    let b = store::<R>(&raws(&mut rng, t.bias, cout));
+                    let mut y = vec![R::default(); batch * cfg.output_len()];
+                    let packed = cfg.pack(&w).unwrap();
+                    ops::conv2d::run_batch(&cfg, &packed, &xs, &b, &mut y, batch).unwrap();
+                    let mut one = vec![R::default(); batch * cfg.output_len()];
+                    for (x1, y1) in xs
+                        .chunks(cfg.input_len())
+                        .zip(one.chunks_mut(cfg.output_len()))
+                    {
+                        ops::conv2d::run(&cfg, x1, &w, &b, y1).unwrap();
+                    }
+                    (load(&y), load(&one))
+                }
+                1 => {
+                    let cfg = Conv1dConfig::new(cin, cout, groups, win, t).unwrap();
+                    let w = store::<R>(&raws(&mut rng, t.weight, cfg.weight_len()));
+                    let b = store::<R>(&raws(&mut rng, t.bias, cout));
+                    let mut y = vec![R::default(); batch * cfg.output_len()];
+                    let packed = cfg.pack(&w).unwrap();
+                    ops::conv1d::run_batch(&cfg, &packed, &xs, &b, &mut y, batch).unwrap();
+                    let mut one = vec![R::default(); batch * cfg.output_len()];
+                    for (x1, y1) in xs
+                        .chunks(cfg.input_len())
+                        .zip(one.chunks_mut(cfg.output_len()))
+                    {
+                        ops::conv1d::run(&cfg, x1, &w, &b, y1).unwrap();
+                    }
+                    (load(&y), load(&one))
+                }
+                _ => {
+                    let cfg = DenseConfig::new(cin, cout, t).unwrap();
+                    let w = store::<R>(&raws(&mut rng, t.weight, cin * cout));
+                    let b = store::<R>(&raws(&mut rng, t.bias, cout));
+                    let mut y = vec![R::default(); batch * cout];
+                    let packed = cfg.pack(&w).unwrap();
+                    ops::dense::run_batch(&cfg, &packed, &xs, &b, &mut y, batch).unwrap();
+                    let mut one = vec![R::default(); batch * cout];
+                    for (x1, y1) in xs.chunks(cin).zip(one.chunks_mut(cout)) {
+                        ops::dense::run(&cfg, x1, &w, &b, y1).unwrap();
+                    }
+                    (load(&y), load(&one))
+                }
+            }
+        });
+        assert_eq!(got, want, "case {case}: batch {batch}, {win:?} {t:?}");
+    }
+}
+
+/// Packed weights of one layer are refused by another; batch lengths are checked.
+#[test]
+fn packed_weights_and_batches_are_checked() {
+    let t8 = FixedType::signed(8, 3).unwrap();
+    let types = MacTypes {
+        input: t8,
+        weight: t8,
+        bias: t8,
+        accum: FixedType::signed(24, 9).unwrap(),
+        output: t8,
+    };
+    let a = DenseConfig::new(4, 3, types).unwrap();
+    let b = DenseConfig::new(3, 4, types).unwrap();
+    let packed_b = b.pack(&[0i8; 12]).unwrap();
+    let mut y = [0i8; 6];
+    let err = ops::dense::run_batch(&a, &packed_b, &[0i8; 8], &[0i8; 3], &mut y, 2).unwrap_err();
+    assert!(matches!(err, OpError::Config { .. }), "{err}");
+    let packed_a = a.pack(&[0i8; 12]).unwrap();
+    let err = ops::dense::run_batch(&a, &packed_a, &[0i8; 7], &[0i8; 3], &mut y, 2).unwrap_err();
+    assert!(matches!(err, OpError::Length { .. }), "{err}");
+    let err = a.pack(&[0i8; 11]).unwrap_err();
+    assert!(matches!(err, OpError::Length { .. }), "{err}");
+    ops::dense::run_batch(&a, &packed_a, &[0i8; 8], &[0i8; 3], &mut y, 2).unwrap();
 }
 
 // ---------------------------------------------------------------- pooling

@@ -1,5 +1,7 @@
 //! `Requant::apply` against the reference `Fixed::cast`: exhaustively over every raw value of
-//! small types (all pairs of a grid of types, all Q and O modes), and on random wide types.
+//! small types (all pairs of a grid of types, all Q and O modes), and on random wide types. The
+//! slice forms (`Requant::apply_all`, and `FloatRequant::apply_all` on `f64` raw values where
+//! `Requant::float` offers it) and `Requant::is_identity` are checked on the same values.
 
 use binpoint_runtime::fixed::Requant;
 use binpoint_runtime::{Fixed, FixedType, Overflow, Rounding};
@@ -21,6 +23,26 @@ fn grid(max_w: u32, ints: std::ops::RangeInclusive<i32>) -> Vec<FixedType> {
         }
     }
     out
+}
+
+/// `apply_all`, the float form (when offered) and `is_identity` against the expected values.
+fn check_slice_forms(rq: &Requant, raws: &[i64], want: &[i64], float_pairs: &mut u64) {
+    let (src, dst) = (rq.src(), rq.dst());
+    let mut all = raws.to_vec();
+    rq.apply_all(&mut all);
+    assert_eq!(all, want, "apply_all {src} -> {dst}");
+    if let Some(fr) = rq.float() {
+        *float_pairs += 1;
+        assert!(src.width() <= 53 && dst.width() <= 32, "{src} -> {dst}");
+        let mut v: Vec<f64> = raws.iter().map(|&r| r as f64).collect();
+        fr.apply_all(&mut v);
+        for ((&got, &want), &raw) in v.iter().zip(want).zip(raws) {
+            assert_eq!(got, want as f64, "float {src} -> {dst}, raw {raw}");
+        }
+    }
+    if rq.is_identity() {
+        assert_eq!(raws, want, "identity {src} -> {dst}");
+    }
 }
 
 /// The modes a destination type takes in the tests: every Q with every fast O, plus the
@@ -58,22 +80,29 @@ fn exhaustive_small_types() {
     let types = grid(5, -2..=6);
     let mut cases = 0u64;
     let mut fast_pairs = 0u64;
+    let (mut float_pairs, mut identities) = (0u64, 0u64);
     for &src in &types {
         for &dst_base in &types {
             for dst in modes(dst_base) {
                 let rq = Requant::new(src, dst).unwrap();
                 fast_pairs += u64::from(rq.is_fast());
-                for raw in all_raw(src) {
-                    let got = rq.apply(raw);
-                    let want = reference(raw, src, dst);
-                    assert_eq!(got, want, "{src} -> {dst}, raw {raw}");
+                let raws: Vec<i64> = all_raw(src).collect();
+                let want: Vec<i64> = raws.iter().map(|&r| reference(r, src, dst)).collect();
+                for (&raw, &want) in raws.iter().zip(&want) {
+                    assert_eq!(rq.apply(raw), want, "{src} -> {dst}, raw {raw}");
                     cases += 1;
                 }
+                check_slice_forms(&rq, &raws, &want, &mut float_pairs);
+                identities += u64::from(rq.is_identity());
             }
         }
     }
-    eprintln!("requant exhaustive: {cases} casts, {fast_pairs} fast type pairs");
+    eprintln!(
+        "requant exhaustive: {cases} casts, {fast_pairs} fast type pairs, {float_pairs} with a \
+         float form, {identities} identities"
+    );
     assert!(cases > 1_000_000);
+    assert!(float_pairs > 10_000 && identities > 100);
 }
 
 fn random_type(rng: &mut impl Rng) -> FixedType {
@@ -128,7 +157,7 @@ fn random_raw(rng: &mut impl Rng, ty: FixedType) -> i64 {
 #[test]
 fn random_wide_types() {
     let mut rng = ChaCha8Rng::seed_from_u64(0x5EC0_4A17);
-    let mut cases = 0u64;
+    let (mut cases, mut float_pairs) = (0u64, 0u64);
     while cases < 150_000 {
         let src = random_type(&mut rng);
         let dst = if rng.random_bool(0.3) {
@@ -149,17 +178,16 @@ fn random_wide_types() {
             random_type(&mut rng)
         };
         let rq = Requant::new(src, dst).unwrap();
-        for _ in 0..16 {
-            let raw = random_raw(&mut rng, src);
-            assert_eq!(
-                rq.apply(raw),
-                reference(raw, src, dst),
-                "{src} -> {dst}, raw {raw}"
-            );
+        let raws: Vec<i64> = (0..16).map(|_| random_raw(&mut rng, src)).collect();
+        let want: Vec<i64> = raws.iter().map(|&r| reference(r, src, dst)).collect();
+        for (&raw, &want) in raws.iter().zip(&want) {
+            assert_eq!(rq.apply(raw), want, "{src} -> {dst}, raw {raw}");
             cases += 1;
         }
+        check_slice_forms(&rq, &raws, &want, &mut float_pairs);
     }
-    eprintln!("requant random: {cases} casts");
+    eprintln!("requant random: {cases} casts, {float_pairs} type pairs with a float form");
+    assert!(float_pairs > 1000);
 }
 
 #[test]
@@ -169,4 +197,51 @@ fn rejects_types_wider_than_i64() {
     assert!(Requant::new(u64t, s64).is_err());
     assert!(Requant::new(s64, u64t).is_err());
     assert!(Requant::new(s64, s64).is_ok());
+}
+
+/// The float form where the MAC kernels use it: wide accumulators (up to 53 bits) cast into
+/// narrow outputs (up to 32 bits), every mode, shifts from 0 to 53, values biased to ties.
+#[test]
+fn float_form_on_accumulator_casts() {
+    let mut rng = ChaCha8Rng::seed_from_u64(0xF10A7);
+    let (mut cases, mut pairs) = (0u64, 0u64);
+    while cases < 200_000 {
+        let src = FixedType::new(
+            rng.random_bool(0.9),
+            rng.random_range(20..=53),
+            rng.random_range(-10..=30),
+            Rounding::Trn,
+            Overflow::Wrap,
+            0,
+        )
+        .unwrap();
+        let signed = rng.random_bool(0.8);
+        let w = rng.random_range(1..=if signed { 32 } else { 31 });
+        let f = src.frac_bits() - rng.random_range(0..=53.min(src.width() as i32 + 2));
+        let q = Rounding::ALL[rng.random_range(0..7)];
+        let o = [
+            Overflow::Wrap,
+            Overflow::Sat,
+            Overflow::SatZero,
+            Overflow::SatSym,
+        ][rng.random_range(0..4)];
+        let dst = FixedType::new(signed, w, w as i32 - f, q, o, 0).unwrap();
+        let rq = Requant::new(src, dst).unwrap();
+        let Some(fr) = rq.float() else {
+            continue;
+        };
+        pairs += 1;
+        let raws: Vec<i64> = (0..64).map(|_| random_raw(&mut rng, src)).collect();
+        let mut v: Vec<f64> = raws.iter().map(|&r| r as f64).collect();
+        fr.apply_all(&mut v);
+        for (&got, &raw) in v.iter().zip(&raws) {
+            assert_eq!(
+                got,
+                reference(raw, src, dst) as f64,
+                "{src} -> {dst}, raw {raw}"
+            );
+            cases += 1;
+        }
+    }
+    eprintln!("float requant: {cases} casts over {pairs} type pairs");
 }

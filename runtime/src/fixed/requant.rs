@@ -128,6 +128,68 @@ impl Requant {
         self.clamp != Clamp::General
     }
 
+    /// True when the cast changes no raw value of `src`: the same binary point, and every value
+    /// of `src` lies inside what the overflow mode keeps.
+    pub fn is_identity(&self) -> bool {
+        let (lo, hi) = match self.clamp {
+            Clamp::Wrap { .. } => (self.dst.min_raw(), self.dst.max_raw()),
+            // `AP_SAT_SYM` keeps `lo`: it may be above the type's minimum.
+            Clamp::Sat { lo, hi } | Clamp::SatZero { lo, hi } => (i128::from(lo), i128::from(hi)),
+            Clamp::General => return false,
+        };
+        self.shift == Shift::None && self.src.min_raw() >= lo && self.src.max_raw() <= hi
+    }
+
+    /// [`Requant::apply`] on every value of `v`, in place: the same bits, with the choice of
+    /// shift, rounding and overflow made once for the slice rather than per value (so the loop
+    /// has no branches on the modes and can vectorize).
+    #[inline]
+    pub fn apply_all(&self, v: &mut [i64]) {
+        if self.is_identity() {
+            return;
+        }
+        match self.shift {
+            Shift::None => self.overflow_all(v, |x| x),
+            Shift::Up(k) => self.overflow_all(v, |x| x << k),
+            Shift::Down(d) => match self.dst.rounding() {
+                Rounding::Trn => self.overflow_all(v, |x| x >> d),
+                Rounding::TrnZero => {
+                    self.overflow_all(v, |x| round_down_i64(x, d, Rounding::TrnZero))
+                }
+                Rounding::Rnd => self.overflow_all(v, |x| round_down_i64(x, d, Rounding::Rnd)),
+                Rounding::RndZero => {
+                    self.overflow_all(v, |x| round_down_i64(x, d, Rounding::RndZero))
+                }
+                Rounding::RndMinInf => {
+                    self.overflow_all(v, |x| round_down_i64(x, d, Rounding::RndMinInf))
+                }
+                Rounding::RndInf => {
+                    self.overflow_all(v, |x| round_down_i64(x, d, Rounding::RndInf))
+                }
+                Rounding::RndConv => {
+                    self.overflow_all(v, |x| round_down_i64(x, d, Rounding::RndConv))
+                }
+            },
+            Shift::Wide(_) => v.iter_mut().for_each(|x| *x = self.apply(*x)),
+        }
+    }
+
+    /// `overflow(quantize(x))` for every value, the overflow mode chosen once.
+    #[inline(always)]
+    fn overflow_all(&self, v: &mut [i64], quantize: impl Fn(i64) -> i64) {
+        match self.clamp {
+            Clamp::Wrap { width, signed } => v
+                .iter_mut()
+                .for_each(|x| *x = wrap(quantize(*x), width, signed)),
+            Clamp::Sat { lo, hi } => v.iter_mut().for_each(|x| *x = quantize(*x).clamp(lo, hi)),
+            Clamp::SatZero { lo, hi } => v.iter_mut().for_each(|x| {
+                let q = quantize(*x);
+                *x = if q < lo || q > hi { 0 } else { q };
+            }),
+            Clamp::General => v.iter_mut().for_each(|x| *x = self.general(*x)),
+        }
+    }
+
     /// `dst = src` on raw values: `raw` is a raw value of `src` (sign- or zero-extended), the
     /// result a raw value of `dst`.
     #[inline]
@@ -188,7 +250,7 @@ fn wrap(v: i64, width: u32, signed: bool) -> i64 {
 macro_rules! round_down {
     ($name:ident, $t:ty) => {
         /// `raw · 2^-d` rounded to an integer per `q` (the header's `quantization_adjust`).
-        #[inline]
+        #[inline(always)]
         fn $name(raw: $t, d: u32, q: Rounding) -> $t {
             let floor = raw >> d;
             if q == Rounding::Trn {
@@ -248,4 +310,151 @@ pub fn sum_type(a: FixedType, b: FixedType) -> Result<FixedType, FixedError> {
 /// The header's type of `a - b` (exact, always signed).
 pub fn difference_type(a: FixedType, b: FixedType) -> Result<FixedType, FixedError> {
     Ok(zero(a).sub(&zero(b))?.ty())
+}
+
+/// [`Requant`] on raw values held in an `f64`, for kernels whose sums are exact floats (see
+/// `ops::gemm`): the same bits as [`Requant::apply`], computed with float operations that are
+/// all exact, so that a row of values vectorizes (multiply, `floor`/`round_ties_even`, min/max).
+///
+/// Exactness. `v` is an integer with `|v| ≤ 2^52` (a raw value of `src`, at most 53 bits). With a
+/// shift down by `d ≤ 53`, `t = v · 2^-d` is exact (a power-of-two scaling), and so are `t ± 1/2`
+/// (multiples of `2^-d` of magnitude at most `(|v| + 2^(d-1)) · 2^-d ≤ 2^(53-d)`), `floor`,
+/// `ceil`, `trunc` and `round_ties_even` (integers below `2^53`). Each mode then is: `AP_TRN`
+/// `floor(t)`; `AP_TRN_ZERO` `trunc(t)`; `AP_RND` `floor(t + 1/2)`; `AP_RND_MIN_INF`
+/// `ceil(t - 1/2)`; `AP_RND_ZERO` / `AP_RND_INF` those two by the sign of `v`; `AP_RND_CONV`
+/// `round_ties_even(t)` (the header's increments, docs/fixed-point.md, restated on the fraction
+/// `t - floor(t)`). The destination has at most 32 bits, so its bounds are exact and the result
+/// fits an `i32`; `AP_WRAP` keeps the low `W` bits as `r - 2^W · floor((r + 2^(W-1)) · 2^-W)`
+/// (signed; unsigned without the offset), exact for integers below `2^53`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FloatRequant {
+    /// `2^-d` (1 without a shift).
+    scale: f64,
+    round: FloatRound,
+    clamp: FloatClamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FloatRound {
+    /// No bits dropped.
+    Exact,
+    Floor,
+    Trunc,
+    HalfUp,
+    HalfDown,
+    HalfToZero,
+    HalfAway,
+    HalfEven,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum FloatClamp {
+    Wrap { modulus: f64, offset: f64 },
+    Sat { lo: f64, hi: f64 },
+    SatZero { lo: f64, hi: f64 },
+}
+
+impl Requant {
+    /// The same cast on `f64` raw values, when it can be computed exactly that way: `src` of at
+    /// most 53 bits, `dst` of at most 32, no shift up, a shift down of at most 53 bits, and
+    /// neither `AP_WRAP` with `N > 0` nor `AP_WRAP_SM`.
+    pub fn float(&self) -> Option<FloatRequant> {
+        let src_bits = self.src.width() + u32::from(!self.src.is_signed());
+        if src_bits > 53 || self.dst.width() + u32::from(!self.dst.is_signed()) > 32 {
+            return None;
+        }
+        let (scale, round) = match self.shift {
+            Shift::None => (1.0, FloatRound::Exact),
+            Shift::Down(d) if d <= 53 => (
+                f64::powi(2.0, -(d as i32)),
+                match self.dst.rounding() {
+                    Rounding::Trn => FloatRound::Floor,
+                    Rounding::TrnZero => FloatRound::Trunc,
+                    Rounding::Rnd => FloatRound::HalfUp,
+                    Rounding::RndMinInf => FloatRound::HalfDown,
+                    Rounding::RndZero => FloatRound::HalfToZero,
+                    Rounding::RndInf => FloatRound::HalfAway,
+                    Rounding::RndConv => FloatRound::HalfEven,
+                },
+            ),
+            _ => return None,
+        };
+        let clamp = match self.clamp {
+            Clamp::Wrap { width, signed } => FloatClamp::Wrap {
+                modulus: f64::powi(2.0, width as i32),
+                offset: if signed {
+                    f64::powi(2.0, width as i32 - 1)
+                } else {
+                    0.0
+                },
+            },
+            Clamp::Sat { lo, hi } => FloatClamp::Sat {
+                lo: lo as f64,
+                hi: hi as f64,
+            },
+            Clamp::SatZero { lo, hi } => FloatClamp::SatZero {
+                lo: lo as f64,
+                hi: hi as f64,
+            },
+            Clamp::General => return None,
+        };
+        Some(FloatRequant {
+            scale,
+            round,
+            clamp,
+        })
+    }
+}
+
+impl FloatRequant {
+    /// `Requant::apply` on every value of `v`, in place: each an integer with `|v| ≤ 2^52` (a
+    /// raw value of `src`); each result is an integer that fits an `i32`. The modes are chosen
+    /// once for the slice, so the loop has no branches on them.
+    #[inline(always)]
+    pub fn apply_all(&self, v: &mut [f64]) {
+        match self.round {
+            FloatRound::Exact => self.clamp_all(v, |t, _| t),
+            FloatRound::Floor => self.clamp_all(v, |t, _| t.floor()),
+            FloatRound::Trunc => self.clamp_all(v, |t, _| t.trunc()),
+            FloatRound::HalfUp => self.clamp_all(v, |t, _| (t + 0.5).floor()),
+            FloatRound::HalfDown => self.clamp_all(v, |t, _| (t - 0.5).ceil()),
+            FloatRound::HalfToZero => self.clamp_all(v, |t, v| {
+                if v < 0.0 {
+                    (t + 0.5).floor()
+                } else {
+                    (t - 0.5).ceil()
+                }
+            }),
+            FloatRound::HalfAway => self.clamp_all(v, |t, v| {
+                if v < 0.0 {
+                    (t - 0.5).ceil()
+                } else {
+                    (t + 0.5).floor()
+                }
+            }),
+            FloatRound::HalfEven => self.clamp_all(v, |t, _| t.round_ties_even()),
+        }
+    }
+
+    /// `clamp(round(v · scale, v))` for every value, the overflow mode chosen once.
+    #[inline(always)]
+    fn clamp_all(&self, v: &mut [f64], round: impl Fn(f64, f64) -> f64) {
+        let scale = self.scale;
+        match self.clamp {
+            FloatClamp::Wrap { modulus, offset } => {
+                let inv = modulus.recip();
+                v.iter_mut().for_each(|x| {
+                    let r = round(*x * scale, *x);
+                    *x = r - modulus * ((r + offset) * inv).floor();
+                })
+            }
+            FloatClamp::Sat { lo, hi } => v
+                .iter_mut()
+                .for_each(|x| *x = round(*x * scale, *x).max(lo).min(hi)),
+            FloatClamp::SatZero { lo, hi } => v.iter_mut().for_each(|x| {
+                let r = round(*x * scale, *x);
+                *x = if r < lo || r > hi { 0.0 } else { r };
+            }),
+        }
+    }
 }

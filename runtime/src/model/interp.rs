@@ -1,13 +1,17 @@
-//! Running a loaded [`Model`]: one sample at a time through every layer, samples in parallel.
+//! Running a loaded [`Model`]: tiles of samples through every layer, tiles in parallel.
 //!
-//! Each worker owns a workspace, one buffer per tensor in the storage of its type (`i16` or `i64`),
-//! allocated once. A layer takes its output buffer out of the workspace, runs its kernel from
-//! [`crate::ops`] on the input buffers, and puts it back. Views copy; nothing else moves data.
+//! Each worker owns a workspace, one buffer per tensor in the storage of its type (`i16` or `i64`)
+//! for a tile of up to [`Model::tile`] samples, allocated once. A layer takes its output buffer
+//! out of the workspace, runs its kernel from [`crate::ops`] on the input buffers, and puts it
+//! back. Dense and conv layers run the whole tile as one batch (their `run_batch`: one matrix
+//! product per layer, weights packed at load); the other kernels run sample by sample. Either
+//! way every sample's bits are those of the one-sample kernels. Views copy; nothing else moves
+//! data.
 
 use rayon::prelude::*;
 
 use super::error::ModelError;
-use super::{Buf, Exec, Layer, Model, PAD};
+use super::{narrow, Buf, Exec, Layer, Model, TensorInfo, PAD};
 use crate::ops::{
     affine, average_pool, binary, clip, conv1d, conv2d, dense, global_average_pool,
     global_max_pool, hard_sigmoid, hard_swish, leaky_relu, lut, max_pool, relu, softmax, OpError,
@@ -54,19 +58,36 @@ pub struct LayerOutput {
     pub raw: Vec<i64>,
 }
 
-/// Per-worker buffers, one per tensor.
+/// Per-worker buffers, one per tensor, each for `tile` samples.
 struct Workspace {
     bufs: Vec<Buf>,
+    tile: usize,
 }
 
+/// The most samples a tile holds.
+const MAX_TILE: usize = 64;
+/// What one worker's tile of tensors may take (the tile shrinks to 1 sample for large models).
+const TILE_BYTES: usize = 4 << 20;
+
 impl Model {
-    fn workspace(&self) -> Workspace {
+    /// Samples per tile: as many as fit [`TILE_BYTES`] of tensors, between 1 and [`MAX_TILE`].
+    pub fn tile(&self) -> usize {
+        let per_sample: usize = self
+            .tensors
+            .iter()
+            .map(|t| t.len.saturating_mul(if narrow(t.ty) { 2 } else { 8 }))
+            .fold(0usize, usize::saturating_add);
+        (TILE_BYTES / per_sample.max(1)).clamp(1, MAX_TILE)
+    }
+
+    fn workspace(&self, tile: usize) -> Workspace {
         Workspace {
             bufs: self
                 .tensors
                 .iter()
-                .map(|t| Buf::zeros(t.ty, t.len))
+                .map(|t| Buf::zeros(t.ty, t.len * tile))
                 .collect(),
+            tile,
         }
     }
 
@@ -118,26 +139,29 @@ impl Model {
         self.check_inputs(inputs, batch)?;
         let chunks = match threads {
             Threads::Single => 1,
-            Threads::All => rayon::current_num_threads(),
-            Threads::Exactly(n) => n,
+            Threads::All => rayon::current_num_threads() * 4,
+            Threads::Exactly(n) => n * 4,
         }
-        .max(1)
-            * 4;
+        .max(1);
+        let tile = self.tile();
         let per = batch.div_ceil(chunks).max(1);
         let run_chunk = |c: usize| -> Result<Vec<Vec<i64>>, ModelError> {
-            let mut ws = self.workspace();
             let start = c * per;
             let end = (start + per).min(batch);
+            let mut ws = self.workspace(tile.min(end - start));
             let mut outs: Vec<Vec<i64>> = self
                 .outputs
                 .iter()
                 .map(|&o| Vec::with_capacity(self.tensors[o].len * (end - start)))
                 .collect();
-            for s in start..end {
-                self.run_sample(&mut ws, inputs, s, None)?;
+            let mut s = start;
+            while s < end {
+                let n = ws.tile.min(end - s);
+                self.run_tile(&mut ws, inputs, s, n, None)?;
                 for (out, &o) in outs.iter_mut().zip(&self.outputs) {
-                    ws.bufs[o].extend_into(out);
+                    ws.bufs[o].extend_into(out, n * self.tensors[o].len);
                 }
+                s += n;
             }
             Ok(outs)
         };
@@ -208,26 +232,28 @@ impl Model {
     /// output, in execution order: for finding the first layer where two implementations differ.
     pub fn trace(&self, inputs: &[&[i64]]) -> Result<Vec<LayerOutput>, ModelError> {
         self.check_inputs(inputs, 1)?;
-        let mut ws = self.workspace();
+        let mut ws = self.workspace(1);
         let mut trace = Vec::with_capacity(self.layers.len());
-        self.run_sample(&mut ws, inputs, 0, Some(&mut trace))?;
+        self.run_tile(&mut ws, inputs, 0, 1, Some(&mut trace))?;
         Ok(trace)
     }
 
-    fn run_sample(
+    /// Runs samples `first..first + n` (`n <= ws.tile`) of the raw inputs through every layer.
+    fn run_tile(
         &self,
         ws: &mut Workspace,
         inputs: &[&[i64]],
-        sample: usize,
+        first: usize,
+        n: usize,
         mut trace: Option<&mut Vec<LayerOutput>>,
     ) -> Result<(), ModelError> {
         for (x, &id) in inputs.iter().zip(&self.inputs) {
             let len = self.tensors[id].len;
-            ws.bufs[id].fill(&x[sample * len..][..len]);
+            ws.bufs[id].fill(&x[first * len..][..n * len]);
         }
         for (index, layer) in self.layers.iter().enumerate() {
             let mut out = std::mem::take(&mut ws.bufs[layer.output]);
-            let done = step(layer, &ws.bufs, &mut out);
+            let done = step(layer, &self.tensors, &ws.bufs, &mut out, n);
             ws.bufs[layer.output] = out;
             done.map_err(|e| ModelError::Layer {
                 index,
@@ -236,10 +262,12 @@ impl Model {
                 reason: e.to_string(),
             })?;
             if let Some(t) = trace.as_deref_mut() {
+                let mut raw = Vec::new();
+                ws.bufs[layer.output].extend_into(&mut raw, self.tensors[layer.output].len);
                 t.push(LayerOutput {
                     layer: layer.name.clone(),
                     tensor: self.tensors[layer.output].name.clone(),
-                    raw: ws.bufs[layer.output].to_vec(),
+                    raw,
                 });
             }
         }
@@ -247,61 +275,84 @@ impl Model {
     }
 }
 
-/// Binds the values of a [`Buf`] as a slice of its storage integer.
+/// Binds the first `$len` values of a [`Buf`] as a slice of its storage integer.
 macro_rules! slice {
-    ($buf:expr, $v:ident => $body:expr) => {
+    ($buf:expr, $len:expr, $v:ident => $body:expr) => {
         match $buf {
             Buf::I16(data) => {
-                let $v = data.as_slice();
+                let $v = &data[..$len];
                 $body
             }
             Buf::I64(data) => {
-                let $v = data.as_slice();
+                let $v = &data[..$len];
                 $body
             }
         }
     };
 }
 
-/// Binds the values of a [`Buf`] as a mutable slice of its storage integer.
+/// Binds the first `$len` values of a [`Buf`] as a mutable slice of its storage integer.
 macro_rules! slice_mut {
-    ($buf:expr, $v:ident => $body:expr) => {
+    ($buf:expr, $len:expr, $v:ident => $body:expr) => {
         match $buf {
             Buf::I16(data) => {
-                let $v = data.as_mut_slice();
+                let $v = &mut data[..$len];
                 $body
             }
             Buf::I64(data) => {
-                let $v = data.as_mut_slice();
+                let $v = &mut data[..$len];
                 $body
             }
         }
     };
 }
 
-/// Runs one layer: `bufs` holds its inputs, `out` receives its output.
-fn step(layer: &Layer, bufs: &[Buf], out: &mut Buf) -> Result<(), OpError> {
+/// Runs a one-sample kernel `f(x, y)` on each of the `n` samples of `x` (`xl` values each) and
+/// `y` (`yl` values each).
+fn each<X, Y>(
+    n: usize,
+    x: &[X],
+    xl: usize,
+    y: &mut [Y],
+    yl: usize,
+    mut f: impl FnMut(&[X], &mut [Y]) -> Result<(), OpError>,
+) -> Result<(), OpError> {
+    for s in 0..n {
+        f(&x[s * xl..][..xl], &mut y[s * yl..][..yl])?;
+    }
+    Ok(())
+}
+
+/// Runs one layer on the first `n` samples of the tile: `bufs` holds its inputs, `out`
+/// receives its output.
+fn step(
+    layer: &Layer,
+    tensors: &[TensorInfo],
+    bufs: &[Buf],
+    out: &mut Buf,
+    n: usize,
+) -> Result<(), OpError> {
     let input = |k: usize| &bufs[layer.inputs[k]];
+    let xl = tensors[layer.inputs.first().copied().unwrap_or(layer.output)].len;
+    let yl = tensors[layer.output].len;
+    let (xn, yn) = (xl * n, yl * n);
     match &layer.exec {
-        Exec::Dense { cfg, w, b } => slice!(input(0), x => slice!(w, w => slice_mut!(out, y =>
-            dense::run(cfg, x, w, b, y)))),
-        Exec::Conv1d { cfg, w, b } => slice!(input(0), x => slice!(w, w => slice_mut!(out, y =>
-            conv1d::run(cfg, x, w, b, y)))),
-        Exec::Conv2d { cfg, w, b } => slice!(input(0), x => slice!(w, w => slice_mut!(out, y =>
-            conv2d::run(cfg, x, w, b, y)))),
-        Exec::MaxPool(cfg) => slice!(input(0), x => slice_mut!(out, y => max_pool::run(cfg, x, y))),
-        Exec::AveragePool(cfg) => {
-            slice!(input(0), x => slice_mut!(out, y => average_pool::run(cfg, x, y)))
-        }
-        Exec::GlobalMaxPool(cfg) => {
-            slice!(input(0), x => slice_mut!(out, y => global_max_pool::run(cfg, x, y)))
-        }
-        Exec::GlobalAveragePool(cfg) => {
-            slice!(input(0), x => slice_mut!(out, y => global_average_pool::run(cfg, x, y)))
-        }
-        Exec::Affine { cfg, scale, shift } => {
-            slice!(input(0), x => slice_mut!(out, y => affine::run(cfg, x, scale, shift, y)))
-        }
+        Exec::Dense { cfg, w, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            dense::run_batch(cfg, w, x, b, y, n))),
+        Exec::Conv1d { cfg, w, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            conv1d::run_batch(cfg, w, x, b, y, n))),
+        Exec::Conv2d { cfg, w, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            conv2d::run_batch(cfg, w, x, b, y, n))),
+        Exec::MaxPool(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| max_pool::run(cfg, x, y)))),
+        Exec::AveragePool(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| average_pool::run(cfg, x, y)))),
+        Exec::GlobalMaxPool(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| global_max_pool::run(cfg, x, y)))),
+        Exec::GlobalAveragePool(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| global_average_pool::run(cfg, x, y)))),
+        Exec::Affine { cfg, scale, shift } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| affine::run(cfg, x, scale, shift, y)))),
         Exec::Binary { cfg, a, b } => {
             let a = match a {
                 Some(v) => Operand::Const(v),
@@ -311,62 +362,71 @@ fn step(layer: &Layer, bufs: &[Buf], out: &mut Buf) -> Result<(), OpError> {
                 Some(v) => Operand::Const(v),
                 None => Operand::Buf(input(usize::from(matches!(a, Operand::Buf(_))))),
             };
+            // A tensor operand has the length of its tensor; a constant is the same every sample.
+            let bl = match (&a, &b) {
+                (Operand::Buf(_), Operand::Buf(_)) => tensors[layer.inputs[1]].len,
+                _ => xl,
+            };
             match (a, b) {
-                (Operand::Buf(a), Operand::Buf(b)) => slice!(a, a => slice!(b, b =>
-                    slice_mut!(out, y => binary::run(cfg, a, b, y)))),
-                (Operand::Buf(a), Operand::Const(b)) => {
-                    slice!(a, a => slice_mut!(out, y => binary::run(cfg, a, b, y)))
-                }
-                (Operand::Const(a), Operand::Buf(b)) => {
-                    slice!(b, b => slice_mut!(out, y => binary::run(cfg, a, b, y)))
-                }
-                (Operand::Const(a), Operand::Const(b)) => {
-                    slice_mut!(out, y => binary::run(cfg, a, b, y))
-                }
+                (Operand::Buf(a), Operand::Buf(b)) => slice!(a, xn, a => slice!(b, bl * n, b =>
+                    slice_mut!(out, yn, y => (0..n).try_for_each(|s| binary::run(cfg,
+                        &a[s * xl..][..xl], &b[s * bl..][..bl], &mut y[s * yl..][..yl]))))),
+                (Operand::Buf(a), Operand::Const(b)) => slice!(a, xn, a => slice_mut!(out, yn, y =>
+                    each(n, a, xl, y, yl, |a, y| binary::run(cfg, a, b, y)))),
+                (Operand::Const(a), Operand::Buf(b)) => slice!(b, xn, b => slice_mut!(out, yn, y =>
+                    each(n, b, xl, y, yl, |b, y| binary::run(cfg, a, b, y)))),
+                (Operand::Const(a), Operand::Const(b)) => slice_mut!(out, yn, y =>
+                    (0..n).try_for_each(|s| binary::run(cfg, a, b, &mut y[s * yl..][..yl]))),
             }
         }
-        Exec::Relu(cfg) => slice!(input(0), x => slice_mut!(out, y => relu::run(cfg, x, y))),
-        Exec::Clip(cfg) => slice!(input(0), x => slice_mut!(out, y => clip::run(cfg, x, y))),
-        Exec::LeakyRelu(cfg) => {
-            slice!(input(0), x => slice_mut!(out, y => leaky_relu::run(cfg, x, y)))
-        }
-        Exec::HardSigmoid(cfg) => {
-            slice!(input(0), x => slice_mut!(out, y => hard_sigmoid::run(cfg, x, y)))
-        }
-        Exec::HardSwish(cfg) => {
-            slice!(input(0), x => slice_mut!(out, y => hard_swish::run(cfg, x, y)))
-        }
-        Exec::Lut(cfg) => slice!(input(0), x => slice_mut!(out, y => lut::run(cfg, x, y))),
-        Exec::Softmax(cfg) => slice!(input(0), x => slice_mut!(out, y => softmax::run(cfg, x, y))),
+        Exec::Relu(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| relu::run(cfg, x, y)))),
+        Exec::Clip(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| clip::run(cfg, x, y)))),
+        Exec::LeakyRelu(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| leaky_relu::run(cfg, x, y)))),
+        Exec::HardSigmoid(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| hard_sigmoid::run(cfg, x, y)))),
+        Exec::HardSwish(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| hard_swish::run(cfg, x, y)))),
+        Exec::Lut(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| lut::run(cfg, x, y)))),
+        Exec::Softmax(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| softmax::run(cfg, x, y)))),
         Exec::View => {
             match (input(0), out) {
-                (Buf::I16(x), Buf::I16(y)) => y.copy_from_slice(x),
-                (Buf::I64(x), Buf::I64(y)) => y.copy_from_slice(x),
-                (x, y) => (0..x.len()).for_each(|i| y.set(i, x.get(i))),
+                (Buf::I16(x), Buf::I16(y)) => y[..yn].copy_from_slice(&x[..yn]),
+                (Buf::I64(x), Buf::I64(y)) => y[..yn].copy_from_slice(&x[..yn]),
+                (x, y) => (0..yn).for_each(|i| y.set(i, x.get(i))),
             }
             Ok(())
         }
         Exec::Cast(rq) => {
             let x = input(0);
-            (0..x.len()).for_each(|i| out.set(i, rq.apply(x.get(i))));
+            (0..yn).for_each(|i| out.set(i, rq.apply(x.get(i))));
             Ok(())
         }
         Exec::Gather(g) => {
             let x = input(0);
-            for (i, &m) in g.map.iter().enumerate() {
-                out.set(i, if m == PAD { g.fill } else { x.get(m) });
+            for s in 0..n {
+                for (i, &m) in g.map.iter().enumerate() {
+                    let v = if m == PAD { g.fill } else { x.get(s * xl + m) };
+                    out.set(s * yl + i, v);
+                }
             }
             Ok(())
         }
         Exec::Concat { outer, parts } => {
             let mut at = 0;
-            for o in 0..*outer {
-                for (k, part) in parts.iter().enumerate() {
-                    let x = input(k);
-                    let base = o * part.chunk;
-                    for j in 0..part.chunk {
-                        out.set(at, part.requant.apply(x.get(base + j)));
-                        at += 1;
+            for s in 0..n {
+                for o in 0..*outer {
+                    for (k, part) in parts.iter().enumerate() {
+                        let x = input(k);
+                        let base = s * tensors[layer.inputs[k]].len + o * part.chunk;
+                        for j in 0..part.chunk {
+                            out.set(at, part.requant.apply(x.get(base + j)));
+                            at += 1;
+                        }
                     }
                 }
             }

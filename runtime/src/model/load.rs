@@ -9,7 +9,7 @@ use prost::Message;
 use super::error::{LayerRef, ModelError};
 use super::format::{self, layer::Kernel, ModelProto, OverflowProto, RoundingProto, TypeProto};
 use super::index::{for_each_index, strides};
-use super::{Buf, ConcatPart, Exec, Gather, Layer, Model, TensorInfo, PAD};
+use super::{ConcatPart, Exec, Gather, Layer, Model, TensorInfo, PAD};
 use crate::fixed::Requant;
 use crate::ops::affine::{AffineConfig, AffineTypes};
 use crate::ops::average_pool::{AveragePoolConfig, AvgTypes};
@@ -477,8 +477,8 @@ fn build(
             };
             let cfg = DenseConfig::new(n_in, n_out, types).map_err(&oe)?;
             Exec::Dense {
+                w: cfg.pack(&d.weights).map_err(&oe)?,
                 cfg,
-                w: Buf::from_raw(weight, &d.weights),
                 b,
             }
         }
@@ -507,18 +507,17 @@ fn build(
                 accum,
                 output: ctx.output().ty,
             };
-            let w = Buf::from_raw(weight, &c.weights);
             match c.rank {
-                1 => Exec::Conv1d {
-                    cfg: Conv1dConfig::new(c_in, c_out, groups, win, types).map_err(&oe)?,
-                    w,
-                    b,
-                },
-                2 => Exec::Conv2d {
-                    cfg: Conv2dConfig::new(c_in, c_out, groups, win, types).map_err(&oe)?,
-                    w,
-                    b,
-                },
+                1 => {
+                    let cfg = Conv1dConfig::new(c_in, c_out, groups, win, types).map_err(&oe)?;
+                    let w = cfg.pack(&c.weights).map_err(&oe)?;
+                    Exec::Conv1d { cfg, w, b }
+                }
+                2 => {
+                    let cfg = Conv2dConfig::new(c_in, c_out, groups, win, types).map_err(&oe)?;
+                    let w = cfg.pack(&c.weights).map_err(&oe)?;
+                    Exec::Conv2d { cfg, w, b }
+                }
                 r => return Err(ctx.err(format!("{r}-D convolution (1-D and 2-D only)"))),
             }
         }

@@ -32,6 +32,7 @@ use crate::ops::clip::ClipConfig;
 use crate::ops::conv1d::Conv1dConfig;
 use crate::ops::conv2d::Conv2dConfig;
 use crate::ops::dense::DenseConfig;
+use crate::ops::gemm::PackedWeights;
 use crate::ops::global_average_pool::GlobalAveragePoolConfig;
 use crate::ops::global_max_pool::GlobalMaxPoolConfig;
 use crate::ops::hard_sigmoid::HardSigmoidConfig;
@@ -177,22 +178,6 @@ impl Buf {
         }
     }
 
-    /// `values` (already checked to be raw values of `ty`) in the storage of `ty`.
-    pub fn from_raw(ty: FixedType, values: &[i64]) -> Buf {
-        if narrow(ty) {
-            Buf::I16(values.iter().map(|&v| v as i16).collect())
-        } else {
-            Buf::I64(values.to_vec())
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Buf::I16(v) => v.len(),
-            Buf::I64(v) => v.len(),
-        }
-    }
-
     #[inline]
     pub fn get(&self, i: usize) -> i64 {
         match self {
@@ -209,26 +194,20 @@ impl Buf {
         }
     }
 
-    /// Copies `raw` (values of this buffer's type) in.
+    /// Copies `raw` (values of this buffer's type) into the first `raw.len()` values.
     pub fn fill(&mut self, raw: &[i64]) {
         match self {
             Buf::I16(v) => v.iter_mut().zip(raw).for_each(|(d, &s)| *d = s as i16),
-            Buf::I64(v) => v.copy_from_slice(raw),
+            Buf::I64(v) => v[..raw.len()].copy_from_slice(raw),
         }
     }
 
-    /// Appends the values to `out`.
-    pub fn extend_into(&self, out: &mut Vec<i64>) {
+    /// Appends the first `n` values to `out`.
+    pub fn extend_into(&self, out: &mut Vec<i64>, n: usize) {
         match self {
-            Buf::I16(v) => out.extend(v.iter().map(|&x| i64::from(x))),
-            Buf::I64(v) => out.extend_from_slice(v),
+            Buf::I16(v) => out.extend(v[..n].iter().map(|&x| i64::from(x))),
+            Buf::I64(v) => out.extend_from_slice(&v[..n]),
         }
-    }
-
-    pub fn to_vec(&self) -> Vec<i64> {
-        let mut v = Vec::with_capacity(self.len());
-        self.extend_into(&mut v);
-        v
     }
 }
 
@@ -259,17 +238,20 @@ pub(crate) struct ConcatPart {
 pub(crate) enum Exec {
     Dense {
         cfg: DenseConfig,
-        w: Buf,
+        /// Packed once, at load.
+        w: PackedWeights,
         b: Vec<i64>,
     },
     Conv1d {
         cfg: Conv1dConfig,
-        w: Buf,
+        /// Packed once, at load.
+        w: PackedWeights,
         b: Vec<i64>,
     },
     Conv2d {
         cfg: Conv2dConfig,
-        w: Buf,
+        /// Packed once, at load.
+        w: PackedWeights,
         b: Vec<i64>,
     },
     MaxPool(MaxPoolConfig),

@@ -3,6 +3,7 @@
 
 use std::fmt::{self, Debug};
 
+use super::gemm::Lanes;
 use crate::fixed::{product_type, sum_type, Requant};
 use crate::{Fixed, FixedError, FixedType};
 
@@ -348,6 +349,8 @@ impl MacTypes {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MacPlan {
     pub acc: AccKind,
+    /// The number type the products are summed in ([`Lanes::choose`]: exact in every order).
+    pub lanes: Lanes,
     /// `F_acc - (F_x + F_w)`: the products' sum is shifted left by this.
     pub prod_shift: u32,
     /// `F_acc - F_b`.
@@ -383,6 +386,7 @@ impl MacPlan {
         let requant = Requant::new(t.accum, t.output).map_err(OpError::fixed(op))?;
         Ok(MacPlan {
             acc,
+            lanes: Lanes::choose(t, fan_in, acc),
             prod_shift,
             bias_shift,
             requant,
@@ -493,12 +497,4 @@ pub(crate) fn int_one(ty: FixedType) -> i64 {
         FixedType::signed(32, 32).expect("ap_fixed<32,32> is valid"),
     );
     one.cast(ty).raw() as i64
-}
-
-/// `sum + Σ_k x[k] · w[k]`.
-#[inline(always)]
-pub(crate) fn dot<X: Raw, W: Raw, A: Accum>(sum: A, x: &[X], w: &[W]) -> A {
-    x.iter()
-        .zip(w)
-        .fold(sum, |s, (xv, wv)| s.mac(A::of(*xv), A::of(*wv)))
 }

@@ -11,11 +11,10 @@
 //!
 //! The geometry is a [`Window2`] of height 1 ([`Window2::new_1d`]).
 
-use super::common::{
-    check_len, check_storage, dot, AccKind, Accum, MacPlan, MacTypes, OpError, Raw,
-};
+use super::common::{MacPlan, MacTypes, OpError, Raw};
 use super::conv2d::check_groups;
-use super::window::{TapRanges, Window2};
+use super::gemm::{self, MacShape, PackedWeights};
+use super::window::Window2;
 
 const OP: &str = "conv1d";
 
@@ -30,7 +29,7 @@ pub struct Conv1dConfig {
     /// HLS folding of the taps (the II of the position loop). Only the C++ twin uses it.
     pub reuse_factor: usize,
     pub plan: MacPlan,
-    cols: TapRanges,
+    shape: MacShape,
 }
 
 impl Conv1dConfig {
@@ -49,7 +48,6 @@ impl Conv1dConfig {
             ));
         }
         let fan_in = in_channels / groups * window.kernel_w;
-        let cols = window.col_taps();
         Ok(Conv1dConfig {
             in_channels,
             out_channels,
@@ -58,7 +56,7 @@ impl Conv1dConfig {
             types,
             reuse_factor: 1,
             plan: MacPlan::new(OP, &types, fan_in)?,
-            cols,
+            shape: MacShape::new(in_channels, out_channels, groups, window),
         })
     }
 
@@ -94,9 +92,15 @@ impl Conv1dConfig {
     pub fn macs(&self) -> usize {
         self.output_len() * self.fan_in()
     }
+
+    /// The weights `[C_out][C_in/groups][k]`, checked and packed for [`run_batch`].
+    pub fn pack<W: Raw>(&self, w: &[W]) -> Result<PackedWeights, OpError> {
+        gemm::pack(OP, &self.shape, &self.types, &self.plan, w)
+    }
 }
 
-/// Runs the convolution on raw values.
+/// Runs the convolution on one sample's raw values (packs the weights for this call; a caller
+/// running many samples packs them once, [`Conv1dConfig::pack`], and calls [`run_batch`]).
 pub fn run<X: Raw, W: Raw, B: Raw, Y: Raw>(
     cfg: &Conv1dConfig,
     x: &[X],
@@ -104,61 +108,21 @@ pub fn run<X: Raw, W: Raw, B: Raw, Y: Raw>(
     b: &[B],
     y: &mut [Y],
 ) -> Result<(), OpError> {
-    check_len(OP, "input", x, cfg.input_len())?;
-    check_len(OP, "weight", w, cfg.weight_len())?;
-    check_len(OP, "bias", b, cfg.out_channels)?;
-    check_len(OP, "output", y, cfg.output_len())?;
-    check_storage::<X>(OP, "input", cfg.types.input)?;
-    check_storage::<W>(OP, "weight", cfg.types.weight)?;
-    check_storage::<B>(OP, "bias", cfg.types.bias)?;
-    check_storage::<Y>(OP, "output", cfg.types.output)?;
-    match cfg.plan.acc {
-        AccKind::I32 => kernel::<X, W, B, Y, i32>(cfg, x, w, b, y),
-        AccKind::I64 => kernel::<X, W, B, Y, i64>(cfg, x, w, b, y),
-    }
-    Ok(())
+    let packed = cfg.pack(w)?;
+    run_batch(cfg, &packed, x, b, y, 1)
 }
 
-/// The loops, for one accumulator integer (slices checked by [`run`]).
-///
-/// The input is first gathered into one patch per output position (`[ci][kx]`, padding taps 0,
-/// as the header reads them); each output is then the dot product of its patch with the weights
-/// of `co`, in the header's order. The gather moves raw values and computes nothing.
-pub fn kernel<X: Raw, W: Raw, B: Raw, Y: Raw, A: Accum>(
+/// Runs `batch` samples, one after another in `x` and `y`, with weights packed by
+/// [`Conv1dConfig::pack`]. Bit for bit `batch` calls of [`run`].
+pub fn run_batch<X: Raw, B: Raw, Y: Raw>(
     cfg: &Conv1dConfig,
+    packed: &PackedWeights,
     x: &[X],
-    w: &[W],
     b: &[B],
     y: &mut [Y],
-) {
-    let win = &cfg.window;
-    let plan = &cfg.plan;
-    let fan_in = cfg.fan_in();
-    let cout_g = cfg.out_channels / cfg.groups;
-    let k = win.kernel_w;
-    let patch_len = cfg.in_channels * k;
-    let mut patches = vec![X::default(); win.out_w * patch_len];
-    for (patch, (ox, &(kx0, kx1))) in patches
-        .chunks_exact_mut(patch_len)
-        .zip(cfg.cols.iter().enumerate())
-    {
-        for (x_c, p_c) in x.chunks_exact(win.in_w).zip(patch.chunks_exact_mut(k)) {
-            for kx in kx0..kx1 {
-                p_c[kx] = x_c[win.in_col(ox, kx)];
-            }
-        }
-    }
-    for (co, (y_co, w_co)) in y
-        .chunks_exact_mut(win.out_w)
-        .zip(w.chunks_exact(fan_in))
-        .enumerate()
-    {
-        let group = co / cout_g * fan_in;
-        let bias = A::of(b[co]).shl(plan.bias_shift);
-        for (yv, patch) in y_co.iter_mut().zip(patches.chunks_exact(patch_len)) {
-            let sum = dot(A::default(), &patch[group..group + fan_in], w_co);
-            let acc = sum.shl(plan.prod_shift).add(bias);
-            *yv = Y::from_i64_unchecked(plan.requant.apply(acc.to_i64()));
-        }
-    }
+    batch: usize,
+) -> Result<(), OpError> {
+    gemm::run_layer(
+        OP, &cfg.shape, &cfg.types, &cfg.plan, packed, x, b, y, batch,
+    )
 }

@@ -10,10 +10,9 @@
 //!   for `bias + (C_in/groups)·kh·kw` products;
 //! - one rounding point: the cast `accum → output`.
 
-use super::common::{
-    check_len, check_storage, dot, AccKind, Accum, MacPlan, MacTypes, OpError, Raw,
-};
-use super::window::{TapRanges, Window2};
+use super::common::{MacPlan, MacTypes, OpError, Raw};
+use super::gemm::{self, MacShape, PackedWeights};
+use super::window::Window2;
 
 const OP: &str = "conv2d";
 
@@ -28,9 +27,7 @@ pub struct Conv2dConfig {
     /// pixel loop). Only the C++ twin uses it.
     pub reuse_factor: usize,
     pub plan: MacPlan,
-    /// Valid `ky` range per output row, valid `kx` range per output column.
-    rows: TapRanges,
-    cols: TapRanges,
+    shape: MacShape,
 }
 
 impl Conv2dConfig {
@@ -43,8 +40,6 @@ impl Conv2dConfig {
     ) -> Result<Conv2dConfig, OpError> {
         check_groups(OP, in_channels, out_channels, groups)?;
         let fan_in = in_channels / groups * window.size();
-        let rows = window.row_taps();
-        let cols = window.col_taps();
         Ok(Conv2dConfig {
             in_channels,
             out_channels,
@@ -53,8 +48,7 @@ impl Conv2dConfig {
             types,
             reuse_factor: 1,
             plan: MacPlan::new(OP, &types, fan_in)?,
-            rows,
-            cols,
+            shape: MacShape::new(in_channels, out_channels, groups, window),
         })
     }
 
@@ -91,6 +85,11 @@ impl Conv2dConfig {
     pub fn macs(&self) -> usize {
         self.output_len() * self.fan_in()
     }
+
+    /// The weights `[C_out][C_in/groups][kh][kw]`, checked and packed for [`run_batch`].
+    pub fn pack<W: Raw>(&self, w: &[W]) -> Result<PackedWeights, OpError> {
+        gemm::pack(OP, &self.shape, &self.types, &self.plan, w)
+    }
 }
 
 pub(crate) fn check_groups(
@@ -116,7 +115,8 @@ pub(crate) fn check_groups(
     Ok(())
 }
 
-/// Runs the convolution on raw values.
+/// Runs the convolution on one sample's raw values (packs the weights for this call; a caller
+/// running many samples packs them once, [`Conv2dConfig::pack`], and calls [`run_batch`]).
 pub fn run<X: Raw, W: Raw, B: Raw, Y: Raw>(
     cfg: &Conv2dConfig,
     x: &[X],
@@ -124,76 +124,21 @@ pub fn run<X: Raw, W: Raw, B: Raw, Y: Raw>(
     b: &[B],
     y: &mut [Y],
 ) -> Result<(), OpError> {
-    check_len(OP, "input", x, cfg.input_len())?;
-    check_len(OP, "weight", w, cfg.weight_len())?;
-    check_len(OP, "bias", b, cfg.out_channels)?;
-    check_len(OP, "output", y, cfg.output_len())?;
-    check_storage::<X>(OP, "input", cfg.types.input)?;
-    check_storage::<W>(OP, "weight", cfg.types.weight)?;
-    check_storage::<B>(OP, "bias", cfg.types.bias)?;
-    check_storage::<Y>(OP, "output", cfg.types.output)?;
-    match cfg.plan.acc {
-        AccKind::I32 => kernel::<X, W, B, Y, i32>(cfg, x, w, b, y),
-        AccKind::I64 => kernel::<X, W, B, Y, i64>(cfg, x, w, b, y),
-    }
-    Ok(())
+    let packed = cfg.pack(w)?;
+    run_batch(cfg, &packed, x, b, y, 1)
 }
 
-/// The loops, for one accumulator integer (slices checked by [`run`]).
-///
-/// The input is first gathered into one patch per output position (`[ci][ky][kx]`, padding
-/// taps 0, as the header reads them); each output is then the dot product of its patch with the
-/// weights of `co`, in the header's order. The gather moves raw values and computes nothing.
-pub fn kernel<X: Raw, W: Raw, B: Raw, Y: Raw, A: Accum>(
+/// Runs `batch` samples, one after another in `x` and `y`, with weights packed by
+/// [`Conv2dConfig::pack`]. Bit for bit `batch` calls of [`run`].
+pub fn run_batch<X: Raw, B: Raw, Y: Raw>(
     cfg: &Conv2dConfig,
+    packed: &PackedWeights,
     x: &[X],
-    w: &[W],
     b: &[B],
     y: &mut [Y],
-) {
-    let plan = &cfg.plan;
-    let fan_in = cfg.fan_in();
-    let cout_g = cfg.out_channels / cfg.groups;
-    let patches = patches(cfg, x);
-    let patch_len = cfg.in_channels * cfg.window.size();
-    let out_plane = cfg.window.out_h * cfg.window.out_w;
-    for (co, (y_co, w_co)) in y
-        .chunks_exact_mut(out_plane)
-        .zip(w.chunks_exact(fan_in))
-        .enumerate()
-    {
-        let group = co / cout_g * fan_in;
-        let bias = A::of(b[co]).shl(plan.bias_shift);
-        for (yv, patch) in y_co.iter_mut().zip(patches.chunks_exact(patch_len)) {
-            let sum = dot(A::default(), &patch[group..group + fan_in], w_co);
-            let acc = sum.shl(plan.prod_shift).add(bias);
-            *yv = Y::from_i64_unchecked(plan.requant.apply(acc.to_i64()));
-        }
-    }
-}
-
-/// `[out_h·out_w][C_in][kh][kw]`: the taps every output position reads, 0 in the padding.
-fn patches<X: Raw>(cfg: &Conv2dConfig, x: &[X]) -> Vec<X> {
-    let win = &cfg.window;
-    let (kh, kw) = (win.kernel_h, win.kernel_w);
-    let patch_len = cfg.in_channels * kh * kw;
-    let plane = win.in_h * win.in_w;
-    let mut out = vec![X::default(); win.out_h * win.out_w * patch_len];
-    let mut patches = out.chunks_exact_mut(patch_len);
-    for (oy, &(ky0, ky1)) in cfg.rows.iter().enumerate() {
-        for (ox, &(kx0, kx1)) in cfg.cols.iter().enumerate() {
-            let Some(patch) = patches.next() else {
-                return out;
-            };
-            for (x_c, p_c) in x.chunks_exact(plane).zip(patch.chunks_exact_mut(kh * kw)) {
-                for ky in ky0..ky1 {
-                    let row = &x_c[win.in_row(oy, ky) * win.in_w..][..win.in_w];
-                    for kx in kx0..kx1 {
-                        p_c[ky * kw + kx] = row[win.in_col(ox, kx)];
-                    }
-                }
-            }
-        }
-    }
-    out
+    batch: usize,
+) -> Result<(), OpError> {
+    gemm::run_layer(
+        OP, &cfg.shape, &cfg.types, &cfg.plan, packed, x, b, y, batch,
+    )
 }

@@ -8,9 +8,8 @@
 //!
 //! Weights are `[n_out][n_in]` row-major (ONNX Gemm with `transB = 1`, PyTorch `Linear.weight`).
 
-use super::common::{
-    check_len, check_storage, dot, AccKind, Accum, MacPlan, MacTypes, OpError, Raw,
-};
+use super::common::{MacPlan, MacTypes, OpError, Raw};
+use super::gemm::{self, MacShape, PackedWeights};
 
 const OP: &str = "dense";
 
@@ -24,6 +23,7 @@ pub struct DenseConfig {
     /// C++ twin uses it; it never changes a bit.
     pub reuse_factor: usize,
     pub plan: MacPlan,
+    shape: MacShape,
 }
 
 impl DenseConfig {
@@ -40,6 +40,7 @@ impl DenseConfig {
             types,
             reuse_factor: 1,
             plan: MacPlan::new(OP, &types, n_in)?,
+            shape: MacShape::dense(n_in, n_out),
         })
     }
 
@@ -59,9 +60,16 @@ impl DenseConfig {
     pub fn macs(&self) -> usize {
         self.n_in * self.n_out
     }
+
+    /// The weights `[n_out][n_in]`, checked and packed for [`run_batch`].
+    pub fn pack<W: Raw>(&self, w: &[W]) -> Result<PackedWeights, OpError> {
+        gemm::pack(OP, &self.shape, &self.types, &self.plan, w)
+    }
 }
 
-/// Runs the layer on raw values: `x[n_in]`, `w[n_out · n_in]`, `b[n_out]` → `y[n_out]`.
+/// Runs the layer on one sample's raw values: `x[n_in]`, `w[n_out · n_in]`, `b[n_out]` →
+/// `y[n_out]` (packs the weights for this call; a caller running many samples packs them once,
+/// [`DenseConfig::pack`], and calls [`run_batch`]).
 pub fn run<X: Raw, W: Raw, B: Raw, Y: Raw>(
     cfg: &DenseConfig,
     x: &[X],
@@ -69,35 +77,21 @@ pub fn run<X: Raw, W: Raw, B: Raw, Y: Raw>(
     b: &[B],
     y: &mut [Y],
 ) -> Result<(), OpError> {
-    check_len(OP, "input", x, cfg.n_in)?;
-    check_len(OP, "weight", w, cfg.n_in * cfg.n_out)?;
-    check_len(OP, "bias", b, cfg.n_out)?;
-    check_len(OP, "output", y, cfg.n_out)?;
-    check_storage::<X>(OP, "input", cfg.types.input)?;
-    check_storage::<W>(OP, "weight", cfg.types.weight)?;
-    check_storage::<B>(OP, "bias", cfg.types.bias)?;
-    check_storage::<Y>(OP, "output", cfg.types.output)?;
-    match cfg.plan.acc {
-        AccKind::I32 => kernel::<X, W, B, Y, i32>(cfg, x, w, b, y),
-        AccKind::I64 => kernel::<X, W, B, Y, i64>(cfg, x, w, b, y),
-    }
-    Ok(())
+    let packed = cfg.pack(w)?;
+    run_batch(cfg, &packed, x, b, y, 1)
 }
 
-/// The loops, for one accumulator integer. Products are summed first and aligned once: the same
-/// exact value as the header's `acc = b; acc += x * w;` (no term can round or overflow).
-pub fn kernel<X: Raw, W: Raw, B: Raw, Y: Raw, A: Accum>(
+/// Runs `batch` samples (`x [batch][n_in]` → `y [batch][n_out]`) with weights packed by
+/// [`DenseConfig::pack`]. Bit for bit `batch` calls of [`run`].
+pub fn run_batch<X: Raw, B: Raw, Y: Raw>(
     cfg: &DenseConfig,
+    packed: &PackedWeights,
     x: &[X],
-    w: &[W],
     b: &[B],
     y: &mut [Y],
-) {
-    let plan = &cfg.plan;
-    for ((yo, row), bo) in y.iter_mut().zip(w.chunks_exact(cfg.n_in)).zip(b) {
-        let acc = dot(A::default(), x, row)
-            .shl(plan.prod_shift)
-            .add(A::of(*bo).shl(plan.bias_shift));
-        *yo = Y::from_i64_unchecked(plan.requant.apply(acc.to_i64()));
-    }
+    batch: usize,
+) -> Result<(), OpError> {
+    gemm::run_layer(
+        OP, &cfg.shape, &cfg.types, &cfg.plan, packed, x, b, y, batch,
+    )
 }

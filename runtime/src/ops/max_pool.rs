@@ -72,6 +72,7 @@ pub fn run<X: Raw, Y: Raw>(cfg: &MaxPoolConfig, x: &[X], y: &mut [Y]) -> Result<
     let win = &cfg.window;
     let plane = win.in_h * win.in_w;
     let lowest = cfg.input.min_raw() as i64;
+    let identity = cfg.requant.is_identity();
     for (x_c, y_c) in x
         .chunks_exact(plane)
         .zip(y.chunks_exact_mut(win.out_h * win.out_w))
@@ -85,7 +86,8 @@ pub fn run<X: Raw, Y: Raw>(cfg: &MaxPoolConfig, x: &[X], y: &mut [Y]) -> Result<
                         m = m.max(row[win.in_col(ox, kx)].into());
                     }
                 }
-                y_c[oy * win.out_w + ox] = Y::from_i64_unchecked(cfg.requant.apply(m));
+                let v = if identity { m } else { cfg.requant.apply(m) };
+                y_c[oy * win.out_w + ox] = Y::from_i64_unchecked(v);
             }
         }
     }

@@ -22,6 +22,7 @@
 //!   [`softmax`] (an `exp` table, an exact sum, a `1/s` table): table-driven activations.
 
 mod common;
+pub mod gemm;
 pub mod window;
 
 pub mod add;

@@ -34,6 +34,12 @@ pub fn run<X: Raw, Y: Raw>(cfg: &ReluConfig, x: &[X], y: &mut [Y]) -> Result<(),
     check_len(OP, "output", y, cfg.size)?;
     check_storage::<X>(OP, "input", cfg.input)?;
     check_storage::<Y>(OP, "output", cfg.output)?;
+    if cfg.requant.is_identity() {
+        for (&xv, yv) in x.iter().zip(y) {
+            *yv = Y::from_i64_unchecked(Into::<i64>::into(xv).max(0));
+        }
+        return Ok(());
+    }
     for (&xv, yv) in x.iter().zip(y) {
         let v: i64 = xv.into();
         *yv = Y::from_i64_unchecked(if v > 0 { cfg.requant.apply(v) } else { 0 });
