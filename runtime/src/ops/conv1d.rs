@@ -3,11 +3,12 @@
 //! `hls-templates/kernels/conv1d.h`.
 //!
 //! Contract shared with the header:
-//! - loops: `co`, `ox`, then the taps: `ci` (within the group of `co`), `kx`; a tap outside the
-//!   input is padding and adds nothing (tested there, a 0 of the gathered patch here);
-//! - accumulator `accum` (i32 storage when it fits, else i64), initialised with the bias, exact
-//!   for `bias + (C_in/groups)·k` products;
-//! - one rounding point: the cast `accum → output`.
+//! - accumulator `accum`, initialised with the bias, exact for `bias + (C_in/groups)·k` products
+//!   (checked), so its final value is one exact integer sum;
+//! - one rounding point: the cast `accum → output`;
+//! - the header loops `co`, `ox`, then the taps `ci` (within the group of `co`), `kx`, and skips
+//!   taps in the padding; the kernel here computes the same exact sum in another order, a matrix
+//!   product over a batch ([`super::gemm`]: im2col with raw 0 in the padding).
 //!
 //! The geometry is a [`Window2`] of height 1 ([`Window2::new_1d`]).
 

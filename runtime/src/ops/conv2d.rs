@@ -3,12 +3,12 @@
 //! zero padding (raw 0), dilation. Twin of `hls-templates/kernels/conv2d.h`.
 //!
 //! Contract shared with the header:
-//! - loops: `co`, `oy`, `ox`, then the taps: `ci` (within the group of `co`), `ky`, `kx`;
-//!   a tap outside the input is padding and adds nothing (the header tests it, the kernel here
-//!   reads a 0 from its gathered patch: the same exact sum);
-//! - accumulator `accum` (i32 storage when it fits, else i64), initialised with the bias, exact
-//!   for `bias + (C_in/groups)·kh·kw` products;
-//! - one rounding point: the cast `accum → output`.
+//! - accumulator `accum`, initialised with the bias, exact for `bias + (C_in/groups)·kh·kw`
+//!   products (checked), so its final value is one exact integer sum;
+//! - one rounding point: the cast `accum → output`;
+//! - the header loops `co`, `oy`, `ox`, then the taps `ci` (within the group of `co`), `ky`, `kx`,
+//!   and skips taps in the padding; the kernel here computes the same exact sum in another order,
+//!   a matrix product over a batch ([`super::gemm`]: im2col with raw 0 in the padding).
 
 use super::common::{MacPlan, MacTypes, OpError, Raw};
 use super::gemm::{self, MacShape, PackedWeights};

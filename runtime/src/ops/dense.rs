@@ -1,10 +1,12 @@
 //! Dense (fully connected): `y[o] = b[o] + Σ_i x[i] · w[o][i]`. Twin of `hls-templates/kernels/dense.h`.
 //!
 //! Contract shared with the header:
-//! - loops: `o` over outputs, then `i` over inputs;
-//! - accumulator `accum` (i32 storage when it fits, else i64), initialised with the bias, exact:
-//!   the config proves it holds `bias + n_in · x·w` in the worst case with enough fractional bits;
-//! - one rounding point: `y[o] = acc`, the cast `accum → output` with the output's Q and O.
+//! - accumulator `accum`, initialised with the bias, exact: the config proves it holds
+//!   `bias + n_in · x·w` in the worst case with enough fractional bits, so its final value is one
+//!   exact integer sum;
+//! - one rounding point: `y[o] = acc`, the cast `accum → output` with the output's Q and O;
+//! - the header loops `o` over outputs, then `i` over inputs; the kernel here computes the same
+//!   exact sum in another order, a matrix product over a batch ([`super::gemm`]).
 //!
 //! Weights are `[n_out][n_in]` row-major (ONNX Gemm with `transB = 1`, PyTorch `Linear.weight`).
 

@@ -10,10 +10,12 @@
 //! except where an op's file names another one (the reciprocal of average pooling).
 //!
 //! **Twin rule.** A kernel here and its header keep the same loop order, accumulator type and
-//! rounding points; they change together, in the same commit (docs/kernels.md).
+//! rounding points; they change together, in the same commit (docs/kernels.md). The
+//! multiply-accumulate kernels keep the accumulator and rounding point but not the order: their
+//! sums are exact integers, computed as matrix products by [`gemm`].
 //!
 //! Kernels, in the order of docs/kernels.md:
-//! - [`dense`], [`conv1d`], [`conv2d`]: multiply-accumulate layers;
+//! - [`dense`], [`conv1d`], [`conv2d`]: multiply-accumulate layers (the engine: [`gemm`]);
 //! - [`max_pool`], [`average_pool`], [`global_max_pool`], [`global_average_pool`];
 //! - [`affine`]: BatchNorm kept as a per-channel `x * scale + shift`;
 //! - [`add`], [`sub`], [`mul`]: element-wise, with broadcast ([`binary`]);
