@@ -1,5 +1,5 @@
 //! `binpoint compile MODEL -o OUT [--calib X.npy] [--labels L.npy] [--bits W | --config F]
-//! [--input-range LO,HI] [--percentile P] [--keep-batch-norm] [--board B] [--clock NS]
+//! [--input-range LO,HI] [--percentile P] [--khot K] [--keep-batch-norm] [--board B] [--clock NS]
 //! [--reuse R | --reuse LAYER=R ...] [--stream] [--low-rank SPEC] [--force]`: the float model, typed and lowered into a compiled
 //! model the interpreter runs (docs/compiled-model.md), folded to fit the board, and everything
 //! the hardware flow needs.
@@ -117,6 +117,11 @@ pub struct CompileArgs {
     #[arg(long, value_name = "P", requires = "calib")]
     percentile: Option<f64>,
 
+    /// K-hot weights: at most K non-zero signed power-of-two digits per Conv/Dense weight, products
+    /// as shifts and adds, no multiplier (the config's `[default] khot = K`)
+    #[arg(long, value_name = "K")]
+    khot: Option<u32>,
+
     /// Keep BatchNorm as its own fixed-point affine layer instead of folding it into the conv
     #[arg(long)]
     keep_batch_norm: bool,
@@ -210,6 +215,9 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
         cfg.calibration.percentile = Some(p);
         cfg.calibration.method = None;
     }
+    if let Some(k) = args.khot {
+        cfg.set_default_khot(k)?;
+    }
     let opts = CleanupOptions {
         keep_batch_norm: args.keep_batch_norm,
     };
@@ -240,14 +248,16 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
             threads: Threads::from_count(args.threads),
         });
     let (decomposed, search) = low_rank::for_compile(&mut g, low_rank_spec, &cfg, data.as_ref())?;
+    // K-hot layers' weights projected first, so that calibration sees the K-hot model.
+    let gk = binpoint::quant::khot::project_weights(&g, &cfg)?;
     let typed = match &calib {
         Some(x) => {
-            let cal = calibrate(&g, std::slice::from_ref(x), cfg.calibration.method())?;
-            type_graph(&g, &cfg, RangeSource::Calibrated(&cal))?
+            let cal = calibrate(&gk, std::slice::from_ref(x), cfg.calibration.method())?;
+            type_graph(&gk, &cfg, RangeSource::Calibrated(&cal))?
         }
         None => {
             let range = propagation_range(args.input_range, &cfg, &[]);
-            type_graph(&g, &cfg, RangeSource::Propagated(vec![range]))?
+            type_graph(&gk, &cfg, RangeSource::Propagated(vec![range]))?
         }
     };
     let learned = args

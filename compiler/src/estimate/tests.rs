@@ -69,6 +69,7 @@ impl B {
             accum_type: Some(ty(acc_bits, 10)),
             weights: (0..n_in * n_out).map(|i| (i % 7) as i64 - 3).collect(),
             bias: vec![1; n_out as usize],
+            khot: 0,
         };
         let name = format!("dense{}", self.m.layers.len());
         self.layer(&name, Kernel::Dense(d), &[n_out], out_bits);
@@ -235,6 +236,7 @@ fn conv_is_limited_by_its_input_ports() {
         accum_type: Some(ty(36, 10)),
         weights: vec![1; 72],
         bias: vec![0; 8],
+        khot: 0,
     };
     b.layer("conv", Kernel::Conv(c), &[8, 8, 8], 16);
     b.layer("flat", Kernel::View(ViewProto {}), &[512], 16);
@@ -325,6 +327,7 @@ fn a_model_too_big_for_the_board_says_so() {
         accum_type: Some(ty(30, 10)),
         weights: Vec::new(),
         bias: Vec::new(),
+        khot: 0,
     };
     b.layer("big", Kernel::Dense(d), &[4096], 8);
     let m = b.done();

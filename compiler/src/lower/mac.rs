@@ -16,6 +16,7 @@ pub(super) fn lower(at: &At<'_>) -> Result<(KernelProto, Vec<NodeIndex>), LowerE
         weight,
         bias,
         accum,
+        khot,
         ..
     } = at.types.kernel
     else {
@@ -55,6 +56,7 @@ pub(super) fn lower(at: &At<'_>) -> Result<(KernelProto, Vec<NodeIndex>), LowerE
                 accum_type: ty_proto(accum),
                 weights,
                 bias: biases,
+                khot: khot.unwrap_or(0),
             })
         }
         Op::Conv(c) => {
@@ -77,6 +79,7 @@ pub(super) fn lower(at: &At<'_>) -> Result<(KernelProto, Vec<NodeIndex>), LowerE
                 accum_type: ty_proto(accum),
                 weights,
                 bias: biases,
+                khot: khot.unwrap_or(0),
             })
         }
         Op::Affine(_) => {

@@ -32,6 +32,11 @@ pub const DEFAULT_OVERFLOW: Overflow = Overflow::Sat;
 /// LUT entries when nothing says otherwise (hls4ml's default too).
 pub const DEFAULT_TABLE_SIZE: u32 = 1024;
 pub const MAX_TABLE_SIZE: u32 = 1 << 16;
+/// Largest `khot` accepted: a 64-bit weight never needs more than 32 CSD digits.
+pub const MAX_KHOT: u32 = 32;
+/// The op types `khot` applies to (layers whose weights are multiplied): the IR's and their ONNX
+/// aliases.
+pub const KHOT_OPS: &[&str] = &["Conv", "Dense", "Gemm", "MatMul"];
 /// `|int_bits|` accepted in a config.
 pub const MAX_ABS_INT_BITS: i32 = 1024;
 
@@ -134,6 +139,10 @@ pub struct Level {
     /// Low-rank rule of Dense/Conv layers: `"energy=E"`, `"rank=R"` or `"off"` (docs/low-rank.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub low_rank: Option<crate::passes::low_rank::LayerRule>,
+    /// K-hot weights: every weight of a Conv/Dense layer gets at most `khot` non-zero signed
+    /// power-of-two digits (CSD), and its multiplies become shifts and adds (`quant::khot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub khot: Option<u32>,
 }
 
 impl Level {
@@ -151,6 +160,7 @@ impl Level {
         "table_size",
         "table_bits",
         "low_rank",
+        "khot",
     ];
 
     /// `self`'s keys, then `other`'s for those `self` leaves unset.
@@ -168,6 +178,7 @@ impl Level {
             table_size: self.table_size.or(other.table_size),
             table_bits: self.table_bits.or(other.table_bits),
             low_rank: self.low_rank.or(other.low_rank),
+            khot: self.khot.or(other.khot),
         }
     }
 
@@ -189,6 +200,17 @@ impl Level {
                 if w == 0 || w > 64 {
                     return Err(bad(key, format!("word length must be in 1..=64, got {w}")));
                 }
+            }
+        }
+        if let Some(k) = self.khot {
+            if k == 0 || k > MAX_KHOT {
+                return Err(bad(
+                    "khot",
+                    format!(
+                        "K must be in 1..={MAX_KHOT} (non-zero signed power-of-two digits per \
+                         weight; 1 = power-of-two weights), got {k}"
+                    ),
+                ));
             }
         }
         if let Some(i) = self.int_bits {
@@ -397,6 +419,8 @@ pub struct Resolved {
     pub bias_bits: u32,
     pub table_size: u32,
     pub table_bits: u32,
+    /// `khot` of the node's tables (only Conv/Dense use it).
+    pub khot: Option<u32>,
 }
 
 /// Which width key a constant operand reads from its consumer's tables.
@@ -489,6 +513,18 @@ impl PrecisionConfig {
                             });
                         }
                         let level = parse_level(file, &label, sub, key == "layer")?;
+                        if key == "op" && level.khot.is_some() && !KHOT_OPS.contains(&name.as_str())
+                        {
+                            return Err(ConfigError::BadValue {
+                                file: file.into(),
+                                table: label,
+                                key: "khot".into(),
+                                reason: format!(
+                                    "{name} has no weights to make K-hot; khot applies to {}",
+                                    KHOT_OPS.join(", ")
+                                ),
+                            });
+                        }
                         if key == "op" {
                             cfg.op.insert(name.clone(), level);
                         } else {
@@ -527,8 +563,11 @@ impl PrecisionConfig {
             names.push(&node.name);
             names.push(&node.tensor);
         }
-        for name in self.layer.keys() {
+        for (name, level) in &self.layer {
             if names.contains(&name.as_str()) {
+                if level.khot.is_some() {
+                    self.check_khot_layer(g, name)?;
+                }
                 continue;
             }
             let hint = closest(name, &names)
@@ -542,6 +581,41 @@ impl PrecisionConfig {
                 hint,
             });
         }
+        Ok(())
+    }
+
+    /// `[layer."name"] khot = K` needs a Conv or Dense node of that name (or output tensor).
+    fn check_khot_layer(&self, g: &Graph, name: &str) -> Result<(), ConfigError> {
+        let found = g
+            .node_indices()
+            .into_iter()
+            .map(|n| g.node(n))
+            .find(|n| n.name == name || n.tensor == name);
+        match found {
+            Some(n) if KHOT_OPS.contains(&n.op.name()) => Ok(()),
+            Some(n) => Err(ConfigError::BadValue {
+                file: self.source.clone(),
+                table: table_label("layer", name),
+                key: "khot".into(),
+                reason: format!(
+                    "'{name}' is a {} node, which has no weights to make K-hot; khot applies to \
+                     Conv and Dense layers (name the layer, not its weight tensor)",
+                    n.op.name()
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// `--khot K`: `[default] khot = K` (layer and op tables still take precedence).
+    pub fn set_default_khot(&mut self, k: u32) -> Result<(), ConfigError> {
+        let level = Level {
+            khot: Some(k),
+            ..Level::default()
+        };
+        level.validate("command line", "--khot", false)?;
+        self.default.khot = Some(k);
+        self.source = format!("{} --khot {k}", self.source);
         Ok(())
     }
 
@@ -584,6 +658,7 @@ impl PrecisionConfig {
             bias_bits: first(&|l| l.bias_bits.or(l.bits)).unwrap_or(DEFAULT_BITS),
             table_size: merged.table_size.unwrap_or(DEFAULT_TABLE_SIZE),
             table_bits: first(&|l| l.table_bits.or(l.bits)).unwrap_or(DEFAULT_BITS),
+            khot: merged.khot,
         }
     }
 
@@ -628,6 +703,7 @@ impl PrecisionConfig {
             bias_bits: bits,
             table_size: DEFAULT_TABLE_SIZE,
             table_bits: bits,
+            khot: None,
         }
     }
 

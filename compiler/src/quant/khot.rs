@@ -31,6 +31,11 @@
 use std::collections::HashMap;
 
 use binpoint_runtime::{FixedError, FixedType, Overflow};
+use ndarray::ArrayD;
+
+use super::config::PrecisionConfig;
+use super::QuantError;
+use crate::ir::{Graph, Op};
 
 pub use binpoint_runtime::fixed::{csd_digits, csd_weight, CsdDigit};
 
@@ -97,6 +102,79 @@ pub fn project_raw(value: f64, k: u32, ty: &FixedType) -> Result<i128, FixedErro
         // always holds 0), or an empty range.
         (None, None) => lo.max(0).min(hi),
     })
+}
+
+/// `g` with the weights of its K-hot layers (Conv/Dense whose config resolves `khot = K`)
+/// projected in the types [`super::type_graph`] will give them: the float model the fixed-point
+/// one approximates. `binpoint compile` calibrates this graph, so that activation ranges are those
+/// of the K-hot model; [`super::type_graph`] projects again (a no-op on projected weights) and
+/// marks the layers. Errors name the layer (e.g. a projected weight that `f32` cannot hold).
+pub fn project_weights(g: &Graph, cfg: &PrecisionConfig) -> Result<Graph, QuantError> {
+    cfg.check_names(g)?;
+    let mut out = g.clone();
+    for n in g.node_indices() {
+        let node = g.node(n);
+        let Some(k) = (match node.op {
+            Op::Conv(_) | Op::Dense(_) => cfg.resolve(node).khot,
+            _ => None,
+        }) else {
+            continue;
+        };
+        let Some(&w) = g.inputs_of(n).get(1) else {
+            continue;
+        };
+        let Some(data) = g.const_data(w) else {
+            return Err(QuantError::node(
+                g,
+                &node.name,
+                node.op.name(),
+                format!("khot = {k} needs constant weights"),
+            ));
+        };
+        let ty = super::typing::const_type(g, cfg, w)?;
+        let values: Vec<f64> = data
+            .to_f32()
+            .iter()
+            .map(|&v| project(f64::from(v), k, &ty))
+            .collect();
+        store_projected(&mut out, w, &values)?;
+    }
+    Ok(out)
+}
+
+/// Replaces the data of constant `n` with `values` (same shape), which must be exact in `f32`.
+pub(crate) fn store_projected(
+    g: &mut Graph,
+    n: petgraph::stable_graph::NodeIndex,
+    values: &[f64],
+) -> Result<(), QuantError> {
+    let node = g.node(n);
+    let shape = g
+        .const_data(n)
+        .map(|d| d.shape().to_vec())
+        .unwrap_or_default();
+    let f32s: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+    if let Some(i) = values
+        .iter()
+        .zip(&f32s)
+        .position(|(&v, &f)| f64::from(f) != v)
+    {
+        return Err(QuantError::node(
+            g,
+            &node.name,
+            node.op.name(),
+            format!(
+                "the K-hot weight {} is not exact in f32 (the graph's constants are f32): use \
+                 weight_bits <= 24 for K-hot layers",
+                values[i]
+            ),
+        ));
+    }
+    let data = ArrayD::from_shape_vec(shape, f32s).map_err(|e| {
+        QuantError::node(g, &node.name, node.op.name(), format!("K-hot weights: {e}"))
+    })?;
+    g.set_op(n, crate::ir::ops::Const::f32(data), &[])
+        .map_err(|e| QuantError::node(g, &g.node(n).name, "Const", e.to_string()))
 }
 
 /// The largest integer `<= n` with at most `k` non-zero CSD digits (`None`: `k = 0` and `n < 0`).
@@ -174,6 +252,10 @@ impl Search {
 }
 
 /// CSD weight of an `i128` (the runtime's [`csd_weight`] takes `i64`).
+pub fn weight_of(n: i128) -> u32 {
+    weight(n)
+}
+
 fn weight(n: i128) -> u32 {
     let mut n = n;
     let mut w = 0;

@@ -116,6 +116,10 @@ pub enum Kernel {
         #[serde(with = "serde_fixed")]
         accum: FixedType,
         fan_in: u64,
+        /// K-hot weights (Conv/Dense with `khot = K`): every raw weight has at most `K` non-zero
+        /// CSD digits, and the products are computed as shifts and adds (the same bits).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        khot: Option<u32>,
     },
     /// `accum = a op b` exactly (the header's `+`, `-`, `*` result type), `output = accum`.
     /// Add, Sub, Mul (residual adds, gates, constant operands).
@@ -356,8 +360,24 @@ pub fn verify_typed(t: &TypedGraph) -> Result<(), QuantError> {
                 bias,
                 accum,
                 fan_in,
+                khot,
                 ..
             } => {
+                if let Some(k) = *khot {
+                    if matches!(node.op, Op::Affine(_)) {
+                        return Err(fail("khot on an Affine layer: only Conv and Dense".into()));
+                    }
+                    let heavy = ins
+                        .get(1)
+                        .and_then(|&w| t.raw_const(w))
+                        .and_then(|w| w.iter().copied().find(|&r| super::khot::weight_of(r) > k));
+                    if let Some(r) = heavy {
+                        return Err(fail(format!(
+                            "khot = {k}, but the raw weight {r} has {} non-zero CSD digits",
+                            super::khot::weight_of(r)
+                        )));
+                    }
+                }
                 if in_ty(1)? != *weight || (bias.is_some() && in_ty(2).ok() != *bias) {
                     return Err(fail(
                         "weight/bias types differ from their constants' types".into(),

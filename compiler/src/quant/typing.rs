@@ -67,11 +67,15 @@ pub fn type_graph(
         layers: BTreeMap::new(),
         values: BTreeMap::new(),
         warnings: RefCell::new(Vec::new()),
+        projected: RefCell::new(BTreeMap::new()),
     };
     for n in order {
         t.type_node(n)?;
     }
     let mut graph = g.clone();
+    for (n, values) in t.projected.take() {
+        super::khot::store_projected(&mut graph, n, &values)?;
+    }
     for (&n, layer) in &t.layers {
         graph.set_type(n, crate::ir::TensorType::Fixed(layer.output.ty));
     }
@@ -94,6 +98,28 @@ struct Typer<'a> {
     /// With propagation: the range of each tensor's typed values.
     values: BTreeMap<NodeIndex, Interval>,
     warnings: RefCell<Vec<String>>,
+    /// Weights of K-hot layers, projected (`quant::khot`) in their type: written into the typed
+    /// graph's constants.
+    projected: RefCell<BTreeMap<NodeIndex, Vec<f64>>>,
+}
+
+/// The weight types of `g`'s constants as [`type_graph`] gives them (they depend only on the
+/// constants' values and the config), for the K-hot projection before calibration.
+pub(crate) fn const_type(
+    g: &Graph,
+    cfg: &PrecisionConfig,
+    n: NodeIndex,
+) -> Result<FixedType, QuantError> {
+    let t = Typer {
+        g,
+        cfg,
+        ranges: RangeSource::Propagated(Vec::new()),
+        layers: BTreeMap::new(),
+        values: BTreeMap::new(),
+        warnings: RefCell::new(Vec::new()),
+        projected: RefCell::new(BTreeMap::new()),
+    };
+    Ok(t.const_typed(n)?.output.ty)
 }
 
 /// A node's output and kernel, before they are stored.
@@ -440,6 +466,9 @@ impl<'a> Typer<'a> {
 
     /// A constant's values cast to its type.
     fn quantized(&self, k: NodeIndex) -> Option<Vec<f64>> {
+        if let Some(v) = self.projected.borrow().get(&k) {
+            return Some(v.clone());
+        }
         let ty = self.layers.get(&k)?.output.ty;
         Some(
             const_values(self.g, k)?
@@ -467,7 +496,57 @@ impl<'a> Typer<'a> {
         })
     }
 
+    /// The K of a `khot` Conv/Dense node (`None` for every other op).
+    fn khot_of(&self, n: NodeIndex) -> Option<u32> {
+        let node = self.g.node(n);
+        match node.op {
+            Op::Conv(_) | Op::Dense(_) => self.cfg.resolve(node).khot,
+            _ => None,
+        }
+    }
+
+    /// A constant: typed from its values; the weights of K-hot layers are then projected.
     fn type_const(&self, n: NodeIndex) -> Result<Typed, QuantError> {
+        let mut typed = self.const_typed(n)?;
+        let ks: Vec<(NodeIndex, u32)> = self
+            .g
+            .consumers(n)
+            .into_iter()
+            .filter(|&(_, slot)| slot == 1)
+            .filter_map(|(c, _)| self.khot_of(c).map(|k| (c, k)))
+            .collect();
+        let Some(&(first, k)) = ks.iter().min_by_key(|c| c.1) else {
+            return Ok(typed);
+        };
+        if ks.iter().any(|c| c.1 != k) {
+            self.warnings.borrow_mut().push(format!(
+                "weight '{}' is shared by K-hot layers with different khot: projected with the \
+                 smallest, {k} (of '{}')",
+                self.g.node(n).name,
+                self.g.node(first).name
+            ));
+        }
+        let ty = typed.output.ty;
+        let values: Vec<f64> = const_values(self.g, n)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| super::khot::project(v, k, &ty))
+            .collect();
+        let range = values
+            .iter()
+            .fold(None, |acc: Option<Interval>, &v| {
+                Some(acc.map_or(Interval::point(v), |a| a.with(v)))
+            })
+            .unwrap_or(Interval::point(0.0));
+        typed.output.range = range;
+        if self.propagating() {
+            typed.values = Some(range);
+        }
+        self.projected.borrow_mut().insert(n, values);
+        Ok(typed)
+    }
+
+    fn const_typed(&self, n: NodeIndex) -> Result<Typed, QuantError> {
         let g = self.g;
         let node = g.node(n);
         let role = |c: NodeIndex, slot: usize| match (&g.node(c).op, slot) {
@@ -558,6 +637,7 @@ impl<'a> Typer<'a> {
                 product,
                 accum,
                 fan_in,
+                khot: self.khot_of(n),
             },
             || transfer(g, n, &ranges, &|k| self.quantized(k)),
         )

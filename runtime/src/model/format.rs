@@ -208,6 +208,10 @@ pub struct DenseProto {
     /// `[n_out]`, raw values of `bias_type`; empty without a bias.
     #[prost(sint64, repeated, tag = "7")]
     pub bias: Vec<i64>,
+    /// K-hot weights: when `K > 0`, every raw weight has at most `K` non-zero CSD digits and the
+    /// layer runs multiplier-free (`ops::dense_shift_add`: the same bits). 0: multiplies.
+    #[prost(uint32, tag = "8")]
+    pub khot: u32,
 }
 
 /// A sliding window over an `in_h × in_w` plane (1-D: height 1, `pad_top = pad_bottom = 0`).
@@ -266,6 +270,9 @@ pub struct ConvProto {
     /// `[C_out]`; empty without a bias.
     #[prost(sint64, repeated, tag = "10")]
     pub bias: Vec<i64>,
+    /// K-hot weights as in [`DenseProto::khot`] (`ops::conv1d_shift_add`, `ops::conv2d_shift_add`).
+    #[prost(uint32, tag = "11")]
+    pub khot: u32,
 }
 
 /// `ops::max_pool` (1-D: a window of height 1).

@@ -13,8 +13,9 @@ use rayon::prelude::*;
 use super::error::ModelError;
 use super::{narrow, Buf, Exec, Layer, Model, TensorInfo, PAD};
 use crate::ops::{
-    affine, average_pool, binary, clip, conv1d, conv2d, dense, global_average_pool,
-    global_max_pool, hard_sigmoid, hard_swish, leaky_relu, lut, max_pool, relu, softmax, OpError,
+    affine, average_pool, binary, clip, conv1d, conv1d_shift_add, conv2d, conv2d_shift_add, dense,
+    dense_shift_add, global_average_pool, global_max_pool, hard_sigmoid, hard_swish, leaky_relu,
+    lut, max_pool, relu, softmax, OpError,
 };
 
 /// How many threads run a batch.
@@ -343,6 +344,12 @@ fn step(
             conv1d::run_batch(cfg, w, x, b, y, n))),
         Exec::Conv2d { cfg, w, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
             conv2d::run_batch(cfg, w, x, b, y, n))),
+        Exec::DenseShiftAdd { cfg, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| dense_shift_add::run(cfg, x, b, y)))),
+        Exec::Conv1dShiftAdd { cfg, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| conv1d_shift_add::run(cfg, x, b, y)))),
+        Exec::Conv2dShiftAdd { cfg, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+            each(n, x, xl, y, yl, |x, y| conv2d_shift_add::run(cfg, x, b, y)))),
         Exec::MaxPool(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
             each(n, x, xl, y, yl, |x, y| max_pool::run(cfg, x, y)))),
         Exec::AveragePool(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>

@@ -16,8 +16,11 @@ use crate::ops::average_pool::{AveragePoolConfig, AvgTypes};
 use crate::ops::binary::{BinaryConfig, BinaryOp, Operand};
 use crate::ops::clip::ClipConfig;
 use crate::ops::conv1d::Conv1dConfig;
+use crate::ops::conv1d_shift_add::Conv1dShiftAddConfig;
 use crate::ops::conv2d::Conv2dConfig;
+use crate::ops::conv2d_shift_add::Conv2dShiftAddConfig;
 use crate::ops::dense::DenseConfig;
+use crate::ops::dense_shift_add::DenseShiftAddConfig;
 use crate::ops::global_average_pool::GlobalAveragePoolConfig;
 use crate::ops::global_max_pool::GlobalMaxPoolConfig;
 use crate::ops::hard_sigmoid::{HardParams, HardSigmoidConfig};
@@ -476,10 +479,17 @@ fn build(
                 output: ctx.output().ty,
             };
             let cfg = DenseConfig::new(n_in, n_out, types).map_err(&oe)?;
-            Exec::Dense {
-                w: cfg.pack(&d.weights).map_err(&oe)?,
-                cfg,
-                b,
+            if d.khot > 0 {
+                Exec::DenseShiftAdd {
+                    cfg: DenseShiftAddConfig::new(cfg, d.khot, &d.weights).map_err(&oe)?,
+                    b,
+                }
+            } else {
+                Exec::Dense {
+                    w: cfg.pack(&d.weights).map_err(&oe)?,
+                    cfg,
+                    b,
+                }
             }
         }
         Kernel::Conv(c) => {
@@ -507,18 +517,32 @@ fn build(
                 accum,
                 output: ctx.output().ty,
             };
-            match c.rank {
-                1 => {
+            match (c.rank, c.khot) {
+                (1, k) if k > 0 => {
+                    let cfg = Conv1dConfig::new(c_in, c_out, groups, win, types).map_err(&oe)?;
+                    Exec::Conv1dShiftAdd {
+                        cfg: Conv1dShiftAddConfig::new(cfg, k, &c.weights).map_err(&oe)?,
+                        b,
+                    }
+                }
+                (2, k) if k > 0 => {
+                    let cfg = Conv2dConfig::new(c_in, c_out, groups, win, types).map_err(&oe)?;
+                    Exec::Conv2dShiftAdd {
+                        cfg: Conv2dShiftAddConfig::new(cfg, k, &c.weights).map_err(&oe)?,
+                        b,
+                    }
+                }
+                (1, _) => {
                     let cfg = Conv1dConfig::new(c_in, c_out, groups, win, types).map_err(&oe)?;
                     let w = cfg.pack(&c.weights).map_err(&oe)?;
                     Exec::Conv1d { cfg, w, b }
                 }
-                2 => {
+                (2, _) => {
                     let cfg = Conv2dConfig::new(c_in, c_out, groups, win, types).map_err(&oe)?;
                     let w = cfg.pack(&c.weights).map_err(&oe)?;
                     Exec::Conv2d { cfg, w, b }
                 }
-                r => return Err(ctx.err(format!("{r}-D convolution (1-D and 2-D only)"))),
+                (r, _) => return Err(ctx.err(format!("{r}-D convolution (1-D and 2-D only)"))),
             }
         }
         Kernel::MaxPool(m) => {

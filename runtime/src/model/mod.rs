@@ -30,9 +30,12 @@ use crate::ops::average_pool::AveragePoolConfig;
 use crate::ops::binary::BinaryConfig;
 use crate::ops::clip::ClipConfig;
 use crate::ops::conv1d::Conv1dConfig;
+use crate::ops::conv1d_shift_add::Conv1dShiftAddConfig;
 use crate::ops::conv2d::Conv2dConfig;
+use crate::ops::conv2d_shift_add::Conv2dShiftAddConfig;
 use crate::ops::dense::DenseConfig;
 use crate::ops::gemm::PackedWeights;
+use crate::ops::dense_shift_add::DenseShiftAddConfig;
 use crate::ops::global_average_pool::GlobalAveragePoolConfig;
 use crate::ops::global_max_pool::GlobalMaxPoolConfig;
 use crate::ops::hard_sigmoid::HardSigmoidConfig;
@@ -254,6 +257,19 @@ pub(crate) enum Exec {
         w: PackedWeights,
         b: Vec<i64>,
     },
+    /// K-hot layers: the weights live in the config as shift-add terms.
+    DenseShiftAdd {
+        cfg: DenseShiftAddConfig,
+        b: Vec<i64>,
+    },
+    Conv1dShiftAdd {
+        cfg: Conv1dShiftAddConfig,
+        b: Vec<i64>,
+    },
+    Conv2dShiftAdd {
+        cfg: Conv2dShiftAddConfig,
+        b: Vec<i64>,
+    },
     MaxPool(MaxPoolConfig),
     AveragePool(AveragePoolConfig),
     GlobalMaxPool(GlobalMaxPoolConfig),
@@ -294,6 +310,9 @@ impl Exec {
             Exec::Dense { .. } => "dense",
             Exec::Conv1d { .. } => "conv1d",
             Exec::Conv2d { .. } => "conv2d",
+            Exec::DenseShiftAdd { .. } => "dense_shift_add",
+            Exec::Conv1dShiftAdd { .. } => "conv1d_shift_add",
+            Exec::Conv2dShiftAdd { .. } => "conv2d_shift_add",
             Exec::MaxPool(_) => "max_pool",
             Exec::AveragePool(_) => "average_pool",
             Exec::GlobalMaxPool(_) => "global_max_pool",

@@ -16,6 +16,8 @@
 //!
 //! Kernels, in the order of docs/kernels.md:
 //! - [`dense`], [`conv1d`], [`conv2d`]: multiply-accumulate layers (the engine: [`gemm`]);
+//!   [`dense_shift_add`], [`conv1d_shift_add`], [`conv2d_shift_add`]: the same with K-hot weights,
+//!   multiplier-free (shared: [`shift_add`]);
 //! - [`max_pool`], [`average_pool`], [`global_max_pool`], [`global_average_pool`];
 //! - [`affine`]: BatchNorm kept as a per-channel `x * scale + shift`;
 //! - [`add`], [`sub`], [`mul`]: element-wise, with broadcast ([`binary`]);
@@ -33,8 +35,11 @@ pub mod average_pool;
 pub mod binary;
 pub mod clip;
 pub mod conv1d;
+pub mod conv1d_shift_add;
 pub mod conv2d;
+pub mod conv2d_shift_add;
 pub mod dense;
+pub mod dense_shift_add;
 pub mod global_average_pool;
 pub mod global_max_pool;
 pub mod hard_sigmoid;
@@ -43,6 +48,7 @@ pub mod leaky_relu;
 pub mod max_pool;
 pub mod mul;
 pub mod relu;
+pub mod shift_add;
 pub mod sub;
 
 pub use common::{AccKind, Accum, MacTypes, OpError, Raw, Span, Storage};

@@ -1,0 +1,59 @@
+//! 1-D convolution with K-hot weights, multiplier-free: every product `x·w` is the sum of `x`
+//! shifted by the CSD digits of `w`. Twin of `hls-templates/kernels/conv1d_shift_add.h`, and
+//! bit-identical to [`super::conv1d`] on the same weights.
+//!
+//! Contract shared with the header:
+//! - loops: `co`, `ox`, then the taps `ci` (within the group of `co`), `kx`, then the
+//!   weight's terms (least significant first); a tap in the padding adds nothing;
+//! - accumulator: the convolution's `accum` (exact, proved by [`Conv1dConfig`]), from the bias;
+//! - one rounding point: the cast `accum → output`.
+//!
+//! The geometry is the 1-D config's [`Window2`](super::Window2) of height 1, run by the same loop
+//! nest as the 2-D kernel (`oy` has one value, `ky` one tap).
+
+use super::common::{check_len, check_storage, OpError, Raw};
+use super::conv1d::Conv1dConfig;
+use super::shift_add::{conv_kernel, ConvGeometry, ShiftAddWeights};
+
+const OP: &str = "conv1d_shift_add";
+
+/// A 1-D convolution and the shift-add terms of its weights (`[C_out][C_in/groups][k]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv1dShiftAddConfig {
+    pub conv: Conv1dConfig,
+    pub terms: ShiftAddWeights,
+}
+
+impl Conv1dShiftAddConfig {
+    /// `weights` (raw) must each have at most `k` CSD digits.
+    pub fn new(conv: Conv1dConfig, k: u32, weights: &[i64]) -> Result<Self, OpError> {
+        check_len(OP, "weight", weights, conv.weight_len())?;
+        let terms = ShiftAddWeights::new(OP, k, weights)?;
+        Ok(Conv1dShiftAddConfig { conv, terms })
+    }
+}
+
+/// Runs the convolution on raw values (the weights are in `cfg`).
+pub fn run<X: Raw, B: Raw, Y: Raw>(
+    cfg: &Conv1dShiftAddConfig,
+    x: &[X],
+    b: &[B],
+    y: &mut [Y],
+) -> Result<(), OpError> {
+    let c = &cfg.conv;
+    check_len(OP, "input", x, c.input_len())?;
+    check_len(OP, "bias", b, c.out_channels)?;
+    check_len(OP, "output", y, c.output_len())?;
+    check_storage::<X>(OP, "input", c.types.input)?;
+    check_storage::<B>(OP, "bias", c.types.bias)?;
+    check_storage::<Y>(OP, "output", c.types.output)?;
+    let g = ConvGeometry {
+        in_channels: c.in_channels,
+        out_channels: c.out_channels,
+        groups: c.groups,
+        window: &c.window,
+        plan: &c.plan,
+    };
+    conv_kernel(&g, &cfg.terms, x, b, y);
+    Ok(())
+}

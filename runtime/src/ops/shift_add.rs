@@ -1,0 +1,200 @@
+//! What the shift-add (multiplier-free) kernels share: the CSD terms of a K-hot weight array.
+//!
+//! A weight `w` with canonical signed digits `Σ ±2^s` (`crate::fixed::csd_digits`) multiplies as
+//! `x·w = Σ ±(x << s)`: the same exact integer, so a shift-add kernel accumulates the very value
+//! its multiply twin does (same accumulator, same alignment shifts, same single rounding point)
+//! and computes the same bits. The terms are derived here, once, from the raw weights of the
+//! compiled model (the format carries `khot = K` and the weights; see docs/compiled-model.md):
+//! deterministic, so the C++ emitter derives the same terms from the same weights.
+//!
+//! Arithmetic is on `i64` with wrapping adds: the exact sum fits the accumulator (proved by
+//! [`super::MacPlan`] as for the multiply kernels), so intermediate wrap-around cancels out.
+//!
+//! Kernels: [`super::dense_shift_add`], [`super::conv1d_shift_add`], [`super::conv2d_shift_add`].
+
+use super::common::{OpError, Raw};
+use super::window::Window2;
+use crate::fixed::{csd_digits, CsdDigit, Requant};
+
+/// The CSD terms of every weight of a layer, in the weights' own (row-major) order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShiftAddWeights {
+    /// Every weight has at most `k` terms.
+    pub k: u32,
+    /// `offsets[j]..offsets[j + 1]`: the terms of weight `j`.
+    offsets: Vec<u32>,
+    terms: Vec<CsdDigit>,
+}
+
+impl ShiftAddWeights {
+    /// The terms of `weights` (raw values), each of which must have at most `k` CSD digits.
+    pub fn new(op: &'static str, k: u32, weights: &[i64]) -> Result<ShiftAddWeights, OpError> {
+        if k == 0 {
+            return Err(OpError::config(
+                op,
+                "khot = 0: a K-hot layer needs K >= 1 (0 would zero every weight)",
+            ));
+        }
+        let mut offsets = Vec::with_capacity(weights.len() + 1);
+        let mut terms = Vec::new();
+        offsets.push(0);
+        for (j, &w) in weights.iter().enumerate() {
+            let d = csd_digits(w);
+            if d.len() > k as usize {
+                return Err(OpError::config(
+                    op,
+                    format!(
+                        "weight {j} (raw {w}) has {} non-zero CSD digits, more than khot = {k}",
+                        d.len()
+                    ),
+                ));
+            }
+            terms.extend(d);
+            let end = u32::try_from(terms.len())
+                .map_err(|_| OpError::config(op, "more than 2^32 shift-add terms"))?;
+            offsets.push(end);
+        }
+        Ok(ShiftAddWeights { k, offsets, terms })
+    }
+
+    /// Number of weights.
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The terms of weight `j`, least significant first.
+    #[inline(always)]
+    pub fn terms(&self, j: usize) -> &[CsdDigit] {
+        &self.terms[self.offsets[j] as usize..self.offsets[j + 1] as usize]
+    }
+
+    /// Total non-zero digits (shifted operands) over all weights.
+    pub fn total_terms(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Adders of the products: `Σ max(nnz - 1, 0)` over the weights.
+    pub fn adders(&self) -> usize {
+        (0..self.len())
+            .map(|j| self.terms(j).len().saturating_sub(1))
+            .sum()
+    }
+
+    /// The most digits of any weight.
+    pub fn max_digits(&self) -> u32 {
+        (0..self.len())
+            .map(|j| self.terms(j).len() as u32)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// `x·w` for the weight whose terms are `terms`: `Σ ±(x << s)` (wrapping `i64`).
+#[inline(always)]
+pub fn product(x: i64, terms: &[CsdDigit]) -> i64 {
+    let mut p = 0i64;
+    for t in terms {
+        let v = x.wrapping_shl(t.shift);
+        p = if t.negative {
+            p.wrapping_sub(v)
+        } else {
+            p.wrapping_add(v)
+        };
+    }
+    p
+}
+
+/// The accumulator's last steps, as the multiply kernels do them: the products' sum aligned by
+/// `prod_shift`, plus the bias aligned by `bias_shift`, cast once into the output.
+#[inline(always)]
+pub(crate) fn finish(sum: i64, bias: i64, prod_shift: u32, bias_shift: u32, rq: &Requant) -> i64 {
+    let acc = sum
+        .wrapping_shl(prod_shift)
+        .wrapping_add(bias.wrapping_shl(bias_shift));
+    rq.apply(acc)
+}
+
+/// The geometry and plan of a shift-add convolution (1-D: a window of height 1).
+pub(crate) struct ConvGeometry<'a> {
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub groups: usize,
+    pub window: &'a Window2,
+    pub plan: &'a super::common::MacPlan,
+}
+
+/// The loops of `conv2d.h` / `conv1d.h`: `co`, `oy`, `ox`, then the taps `ci` (the group of `co`),
+/// `ky`, `kx`; a tap in the padding adds nothing. Each product is its weight's shifts and adds.
+pub(crate) fn conv_kernel<X: Raw, B: Raw, Y: Raw>(
+    g: &ConvGeometry<'_>,
+    terms: &ShiftAddWeights,
+    x: &[X],
+    b: &[B],
+    y: &mut [Y],
+) {
+    let win = g.window;
+    let cin_g = g.in_channels / g.groups;
+    let cout_g = g.out_channels / g.groups;
+    let (kh, kw) = (win.kernel_h, win.kernel_w);
+    let fan_in = cin_g * kh * kw;
+    let plane = win.in_h * win.in_w;
+    let rows = win.row_taps();
+    let cols = win.col_taps();
+    let plan = g.plan;
+    let mut out = y.iter_mut();
+    for co in 0..g.out_channels {
+        let ci0 = co / cout_g * cin_g;
+        let bias: i64 = b[co].into();
+        for (oy, &(ky0, ky1)) in rows.iter().enumerate() {
+            for (ox, &(kx0, kx1)) in cols.iter().enumerate() {
+                let mut sum = 0i64;
+                for ci in 0..cin_g {
+                    let x_c = &x[(ci0 + ci) * plane..][..plane];
+                    for ky in ky0..ky1 {
+                        let row = &x_c[win.in_row(oy, ky) * win.in_w..][..win.in_w];
+                        for kx in kx0..kx1 {
+                            let j = co * fan_in + (ci * kh + ky) * kw + kx;
+                            let xv: i64 = row[win.in_col(ox, kx)].into();
+                            sum = sum.wrapping_add(product(xv, terms.terms(j)));
+                        }
+                    }
+                }
+                if let Some(yv) = out.next() {
+                    let v = finish(sum, bias, plan.prod_shift, plan.bias_shift, &plan.requant);
+                    *yv = Y::from_i64_unchecked(v);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn product_is_the_multiply() {
+        for w in -300i64..=300 {
+            let t = ShiftAddWeights::new("t", 9, &[w]).unwrap();
+            for x in [-70000i64, -129, -1, 0, 1, 3, 127, 65535, i32::MAX as i64] {
+                assert_eq!(product(x, t.terms(0)), x * w, "{x}·{w}");
+            }
+        }
+    }
+
+    #[test]
+    fn too_many_digits_and_k_zero_are_errors() {
+        let e = ShiftAddWeights::new("dense_shift_add", 2, &[1, 3, 0b1010101]).unwrap_err();
+        assert!(e.to_string().contains("weight 2 (raw 85) has 4"), "{e}");
+        assert!(ShiftAddWeights::new("x", 0, &[0]).is_err());
+        let t = ShiftAddWeights::new("x", 2, &[0, 1, 3, -6, 7]).unwrap();
+        assert_eq!(
+            (t.len(), t.total_terms(), t.adders(), t.max_digits()),
+            (5, 7, 3, 2)
+        );
+    }
+}
