@@ -84,6 +84,21 @@ impl ShiftAddWeights {
             .sum()
     }
 
+    /// The digit tables of the C++ twins: `k` slots per weight, least significant digit first,
+    /// `(shifts, signs)` with sign +1, -1, or 0 for an empty slot (shift 0).
+    pub fn table(&self) -> (Vec<i64>, Vec<i64>) {
+        let k = self.k as usize;
+        let mut shifts = vec![0i64; self.len() * k];
+        let mut signs = vec![0i64; self.len() * k];
+        for j in 0..self.len() {
+            for (t, d) in self.terms(j).iter().enumerate() {
+                shifts[j * k + t] = i64::from(d.shift);
+                signs[j * k + t] = if d.negative { -1 } else { 1 };
+            }
+        }
+        (shifts, signs)
+    }
+
     /// The most digits of any weight.
     pub fn max_digits(&self) -> u32 {
         (0..self.len())
@@ -127,8 +142,9 @@ pub(crate) struct ConvGeometry<'a> {
     pub plan: &'a super::common::MacPlan,
 }
 
-/// The loops of `conv2d.h` / `conv1d.h`: `co`, `oy`, `ox`, then the taps `ci` (the group of `co`),
-/// `ky`, `kx`; a tap in the padding adds nothing. Each product is its weight's shifts and adds.
+/// The loops of `conv2d_shift_add.h` / `conv1d_shift_add.h`: `oy`, `ox` (the pipelined pixel
+/// loop), then `co`, then the taps `ci` (the group of `co`), `ky`, `kx`, then the digits; a tap in
+/// the padding adds nothing.
 pub(crate) fn conv_kernel<X: Raw, B: Raw, Y: Raw>(
     g: &ConvGeometry<'_>,
     terms: &ShiftAddWeights,
@@ -142,15 +158,12 @@ pub(crate) fn conv_kernel<X: Raw, B: Raw, Y: Raw>(
     let (kh, kw) = (win.kernel_h, win.kernel_w);
     let fan_in = cin_g * kh * kw;
     let plane = win.in_h * win.in_w;
-    let rows = win.row_taps();
-    let cols = win.col_taps();
+    let out_plane = win.out_h * win.out_w;
     let plan = g.plan;
-    let mut out = y.iter_mut();
-    for co in 0..g.out_channels {
-        let ci0 = co / cout_g * cin_g;
-        let bias: i64 = b[co].into();
-        for (oy, &(ky0, ky1)) in rows.iter().enumerate() {
-            for (ox, &(kx0, kx1)) in cols.iter().enumerate() {
+    for (oy, &(ky0, ky1)) in win.row_taps().iter().enumerate() {
+        for (ox, &(kx0, kx1)) in win.col_taps().iter().enumerate() {
+            for (co, bo) in b.iter().enumerate().take(g.out_channels) {
+                let ci0 = co / cout_g * cin_g;
                 let mut sum = 0i64;
                 for ci in 0..cin_g {
                     let x_c = &x[(ci0 + ci) * plane..][..plane];
@@ -163,14 +176,32 @@ pub(crate) fn conv_kernel<X: Raw, B: Raw, Y: Raw>(
                         }
                     }
                 }
-                if let Some(yv) = out.next() {
-                    let v = finish(sum, bias, plan.prod_shift, plan.bias_shift, &plan.requant);
-                    *yv = Y::from_i64_unchecked(v);
-                }
+                let v = finish(
+                    sum,
+                    (*bo).into(),
+                    plan.prod_shift,
+                    plan.bias_shift,
+                    &plan.requant,
+                );
+                y[co * out_plane + oy * win.out_w + ox] = Y::from_i64_unchecked(v);
             }
         }
     }
 }
+
+/// The C++ integer type holding the raw bits of `ty`: `ap_int<W>`, or `ap_uint<W>` when unsigned
+/// (the `in_raw_t`, `bias_raw_t` members of the shift-add configs).
+pub fn cpp_raw_type(ty: crate::FixedType) -> String {
+    if ty.is_signed() {
+        format!("ap_int<{}>", ty.width())
+    } else {
+        format!("ap_uint<{}>", ty.width())
+    }
+}
+
+/// The C++ digit table types: `shift_t` (shifts up to 63) and `sign_t` (-1, 0, +1).
+pub const CPP_SHIFT_TYPE: &str = "ap_uint<7>";
+pub const CPP_SIGN_TYPE: &str = "ap_int<2>";
 
 #[cfg(test)]
 mod tests {

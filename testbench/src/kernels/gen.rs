@@ -1,14 +1,18 @@
 //! Random kernel cases: shapes, types (W 2..18 for data; every Q and O mode, with AP_RND_CONV,
 //! AP_SAT and the defaults most often), raw data, the Rust kernel's outputs, and the C++ rendering.
 
+use binpoint_runtime::fixed::csd_weight;
 use binpoint_runtime::fixed::{difference_type, product_type};
 use binpoint_runtime::ops::affine::{self, AffineConfig, AffineTypes};
 use binpoint_runtime::ops::average_pool::{AveragePoolConfig, AvgTypes};
 use binpoint_runtime::ops::binary::{BinaryConfig, BinaryOp, Operand};
 use binpoint_runtime::ops::clip::ClipConfig;
 use binpoint_runtime::ops::conv1d::Conv1dConfig;
+use binpoint_runtime::ops::conv1d_shift_add::{self, Conv1dShiftAddConfig};
 use binpoint_runtime::ops::conv2d::Conv2dConfig;
+use binpoint_runtime::ops::conv2d_shift_add::{self, Conv2dShiftAddConfig};
 use binpoint_runtime::ops::dense::DenseConfig;
+use binpoint_runtime::ops::dense_shift_add::{self, DenseShiftAddConfig};
 use binpoint_runtime::ops::global_average_pool::GlobalAveragePoolConfig;
 use binpoint_runtime::ops::global_max_pool::GlobalMaxPoolConfig;
 use binpoint_runtime::ops::hard_sigmoid::{HardParams, HardSigmoidConfig};
@@ -27,10 +31,13 @@ use super::render::{self, Rendered};
 use super::CppCase;
 
 /// The kernels, in the order cases are generated.
-pub const OPS: [&str; 18] = [
+pub const OPS: [&str; 21] = [
     "dense",
     "conv1d",
     "conv2d",
+    "dense_shift_add",
+    "conv1d_shift_add",
+    "conv2d_shift_add",
     "max_pool",
     "average_pool",
     "global_max_pool",
@@ -66,6 +73,9 @@ pub fn case(rng: &mut impl Rng, op: &str) -> Result<CppCase, OpError> {
         "dense" => dense(rng),
         "conv1d" => conv1d(rng),
         "conv2d" => conv2d(rng),
+        "dense_shift_add" => dense_shift_add(rng),
+        "conv1d_shift_add" => conv_shift_add(rng, false),
+        "conv2d_shift_add" => conv_shift_add(rng, true),
         "max_pool" => max_pool(rng),
         "average_pool" => average_pool(rng),
         "global_max_pool" => global_max_pool(rng),
@@ -239,6 +249,133 @@ fn dense(rng: &mut impl Rng) -> Result<CppCase, OpError> {
     })?;
     let label = format!("dense {n_in}->{n_out} {t:?}");
     Ok(case_of("dense", label, render::dense(&cfg), data, t.output))
+}
+
+/// Random raw values of `t` with at most `k` CSD digits (sums of up to `k` signed powers of two,
+/// the type's extremes when they qualify).
+fn khot_raws(rng: &mut impl Rng, t: FixedType, k: u32, n: usize) -> Vec<i64> {
+    let (lo, hi) = (t.min_raw() as i64, t.max_raw() as i64);
+    let top = t.width() - u32::from(t.is_signed());
+    (0..n)
+        .map(|_| loop {
+            let v: i64 = match rng.random_range(0..10) {
+                0 => lo,
+                1 => hi,
+                2 => 0,
+                _ => (0..rng.random_range(1..=k))
+                    .map(|_| {
+                        (1i64 << rng.random_range(0..=top))
+                            * if rng.random_bool(0.5) { -1 } else { 1 }
+                    })
+                    .sum(),
+            };
+            if (lo..=hi).contains(&v) && csd_weight(v) <= k {
+                return v;
+            }
+        })
+        .collect()
+}
+
+fn dense_shift_add(rng: &mut impl Rng) -> Result<CppCase, OpError> {
+    let n_in = rng.random_range(1..=32);
+    let n_out = rng.random_range(1..=8);
+    let k = rng.random_range(1..=4);
+    let t = mac_types(rng, n_in);
+    let dense = DenseConfig::new(n_in, n_out, t)?;
+    let mut first = None;
+    let data = runs(rng, |rng| {
+        let x = raws(rng, t.input, n_in);
+        let w = khot_raws(rng, t.weight, k, n_in * n_out);
+        let b = raws(rng, t.bias, n_out);
+        let cfg = DenseShiftAddConfig::new(dense.clone(), k, &w)?;
+        let mut y = vec![0i64; n_out];
+        dense_shift_add::run(&cfg, &x, &b, &mut y)?;
+        let (shift, sign) = cfg.terms.table();
+        first.get_or_insert(cfg);
+        Ok((concat(&[&x, &shift, &sign, &b]), y))
+    })?;
+    let cfg = first.ok_or_else(|| OpError::Config {
+        op: "kernel twins",
+        reason: "no runs".into(),
+    })?;
+    let label = format!("dense_shift_add {n_in}->{n_out} k{k} {t:?}");
+    Ok(case_of(
+        "dense_shift_add",
+        label,
+        render::dense_shift_add(&cfg),
+        data,
+        t.output,
+    ))
+}
+
+fn conv_shift_add(rng: &mut impl Rng, two_d: bool) -> Result<CppCase, OpError> {
+    let (cin, cout, groups) = channels_and_groups(rng);
+    let win = window(rng, two_d, false);
+    let k = rng.random_range(1..=4);
+    let t = mac_types(rng, cin / groups * win.size());
+    let op = if two_d {
+        "conv2d_shift_add"
+    } else {
+        "conv1d_shift_add"
+    };
+    let label = format!("{op} {cin}->{cout} g{groups} k{k} {win:?} {t:?}");
+    if two_d {
+        let conv = Conv2dConfig::new(cin, cout, groups, win, t)?;
+        let conv = conv
+            .clone()
+            .with_reuse_factor(rng.random_range(1..=conv.fan_in()))?;
+        let mut first = None;
+        let data = runs(rng, |rng| {
+            let x = raws(rng, t.input, conv.input_len());
+            let w = khot_raws(rng, t.weight, k, conv.weight_len());
+            let b = raws(rng, t.bias, cout);
+            let cfg = Conv2dShiftAddConfig::new(conv.clone(), k, &w)?;
+            let mut y = vec![0i64; conv.output_len()];
+            conv2d_shift_add::run(&cfg, &x, &b, &mut y)?;
+            let (shift, sign) = cfg.terms.table();
+            first.get_or_insert(cfg);
+            Ok((concat(&[&x, &shift, &sign, &b]), y))
+        })?;
+        let cfg = first.ok_or_else(|| OpError::Config {
+            op: "kernel twins",
+            reason: "no runs".into(),
+        })?;
+        Ok(case_of(
+            op,
+            label,
+            render::conv2d_shift_add(&cfg),
+            data,
+            t.output,
+        ))
+    } else {
+        let conv = Conv1dConfig::new(cin, cout, groups, win, t)?;
+        let conv = conv
+            .clone()
+            .with_reuse_factor(rng.random_range(1..=conv.fan_in()))?;
+        let mut first = None;
+        let data = runs(rng, |rng| {
+            let x = raws(rng, t.input, conv.input_len());
+            let w = khot_raws(rng, t.weight, k, conv.weight_len());
+            let b = raws(rng, t.bias, cout);
+            let cfg = Conv1dShiftAddConfig::new(conv.clone(), k, &w)?;
+            let mut y = vec![0i64; conv.output_len()];
+            conv1d_shift_add::run(&cfg, &x, &b, &mut y)?;
+            let (shift, sign) = cfg.terms.table();
+            first.get_or_insert(cfg);
+            Ok((concat(&[&x, &shift, &sign, &b]), y))
+        })?;
+        let cfg = first.ok_or_else(|| OpError::Config {
+            op: "kernel twins",
+            reason: "no runs".into(),
+        })?;
+        Ok(case_of(
+            op,
+            label,
+            render::conv1d_shift_add(&cfg),
+            data,
+            t.output,
+        ))
+    }
 }
 
 /// A random window; pooling windows read at least one input each.

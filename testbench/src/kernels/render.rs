@@ -11,8 +11,11 @@ use binpoint_runtime::ops::average_pool::{AveragePoolConfig, Divide};
 use binpoint_runtime::ops::binary::BinaryConfig;
 use binpoint_runtime::ops::clip::ClipConfig;
 use binpoint_runtime::ops::conv1d::Conv1dConfig;
+use binpoint_runtime::ops::conv1d_shift_add::Conv1dShiftAddConfig;
 use binpoint_runtime::ops::conv2d::Conv2dConfig;
+use binpoint_runtime::ops::conv2d_shift_add::Conv2dShiftAddConfig;
 use binpoint_runtime::ops::dense::DenseConfig;
+use binpoint_runtime::ops::dense_shift_add::DenseShiftAddConfig;
 use binpoint_runtime::ops::global_average_pool::GlobalAveragePoolConfig;
 use binpoint_runtime::ops::global_max_pool::GlobalMaxPoolConfig;
 use binpoint_runtime::ops::hard_sigmoid::{HardParams, HardSigmoidConfig};
@@ -21,6 +24,7 @@ use binpoint_runtime::ops::leaky_relu::LeakyReluConfig;
 use binpoint_runtime::ops::lut::{LutConfig, LutTable};
 use binpoint_runtime::ops::max_pool::MaxPoolConfig;
 use binpoint_runtime::ops::relu::ReluConfig;
+use binpoint_runtime::ops::shift_add::{cpp_raw_type, CPP_SHIFT_TYPE, CPP_SIGN_TYPE};
 use binpoint_runtime::ops::softmax::SoftmaxConfig;
 use binpoint_runtime::ops::{MacTypes, Window2};
 use binpoint_runtime::FixedType;
@@ -50,6 +54,12 @@ impl Rendered {
 
     fn ty(&mut self, name: &str, t: FixedType) -> &mut Self {
         let _ = writeln!(self.config, "  typedef {t} {name};");
+        self
+    }
+
+    /// `typedef <spelling> <name>;` for a type that is not a `FixedType` (`ap_int<W>`, ...).
+    fn named(&mut self, name: &str, spelling: &str) -> &mut Self {
+        let _ = writeln!(self.config, "  typedef {spelling} {name};");
         self
     }
 
@@ -174,6 +184,113 @@ pub fn conv1d(cfg: &Conv1dConfig) -> Rendered {
         .input("b", "bias_t", cfg.out_channels)
         .output("y", "out_t", cfg.output_len())
         .call("conv1d", "x, y, w, b", "y", cfg.output_len())
+        .done()
+}
+
+/// The shift-add members shared by the K-hot kernels: `khot`, the alignment shifts, the raw
+/// integer types and the digit table types (`in_t`, `bias_t`, `accum_t`, `out_t` as MAC layers).
+fn shift_add_members(r: &mut Rendered, t: &MacTypes, khot: u32, prod_shift: u32, bias_shift: u32) {
+    r.int("khot", khot as usize)
+        .int("prod_shift", prod_shift as usize)
+        .int("bias_shift", bias_shift as usize);
+    r.ty("in_t", t.input)
+        .ty("bias_t", t.bias)
+        .ty("accum_t", t.accum)
+        .ty("out_t", t.output)
+        .named("raw_t", &format!("ap_int<{}>", t.accum.width()))
+        .named("in_raw_t", &cpp_raw_type(t.input))
+        .named("bias_raw_t", &cpp_raw_type(t.bias))
+        .named("shift_t", CPP_SHIFT_TYPE)
+        .named("sign_t", CPP_SIGN_TYPE);
+}
+
+/// Inputs `x`, `shift`, `sign` (the digit tables), `b`; output `y`.
+pub fn dense_shift_add(cfg: &DenseShiftAddConfig) -> Rendered {
+    let d = &cfg.dense;
+    let slots = d.n_in * d.n_out * cfg.terms.k as usize;
+    let mut r = Rendered::default();
+    r.int("n_in", d.n_in).int("n_out", d.n_out);
+    shift_add_members(
+        &mut r,
+        &d.types,
+        cfg.terms.k,
+        d.plan.prod_shift,
+        d.plan.bias_shift,
+    );
+    r.input("x", "in_t", d.n_in)
+        .input("shift", "shift_t", slots)
+        .input("sign", "sign_t", slots)
+        .input("b", "bias_t", d.n_out)
+        .output("y", "out_t", d.n_out)
+        .call("dense_shift_add", "x, y, shift, sign, b", "y", d.n_out)
+        .done()
+}
+
+/// Inputs `x`, `shift`, `sign`, `b`; output `y`.
+pub fn conv2d_shift_add(cfg: &Conv2dShiftAddConfig) -> Rendered {
+    let c = &cfg.conv;
+    let slots = c.weight_len() * cfg.terms.k as usize;
+    let mut r = Rendered::default();
+    r.int("in_channels", c.in_channels)
+        .int("out_channels", c.out_channels)
+        .int("groups", c.groups)
+        .int("reuse_factor", c.reuse_factor);
+    window(&mut r, &c.window);
+    shift_add_members(
+        &mut r,
+        &c.types,
+        cfg.terms.k,
+        c.plan.prod_shift,
+        c.plan.bias_shift,
+    );
+    r.input("x", "in_t", c.input_len())
+        .input("shift", "shift_t", slots)
+        .input("sign", "sign_t", slots)
+        .input("b", "bias_t", c.out_channels)
+        .output("y", "out_t", c.output_len())
+        .call(
+            "conv2d_shift_add",
+            "x, y, shift, sign, b",
+            "y",
+            c.output_len(),
+        )
+        .done()
+}
+
+/// Inputs `x`, `shift`, `sign`, `b`; output `y`.
+pub fn conv1d_shift_add(cfg: &Conv1dShiftAddConfig) -> Rendered {
+    let c = &cfg.conv;
+    let w = &c.window;
+    let slots = c.weight_len() * cfg.terms.k as usize;
+    let mut r = Rendered::default();
+    r.int("in_channels", c.in_channels)
+        .int("out_channels", c.out_channels)
+        .int("groups", c.groups)
+        .int("in_len", w.in_w)
+        .int("kernel", w.kernel_w)
+        .int("stride", w.stride_w)
+        .int("dilation", w.dilation_w)
+        .int("pad_left", w.pad_left)
+        .int("out_len", w.out_w)
+        .int("reuse_factor", c.reuse_factor);
+    shift_add_members(
+        &mut r,
+        &c.types,
+        cfg.terms.k,
+        c.plan.prod_shift,
+        c.plan.bias_shift,
+    );
+    r.input("x", "in_t", c.input_len())
+        .input("shift", "shift_t", slots)
+        .input("sign", "sign_t", slots)
+        .input("b", "bias_t", c.out_channels)
+        .output("y", "out_t", c.output_len())
+        .call(
+            "conv1d_shift_add",
+            "x, y, shift, sign, b",
+            "y",
+            c.output_len(),
+        )
         .done()
 }
 
