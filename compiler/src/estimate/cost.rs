@@ -6,7 +6,7 @@ use super::rules::{
     fabric_multiplier_luts, multiplier_stages, tree_levels, MemoryCost, LAYER_BASE_FF,
     LAYER_BASE_LUT, LOOP_OVERHEAD, SIMPLE_BASE_FF, SIMPLE_BASE_LUT,
 };
-use super::work::{Mac, Operand, Shape, Stream, Work};
+use super::work::{KhotWork, Mac, Operand, Shape, Stream, Work};
 use super::{LayerEstimate, LayerFold, MulImpl, Multiplier};
 use crate::board::Board;
 
@@ -62,6 +62,9 @@ pub(super) fn effective_reuse(m: &Mac, requested: u64) -> u64 {
 }
 
 fn mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerFold, board: &Board, clock_ns: f64) {
+    if let Some(k) = &m.khot {
+        return khot_mac(e, m, k, fold, clock_ns);
+    }
     let r = effective_reuse(m, fold.reuse_factor);
     let p = m.fan_in.div_ceil(r);
     let (kind, dsp_each) = resolve(m.x, m.w, fold.mul_impl, board);
@@ -121,6 +124,44 @@ fn mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerFold, board: &Board, clock_ns
         0
     } else {
         (m.outputs - 1) * r + e.depth + LOOP_OVERHEAD
+    };
+}
+
+/// A K-hot layer (`*_shift_add.h`): no multiplier and no DSP; every weight is a constant-shift
+/// circuit of `nnz_CSD - 1` adders of the product's width, every non-zero product one adder of
+/// the accumulator's width into its output's sum, one output cast per parallel output. The
+/// weights are wired in (no weight memory). Dense runs once (all outputs in parallel); conv
+/// pipelines its positions at the input-port limit.
+fn khot_mac(e: &mut LayerEstimate, m: &Mac, k: &KhotWork, fold: &LayerFold, clock_ns: f64) {
+    let (xs, ws) = (u64::from(m.x.signed_bits()), u64::from(m.w.signed_bits()));
+    let acc = u64::from(m.acc_bits);
+    let r = if k.iterations > 1 {
+        effective_reuse(m, fold.reuse_factor)
+    } else {
+        1
+    };
+    let lut = k.weight_adders * (xs + ws)
+        + k.product_adders * acc
+        + k.parallel * (acc + u64::from(m.out_bits));
+    let ff = k.parallel * (acc + u64::from(m.out_bits));
+    let bias = array_cost(m.bias.len, m.bias.width, m.bias.len.max(1));
+    e.reuse_factor = r;
+    e.multipliers = 0;
+    e.multiplier = Some(Multiplier::ShiftAdd);
+    e.dsp_per_multiplier = 0;
+    e.dsp = 0;
+    e.lut = LAYER_BASE_LUT + lut + bias.lut;
+    e.ff = LAYER_BASE_FF + ff + bias.ff;
+    e.bram18 = bias.bram18;
+    e.ii = r;
+    e.iterations = k.iterations;
+    e.depth = READ_STAGES
+        + tree_levels(k.max_row_terms.max(1)).div_ceil(adder_levels_per_stage(clock_ns))
+        + WRITE_STAGES;
+    e.latency_cycles = if k.iterations == 0 {
+        0
+    } else {
+        (k.iterations - 1) * r + e.depth + LOOP_OVERHEAD
     };
 }
 

@@ -65,6 +65,9 @@ fn fold_work(w: &ModelWork, board: &Board, start: Folding) -> Result<Folding, Es
         let mut best: Option<(f64, u64, Folding, Estimate)> = None;
         for (i, l) in w.layers.iter().enumerate() {
             let Shape::Mac(m) = &l.shape else { continue };
+            if m.khot.is_some() {
+                continue; // constant-shift circuits: unrolled by construction
+            }
             let lf = &f.layers[i];
             let p = m.fan_in.div_ceil(lf.reuse_factor);
             if p <= 1 {
@@ -101,7 +104,9 @@ fn fold_work(w: &ModelWork, board: &Board, start: Folding) -> Result<Folding, Es
         let mut full = f.clone();
         for (l, lf) in w.layers.iter().zip(full.layers.iter_mut()) {
             if let Shape::Mac(m) = &l.shape {
-                lf.set_reuse(m.fan_in);
+                if m.khot.is_none() {
+                    lf.set_reuse(m.fan_in);
+                }
             }
         }
         let e_full = evaluate(w, board, clock, &full)?;

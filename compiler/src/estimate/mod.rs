@@ -112,16 +112,22 @@ impl Folding {
             .iter()
             .map(|l| {
                 let (fan_in, r) = match &l.shape {
+                    Shape::Mac(m) if m.khot.is_some() => (m.fan_in, m.min_reuse),
                     Shape::Mac(m) => (m.fan_in, if full { m.fan_in } else { m.min_reuse }),
                     _ => (1, 1),
                 };
+                let khot = matches!(&l.shape, Shape::Mac(m) if m.khot.is_some());
                 let mut f = LayerFold {
                     name: l.name.clone(),
                     kernel: l.kernel.to_string(),
                     fan_in,
                     reuse_factor: 1,
                     block_factor: 1,
-                    mul_impl: MulImpl::Auto,
+                    mul_impl: if khot {
+                        MulImpl::ShiftAdd
+                    } else {
+                        MulImpl::Auto
+                    },
                 };
                 f.set_reuse(r);
                 f
@@ -140,7 +146,18 @@ impl Folding {
     pub fn reuse_map(&self) -> std::collections::BTreeMap<String, usize> {
         self.layers
             .iter()
-            .filter(|l| l.fan_in > 1 || matches!(l.kernel.as_str(), "dense" | "conv1d" | "conv2d"))
+            .filter(|l| {
+                l.fan_in > 1
+                    || matches!(
+                        l.kernel.as_str(),
+                        "dense"
+                            | "conv1d"
+                            | "conv2d"
+                            | "dense_shift_add"
+                            | "conv1d_shift_add"
+                            | "conv2d_shift_add"
+                    )
+            })
             .map(|l| (l.name.clone(), l.reuse_factor as usize))
             .collect()
     }

@@ -57,6 +57,50 @@ pub struct Mac {
     pub bias: Rom,
     /// Largest number of non-zero CSD digits of a weight (shift-add terms per product).
     pub max_terms: u32,
+    /// K-hot layers (`khot > 0` in the model): the multiplier-free kernels' hardware.
+    pub khot: Option<KhotWork>,
+}
+
+/// A K-hot layer as `*_shift_add.h` builds it: every weight is its own constant-shift circuit
+/// (the loops over outputs/channels, taps and digits are unrolled), so nothing folds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KhotWork {
+    pub k: u32,
+    /// `Σ max(nnz_CSD(w) - 1, 0)` over the weights: the adders inside the products.
+    pub weight_adders: u64,
+    /// Non-zero weights: each adds its product into its output's sum (the bias starts it).
+    pub product_adders: u64,
+    /// Outputs computed in parallel (dense: all `n_out`; conv: the `C_out` of one position).
+    pub parallel: u64,
+    /// Iterations of the pipelined loop (dense: 1, unrolled; conv: output positions).
+    pub iterations: u64,
+    /// Most shifted terms summed into one output (the adder tree's depth).
+    pub max_row_terms: u64,
+}
+
+impl KhotWork {
+    fn new(k: u32, weights: &[i64], rows: u64, iterations: u64) -> KhotWork {
+        let row_len = (weights.len() as u64).div_ceil(rows.max(1)).max(1) as usize;
+        let mut w = KhotWork {
+            k,
+            weight_adders: 0,
+            product_adders: 0,
+            parallel: rows,
+            iterations,
+            max_row_terms: 0,
+        };
+        for row in weights.chunks(row_len) {
+            let mut terms = 0u64;
+            for &v in row {
+                let n = u64::from(csd_nonzeros(v));
+                w.weight_adders += n.saturating_sub(1);
+                w.product_adders += u64::from(n > 0);
+                terms += n;
+            }
+            w.max_row_terms = w.max_row_terms.max(terms);
+        }
+        w
+    }
 }
 
 /// A layer that handles one element (or one window) per pipelined iteration.
@@ -305,6 +349,7 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
                     width: u64::from(d.bias_type.map_or(0, |t| t.width)),
                 },
                 max_terms: max_terms(&d.weights),
+                khot: (d.khot > 0).then(|| KhotWork::new(d.khot, &d.weights, d.n_out, 1)),
             };
             let macs = d.n_in * d.n_out;
             (Shape::Mac(mac), macs)
@@ -316,6 +361,15 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
             let groups = c.groups.max(1);
             let fan_in = (c.in_channels / groups * win.kernel_h * win.kernel_w).max(1);
             let outputs = cx.out_len;
+            let khot = (c.khot > 0).then(|| {
+                let positions = outputs / c.out_channels.max(1);
+                KhotWork::new(c.khot, &c.weights, c.out_channels, positions)
+            });
+            // The shift-add kernel reads every tap of every input channel per position.
+            let taps = match khot {
+                Some(_) => c.in_channels * win.kernel_h * win.kernel_w,
+                None => fan_in,
+            };
             let mac = Mac {
                 x,
                 w,
@@ -323,7 +377,7 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
                 out_bits: cx.out_bits(),
                 fan_in,
                 outputs,
-                min_reuse: fan_in.div_ceil(super::rules::ARRAY_PORTS),
+                min_reuse: taps.max(1).div_ceil(super::rules::ARRAY_PORTS),
                 partitions_input: false,
                 weights: Rom {
                     len: c.weights.len() as u64,
@@ -334,6 +388,7 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
                     width: u64::from(c.bias_type.map_or(0, |t| t.width)),
                 },
                 max_terms: max_terms(&c.weights),
+                khot,
             };
             (Shape::Mac(mac), outputs * fan_in)
         }

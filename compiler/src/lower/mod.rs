@@ -144,8 +144,11 @@ pub fn lower(typed: &TypedGraph, opts: &LowerOptions) -> Result<Lowered, LowerEr
 /// The runtime kernel a layer proto runs (the names of `Layer::kernel`).
 pub fn kernel_name(k: &KernelProto) -> &'static str {
     match k {
+        KernelProto::Dense(d) if d.khot > 0 => "dense_shift_add",
         KernelProto::Dense(_) => "dense",
+        KernelProto::Conv(c) if c.rank == 1 && c.khot > 0 => "conv1d_shift_add",
         KernelProto::Conv(c) if c.rank == 1 => "conv1d",
+        KernelProto::Conv(c) if c.khot > 0 => "conv2d_shift_add",
         KernelProto::Conv(_) => "conv2d",
         KernelProto::MaxPool(_) => "max_pool",
         KernelProto::AveragePool(_) => "average_pool",

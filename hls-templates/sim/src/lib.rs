@@ -24,8 +24,11 @@ use binpoint_runtime::ops::{
     binary::{BinaryConfig, BinaryOp, Operand},
     clip::ClipConfig,
     conv1d::Conv1dConfig,
+    conv1d_shift_add::Conv1dShiftAddConfig,
     conv2d::Conv2dConfig,
+    conv2d_shift_add::Conv2dShiftAddConfig,
     dense::DenseConfig,
+    dense_shift_add::DenseShiftAddConfig,
     global_average_pool::GlobalAveragePoolConfig,
     global_max_pool::GlobalMaxPoolConfig,
     hard_sigmoid::{HardParams, HardSigmoidConfig},
@@ -39,8 +42,9 @@ use binpoint_runtime::ops::{
 };
 #[allow(unused_imports)]
 use binpoint_runtime::ops::{
-    affine, average_pool, binary, clip, conv1d, conv2d, dense, global_average_pool,
-    global_max_pool, hard_sigmoid, hard_swish, leaky_relu, lut, max_pool, relu, softmax,
+    affine, average_pool, binary, clip, conv1d, conv1d_shift_add, conv2d, conv2d_shift_add, dense,
+    dense_shift_add, global_average_pool, global_max_pool, hard_sigmoid, hard_swish, leaky_relu, lut,
+    max_pool, relu, softmax,
 };
 use binpoint_runtime::ops::Raw;
 use binpoint_runtime::{Fixed, FixedType};

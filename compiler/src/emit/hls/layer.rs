@@ -144,6 +144,13 @@ impl ConstArray {
         ConstArray::from_literals(name, format!("ap_uint<{width}>"), lit, PER_ROW)
     }
 
+    /// An array of small integers of the C++ integer type `elem` (`ap_int<2>`, `ap_uint<7>`: the
+    /// digit tables of shift-add layers), as decimal literals.
+    pub fn small_ints(name: String, elem: &str, values: &[i64]) -> ConstArray {
+        let lit: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        ConstArray::from_literals(name, elem.into(), lit, PER_ROW * 2)
+    }
+
     /// An array of `int` (gather maps: an input index, or -1 for the fill value).
     pub fn ints(name: String, values: &[i64]) -> ConstArray {
         let lit: Vec<String> = values.iter().map(|v| v.to_string()).collect();

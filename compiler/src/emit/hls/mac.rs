@@ -2,7 +2,13 @@
 //! affine (BatchNorm kept, `affine.h`). Members as in `testbench/src/kernels/render.rs`.
 
 use binpoint_runtime::model::format::{AffineProto, ConvProto, DenseProto, TypeProto, WindowProto};
-use binpoint_runtime::ops::Window2;
+use binpoint_runtime::ops::conv1d::Conv1dConfig;
+use binpoint_runtime::ops::conv2d::Conv2dConfig;
+use binpoint_runtime::ops::dense::DenseConfig;
+use binpoint_runtime::ops::shift_add::{
+    cpp_raw_type, ShiftAddWeights, CPP_SHIFT_TYPE, CPP_SIGN_TYPE,
+};
+use binpoint_runtime::ops::{MacTypes, Window2};
 use binpoint_runtime::FixedType;
 
 use super::layer::{ConfigStruct, ConstArray, Emitted};
@@ -89,6 +95,9 @@ pub fn header(kernel: &str) -> &'static str {
         "dense" => "dense.h",
         "conv1d" => "conv1d.h",
         "conv2d" => "conv2d.h",
+        "dense_shift_add" => "dense_shift_add.h",
+        "conv1d_shift_add" => "conv1d_shift_add.h",
+        "conv2d_shift_add" => "conv2d_shift_add.h",
         "affine" => "affine.h",
         "max_pool" => "max_pool.h",
         "average_pool" => "average_pool.h",
@@ -113,6 +122,28 @@ pub fn dense(ctx: &mut Ctx<'_>, d: &DenseProto) -> Result<Emitted, HlsError> {
     let weight = ctx.ty("weight type", &d.weight_type)?;
     let accum = ctx.ty("accumulator type", &d.accum_type)?;
     let (bias_t, b) = bias(ctx, &d.bias_type, &d.bias, n_out, accum)?;
+    if d.khot > 0 {
+        let types = MacTypes {
+            input: ctx.ins[0].ty,
+            weight,
+            bias: bias_t,
+            accum,
+            output: ctx.out.ty,
+        };
+        let plan = DenseConfig::new(n_in, n_out, types)
+            .map_err(|e| ctx.err(e.to_string()))?
+            .plan;
+        let mut c = ctx.config();
+        c.int("n_in", n_in).int("n_out", n_out);
+        let sa = SaLayer {
+            khot: d.khot,
+            types,
+            prod_shift: plan.prod_shift,
+            bias_shift: plan.bias_shift,
+            weights: &d.weights,
+        };
+        return shift_add(ctx, "dense_shift_add", c, &sa, &b);
+    }
     let mut c = ctx.config();
     c.int("n_in", n_in).int("n_out", n_out);
     folding(ctx, &mut c, n_in);
@@ -184,9 +215,109 @@ pub fn conv(ctx: &mut Ctx<'_>, k: &ConvProto) -> Result<Emitted, HlsError> {
         }
         r => return Err(ctx.err(format!("{r}-D convolution (1-D and 2-D only)"))),
     };
+    if k.khot > 0 {
+        let types = MacTypes {
+            input: ctx.ins[0].ty,
+            weight,
+            bias: bias_t,
+            accum,
+            output: ctx.out.ty,
+        };
+        let oe = |e: binpoint_runtime::ops::OpError| ctx.err(e.to_string());
+        let plan = match k.rank {
+            1 => {
+                Conv1dConfig::new(c_in, c_out, groups, win, types)
+                    .map_err(oe)?
+                    .plan
+            }
+            _ => {
+                Conv2dConfig::new(c_in, c_out, groups, win, types)
+                    .map_err(oe)?
+                    .plan
+            }
+        };
+        let reuse = ctx.reuse.reuse(&ctx.layer.name, fan_in, ctx.folded);
+        c.int("reuse_factor", reuse);
+        let sa = SaLayer {
+            khot: k.khot,
+            types,
+            prod_shift: plan.prod_shift,
+            bias_shift: plan.bias_shift,
+            weights: &k.weights,
+        };
+        let kernel = if k.rank == 1 {
+            "conv1d_shift_add"
+        } else {
+            "conv2d_shift_add"
+        };
+        return shift_add(ctx, kernel, c, &sa, &b);
+    }
     folding(ctx, &mut c, fan_in);
     mac_types(ctx, &mut c, weight, bias_t, accum);
     Ok(finish(ctx, kernel, c, &k.weights, &b))
+}
+
+/// What a K-hot layer's config needs beyond its shape.
+struct SaLayer<'a> {
+    khot: u32,
+    types: MacTypes,
+    prod_shift: u32,
+    bias_shift: u32,
+    weights: &'a [i64],
+}
+
+/// A K-hot layer (`*_shift_add.h`): the shift-add members of its config, its digit tables (from
+/// the raw weights, as the runtime derives them: `ShiftAddWeights::table`) as `static const`
+/// arrays, and the call `kernel<config>(x, y, shift, sign, b)`. No weight array, no multiply.
+fn shift_add(
+    ctx: &mut Ctx<'_>,
+    kernel: &'static str,
+    mut c: ConfigStruct,
+    sa: &SaLayer<'_>,
+    bias: &[i64],
+) -> Result<Emitted, HlsError> {
+    let terms =
+        ShiftAddWeights::new(kernel, sa.khot, sa.weights).map_err(|e| ctx.err(e.to_string()))?;
+    let (shifts, signs) = terms.table();
+    let t = &sa.types;
+    c.int("khot", sa.khot as usize)
+        .int("prod_shift", sa.prod_shift as usize)
+        .int("bias_shift", sa.bias_shift as usize)
+        .named("in_t", ctx.ins[0].ty_name.clone())
+        .ty("bias_t", t.bias)
+        .ty("accum_t", t.accum)
+        .named("out_t", ctx.out.ty_name.clone())
+        .named("raw_t", format!("ap_int<{}>", t.accum.width()))
+        .named("in_raw_t", cpp_raw_type(t.input))
+        .named("bias_raw_t", cpp_raw_type(t.bias))
+        .named("shift_t", CPP_SHIFT_TYPE.into())
+        .named("sign_t", CPP_SIGN_TYPE.into());
+    let shift = ctx.name("shift");
+    let sign = ctx.name("sign");
+    let b = ctx.name("b");
+    let arrays = vec![
+        ConstArray::small_ints(shift.clone(), CPP_SHIFT_TYPE, &shifts),
+        ConstArray::small_ints(sign.clone(), CPP_SIGN_TYPE, &signs),
+        ConstArray::typed(b.clone(), format!("{}::bias_t", c.name), bias),
+    ];
+    let call = Emitted::call(
+        kernel,
+        &c.name,
+        &[
+            &ctx.ins[0].name,
+            &ctx.out.name,
+            &format!("bpm::{shift}"),
+            &format!("bpm::{sign}"),
+            &format!("bpm::{b}"),
+        ],
+    );
+    Ok(Emitted {
+        headers: vec![header(kernel), "shift_add.h"],
+        configs: vec![c],
+        arrays,
+        calls: vec![call],
+        alias: false,
+    })
 }
 
 pub fn affine(ctx: &mut Ctx<'_>, a: &AffineProto) -> Result<Emitted, HlsError> {

@@ -42,6 +42,22 @@ const STATIC_HEADERS: &[(&str, &str)] = &[
         include_str!("../../../../hls-templates/kernels/dense.h"),
     ),
     (
+        "dense_shift_add.h",
+        include_str!("../../../../hls-templates/kernels/dense_shift_add.h"),
+    ),
+    (
+        "conv1d_shift_add.h",
+        include_str!("../../../../hls-templates/kernels/conv1d_shift_add.h"),
+    ),
+    (
+        "conv2d_shift_add.h",
+        include_str!("../../../../hls-templates/kernels/conv2d_shift_add.h"),
+    ),
+    (
+        "shift_add.h",
+        include_str!("../../../../hls-templates/kernels/shift_add.h"),
+    ),
+    (
         "global_average_pool.h",
         include_str!("../../../../hls-templates/kernels/global_average_pool.h"),
     ),

@@ -5,9 +5,12 @@
 use binpoint_runtime::model::format::{AffineProto, ConvProto, DenseProto, TypeProto, WindowProto};
 use binpoint_runtime::ops::affine::{AffineConfig, AffineTypes};
 use binpoint_runtime::ops::conv1d::Conv1dConfig;
+use binpoint_runtime::ops::conv1d_shift_add::Conv1dShiftAddConfig;
 use binpoint_runtime::ops::conv2d::Conv2dConfig;
+use binpoint_runtime::ops::conv2d_shift_add::Conv2dShiftAddConfig;
 use binpoint_runtime::ops::dense::DenseConfig;
-use binpoint_runtime::ops::{MacTypes, Window2};
+use binpoint_runtime::ops::dense_shift_add::DenseShiftAddConfig;
+use binpoint_runtime::ops::{MacTypes, Storage, Window2};
 use binpoint_runtime::FixedType;
 
 use super::{fmt_call, fmt_struct, int, ty_expr, EmitError, Lx};
@@ -25,7 +28,25 @@ pub(super) fn dense(lx: &mut Lx<'_>, d: &DenseProto) -> Result<(), EmitError> {
         accum,
         output: lx.y()?.ty,
     };
-    DenseConfig::new(n_in, n_out, types).map_err(lx.op_err())?;
+    let dense = DenseConfig::new(n_in, n_out, types).map_err(lx.op_err())?;
+    if d.khot > 0 {
+        // K-hot: the config derives the shift-add terms from the raw weights (i64), once.
+        DenseShiftAddConfig::new(dense, d.khot, &d.weights).map_err(lx.op_err())?;
+        let w = lx.konst_in("weights", weight, &d.weights, &[n_out, n_in], Storage::I64)?;
+        let b = lx.konst("bias", bias, &b, &[n_out])?;
+        let inner = fmt_call("DenseConfig::new", args![n_in, n_out, mac_types(&types)]) + "?";
+        let expr = fmt_call(
+            "DenseShiftAddConfig::new",
+            args![inner, d.khot, format!("&{w}")],
+        ) + "?";
+        let c = lx.config("DenseShiftAddConfig", expr);
+        let (x, y) = (lx.x_ref(0)?, lx.y_mut()?);
+        lx.call(
+            "dense_shift_add::run",
+            args![format!("&{c}"), x, format!("&{b}"), y],
+        );
+        return Ok(());
+    }
     let w = lx.konst("weights", weight, &d.weights, &[n_out, n_in])?;
     let b = lx.konst("bias", bias, &b, &[n_out])?;
     let c = lx.config_new("DenseConfig", args![n_in, n_out, mac_types(&types)]);
@@ -57,11 +78,17 @@ pub(super) fn conv(lx: &mut Lx<'_>, p: &ConvProto) -> Result<(), EmitError> {
     };
     let (ty, module) = match p.rank {
         1 => {
-            Conv1dConfig::new(c_in, c_out, groups, win, types).map_err(lx.op_err())?;
+            let conv = Conv1dConfig::new(c_in, c_out, groups, win, types).map_err(lx.op_err())?;
+            if p.khot > 0 {
+                Conv1dShiftAddConfig::new(conv, p.khot, &p.weights).map_err(lx.op_err())?;
+            }
             ("Conv1dConfig", "conv1d")
         }
         2 => {
-            Conv2dConfig::new(c_in, c_out, groups, win, types).map_err(lx.op_err())?;
+            let conv = Conv2dConfig::new(c_in, c_out, groups, win, types).map_err(lx.op_err())?;
+            if p.khot > 0 {
+                Conv2dShiftAddConfig::new(conv, p.khot, &p.weights).map_err(lx.op_err())?;
+            }
             ("Conv2dConfig", "conv2d")
         }
         r => return Err(lx.err(format!("{r}-D convolution (1-D and 2-D only)"))),
@@ -70,6 +97,27 @@ pub(super) fn conv(lx: &mut Lx<'_>, p: &ConvProto) -> Result<(), EmitError> {
         return Err(lx.err(format!("groups {groups} do not divide {c_in} channels")));
     }
     let dims = [c_out, c_in / groups, win.kernel_h, win.kernel_w];
+    if p.khot > 0 {
+        // K-hot: the config derives the shift-add terms from the raw weights (i64), once.
+        let w = lx.konst_in("weights", weight, &p.weights, &dims, Storage::I64)?;
+        let b = lx.konst("bias", bias, &b, &[c_out])?;
+        let inner = fmt_call(
+            &format!("{ty}::new"),
+            args![c_in, c_out, groups, win_expr, mac_types(&types)],
+        ) + "?";
+        let sa_ty = format!("{}ShiftAddConfig", ty.trim_end_matches("Config"));
+        let expr = fmt_call(
+            &format!("{sa_ty}::new"),
+            args![inner, p.khot, format!("&{w}")],
+        ) + "?";
+        let c = lx.config(&sa_ty, expr);
+        let (x, y) = (lx.x_ref(0)?, lx.y_mut()?);
+        lx.call(
+            &format!("{module}_shift_add::run"),
+            args![format!("&{c}"), x, format!("&{b}"), y],
+        );
+        return Ok(());
+    }
     let w = lx.konst("weights", weight, &p.weights, &dims)?;
     let b = lx.konst("bias", bias, &b, &[c_out])?;
     let c = lx.config_new(ty, args![c_in, c_out, groups, win_expr, mac_types(&types)]);
