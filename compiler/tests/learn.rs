@@ -196,3 +196,58 @@ fn bad_options_and_kernels_are_typed_errors_naming_the_node() {
         "{e}"
     );
 }
+
+/// K-hot layers (`--khot 2`): the learning forward projects the float weights as typing does, so
+/// it still computes what the interpreter computes; learning keeps every weight K-hot.
+#[test]
+fn khot_weights_are_projected_in_the_forward_and_stay_khot_after_learning() {
+    use binpoint::quant::khot::{project_weights, weight_of};
+    use binpoint::quant::{calibrate, type_graph, Method, RangeSource};
+    let g = graph("cnn_bn", 13, false);
+    let train = inputs(&g, "train_x", 384);
+    let test = inputs(&g, "test_x", 64);
+    let mut cfg = PrecisionConfig::uniform(8).unwrap();
+    cfg.set_default_khot(2).unwrap();
+    let gk = project_weights(&g, &cfg).unwrap();
+    let cal = calibrate(&gk, std::slice::from_ref(&train), Method::MaxAbs).unwrap();
+    let t = type_graph(&gk, &cfg, RangeSource::Calibrated(&cal)).unwrap();
+    let m = compiled(&t).unwrap();
+    let n = test.shape()[0];
+    let want = m.run_f32(&[&flat(&test)], n, Threads::Single).unwrap()[0]
+        .values
+        .clone();
+    let s = Student::new(&t, &g, false).unwrap();
+    let khot_weights = s.points.values().filter(|p| p.khot == Some(2)).count();
+    assert_eq!(khot_weights, 3, "two convs and the dense layer are K-hot");
+    let x = Tensor::from_vec(
+        test.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(),
+        test.shape(),
+        &s.device,
+    )
+    .unwrap();
+    let got: Vec<f64> = s
+        .predict(&x, Mode::Fixed, 32)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    assert_eq!(got, want, "K-hot forward vs interpreter");
+
+    let y: Vec<i64> = labels("train_y").into_iter().take(384).collect();
+    let opts = LearnOptions {
+        epochs: 2,
+        finetune: true,
+        ..LearnOptions::default()
+    };
+    let l = learn(&g, &cfg, &t, &train, Some(&y), &opts).unwrap();
+    assert!(l.report.last.loss <= l.report.initial.loss);
+    for (&n, layer) in &l.typed.layers {
+        if let Kernel::Mac { khot: Some(k), .. } = layer.kernel {
+            let w = l.typed.graph.inputs_of(n)[1];
+            let raw = l.typed.raw_const(w).unwrap();
+            assert!(raw.iter().all(|&r| weight_of(r) <= k), "{}", layer.node);
+        }
+    }
+    compiled(&l.typed).unwrap();
+}

@@ -8,8 +8,8 @@
 //! 2. [`train::train`]: distillation against the float model (+ cross-entropy with labels), Adam,
 //!    seeded shuffles, the best epoch kept; [`progress`] draws the bar.
 //! 3. [`freeze`]: the learned `I` become `int_bits` overrides of the precision config (and, with
-//!    `--finetune`, the tuned weights go back into the float graph); the graph is re-calibrated and
-//!    re-typed with `type_graph`, so accumulators, tables and everything downstream are derived as
+//!    `--finetune`, the tuned weights go back into the float graph); K-hot weights are projected in
+//!    their learned types, the graph is re-calibrated and re-typed with `type_graph`, so accumulators, tables and everything downstream are derived as
 //!    for any other config. The result is checked to carry exactly the learned types.
 
 pub mod error;
@@ -218,9 +218,11 @@ fn freeze(
         config.layer.entry(p.name.clone()).or_default().int_bits = Some(i);
         learned.push((p.node, i));
     }
+    // K-hot layers: their weights projected in the learned types, as compile does before typing.
+    let projected = crate::quant::khot::project_weights(&graph, &config)?;
     let method = cfg.calibration.method();
-    let cal = calibrate(&graph, std::slice::from_ref(x), method)?;
-    let mut out = type_graph(&graph, &config, RangeSource::Calibrated(&cal))?;
+    let cal = calibrate(&projected, std::slice::from_ref(x), method)?;
+    let mut out = type_graph(&projected, &config, RangeSource::Calibrated(&cal))?;
     for (n, i) in learned {
         let layer = out.layers.get_mut(&n).ok_or_else(|| {
             LearnError::node(

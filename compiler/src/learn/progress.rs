@@ -27,11 +27,11 @@ impl Progress {
     /// One step done; the running loss and accuracy of the epoch so far.
     pub fn step(&self, epoch: usize, epochs: usize, loss: f64, accuracy: f64) {
         if let Some(bar) = &self.bar {
-            bar.inc(1);
             bar.set_message(format!(
                 "epoch {epoch}/{epochs}  loss {loss:.4}  acc {:.1}%",
                 accuracy * 100.0
             ));
+            bar.inc(1);
         }
     }
 
