@@ -3,7 +3,8 @@
 //! accuracy of float vs fixed point.
 //!
 //! report.json has the top-level keys `model`, `format_version`, `precision`, `ranges`, `inputs`,
-//! `outputs`, `layers`, `totals`, `accuracy` (null without labels) and `warnings`. Each layer has
+//! `outputs`, `layers`, `totals`, `accuracy` (null without labels) and `warnings`, plus `learning`
+//! with `--learn` ([`learning::LearningReport`]). Each layer has
 //! its `name`, `op`, runtime `kernel`, data `inputs` and `output` (tensor, shape with `N` for the
 //! batch, type), `types` (every intermediate type of its kernel: weights, biases, accumulators,
 //! products, tables), `constants` (weights and biases: shape, type, saturations), `params`,
