@@ -665,12 +665,12 @@ impl From<LearnError> for Step {
 
 /// `K` when `n` is the weight of a K-hot layer.
 fn khot_of(g: &Graph, typed: &TypedGraph, n: NodeIndex) -> Option<u32> {
-    g.consumers(n).iter().find_map(|&(c, slot)| {
-        match (slot, typed.layer(c).map(|l| &l.kernel)) {
+    g.consumers(n).iter().find_map(
+        |&(c, slot)| match (slot, typed.layer(c).map(|l| &l.kernel)) {
             (1, Some(Kernel::Mac { khot, .. })) => *khot,
             _ => None,
-        }
-    })
+        },
+    )
 }
 
 /// Ops (and typed kernels) the learning forward computes; anything else is a typed error.
