@@ -11,7 +11,7 @@
 //! The geometry is the 1-D config's [`Window2`](super::Window2) of height 1, run by the same loop
 //! nest as the 2-D kernel (`oy` has one value, `ky` one tap).
 
-use super::common::{check_len, check_storage, OpError, Raw};
+use super::common::{check_len, OpError, Raw};
 use super::conv1d::Conv1dConfig;
 use super::shift_add::{conv_kernel, ConvGeometry, ShiftAddWeights};
 
@@ -41,19 +41,15 @@ pub fn run<X: Raw, B: Raw, Y: Raw>(
     y: &mut [Y],
 ) -> Result<(), OpError> {
     let c = &cfg.conv;
-    check_len(OP, "input", x, c.input_len())?;
-    check_len(OP, "bias", b, c.out_channels)?;
-    check_len(OP, "output", y, c.output_len())?;
-    check_storage::<X>(OP, "input", c.types.input)?;
-    check_storage::<B>(OP, "bias", c.types.bias)?;
-    check_storage::<Y>(OP, "output", c.types.output)?;
     let g = ConvGeometry {
         in_channels: c.in_channels,
         out_channels: c.out_channels,
         groups: c.groups,
         window: &c.window,
         plan: &c.plan,
+        types: &c.types,
+        input_len: c.input_len(),
+        output_len: c.output_len(),
     };
-    conv_kernel(&g, &cfg.terms, x, b, y);
-    Ok(())
+    conv_kernel(OP, &g, &cfg.terms, x, b, y)
 }

@@ -8,7 +8,7 @@
 //! - accumulator: the convolution's `accum` (exact, proved by [`Conv2dConfig`]), from the bias;
 //! - one rounding point: the cast `accum → output`.
 
-use super::common::{check_len, check_storage, OpError, Raw};
+use super::common::{check_len, OpError, Raw};
 use super::conv2d::Conv2dConfig;
 use super::shift_add::{conv_kernel, ConvGeometry, ShiftAddWeights};
 
@@ -38,19 +38,15 @@ pub fn run<X: Raw, B: Raw, Y: Raw>(
     y: &mut [Y],
 ) -> Result<(), OpError> {
     let c = &cfg.conv;
-    check_len(OP, "input", x, c.input_len())?;
-    check_len(OP, "bias", b, c.out_channels)?;
-    check_len(OP, "output", y, c.output_len())?;
-    check_storage::<X>(OP, "input", c.types.input)?;
-    check_storage::<B>(OP, "bias", c.types.bias)?;
-    check_storage::<Y>(OP, "output", c.types.output)?;
     let g = ConvGeometry {
         in_channels: c.in_channels,
         out_channels: c.out_channels,
         groups: c.groups,
         window: &c.window,
         plan: &c.plan,
+        types: &c.types,
+        input_len: c.input_len(),
+        output_len: c.output_len(),
     };
-    conv_kernel(&g, &cfg.terms, x, b, y);
-    Ok(())
+    conv_kernel(OP, &g, &cfg.terms, x, b, y)
 }

@@ -12,7 +12,7 @@
 //!
 //! Kernels: [`super::dense_shift_add`], [`super::conv1d_shift_add`], [`super::conv2d_shift_add`].
 
-use super::common::{OpError, Raw};
+use super::common::{check_len, check_storage, OpError, Raw};
 use super::window::Window2;
 use crate::fixed::{csd_digits, CsdDigit, Requant};
 
@@ -140,18 +140,29 @@ pub(crate) struct ConvGeometry<'a> {
     pub groups: usize,
     pub window: &'a Window2,
     pub plan: &'a super::common::MacPlan,
+    pub types: &'a super::common::MacTypes,
+    pub input_len: usize,
+    pub output_len: usize,
 }
 
 /// The loops of `conv2d_shift_add.h` / `conv1d_shift_add.h`: `oy`, `ox` (the pipelined pixel
 /// loop), then `co`, then the taps `ci` (the group of `co`), `ky`, `kx`, then the digits; a tap in
-/// the padding adds nothing.
+/// the padding adds nothing. Checks the lengths and storage types of `x`, `b`, `y` first, naming
+/// `op` in the error.
 pub(crate) fn conv_kernel<X: Raw, B: Raw, Y: Raw>(
+    op: &'static str,
     g: &ConvGeometry<'_>,
     terms: &ShiftAddWeights,
     x: &[X],
     b: &[B],
     y: &mut [Y],
-) {
+) -> Result<(), OpError> {
+    check_len(op, "input", x, g.input_len)?;
+    check_len(op, "bias", b, g.out_channels)?;
+    check_len(op, "output", y, g.output_len)?;
+    check_storage::<X>(op, "input", g.types.input)?;
+    check_storage::<B>(op, "bias", g.types.bias)?;
+    check_storage::<Y>(op, "output", g.types.output)?;
     let win = g.window;
     let cin_g = g.in_channels / g.groups;
     let cout_g = g.out_channels / g.groups;
@@ -187,6 +198,7 @@ pub(crate) fn conv_kernel<X: Raw, B: Raw, Y: Raw>(
             }
         }
     }
+    Ok(())
 }
 
 /// The C++ integer type holding the raw bits of `ty`: `ap_int<W>`, or `ap_uint<W>` when unsigned
