@@ -9,7 +9,7 @@ use binpoint_runtime::ops::clip::ClipConfig;
 use binpoint_runtime::ops::conv1d::Conv1dConfig;
 use binpoint_runtime::ops::conv2d::Conv2dConfig;
 use binpoint_runtime::ops::dense::DenseConfig;
-use binpoint_runtime::ops::gemm::Lanes;
+use binpoint_runtime::ops::gemm::SumKind;
 use binpoint_runtime::ops::global_average_pool::GlobalAveragePoolConfig;
 use binpoint_runtime::ops::global_max_pool::GlobalMaxPoolConfig;
 use binpoint_runtime::ops::hard_sigmoid::{HardParams, HardSigmoidConfig};
@@ -372,12 +372,12 @@ fn conv1d_matches_fixed_reference() {
 
 /// MAC types whose operand widths force each engine: `f32` (sums below 2^24), `i32` (the
 /// declared accumulator fits an `i32`, products beyond 2^24), `f64` (sums below 2^53), `i64`.
-fn types_for_lanes(rng: &mut impl Rng, lanes: Lanes, fan_in: usize) -> Option<MacTypes> {
+fn types_for_lanes(rng: &mut impl Rng, lanes: SumKind, fan_in: usize) -> Option<MacTypes> {
     let widths = match lanes {
-        Lanes::F32 => 2..=8,
-        Lanes::I32 => 13..=14,
-        Lanes::F64 => 15..=18,
-        Lanes::I64 => 28..=31,
+        SumKind::F32 => 2..=8,
+        SumKind::I32 => 13..=14,
+        SumKind::F64 => 15..=18,
+        SumKind::I64 => 28..=31,
     };
     let operand = |rng: &mut ChaCha8Rng| {
         FixedType::new(
@@ -401,7 +401,7 @@ fn types_for_lanes(rng: &mut impl Rng, lanes: Lanes, fan_in: usize) -> Option<Ma
     };
     // The tight accumulator (i32 needs it), or one with spare bits.
     let need = t.accum_span(fan_in)?;
-    t.accum = if lanes == Lanes::I32 {
+    t.accum = if lanes == SumKind::I32 {
         need.smallest_type()?
     } else {
         accum_for(&mut r, need)?
@@ -410,11 +410,11 @@ fn types_for_lanes(rng: &mut impl Rng, lanes: Lanes, fan_in: usize) -> Option<Ma
 }
 
 /// Each engine against the `Fixed` reference, the engine checked too (so that a change of
-/// `Lanes::choose` cannot leave one untested).
+/// `SumKind::choose` cannot leave one untested).
 #[test]
 fn mac_engines_match_fixed_reference() {
     let mut rng = ChaCha8Rng::seed_from_u64(21);
-    for lanes in [Lanes::F32, Lanes::I32, Lanes::F64, Lanes::I64] {
+    for lanes in [SumKind::F32, SumKind::I32, SumKind::F64, SumKind::I64] {
         let (mut cases, mut tries) = (0, 0);
         while cases < 60 {
             tries += 1;
@@ -427,7 +427,7 @@ fn mac_engines_match_fixed_reference() {
             let Ok(cfg) = Conv2dConfig::new(cin, cout, groups, win, t) else {
                 continue;
             };
-            if cfg.plan.lanes != lanes {
+            if cfg.plan.sum != lanes {
                 continue;
             }
             let x = raws(&mut rng, t.input, cfg.input_len());
@@ -453,13 +453,30 @@ fn mac_engines_match_fixed_reference() {
     }
 }
 
-/// `run_batch` with packed weights against one `run` per sample, with batches and planes large
-/// enough that the engine's blocks of positions split samples and output rows.
+/// Samples one after another → the lanes layout `[len][lanes]` (value `i` of sample `s` at
+/// `i · lanes + s`).
+fn to_lanes<T: Copy>(v: &[T], lanes: usize) -> Vec<T> {
+    let len = v.len() / lanes;
+    (0..len * lanes)
+        .map(|k| v[(k % lanes) * len + k / lanes])
+        .collect()
+}
+
+/// The lanes layout → samples one after another.
+fn from_lanes<T: Copy>(v: &[T], lanes: usize) -> Vec<T> {
+    let len = v.len() / lanes;
+    (0..len * lanes)
+        .map(|k| v[(k % len) * lanes + k / len])
+        .collect()
+}
+
+/// `run_lanes` with packed weights against one `run` per sample, over tiles of sizes that do and
+/// do not fill the engine's blocks of samples, on every panel height.
 #[test]
-fn batches_match_one_sample_runs() {
+fn lanes_match_one_sample_runs() {
     let mut rng = ChaCha8Rng::seed_from_u64(22);
     for case in 0..90 {
-        let batch = rng.random_range(1..=6);
+        let batch = [1, 2, 3, 5, 8, 17, 33, 64][rng.random_range(0..8)];
         let (cin, cout, groups) = match rng.random_range(0..3) {
             0 => (16, rng.random_range(1..=9), 1),
             1 => (8, 8, 8),
@@ -476,7 +493,7 @@ fn batches_match_one_sample_runs() {
                 (win, cin / groups * win.size())
             }
             1 => {
-                let len = if rng.random_bool(0.3) { 3000 } else { 40 };
+                let len = if rng.random_bool(0.3) { 300 } else { 40 };
                 let k = rng.random_range(1..=4);
                 let win =
                     Window2::new_1d(len, k, 1, rng.random_range(1..=2), [1, 1], false).unwrap();
@@ -499,7 +516,9 @@ fn batches_match_one_sample_runs() {
                     let b = store::<R>(&raws(&mut rng, t.bias, cout));
                     let mut y = vec![R::default(); batch * cfg.output_len()];
                     let packed = cfg.pack(&w).unwrap();
-                    ops::conv2d::run_batch(&cfg, &packed, &xs, &b, &mut y, batch).unwrap();
+                    ops::conv2d::run_lanes(&cfg, &packed, &to_lanes(&xs, batch), &b, &mut y, batch)
+                        .unwrap();
+                    let y = from_lanes(&y, batch);
                     let mut one = vec![R::default(); batch * cfg.output_len()];
                     for (x1, y1) in xs
                         .chunks(cfg.input_len())
@@ -515,7 +534,9 @@ fn batches_match_one_sample_runs() {
                     let b = store::<R>(&raws(&mut rng, t.bias, cout));
                     let mut y = vec![R::default(); batch * cfg.output_len()];
                     let packed = cfg.pack(&w).unwrap();
-                    ops::conv1d::run_batch(&cfg, &packed, &xs, &b, &mut y, batch).unwrap();
+                    ops::conv1d::run_lanes(&cfg, &packed, &to_lanes(&xs, batch), &b, &mut y, batch)
+                        .unwrap();
+                    let y = from_lanes(&y, batch);
                     let mut one = vec![R::default(); batch * cfg.output_len()];
                     for (x1, y1) in xs
                         .chunks(cfg.input_len())
@@ -531,7 +552,9 @@ fn batches_match_one_sample_runs() {
                     let b = store::<R>(&raws(&mut rng, t.bias, cout));
                     let mut y = vec![R::default(); batch * cout];
                     let packed = cfg.pack(&w).unwrap();
-                    ops::dense::run_batch(&cfg, &packed, &xs, &b, &mut y, batch).unwrap();
+                    ops::dense::run_lanes(&cfg, &packed, &to_lanes(&xs, batch), &b, &mut y, batch)
+                        .unwrap();
+                    let y = from_lanes(&y, batch);
                     let mut one = vec![R::default(); batch * cout];
                     for (x1, y1) in xs.chunks(cin).zip(one.chunks_mut(cout)) {
                         ops::dense::run(&cfg, x1, &w, &b, y1).unwrap();
@@ -544,9 +567,9 @@ fn batches_match_one_sample_runs() {
     }
 }
 
-/// Packed weights of one layer are refused by another; batch lengths are checked.
+/// Packed weights of one layer are refused by another; tile lengths are checked.
 #[test]
-fn packed_weights_and_batches_are_checked() {
+fn packed_weights_and_tiles_are_checked() {
     let t8 = FixedType::signed(8, 3).unwrap();
     let types = MacTypes {
         input: t8,
@@ -559,14 +582,17 @@ fn packed_weights_and_batches_are_checked() {
     let b = DenseConfig::new(3, 4, types).unwrap();
     let packed_b = b.pack(&[0i8; 12]).unwrap();
     let mut y = [0i8; 6];
-    let err = ops::dense::run_batch(&a, &packed_b, &[0i8; 8], &[0i8; 3], &mut y, 2).unwrap_err();
+    let err = ops::dense::run_lanes(&a, &packed_b, &[0i8; 8], &[0i8; 3], &mut y, 2).unwrap_err();
     assert!(matches!(err, OpError::Config { .. }), "{err}");
     let packed_a = a.pack(&[0i8; 12]).unwrap();
-    let err = ops::dense::run_batch(&a, &packed_a, &[0i8; 7], &[0i8; 3], &mut y, 2).unwrap_err();
+    let err = ops::dense::run_lanes(&a, &packed_a, &[0i8; 7], &[0i8; 3], &mut y, 2).unwrap_err();
     assert!(matches!(err, OpError::Length { .. }), "{err}");
     let err = a.pack(&[0i8; 11]).unwrap_err();
     assert!(matches!(err, OpError::Length { .. }), "{err}");
-    ops::dense::run_batch(&a, &packed_a, &[0i8; 8], &[0i8; 3], &mut y, 2).unwrap();
+    let err =
+        ops::dense::run_lanes(&a, &packed_a, &[0i8; 0], &[0i8; 3], &mut [0i8; 0], 0).unwrap_err();
+    assert!(matches!(err, OpError::Config { .. }), "{err}");
+    ops::dense::run_lanes(&a, &packed_a, &[0i8; 8], &[0i8; 3], &mut y, 2).unwrap();
 }
 
 // ---------------------------------------------------------------- pooling

@@ -3,7 +3,7 @@
 //! slice forms (`Requant::apply_all`, and `FloatRequant::apply_all` on `f64` raw values where
 //! `Requant::float` offers it) and `Requant::is_identity` are checked on the same values.
 
-use binpoint_runtime::fixed::Requant;
+use binpoint_runtime::fixed::{FloatRequant, Requant};
 use binpoint_runtime::{Fixed, FixedType, Overflow, Rounding};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -38,6 +38,11 @@ fn check_slice_forms(rq: &Requant, raws: &[i64], want: &[i64], float_pairs: &mut
         fr.apply_all(&mut v);
         for ((&got, &want), &raw) in v.iter().zip(want).zip(raws) {
             assert_eq!(got, want as f64, "float {src} -> {dst}, raw {raw}");
+            assert_eq!(
+                i64::from(FloatRequant::to_i32(got)),
+                want,
+                "to_i32 of {got}"
+            );
         }
     }
     if rq.is_identity() {
@@ -244,4 +249,24 @@ fn float_form_on_accumulator_casts() {
         }
     }
     eprintln!("float requant: {cases} casts over {pairs} type pairs");
+}
+
+/// `FloatRequant::to_i32` at the ends of the `i32` range and around 0.
+#[test]
+fn float_to_i32_at_the_extremes() {
+    for v in [
+        i32::MIN,
+        i32::MIN + 1,
+        -65_536,
+        -2,
+        -1,
+        0,
+        1,
+        2,
+        65_535,
+        i32::MAX - 1,
+        i32::MAX,
+    ] {
+        assert_eq!(FloatRequant::to_i32(f64::from(v)), v);
+    }
 }

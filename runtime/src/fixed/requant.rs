@@ -407,6 +407,16 @@ impl Requant {
 }
 
 impl FloatRequant {
+    /// An integral `v` with `|v| < 2^31` (every result of [`FloatRequant::apply_all`]) as an
+    /// `i32`: the low 32 bits of `v + 1.5 · 2^52`, whose mantissa holds `v` in two's complement
+    /// (the sum is exact and lies in `[2^52, 2^53)`). One add and a move, which vectorize, where
+    /// `v as i32` checks for NaN and saturates value by value.
+    #[inline(always)]
+    pub fn to_i32(v: f64) -> i32 {
+        const MAGIC: f64 = 6_755_399_441_055_744.0;
+        (v + MAGIC).to_bits() as i32
+    }
+
     /// `Requant::apply` on every value of `v`, in place: each an integer with `|v| ≤ 2^52` (a
     /// raw value of `src`); each result is an integer that fits an `i32`. The modes are chosen
     /// once for the slice, so the loop has no branches on them.
@@ -448,9 +458,13 @@ impl FloatRequant {
                     *x = r - modulus * ((r + offset) * inv).floor();
                 })
             }
-            FloatClamp::Sat { lo, hi } => v
-                .iter_mut()
-                .for_each(|x| *x = round(*x * scale, *x).max(lo).min(hi)),
+            // Comparisons rather than `f64::max`/`min` (whose NaN rules keep LLVM from using
+            // vector min/max); the values are never NaN.
+            FloatClamp::Sat { lo, hi } => v.iter_mut().for_each(|x| {
+                let r = round(*x * scale, *x);
+                let r = if r < lo { lo } else { r };
+                *x = if r > hi { hi } else { r };
+            }),
             FloatClamp::SatZero { lo, hi } => v.iter_mut().for_each(|x| {
                 let r = round(*x * scale, *x);
                 *x = if r < lo || r > hi { 0.0 } else { r };

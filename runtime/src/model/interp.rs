@@ -1,12 +1,15 @@
 //! Running a loaded [`Model`]: tiles of samples through every layer, tiles in parallel.
 //!
 //! Each worker owns a workspace, one buffer per tensor in the storage of its type (`i16` or `i64`)
-//! for a tile of up to [`Model::tile`] samples, allocated once. A layer takes its output buffer
-//! out of the workspace, runs its kernel from [`crate::ops`] on the input buffers, and puts it
-//! back. Dense and conv layers run the whole tile as one batch (their `run_batch`: one matrix
-//! product per layer, weights packed at load); the other kernels run sample by sample. Either
-//! way every sample's bits are those of the one-sample kernels. Views copy; nothing else moves
-//! data.
+//! for a tile of up to [`Model::tile`] samples, allocated once, in the **lanes layout**: a tensor
+//! of `len` values is stored `[len][lanes]`, value `i` of sample `s` at `i · lanes + s`, so every
+//! kernel's inner loop runs over the samples of the tile (see [`crate::ops::gemm`]). Inputs are
+//! transposed into it when a tile starts and outputs out of it when it ends. A layer takes its
+//! output buffer out of the workspace, runs its kernel's `run_lanes` on the input buffers, and
+//! puts it back; kernels without one run sample by sample on transposed copies. Either way every
+//! sample's bits are those of the one-sample kernels (`run` is `run_lanes` with one lane). When a
+//! tile holds fewer samples than lanes, the spare lanes keep earlier raw values of their types
+//! (valid inputs to every kernel) and are never read out.
 
 use rayon::prelude::*;
 
@@ -160,7 +163,7 @@ impl Model {
                 let n = ws.tile.min(end - s);
                 self.run_tile(&mut ws, inputs, s, n, None)?;
                 for (out, &o) in outs.iter_mut().zip(&self.outputs) {
-                    ws.bufs[o].extend_into(out, n * self.tensors[o].len);
+                    ws.bufs[o].extend_lanes(out, self.tensors[o].len, n, ws.tile);
                 }
                 s += n;
             }
@@ -250,11 +253,11 @@ impl Model {
     ) -> Result<(), ModelError> {
         for (x, &id) in inputs.iter().zip(&self.inputs) {
             let len = self.tensors[id].len;
-            ws.bufs[id].fill(&x[first * len..][..n * len]);
+            ws.bufs[id].fill_lanes(&x[first * len..][..n * len], len, n, ws.tile);
         }
         for (index, layer) in self.layers.iter().enumerate() {
             let mut out = std::mem::take(&mut ws.bufs[layer.output]);
-            let done = step(layer, &self.tensors, &ws.bufs, &mut out, n);
+            let done = step(layer, &self.tensors, &ws.bufs, &mut out, n, ws.tile);
             ws.bufs[layer.output] = out;
             done.map_err(|e| ModelError::Layer {
                 index,
@@ -264,7 +267,12 @@ impl Model {
             })?;
             if let Some(t) = trace.as_deref_mut() {
                 let mut raw = Vec::new();
-                ws.bufs[layer.output].extend_into(&mut raw, self.tensors[layer.output].len);
+                ws.bufs[layer.output].extend_lanes(
+                    &mut raw,
+                    self.tensors[layer.output].len,
+                    1,
+                    ws.tile,
+                );
                 t.push(LayerOutput {
                     layer: layer.name.clone(),
                     tensor: self.tensors[layer.output].name.clone(),
@@ -308,58 +316,103 @@ macro_rules! slice_mut {
     };
 }
 
-/// Runs a one-sample kernel `f(x, y)` on each of the `n` samples of `x` (`xl` values each) and
-/// `y` (`yl` values each).
-fn each<X, Y>(
+/// Runs a one-sample kernel `f(x, y)` on each of the first `n` samples of `x` (`xl` values) and
+/// `y` (`yl` values), both in the lanes layout: each sample is copied out and back.
+fn per_sample<X: Copy + Default, Y: Copy + Default>(
     n: usize,
+    lanes: usize,
     x: &[X],
     xl: usize,
     y: &mut [Y],
     yl: usize,
     mut f: impl FnMut(&[X], &mut [Y]) -> Result<(), OpError>,
 ) -> Result<(), OpError> {
+    if lanes == 1 {
+        return f(&x[..xl], &mut y[..yl]);
+    }
+    let (mut xs, mut ys) = (vec![X::default(); xl], vec![Y::default(); yl]);
     for s in 0..n {
-        f(&x[s * xl..][..xl], &mut y[s * yl..][..yl])?;
+        for (i, v) in xs.iter_mut().enumerate() {
+            *v = x[i * lanes + s];
+        }
+        f(&xs, &mut ys)?;
+        for (i, &v) in ys.iter().enumerate() {
+            y[i * lanes + s] = v;
+        }
     }
     Ok(())
 }
 
-/// Runs one layer on the first `n` samples of the tile: `bufs` holds its inputs, `out`
-/// receives its output.
+/// [`per_sample`] for a kernel of two tensor inputs `a` (`al` values) and `b` (`bl` values).
+#[allow(clippy::too_many_arguments)]
+fn per_sample2<A: Copy + Default, B: Copy + Default, Y: Copy + Default>(
+    n: usize,
+    lanes: usize,
+    a: &[A],
+    al: usize,
+    b: &[B],
+    bl: usize,
+    y: &mut [Y],
+    yl: usize,
+    mut f: impl FnMut(&[A], &[B], &mut [Y]) -> Result<(), OpError>,
+) -> Result<(), OpError> {
+    if lanes == 1 {
+        return f(&a[..al], &b[..bl], &mut y[..yl]);
+    }
+    let mut as_ = vec![A::default(); al];
+    let mut bs = vec![B::default(); bl];
+    let mut ys = vec![Y::default(); yl];
+    for s in 0..n {
+        for (i, v) in as_.iter_mut().enumerate() {
+            *v = a[i * lanes + s];
+        }
+        for (i, v) in bs.iter_mut().enumerate() {
+            *v = b[i * lanes + s];
+        }
+        f(&as_, &bs, &mut ys)?;
+        for (i, &v) in ys.iter().enumerate() {
+            y[i * lanes + s] = v;
+        }
+    }
+    Ok(())
+}
+
+/// Runs one layer on the first `n` samples of a tile of `lanes`: `bufs` holds its inputs,
+/// `out` receives its output.
 fn step(
     layer: &Layer,
     tensors: &[TensorInfo],
     bufs: &[Buf],
     out: &mut Buf,
     n: usize,
+    lanes: usize,
 ) -> Result<(), OpError> {
     let input = |k: usize| &bufs[layer.inputs[k]];
     let xl = tensors[layer.inputs.first().copied().unwrap_or(layer.output)].len;
     let yl = tensors[layer.output].len;
-    let (xn, yn) = (xl * n, yl * n);
+    let (xn, yn) = (xl * lanes, yl * lanes);
+    // A one-sample kernel `$f(x, y)` on each sample.
+    macro_rules! each {
+        (|$x:ident, $y:ident| $f:expr) => {
+            slice!(input(0), xn, x => slice_mut!(out, yn, y =>
+                per_sample(n, lanes, x, xl, y, yl, |$x, $y| $f)))
+        };
+    }
     match &layer.exec {
         Exec::Dense { cfg, w, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            dense::run_batch(cfg, w, x, b, y, n))),
+            dense::run_lanes(cfg, w, x, b, y, lanes))),
         Exec::Conv1d { cfg, w, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            conv1d::run_batch(cfg, w, x, b, y, n))),
+            conv1d::run_lanes(cfg, w, x, b, y, lanes))),
         Exec::Conv2d { cfg, w, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            conv2d::run_batch(cfg, w, x, b, y, n))),
-        Exec::DenseShiftAdd { cfg, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| dense_shift_add::run(cfg, x, b, y)))),
-        Exec::Conv1dShiftAdd { cfg, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| conv1d_shift_add::run(cfg, x, b, y)))),
-        Exec::Conv2dShiftAdd { cfg, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| conv2d_shift_add::run(cfg, x, b, y)))),
-        Exec::MaxPool(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| max_pool::run(cfg, x, y)))),
-        Exec::AveragePool(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| average_pool::run(cfg, x, y)))),
-        Exec::GlobalMaxPool(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| global_max_pool::run(cfg, x, y)))),
-        Exec::GlobalAveragePool(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| global_average_pool::run(cfg, x, y)))),
-        Exec::Affine { cfg, scale, shift } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| affine::run(cfg, x, scale, shift, y)))),
+            conv2d::run_lanes(cfg, w, x, b, y, lanes))),
+        Exec::DenseShiftAdd { cfg, b } => each!(|x, y| dense_shift_add::run(cfg, x, b, y)),
+        Exec::Conv1dShiftAdd { cfg, b } => each!(|x, y| conv1d_shift_add::run(cfg, x, b, y)),
+        Exec::Conv2dShiftAdd { cfg, b } => each!(|x, y| conv2d_shift_add::run(cfg, x, b, y)),
+        Exec::MaxPool(cfg) => each!(|x, y| max_pool::run(cfg, x, y)),
+        Exec::AveragePool(cfg) => each!(|x, y| average_pool::run(cfg, x, y)),
+        Exec::GlobalMaxPool(cfg) => each!(|x, y| global_max_pool::run(cfg, x, y)),
+        Exec::GlobalAveragePool(cfg) => each!(|x, y| global_average_pool::run(cfg, x, y)),
+        Exec::Affine { cfg, scale, shift } => each!(|x, y| affine::run(cfg, x, scale, shift, y)),
         Exec::Binary { cfg, a, b } => {
             let a = match a {
                 Some(v) => Operand::Const(v),
@@ -375,32 +428,26 @@ fn step(
                 _ => xl,
             };
             match (a, b) {
-                (Operand::Buf(a), Operand::Buf(b)) => slice!(a, xn, a => slice!(b, bl * n, b =>
-                    slice_mut!(out, yn, y => (0..n).try_for_each(|s| binary::run(cfg,
-                        &a[s * xl..][..xl], &b[s * bl..][..bl], &mut y[s * yl..][..yl]))))),
+                (Operand::Buf(a), Operand::Buf(b)) => slice!(a, xn, a => slice!(b, bl * lanes, b =>
+                    slice_mut!(out, yn, y => per_sample2(n, lanes, a, xl, b, bl, y, yl,
+                        |a, b, y| binary::run(cfg, a, b, y))))),
                 (Operand::Buf(a), Operand::Const(b)) => slice!(a, xn, a => slice_mut!(out, yn, y =>
-                    each(n, a, xl, y, yl, |a, y| binary::run(cfg, a, b, y)))),
+                    per_sample(n, lanes, a, xl, y, yl, |a, y| binary::run(cfg, a, b, y)))),
                 (Operand::Const(a), Operand::Buf(b)) => slice!(b, xn, b => slice_mut!(out, yn, y =>
-                    each(n, b, xl, y, yl, |b, y| binary::run(cfg, a, b, y)))),
+                    per_sample(n, lanes, b, xl, y, yl, |b, y| binary::run(cfg, a, b, y)))),
                 (Operand::Const(a), Operand::Const(b)) => slice_mut!(out, yn, y =>
-                    (0..n).try_for_each(|s| binary::run(cfg, a, b, &mut y[s * yl..][..yl]))),
+                    per_sample(n, lanes, &[0i64][..0], 0, y, yl, |_, y| binary::run(cfg, a, b, y))),
             }
         }
-        Exec::Relu(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| relu::run(cfg, x, y)))),
-        Exec::Clip(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| clip::run(cfg, x, y)))),
-        Exec::LeakyRelu(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| leaky_relu::run(cfg, x, y)))),
-        Exec::HardSigmoid(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| hard_sigmoid::run(cfg, x, y)))),
-        Exec::HardSwish(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| hard_swish::run(cfg, x, y)))),
-        Exec::Lut(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| lut::run(cfg, x, y)))),
-        Exec::Softmax(cfg) => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-            each(n, x, xl, y, yl, |x, y| softmax::run(cfg, x, y)))),
+        Exec::Relu(cfg) => each!(|x, y| relu::run(cfg, x, y)),
+        Exec::Clip(cfg) => each!(|x, y| clip::run(cfg, x, y)),
+        Exec::LeakyRelu(cfg) => each!(|x, y| leaky_relu::run(cfg, x, y)),
+        Exec::HardSigmoid(cfg) => each!(|x, y| hard_sigmoid::run(cfg, x, y)),
+        Exec::HardSwish(cfg) => each!(|x, y| hard_swish::run(cfg, x, y)),
+        Exec::Lut(cfg) => each!(|x, y| lut::run(cfg, x, y)),
+        Exec::Softmax(cfg) => each!(|x, y| softmax::run(cfg, x, y)),
         Exec::View => {
+            // Same values in the same order: the lanes layout moves along unchanged.
             match (input(0), out) {
                 (Buf::I16(x), Buf::I16(y)) => y[..yn].copy_from_slice(&x[..yn]),
                 (Buf::I64(x), Buf::I64(y)) => y[..yn].copy_from_slice(&x[..yn]),
@@ -415,25 +462,30 @@ fn step(
         }
         Exec::Gather(g) => {
             let x = input(0);
-            for s in 0..n {
-                for (i, &m) in g.map.iter().enumerate() {
-                    let v = if m == PAD { g.fill } else { x.get(s * xl + m) };
-                    out.set(s * yl + i, v);
+            for (i, &m) in g.map.iter().enumerate() {
+                for s in 0..lanes {
+                    let v = if m == PAD {
+                        g.fill
+                    } else {
+                        x.get(m * lanes + s)
+                    };
+                    out.set(i * lanes + s, v);
                 }
             }
             Ok(())
         }
         Exec::Concat { outer, parts } => {
             let mut at = 0;
-            for s in 0..n {
-                for o in 0..*outer {
-                    for (k, part) in parts.iter().enumerate() {
-                        let x = input(k);
-                        let base = s * tensors[layer.inputs[k]].len + o * part.chunk;
-                        for j in 0..part.chunk {
-                            out.set(at, part.requant.apply(x.get(base + j)));
-                            at += 1;
+            for o in 0..*outer {
+                for (k, part) in parts.iter().enumerate() {
+                    let x = input(k);
+                    let base = o * part.chunk;
+                    for j in 0..part.chunk {
+                        for s in 0..lanes {
+                            let v = part.requant.apply(x.get((base + j) * lanes + s));
+                            out.set(at * lanes + s, v);
                         }
+                        at += 1;
                     }
                 }
             }

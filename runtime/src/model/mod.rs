@@ -197,19 +197,45 @@ impl Buf {
         }
     }
 
-    /// Copies `raw` (values of this buffer's type) into the first `raw.len()` values.
-    pub fn fill(&mut self, raw: &[i64]) {
+    /// Copies `n` samples of `len` values each (`raw`, one sample after another, values of
+    /// this buffer's type) into lanes `0..n` of this `[len][lanes]` buffer.
+    pub fn fill_lanes(&mut self, raw: &[i64], len: usize, n: usize, lanes: usize) {
+        fn fill<T: Copy>(
+            v: &mut [T],
+            raw: &[i64],
+            len: usize,
+            n: usize,
+            lanes: usize,
+            f: fn(i64) -> T,
+        ) {
+            for (s, sample) in raw.chunks_exact(len).take(n).enumerate() {
+                for (i, &r) in sample.iter().enumerate() {
+                    v[i * lanes + s] = f(r);
+                }
+            }
+        }
         match self {
-            Buf::I16(v) => v.iter_mut().zip(raw).for_each(|(d, &s)| *d = s as i16),
-            Buf::I64(v) => v[..raw.len()].copy_from_slice(raw),
+            Buf::I16(v) => fill(v, raw, len, n, lanes, |r| r as i16),
+            Buf::I64(v) => fill(v, raw, len, n, lanes, |r| r),
         }
     }
 
-    /// Appends the first `n` values to `out`.
-    pub fn extend_into(&self, out: &mut Vec<i64>, n: usize) {
+    /// Appends lanes `0..n` of this `[len][lanes]` buffer to `out`, one sample after another.
+    pub fn extend_lanes(&self, out: &mut Vec<i64>, len: usize, n: usize, lanes: usize) {
+        fn extend<T: Copy + Into<i64>>(
+            v: &[T],
+            out: &mut Vec<i64>,
+            len: usize,
+            n: usize,
+            lanes: usize,
+        ) {
+            for s in 0..n {
+                out.extend((0..len).map(|i| v[i * lanes + s].into()));
+            }
+        }
         match self {
-            Buf::I16(v) => out.extend(v[..n].iter().map(|&x| i64::from(x))),
-            Buf::I64(v) => out.extend_from_slice(&v[..n]),
+            Buf::I16(v) => extend(v, out, len, n, lanes),
+            Buf::I64(v) => extend(v, out, len, n, lanes),
         }
     }
 }

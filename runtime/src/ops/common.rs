@@ -3,7 +3,7 @@
 
 use std::fmt::{self, Debug};
 
-use super::gemm::Lanes;
+use super::gemm::SumKind;
 use crate::fixed::{product_type, sum_type, Requant};
 use crate::{Fixed, FixedError, FixedType};
 
@@ -349,8 +349,8 @@ impl MacTypes {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MacPlan {
     pub acc: AccKind,
-    /// The number type the products are summed in ([`Lanes::choose`]: exact in every order).
-    pub lanes: Lanes,
+    /// The number type the products are summed in ([`SumKind::choose`]: exact in every order).
+    pub sum: SumKind,
     /// `F_acc - (F_x + F_w)`: the products' sum is shifted left by this.
     pub prod_shift: u32,
     /// `F_acc - F_b`.
@@ -386,7 +386,7 @@ impl MacPlan {
         let requant = Requant::new(t.accum, t.output).map_err(OpError::fixed(op))?;
         Ok(MacPlan {
             acc,
-            lanes: Lanes::choose(t, fan_in, acc),
+            sum: SumKind::choose(t, fan_in, acc),
             prod_shift,
             bias_shift,
             requant,

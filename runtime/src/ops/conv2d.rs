@@ -8,7 +8,7 @@
 //! - one rounding point: the cast `accum → output`;
 //! - the header loops `co`, `oy`, `ox`, then the taps `ci` (within the group of `co`), `ky`, `kx`,
 //!   and skips taps in the padding; the kernel here computes the same exact sum in another order,
-//!   a matrix product over a batch ([`super::gemm`]: im2col with raw 0 in the padding).
+//!   a matrix product over a tile of samples ([`super::gemm`]: padding taps skipped).
 
 use super::common::{MacPlan, MacTypes, OpError, Raw};
 use super::gemm::{self, MacShape, PackedWeights};
@@ -86,7 +86,7 @@ impl Conv2dConfig {
         self.output_len() * self.fan_in()
     }
 
-    /// The weights `[C_out][C_in/groups][kh][kw]`, checked and packed for [`run_batch`].
+    /// The weights `[C_out][C_in/groups][kh][kw]`, checked and packed for [`run_lanes`].
     pub fn pack<W: Raw>(&self, w: &[W]) -> Result<PackedWeights, OpError> {
         gemm::pack(OP, &self.shape, &self.types, &self.plan, w)
     }
@@ -116,7 +116,7 @@ pub(crate) fn check_groups(
 }
 
 /// Runs the convolution on one sample's raw values (packs the weights for this call; a caller
-/// running many samples packs them once, [`Conv2dConfig::pack`], and calls [`run_batch`]).
+/// running many samples packs them once, [`Conv2dConfig::pack`], and calls [`run_lanes`]).
 pub fn run<X: Raw, W: Raw, B: Raw, Y: Raw>(
     cfg: &Conv2dConfig,
     x: &[X],
@@ -125,20 +125,21 @@ pub fn run<X: Raw, W: Raw, B: Raw, Y: Raw>(
     y: &mut [Y],
 ) -> Result<(), OpError> {
     let packed = cfg.pack(w)?;
-    run_batch(cfg, &packed, x, b, y, 1)
+    run_lanes(cfg, &packed, x, b, y, 1)
 }
 
-/// Runs `batch` samples, one after another in `x` and `y`, with weights packed by
-/// [`Conv2dConfig::pack`]. Bit for bit `batch` calls of [`run`].
-pub fn run_batch<X: Raw, B: Raw, Y: Raw>(
+/// Runs a tile of `lanes` samples in the lanes layout (`x [input_len][lanes]` →
+/// `y [output_len][lanes]`: value `i` of sample `s` at `i · lanes + s`, [`super::gemm`]) with
+/// weights packed by [`Conv2dConfig::pack`]. Bit for bit one call of [`run`] per sample.
+pub fn run_lanes<X: Raw, B: Raw, Y: Raw>(
     cfg: &Conv2dConfig,
     packed: &PackedWeights,
     x: &[X],
     b: &[B],
     y: &mut [Y],
-    batch: usize,
+    lanes: usize,
 ) -> Result<(), OpError> {
     gemm::run_layer(
-        OP, &cfg.shape, &cfg.types, &cfg.plan, packed, x, b, y, batch,
+        OP, &cfg.shape, &cfg.types, &cfg.plan, packed, x, b, y, lanes,
     )
 }

@@ -6,7 +6,7 @@
 //!   exact integer sum;
 //! - one rounding point: `y[o] = acc`, the cast `accum → output` with the output's Q and O;
 //! - the header loops `o` over outputs, then `i` over inputs; the kernel here computes the same
-//!   exact sum in another order, a matrix product over a batch ([`super::gemm`]).
+//!   exact sum in another order, over a tile of samples at once ([`super::gemm`]).
 //!
 //! Weights are `[n_out][n_in]` row-major (ONNX Gemm with `transB = 1`, PyTorch `Linear.weight`).
 
@@ -63,7 +63,7 @@ impl DenseConfig {
         self.n_in * self.n_out
     }
 
-    /// The weights `[n_out][n_in]`, checked and packed for [`run_batch`].
+    /// The weights `[n_out][n_in]`, checked and packed for [`run_lanes`].
     pub fn pack<W: Raw>(&self, w: &[W]) -> Result<PackedWeights, OpError> {
         gemm::pack(OP, &self.shape, &self.types, &self.plan, w)
     }
@@ -71,7 +71,7 @@ impl DenseConfig {
 
 /// Runs the layer on one sample's raw values: `x[n_in]`, `w[n_out · n_in]`, `b[n_out]` →
 /// `y[n_out]` (packs the weights for this call; a caller running many samples packs them once,
-/// [`DenseConfig::pack`], and calls [`run_batch`]).
+/// [`DenseConfig::pack`], and calls [`run_lanes`]).
 pub fn run<X: Raw, W: Raw, B: Raw, Y: Raw>(
     cfg: &DenseConfig,
     x: &[X],
@@ -80,20 +80,21 @@ pub fn run<X: Raw, W: Raw, B: Raw, Y: Raw>(
     y: &mut [Y],
 ) -> Result<(), OpError> {
     let packed = cfg.pack(w)?;
-    run_batch(cfg, &packed, x, b, y, 1)
+    run_lanes(cfg, &packed, x, b, y, 1)
 }
 
-/// Runs `batch` samples (`x [batch][n_in]` → `y [batch][n_out]`) with weights packed by
-/// [`DenseConfig::pack`]. Bit for bit `batch` calls of [`run`].
-pub fn run_batch<X: Raw, B: Raw, Y: Raw>(
+/// Runs a tile of `lanes` samples in the lanes layout (`x [input_len][lanes]` →
+/// `y [output_len][lanes]`: value `i` of sample `s` at `i · lanes + s`, [`super::gemm`]) with
+/// weights packed by [`DenseConfig::pack`]. Bit for bit one call of [`run`] per sample.
+pub fn run_lanes<X: Raw, B: Raw, Y: Raw>(
     cfg: &DenseConfig,
     packed: &PackedWeights,
     x: &[X],
     b: &[B],
     y: &mut [Y],
-    batch: usize,
+    lanes: usize,
 ) -> Result<(), OpError> {
     gemm::run_layer(
-        OP, &cfg.shape, &cfg.types, &cfg.plan, packed, x, b, y, batch,
+        OP, &cfg.shape, &cfg.types, &cfg.plan, packed, x, b, y, lanes,
     )
 }

@@ -1,21 +1,25 @@
 //! The multiply-accumulate engine behind [`super::dense`], [`super::conv1d`] and
-//! [`super::conv2d`]: a batch of samples as one matrix product per group, on numbers in which
-//! every sum is exact.
+//! [`super::conv2d`]: a tile of samples in the lanes layout, every sum exact.
 //!
 //! ```text
-//! y[s][co][p] = requant((Σ_k W[co][k] · X[k][(s, p)]) << prod_shift + (b[co] << bias_shift))
+//! y[co][p][s] = requant((Σ_k W[co][k] · x[e(p, k)][s]) << prod_shift + (b[co] << bias_shift))
 //! ```
+//! **Lanes layout.** A tensor of `len` values for `L` samples is stored `[len][L]`: value `i` of
+//! sample `s` at `i · L + s` (`L = 1` is one sample's plain layout). Every inner loop runs over
+//! the samples, so it vectorizes whatever the layer's shape, and padding costs nothing: a tap in
+//! the padding is skipped, not multiplied by 0.
+//!
 //! `W` is the weight matrix of a group (`C_out/groups` rows, `k = (ci, ky, kx)` columns), packed
-//! once into row panels ([`PackedWeights`]); `X` is the im2col matrix of a block of output
-//! positions `(s, p)` of the batch (the taps each position reads, 0 in the padding), gathered per
-//! block so that its size stays bounded whatever the batch. Each tile of `MR` rows × `NR`
-//! positions accumulates in registers over `k`, then its epilogue aligns the sum, adds the bias
-//! and casts into the output type with the layer's [`crate::fixed::Requant`]: one rounding point,
-//! as in the header.
+//! once into row panels of up to `MR` output channels ([`PackedWeights`]). The input is converted
+//! once per call into the sum type (`L` rounded up to the block width, padded with 0). For each
+//! panel, output position `p` and block of samples, the valid taps of `p` (a precomputed list of
+//! `(k, input element)`, shared by all positions with the same border: [`MacShape`]) accumulate
+//! in registers; then the epilogue aligns the sum, adds the bias and casts into the output type
+//! with the layer's [`crate::fixed::Requant`]: one rounding point, as in the header.
 //!
 //! **Why the order of the sum is free.** The config proves, from the operand types alone, that
 //! every partial sum of products (of any subset of them, in any order) lies in a bound `S`
-//! ([`Lanes::choose`]). The sums are then computed in one of:
+//! ([`SumKind::choose`]). The sums are then computed in one of:
 //! - `f32` when `S ≤ 2^24`, `f64` when `S ≤ 2^53`: every product and every partial sum is an
 //!   integer the float represents exactly, so each multiply, add or fused multiply-add is exact
 //!   (its exact result is representable, and IEEE rounding returns it unchanged);
@@ -24,9 +28,9 @@
 //!
 //! All four give the exact integer sum of the header's `acc += x * w` loop, whose accumulator the
 //! config has proven never rounds or overflows ([`super::common::MacPlan`]); only the order
-//! differs, and integer addition without overflow is associative. The floats are there because
-//! x86 has vector FMA for them and no vector 64-bit multiply: on AVX2 a tile is 8 (`f64`) or 16
-//! (`f32`) vector FMAs per tap.
+//! differs, and integer addition without overflow is associative. Skipping a padding tap drops a
+//! product that is exactly 0. The floats are there because x86 has vector FMA for them and no
+//! vector 64-bit multiply.
 //!
 //! The loops are plain Rust that LLVM vectorizes. They are compiled twice: for the baseline
 //! target, and with AVX2 and FMA enabled, picked at run time when the CPU has them
@@ -40,21 +44,21 @@ use crate::fixed::{FloatRequant, Requant};
 
 /// The number type a layer's sums are computed in (see the module doc for why each is exact).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Lanes {
+pub enum SumKind {
     F32,
     F64,
     I32,
     I64,
 }
 
-impl Lanes {
+impl SumKind {
     /// The fastest exact choice for `fan_in` products of `types.input × types.weight`, with an
     /// accumulator of integer kind `acc` (already checked against the declared type).
     ///
     /// The bound `S` covers every partial sum: each is a sum of at most `fan_in` products, each
     /// in `[p_lo, p_hi]`, so it lies in `[fan_in · min(p_lo, 0), fan_in · max(p_hi, 0)]`
     /// ([`Span::repeated`]). The operands themselves must be exact too (`|x|, |w| ≤ S_max`).
-    pub fn choose(types: &MacTypes, fan_in: usize, acc: AccKind) -> Lanes {
+    pub fn choose(types: &MacTypes, fan_in: usize, acc: AccKind) -> SumKind {
         let (x, w) = (Span::of(types.input), Span::of(types.weight));
         let bound = x
             .times(w)
@@ -67,13 +71,13 @@ impl Lanes {
             .unwrap_or(0);
         let exact_in = |bits: u32| bound.is_some_and(|b| b <= 1 << bits) && operands <= 1 << bits;
         if exact_in(f32::MANTISSA_DIGITS) {
-            Lanes::F32
+            SumKind::F32
         } else if acc == AccKind::I32 {
-            Lanes::I32
+            SumKind::I32
         } else if exact_in(f64::MANTISSA_DIGITS) {
-            Lanes::F64
+            SumKind::F64
         } else {
-            Lanes::I64
+            SumKind::I64
         }
     }
 }
@@ -160,10 +164,13 @@ pub(crate) struct MacShape {
     pub out_channels: usize,
     pub groups: usize,
     pub window: Window2,
-    /// Output rows `[lo, hi)` whose tap `ky` lies inside the input, for each `ky`.
-    oy_valid: Vec<(usize, usize)>,
-    /// Output columns `[lo, hi)` whose tap `kx` lies inside the input, for each `kx`.
-    ox_valid: Vec<(usize, usize)>,
+    /// For each output position `oy · out_w + ox`: its tap list (an index into `taps`) and the
+    /// input element of its window's origin (row `oy·stride − pad`, column alike; may lie
+    /// outside the input, only valid taps are read).
+    sites: Vec<(usize, isize)>,
+    /// Tap lists of group 0: the valid taps `(k, input element − origin)` of every position
+    /// with the same rows and columns inside the input, `k` ascending.
+    taps: Vec<Vec<(usize, isize)>>,
 }
 
 impl MacShape {
@@ -174,27 +181,48 @@ impl MacShape {
         groups: usize,
         window: Window2,
     ) -> MacShape {
-        let valid = |outs: usize, taps: usize, range: &dyn Fn(usize) -> std::ops::Range<usize>| {
-            (0..taps)
-                .map(|k| {
-                    let inside: Vec<usize> = (0..outs).filter(|&o| range(o).contains(&k)).collect();
-                    // Monotonic in the output index, so the valid outputs form one interval.
-                    match (inside.first(), inside.last()) {
-                        (Some(&lo), Some(&hi)) => (lo, hi + 1),
-                        _ => (0, 0),
+        let w = &window;
+        let plane = (w.in_h * w.in_w) as isize;
+        let cin_g = in_channels / groups;
+        let mut keys: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> = Vec::new();
+        let mut taps = Vec::new();
+        let mut sites = Vec::with_capacity(w.out_h * w.out_w);
+        for oy in 0..w.out_h {
+            for ox in 0..w.out_w {
+                let (rows, cols) = (w.rows(oy), w.cols(ox));
+                let row0 = (oy * w.stride_h) as isize - w.pad_top as isize;
+                let col0 = (ox * w.stride_w) as isize - w.pad_left as isize;
+                let origin = row0 * w.in_w as isize + col0;
+                let key = (rows.clone(), cols.clone());
+                let id = match keys.iter().position(|k| *k == key) {
+                    Some(id) => id,
+                    None => {
+                        let mut list = Vec::new();
+                        for cl in 0..cin_g {
+                            for ky in rows.clone() {
+                                for kx in cols.clone() {
+                                    let k = (cl * w.kernel_h + ky) * w.kernel_w + kx;
+                                    let d = cl as isize * plane
+                                        + (ky * w.dilation_h * w.in_w + kx * w.dilation_w) as isize;
+                                    list.push((k, d));
+                                }
+                            }
+                        }
+                        keys.push(key);
+                        taps.push(list);
+                        taps.len() - 1
                     }
-                })
-                .collect()
-        };
-        let oy_valid = valid(window.out_h, window.kernel_h, &|o| window.rows(o));
-        let ox_valid = valid(window.out_w, window.kernel_w, &|o| window.cols(o));
+                };
+                sites.push((id, origin));
+            }
+        }
         MacShape {
             in_channels,
             out_channels,
             groups,
             window,
-            oy_valid,
-            ox_valid,
+            sites,
+            taps,
         }
     }
 
@@ -229,18 +257,6 @@ impl MacShape {
     fn output_len(&self) -> usize {
         self.out_channels * self.positions()
     }
-
-    /// True for a 1×1 window, stride 1, no padding: im2col is the input itself.
-    fn is_pointwise(&self) -> bool {
-        let w = &self.window;
-        w.size() == 1
-            && w.stride_h == 1
-            && w.stride_w == 1
-            && w.pad_top == 0
-            && w.pad_left == 0
-            && w.out_h == w.in_h
-            && w.out_w == w.in_w
-    }
 }
 
 /// Weights converted into the engine's number type and packed into row panels: for each group,
@@ -264,7 +280,7 @@ enum Packed {
 
 impl PackedWeights {
     /// Packs `w [C_out][fan_in]` (raw values, checked by the caller) for `lanes`.
-    pub(crate) fn new<W: Raw>(shape: &MacShape, lanes: Lanes, w: &[W]) -> PackedWeights {
+    pub(crate) fn new<W: Raw>(shape: &MacShape, lanes: SumKind, w: &[W]) -> PackedWeights {
         let (cout_g, fan_in) = (shape.cout_g(), shape.fan_in());
         let mr = cout_g.min(MR);
         let panels_per_group = cout_g.div_ceil(mr);
@@ -281,10 +297,10 @@ impl PackedWeights {
             out
         }
         let data = match lanes {
-            Lanes::F32 => Packed::F32(pack(shape, mr, panels_per_group, w)),
-            Lanes::F64 => Packed::F64(pack(shape, mr, panels_per_group, w)),
-            Lanes::I32 => Packed::I32(pack(shape, mr, panels_per_group, w)),
-            Lanes::I64 => Packed::I64(pack(shape, mr, panels_per_group, w)),
+            SumKind::F32 => Packed::F32(pack(shape, mr, panels_per_group, w)),
+            SumKind::F64 => Packed::F64(pack(shape, mr, panels_per_group, w)),
+            SumKind::I32 => Packed::I32(pack(shape, mr, panels_per_group, w)),
+            SumKind::I64 => Packed::I64(pack(shape, mr, panels_per_group, w)),
         };
         PackedWeights {
             data,
@@ -294,12 +310,12 @@ impl PackedWeights {
         }
     }
 
-    pub fn lanes(&self) -> Lanes {
+    pub fn lanes(&self) -> SumKind {
         match self.data {
-            Packed::F32(_) => Lanes::F32,
-            Packed::F64(_) => Lanes::F64,
-            Packed::I32(_) => Lanes::I32,
-            Packed::I64(_) => Lanes::I64,
+            Packed::F32(_) => SumKind::F32,
+            Packed::F64(_) => SumKind::F64,
+            Packed::I32(_) => SumKind::I32,
+            Packed::I64(_) => SumKind::I64,
         }
     }
 
@@ -329,65 +345,46 @@ pub(crate) struct Epilogue<'a> {
     pub float: Option<(f64, &'a [f64], FloatRequant)>,
 }
 
-/// Runs `batch` samples: `x [batch][C_in][H][W]` → `y [batch][C_out][out_h][out_w]`. Slices are
-/// checked by the callers (lengths, storage).
+/// Runs a tile of `lanes` samples in the lanes layout: `x [C_in·H·W][lanes]` →
+/// `y [C_out·out_h·out_w][lanes]`. Slices are checked by the callers (lengths, storage).
 pub(crate) fn run<X: Raw, Y: Raw>(
     shape: &MacShape,
     packed: &PackedWeights,
     epi: &Epilogue<'_>,
     x: &[X],
     y: &mut [Y],
-    batch: usize,
+    lanes: usize,
 ) {
+    macro_rules! job {
+        ($a:expr) => {
+            with_simd(Job {
+                shape,
+                packed,
+                a: $a,
+                epi,
+                x,
+                y,
+                lanes,
+            })
+        };
+    }
     match &packed.data {
-        Packed::F32(a) => with_simd(Job::<f32, X, Y, 16> {
-            shape,
-            packed,
-            a,
-            epi,
-            x,
-            y,
-            batch,
-        }),
-        Packed::F64(a) => with_simd(Job::<f64, X, Y, 8> {
-            shape,
-            packed,
-            a,
-            epi,
-            x,
-            y,
-            batch,
-        }),
-        Packed::I32(a) => with_simd(Job::<i32, X, Y, 16> {
-            shape,
-            packed,
-            a,
-            epi,
-            x,
-            y,
-            batch,
-        }),
-        Packed::I64(a) => with_simd(Job::<i64, X, Y, 8> {
-            shape,
-            packed,
-            a,
-            epi,
-            x,
-            y,
-            batch,
-        }),
+        Packed::F32(a) => job!(a),
+        Packed::F64(a) => job!(a),
+        Packed::I32(a) => job!(a),
+        Packed::I64(a) => job!(a),
     }
 }
 
-/// One call of the engine, for number type `T` and `NR` positions per tile.
-struct Job<'a, 'b, T, X, Y, const NR: usize> {
+/// One call of the engine, for sum type `T`.
+struct Job<'a, 'b, T, X, Y> {
     shape: &'a MacShape,
     packed: &'a PackedWeights,
     a: &'a [T],
     epi: &'a Epilogue<'a>,
     x: &'a [X],
     y: &'b mut [Y],
-    batch: usize,
+    lanes: usize,
 }
 
 /// Work compiled once per instruction set.
@@ -415,210 +412,102 @@ unsafe fn go_avx2<J: Simd>(job: J) {
     job.go::<true>();
 }
 
-/// A run of consecutive output positions of one output row of one sample.
-#[derive(Clone, Copy)]
-struct Piece {
-    /// Sample.
-    s: usize,
-    oy: usize,
-    ox0: usize,
-    len: usize,
+/// Samples per block of accumulators: 32 bytes (one AVX2 register) of sums per panel row, times
+/// `4 / rows` so that a panel of one or two rows still keeps eight registers of independent sums.
+const fn block(bytes: usize, rows: usize) -> usize {
+    let spread = 8 / rows.next_power_of_two();
+    32 / bytes * if spread > 2 { spread } else { 2 }
 }
 
-impl<T: Lane, X: Raw, Y: Raw, const NR: usize> Simd for Job<'_, '_, T, X, Y, NR> {
+impl<T: Lane, X: Raw, Y: Raw> Simd for Job<'_, '_, T, X, Y> {
     #[inline(always)]
     fn go<const FMA: bool>(self) {
-        let Job {
-            shape,
-            packed,
-            a,
-            epi,
-            x,
-            y,
-            batch,
-        } = self;
-        let fan_in = shape.fan_in();
-        let positions = shape.positions();
-        let total = batch * positions;
-        // Block of positions: the im2col block (`fan_in × cols` numbers) stays within ~128 KiB.
-        let budget = (128 << 10) / size_of::<T>() / fan_in.max(1);
-        let cols = (budget / NR * NR).clamp(NR, 2048);
-        let mut b = vec![T::default(); fan_in * cols];
-        let mut pieces = Vec::new();
-        let mut offsets = vec![0usize; cols];
-        let panel_len = fan_in * packed.mr;
-        let mut start = 0;
-        while start < total {
-            let end = (start + cols).min(total);
-            let n = end - start;
-            let ld = n.div_ceil(NR) * NR;
-            block_pieces(shape, start, end, &mut pieces);
-            let mut at = 0;
-            for pc in &pieces {
-                let base = pc.s * shape.output_len() + pc.oy * shape.window.out_w + pc.ox0;
-                for (i, o) in offsets[at..at + pc.len].iter_mut().enumerate() {
-                    *o = base + i;
-                }
-                at += pc.len;
-            }
-            let b = &mut b[..fan_in * ld];
-            for g in 0..shape.groups {
-                im2col(shape, g, x, &pieces, b, ld, n);
-                let panels = &a[g * packed.panels_per_group * panel_len..]
-                    [..packed.panels_per_group * panel_len];
-                for j0 in (0..ld).step_by(NR) {
-                    let ncols = NR.min(n - j0);
-                    for (pi, panel) in panels.chunks_exact(panel_len).enumerate() {
-                        let mut acc = [[T::default(); NR]; MR];
-                        match packed.mr {
-                            1 => micro::<T, 1, NR, FMA>(panel, b, ld, j0, &mut acc),
-                            2 => micro::<T, 2, NR, FMA>(panel, b, ld, j0, &mut acc),
-                            3 => micro::<T, 3, NR, FMA>(panel, b, ld, j0, &mut acc),
-                            _ => micro::<T, MR, NR, FMA>(panel, b, ld, j0, &mut acc),
-                        }
-                        let co0 = g * shape.cout_g() + pi * packed.mr;
-                        let rows = packed.mr.min(shape.cout_g() - pi * packed.mr);
-                        let tile = Tile {
-                            y: &mut *y,
-                            offsets: &offsets[j0..j0 + ncols],
-                            positions,
-                            co0,
-                            epi,
-                        };
-                        finish(&acc[..rows], tile);
-                    }
-                }
-            }
-            start = end;
+        // One arm per panel height, each with its block width (a const generic: registers).
+        macro_rules! sweep {
+            ($r:literal, $bytes:literal) => {
+                sweep::<T, X, Y, $r, { block($bytes, $r) }, FMA>(self)
+            };
+        }
+        match (self.packed.mr, size_of::<T>()) {
+            (1, 4) => sweep!(1, 4),
+            (2, 4) => sweep!(2, 4),
+            (3, 4) => sweep!(3, 4),
+            (_, 4) => sweep!(4, 4),
+            (1, _) => sweep!(1, 8),
+            (2, _) => sweep!(2, 8),
+            (3, _) => sweep!(3, 8),
+            (_, _) => sweep!(4, 8),
         }
     }
 }
 
-/// Splits the positions `[start, end)` of the batch (flattened `(s, oy, ox)`) into row pieces.
-fn block_pieces(shape: &MacShape, start: usize, end: usize, pieces: &mut Vec<Piece>) {
-    pieces.clear();
-    let (out_w, positions) = (shape.window.out_w, shape.positions());
-    let (mut s, rem) = (start / positions, start % positions);
-    let (mut oy, mut ox0) = (rem / out_w, rem % out_w);
-    let mut n = start;
-    while n < end {
-        let len = (out_w - ox0).min(end - n);
-        pieces.push(Piece { s, oy, ox0, len });
-        n += len;
-        ox0 = 0;
-        oy += 1;
-        if oy == shape.window.out_h {
-            oy = 0;
-            s += 1;
-        }
-    }
-}
-
-/// Gathers group `g`'s taps of the block into `b [fan_in][ld]` (row `k = (cl, ky, kx)`, column
-/// `j` = the `j`-th position of the block; padding taps and columns `n..ld` are 0).
+/// The engine for panels of `R` rows and blocks of `NR` samples.
 #[inline(always)]
-fn im2col<T: Lane, X: Raw>(
-    shape: &MacShape,
-    g: usize,
-    x: &[X],
-    pieces: &[Piece],
-    b: &mut [T],
-    ld: usize,
-    n: usize,
+fn sweep<T: Lane, X: Raw, Y: Raw, const R: usize, const NR: usize, const FMA: bool>(
+    job: Job<'_, '_, T, X, Y>,
 ) {
-    let win = &shape.window;
-    let (in_len, plane) = (shape.input_len(), win.in_h * win.in_w);
-    let mut rows = b.chunks_exact_mut(ld);
-    if shape.is_pointwise() {
-        for cl in 0..shape.cin_g() {
-            let Some(row) = rows.next() else { return };
-            let ci = g * shape.cin_g() + cl;
-            let mut at = 0;
-            for pc in pieces {
-                let p0 = pc.oy * win.in_w + pc.ox0;
-                let src = &x[pc.s * in_len + ci * plane + p0..][..pc.len];
-                for (d, &v) in row[at..at + pc.len].iter_mut().zip(src) {
-                    *d = T::of(v.into());
-                }
-                at += pc.len;
-            }
-            row[n..].fill(T::default());
+    let Job {
+        shape,
+        packed,
+        a,
+        epi,
+        x,
+        y,
+        lanes,
+    } = job;
+    // The input in the sum type, each row padded to a whole number of blocks.
+    let ld = lanes.div_ceil(NR) * NR;
+    let mut xt = vec![T::default(); shape.input_len() * ld];
+    for (dst, src) in xt.chunks_exact_mut(ld).zip(x.chunks_exact(lanes)) {
+        for (d, &v) in dst.iter_mut().zip(src) {
+            *d = T::of(v.into());
         }
-        return;
     }
-    for cl in 0..shape.cin_g() {
-        let ci = g * shape.cin_g() + cl;
-        for ky in 0..win.kernel_h {
-            let (oy_lo, oy_hi) = shape.oy_valid[ky];
-            for kx in 0..win.kernel_w {
-                let Some(row) = rows.next() else { return };
-                let (ox_lo, ox_hi) = shape.ox_valid[kx];
-                let mut at = 0;
-                for pc in pieces {
-                    let dst = &mut row[at..at + pc.len];
-                    at += pc.len;
-                    if pc.oy < oy_lo || pc.oy >= oy_hi {
-                        dst.fill(T::default());
-                        continue;
-                    }
-                    let iy = win.in_row(pc.oy, ky);
-                    let src = &x[pc.s * in_len + ci * plane + iy * win.in_w..][..win.in_w];
-                    // Columns before, inside and after the valid range of tap `kx`.
-                    let end = pc.ox0 + pc.len;
-                    let lo = ox_lo.clamp(pc.ox0, end);
-                    let hi = ox_hi.clamp(lo, end);
-                    let (before, rest) = dst.split_at_mut(lo - pc.ox0);
-                    let (inside, after) = rest.split_at_mut(hi - lo);
-                    before.fill(T::default());
-                    after.fill(T::default());
-                    if inside.is_empty() {
-                        continue;
-                    }
-                    let first = win.in_col(lo, kx);
-                    if win.stride_w == 1 {
-                        for (d, &v) in inside.iter_mut().zip(&src[first..]) {
-                            *d = T::of(v.into());
-                        }
-                    } else {
-                        for (d, &v) in inside
-                            .iter_mut()
-                            .zip(src[first..].iter().step_by(win.stride_w))
-                        {
-                            *d = T::of(v.into());
-                        }
-                    }
+    let (cout_g, positions) = (shape.cout_g(), shape.positions());
+    let group_in = (shape.cin_g() * shape.window.in_h * shape.window.in_w) as isize;
+    let panel_len = shape.fan_in() * R;
+    for g in 0..shape.groups {
+        let panels =
+            &a[g * packed.panels_per_group * panel_len..][..packed.panels_per_group * panel_len];
+        for (pi, panel) in panels.chunks_exact(panel_len).enumerate() {
+            let co0 = g * cout_g + pi * R;
+            let rows = R.min(cout_g - pi * R);
+            for (p, &(list, origin)) in shape.sites.iter().enumerate() {
+                let taps = &shape.taps[list];
+                let base = origin + g as isize * group_in;
+                for j0 in (0..lanes).step_by(NR) {
+                    let acc = micro::<T, R, NR, FMA>(panel, taps, &xt, base, ld, j0);
+                    let out = Out {
+                        co0,
+                        at: p * lanes + j0,
+                        stride: positions * lanes,
+                        len: NR.min(lanes - j0),
+                    };
+                    finish(&acc[..rows], y, out, epi);
                 }
-                row[n..].fill(T::default());
             }
         }
     }
 }
 
-/// Where a tile's results go.
-struct Tile<'a, 'e, Y> {
-    y: &'a mut [Y],
-    /// Offset in `y` of each column's position in channel 0 of its sample.
-    offsets: &'a [usize],
-    positions: usize,
-    /// The output channel of the tile's first row.
-    co0: usize,
-    epi: &'a Epilogue<'e>,
-}
-
-/// One tile's sums over every tap: `acc[r][j] = Σ_k panel[k][r] · b[k][j0 + j]` for the first
-/// `R` rows.
+/// One block's sums over the valid taps: `acc[r][j] = Σ panel[k][r] · xt[base + d][j0 + j]`.
 #[inline(always)]
 fn micro<T: Lane, const R: usize, const NR: usize, const FMA: bool>(
     panel: &[T],
-    b: &[T],
+    taps: &[(usize, isize)],
+    xt: &[T],
+    base: isize,
     ld: usize,
     j0: usize,
-    out: &mut [[T; NR]; MR],
-) {
+) -> [[T; NR]; R] {
     let mut acc = [[T::default(); NR]; R];
-    for (w, row) in panel.chunks_exact(R).zip(b.chunks_exact(ld)) {
-        let Some(xs) = row[j0..].first_chunk::<NR>() else {
-            return;
+    for &(k, d) in taps {
+        let Some(w) = panel[k * R..].first_chunk::<R>() else {
+            break;
+        };
+        let e = (base + d) as usize;
+        let Some(xs) = xt[e * ld + j0..].first_chunk::<NR>() else {
+            break;
         };
         for r in 0..R {
             let wr = w[r];
@@ -627,16 +516,29 @@ fn micro<T: Lane, const R: usize, const NR: usize, const FMA: bool>(
             }
         }
     }
-    out[..R].copy_from_slice(&acc);
+    acc
 }
 
-/// The epilogue of a tile: align each sum, add the bias, cast, store the valid columns.
+/// Where a block's sums go: row `r` to `y[(co0 + r) · stride + at ..][..len]`.
+#[derive(Clone, Copy)]
+struct Out {
+    co0: usize,
+    at: usize,
+    stride: usize,
+    len: usize,
+}
+
+/// The epilogue of a block: align each sum, add the bias, cast, store the real samples.
 #[inline(always)]
-fn finish<T: Lane, Y: Raw, const NR: usize>(acc: &[[T; NR]], tile: Tile<'_, '_, Y>) {
-    let epi = tile.epi;
+fn finish<T: Lane, Y: Raw, const NR: usize>(
+    acc: &[[T; NR]],
+    y: &mut [Y],
+    out: Out,
+    epi: &Epilogue<'_>,
+) {
     for (r, sums) in acc.iter().enumerate() {
-        let co = tile.co0 + r;
-        let base = co * tile.positions;
+        let co = out.co0 + r;
+        let dst = &mut y[co * out.stride + out.at..][..out.len];
         match epi.float {
             Some((scale, bias, fr)) if T::FLOAT => {
                 let bias = bias[co];
@@ -645,8 +547,8 @@ fn finish<T: Lane, Y: Raw, const NR: usize>(acc: &[[T; NR]], tile: Tile<'_, '_, 
                     *v = sum.to_f64() * scale + bias;
                 }
                 fr.apply_all(&mut v);
-                for (&v, &off) in v.iter().zip(tile.offsets) {
-                    tile.y[base + off] = Y::from_i64_unchecked(i64::from(v as i32));
+                for (d, &v) in dst.iter_mut().zip(&v) {
+                    *d = Y::from_i64_unchecked(i64::from(FloatRequant::to_i32(v)));
                 }
             }
             _ => {
@@ -656,8 +558,8 @@ fn finish<T: Lane, Y: Raw, const NR: usize>(acc: &[[T; NR]], tile: Tile<'_, '_, 
                     *v = sum.to_i64().wrapping_shl(epi.prod_shift).wrapping_add(bias);
                 }
                 epi.requant.apply_all(&mut v);
-                for (&v, &off) in v.iter().zip(tile.offsets) {
-                    tile.y[base + off] = Y::from_i64_unchecked(v);
+                for (d, &v) in dst.iter_mut().zip(&v) {
+                    *d = Y::from_i64_unchecked(v);
                 }
             }
         }
@@ -674,10 +576,10 @@ pub(crate) fn pack<W: Raw>(
 ) -> Result<PackedWeights, OpError> {
     check_len(op, "weight", w, shape.out_channels * shape.fan_in())?;
     check_storage::<W>(op, "weight", types.weight)?;
-    Ok(PackedWeights::new(shape, plan.lanes, w))
+    Ok(PackedWeights::new(shape, plan.sum, w))
 }
 
-/// Checks the slices of a batch and runs it.
+/// Checks the slices of a tile of `lanes` samples (lanes layout) and runs it.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_layer<X: Raw, B: Raw, Y: Raw>(
     op: &'static str,
@@ -688,19 +590,22 @@ pub(crate) fn run_layer<X: Raw, B: Raw, Y: Raw>(
     x: &[X],
     b: &[B],
     y: &mut [Y],
-    batch: usize,
+    lanes: usize,
 ) -> Result<(), OpError> {
-    let times_batch = |n: usize| {
-        n.checked_mul(batch)
-            .ok_or_else(|| OpError::config(op, format!("a batch of {batch} is too large")))
+    if lanes == 0 {
+        return Err(OpError::config(op, "a tile of 0 samples"));
+    }
+    let times_lanes = |n: usize| {
+        n.checked_mul(lanes)
+            .ok_or_else(|| OpError::config(op, format!("a tile of {lanes} samples is too large")))
     };
-    check_len(op, "input", x, times_batch(shape.input_len())?)?;
+    check_len(op, "input", x, times_lanes(shape.input_len())?)?;
     check_len(op, "bias", b, shape.out_channels)?;
-    check_len(op, "output", y, times_batch(shape.output_len())?)?;
+    check_len(op, "output", y, times_lanes(shape.output_len())?)?;
     check_storage::<X>(op, "input", types.input)?;
     check_storage::<B>(op, "bias", types.bias)?;
     check_storage::<Y>(op, "output", types.output)?;
-    if packed.lanes() != plan.lanes || !packed.fits(shape) {
+    if packed.lanes() != plan.sum || !packed.fits(shape) {
         return Err(OpError::config(
             op,
             "the packed weights belong to another layer (pack them with this config)",
@@ -721,6 +626,6 @@ pub(crate) fn run_layer<X: Raw, B: Raw, Y: Raw>(
         requant: &plan.requant,
         float: float.map(|fr| ((1u64 << plan.prod_shift) as f64, bias_f.as_slice(), fr)),
     };
-    run(shape, packed, &epi, x, y, batch);
+    run(shape, packed, &epi, x, y, lanes);
     Ok(())
 }
