@@ -563,3 +563,121 @@ fn softmax_over_a_middle_axis() {
         }
     }
 }
+
+// ---------------------------------------------------------------- lanes layout
+
+/// Tile sizes: one lane (the one-sample layout), small odd ones, a block-sized one, one past 16.
+const LANES: [usize; 6] = [1, 2, 3, 8, 17, 64];
+
+/// `L` samples of `n` values each into the lanes layout: value `i` of sample `s` at `i·L + s`.
+fn interleave(samples: &[Vec<i64>]) -> Vec<i64> {
+    let lanes = samples.len();
+    let mut v = vec![0; samples[0].len() * lanes];
+    for (s, sample) in samples.iter().enumerate() {
+        for (i, &x) in sample.iter().enumerate() {
+            v[i * lanes + s] = x;
+        }
+    }
+    v
+}
+
+/// The inverse of [`interleave`].
+fn deinterleave(v: &[i64], lanes: usize) -> Vec<Vec<i64>> {
+    (0..lanes)
+        .map(|s| v.iter().skip(s).step_by(lanes).copied().collect())
+        .collect()
+}
+
+#[test]
+fn lut_in_lanes_matches_one_sample_runs() {
+    let mut rng = ChaCha8Rng::seed_from_u64(0x1a5e);
+    for case in 0..120 {
+        let lanes = LANES[case % LANES.len()];
+        let (signed_index, signed_entry) = (rng.random_bool(0.8), rng.random_bool(0.5));
+        let index = ty(&mut rng, signed_index, 2..=20);
+        let entry = ty(&mut rng, signed_entry, 2..=16);
+        let size = 1usize << rng.random_range(0..=8);
+        let (lo, hi) = (index.min_raw() as i64, index.max_raw() as i64);
+        let origin = rng.random_range(lo..=hi);
+        let shift = rng.random_range(0..=index.width() + 2);
+        let entries = (0..size).map(|_| raw(&mut rng, entry)).collect();
+        let table = LutTable::new(index, origin, shift, entry, entries).unwrap();
+        let n = rng.random_range(1..=300);
+        let cfg = LutConfig::new(n, table).unwrap();
+        let xs: Vec<Vec<i64>> = (0..lanes)
+            .map(|_| (0..n).map(|_| raw(&mut rng, index)).collect())
+            .collect();
+        let want: Vec<Vec<i64>> = xs.iter().map(|x| run_lut(&cfg, x)).collect();
+        let mut y = vec![0i64; n * lanes];
+        lut::run_lanes(&cfg, &interleave(&xs), &mut y, lanes).unwrap();
+        assert_eq!(deinterleave(&y, lanes), want, "case {case}, {lanes} lanes");
+    }
+    let cfg = LutConfig::new(
+        3,
+        LutTable::new(
+            FixedType::signed(8, 3).unwrap(),
+            0,
+            0,
+            FixedType::signed(8, 3).unwrap(),
+            vec![0; 4],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let err = lut::run_lanes(&cfg, &[0i8; 6], &mut [0i8; 6], 0).unwrap_err();
+    assert!(matches!(err, OpError::Config { .. }), "{err}");
+    let err = lut::run_lanes(&cfg, &[0i8; 6], &mut [0i8; 6], 3).unwrap_err();
+    assert!(matches!(err, OpError::Length { .. }), "{err}");
+}
+
+/// Random softmaxes, and long rows (`len` up to 700) whose columns the kernel splits into blocks.
+#[test]
+fn softmax_in_lanes_matches_one_sample_runs() {
+    let mut rng = ChaCha8Rng::seed_from_u64(0x5a1e);
+    for case in 0..300 {
+        let lanes = LANES[case % LANES.len()];
+        let cfg = if case % 5 == 4 {
+            let input = ty(&mut rng, true, 6..=14);
+            let row = designed_softmax(input, rng.random_range(100..=700), 10, 128);
+            let inner = rng.random_range(1..=3);
+            SoftmaxConfig::new(1, row.len, inner, row.types, row.exp, row.inv).unwrap()
+        } else {
+            random_softmax(&mut rng)
+        };
+        let xs: Vec<Vec<i64>> = (0..lanes)
+            .map(|_| {
+                (0..cfg.size())
+                    .map(|_| raw(&mut rng, cfg.types.input))
+                    .collect()
+            })
+            .collect();
+        let want: Vec<Vec<i64>> = xs
+            .iter()
+            .map(|x| {
+                let mut y = vec![0i64; x.len()];
+                softmax::run(&cfg, x, &mut y).unwrap();
+                y
+            })
+            .collect();
+        let mut y = vec![0i64; cfg.size() * lanes];
+        softmax::run_lanes(&cfg, &interleave(&xs), &mut y, lanes).unwrap();
+        assert_eq!(
+            deinterleave(&y, lanes),
+            want,
+            "case {case}, {lanes} lanes: outer {} len {} inner {}",
+            cfg.outer,
+            cfg.len,
+            cfg.inner
+        );
+    }
+    let cfg = random_softmax(&mut rng);
+    let n = cfg.size();
+    let err = softmax::run_lanes(&cfg, &vec![0i64; 2 * n], &mut vec![0i64; 2 * n], 0).unwrap_err();
+    assert!(matches!(err, OpError::Config { .. }), "{err}");
+    let err = softmax::run_lanes(&cfg, &vec![0i64; 2 * n], &mut vec![0i64; 2 * n], usize::MAX)
+        .unwrap_err();
+    assert!(matches!(err, OpError::Config { .. }), "{err}");
+    let err =
+        softmax::run_lanes(&cfg, &vec![0i64; 2 * n - 1], &mut vec![0i64; 2 * n], 2).unwrap_err();
+    assert!(matches!(err, OpError::Length { .. }), "{err}");
+}

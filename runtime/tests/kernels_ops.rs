@@ -1207,3 +1207,465 @@ fn conv2d_throughput() {
         cfg.macs() as f64 / secs / 1e9
     );
 }
+
+// ---------------------------------------------------------------- lanes layout
+
+/// Tile sizes: one lane (the one-sample layout), small odd ones, a block-sized one, one past 16.
+const LANES: [usize; 6] = [1, 2, 3, 8, 17, 64];
+
+/// `L` samples of `n` values each into the lanes layout: value `i` of sample `s` at `i·L + s`.
+fn interleave(samples: &[Vec<i64>]) -> Vec<i64> {
+    let lanes = samples.len();
+    let n = samples[0].len();
+    let mut v = vec![0; n * lanes];
+    for (s, sample) in samples.iter().enumerate() {
+        assert_eq!(sample.len(), n);
+        for (i, &x) in sample.iter().enumerate() {
+            v[i * lanes + s] = x;
+        }
+    }
+    v
+}
+
+/// The inverse of [`interleave`].
+fn deinterleave(v: &[i64], lanes: usize) -> Vec<Vec<i64>> {
+    (0..lanes)
+        .map(|s| v.iter().skip(s).step_by(lanes).copied().collect())
+        .collect()
+}
+
+/// `lanes` random samples of `n` values of `t`.
+fn samples(rng: &mut impl Rng, t: FixedType, n: usize, lanes: usize) -> Vec<Vec<i64>> {
+    (0..lanes).map(|_| raws(rng, t, n)).collect()
+}
+
+/// Runs a one-input kernel on each sample (`one`) and on the tile (`tile`, lanes layout) and
+/// returns both, per sample, as raw integers.
+fn one_vs_tile<R: Raw>(
+    xs: &[Vec<i64>],
+    n_out: usize,
+    one: impl Fn(&[R], &mut [R]) -> Result<(), OpError>,
+    tile: impl Fn(&[R], &mut [R], usize) -> Result<(), OpError>,
+) -> (Vec<Vec<i64>>, Vec<Vec<i64>>) {
+    let lanes = xs.len();
+    let want = xs
+        .iter()
+        .map(|x| {
+            let mut y = vec![R::default(); n_out];
+            one(&store::<R>(x), &mut y).unwrap();
+            load(&y)
+        })
+        .collect();
+    let mut y = vec![R::default(); n_out * lanes];
+    tile(&store::<R>(&interleave(xs)), &mut y, lanes).unwrap();
+    (deinterleave(&load(&y), lanes), want)
+}
+
+#[test]
+fn activations_in_lanes_match_one_sample_runs() {
+    let mut rng = ChaCha8Rng::seed_from_u64(30);
+    let mut checked = 0;
+    for case in 0..240 {
+        let lanes = LANES[case % LANES.len()];
+        // Sizes around the kernels' block of 256 values.
+        let n = if rng.random_bool(0.2) {
+            rng.random_range(250..=600)
+        } else {
+            rng.random_range(1..=40)
+        };
+        let (tx, to) = (data_ty(&mut rng), data_ty(&mut rng));
+        let xs = samples(&mut rng, tx, n, lanes);
+        let storage = pick_storage(&mut rng, &[tx, to]);
+        let relu = ReluConfig::new(n, tx, to).unwrap();
+        let tb = data_ty(&mut rng);
+        let (lo, hi) = (raw(&mut rng, tb), raw(&mut rng, tb));
+        let clip = ClipConfig::new(n, tx, tb, lo.min(hi), lo.max(hi), to).unwrap();
+        let ta = data_ty(&mut rng);
+        let leaky = LeakyReluConfig::new(n, tx, ta, raw(&mut rng, ta), to).unwrap();
+        let p = hard_params(&mut rng);
+        let sigmoid = HardSigmoidConfig::new(n, tx, p, to).ok();
+        let swish = HardSwishConfig::new(n, tx, p, to).ok();
+        with_storage!(storage, R, {
+            let (got, want) = one_vs_tile::<R>(
+                &xs,
+                n,
+                |x, y| ops::relu::run(&relu, x, y),
+                |x, y, l| ops::relu::run_lanes(&relu, x, y, l),
+            );
+            assert_eq!(got, want, "relu case {case}, {lanes} lanes");
+            let (got, want) = one_vs_tile::<R>(
+                &xs,
+                n,
+                |x, y| ops::clip::run(&clip, x, y),
+                |x, y, l| ops::clip::run_lanes(&clip, x, y, l),
+            );
+            assert_eq!(got, want, "clip case {case}, {lanes} lanes");
+            let (got, want) = one_vs_tile::<R>(
+                &xs,
+                n,
+                |x, y| ops::leaky_relu::run(&leaky, x, y),
+                |x, y, l| ops::leaky_relu::run_lanes(&leaky, x, y, l),
+            );
+            assert_eq!(got, want, "leaky_relu case {case}, {lanes} lanes");
+            if let Some(cfg) = &sigmoid {
+                let (got, want) = one_vs_tile::<R>(
+                    &xs,
+                    n,
+                    |x, y| ops::hard_sigmoid::run(cfg, x, y),
+                    |x, y, l| ops::hard_sigmoid::run_lanes(cfg, x, y, l),
+                );
+                assert_eq!(got, want, "hard_sigmoid case {case}, {lanes} lanes");
+                checked += 1;
+            }
+            if let Some(cfg) = &swish {
+                let (got, want) = one_vs_tile::<R>(
+                    &xs,
+                    n,
+                    |x, y| ops::hard_swish::run(cfg, x, y),
+                    |x, y, l| ops::hard_swish::run_lanes(cfg, x, y, l),
+                );
+                assert_eq!(got, want, "hard_swish case {case}, {lanes} lanes");
+                checked += 1;
+            }
+        });
+    }
+    assert!(checked > 300, "{checked}");
+}
+
+#[test]
+fn affine_in_lanes_matches_one_sample_runs() {
+    use binpoint_runtime::ops::affine::{AffineConfig, AffineTypes};
+    let mut rng = ChaCha8Rng::seed_from_u64(31);
+    let mut cases = 0;
+    while cases < 180 {
+        let lanes = LANES[cases % LANES.len()];
+        let (c, n) = (rng.random_range(1..=5), rng.random_range(1..=70));
+        let t = AffineTypes {
+            input: data_ty(&mut rng),
+            scale: data_ty(&mut rng),
+            shift: data_ty(&mut rng),
+            output: data_ty(&mut rng),
+        };
+        let Ok(cfg) = AffineConfig::new(c, n, t) else {
+            continue; // wider than 64 bits
+        };
+        let xs = samples(&mut rng, t.input, c * n, lanes);
+        let (s, sh) = (raws(&mut rng, t.scale, c), raws(&mut rng, t.shift, c));
+        let storage = pick_storage(&mut rng, &[t.input, t.scale, t.shift, t.output]);
+        let (got, want) = with_storage!(storage, R, {
+            let (s, sh) = (store::<R>(&s), store::<R>(&sh));
+            one_vs_tile::<R>(
+                &xs,
+                c * n,
+                |x, y| ops::affine::run(&cfg, x, &s, &sh, y),
+                |x, y, l| ops::affine::run_lanes(&cfg, x, &s, &sh, y, l),
+            )
+        });
+        assert_eq!(got, want, "case {cases}, {lanes} lanes: {t:?}");
+        cases += 1;
+    }
+}
+
+/// Each operand a tensor per sample or a constant shared by every sample, with every broadcast
+/// of `Operand` (full, per channel, scalar): the four pairings of per-sample and shared.
+#[test]
+fn binary_ops_in_lanes_match_one_sample_runs() {
+    use binpoint_runtime::ops::binary::{self, Input};
+    let mut rng = ChaCha8Rng::seed_from_u64(32);
+    let mut cases = 0;
+    let mut pairings = [0usize; 4];
+    while cases < 480 {
+        let lanes = LANES[cases % LANES.len()];
+        let op = [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul][cases % 3];
+        let (c, n) = (rng.random_range(1..=4), rng.random_range(1..=80));
+        let (ta, tb, to) = (data_ty(&mut rng), data_ty(&mut rng), data_ty(&mut rng));
+        let (a, b) = (operand(&mut rng, ta, c, n), operand(&mut rng, tb, c, n));
+        let Ok(cfg) = BinaryConfig::new(op, c, n, a, b, to) else {
+            continue;
+        };
+        let (a_shared, b_shared) = ((cases / 3) % 2 == 1, (cases / 6) % 2 == 1);
+        pairings[usize::from(a_shared) * 2 + usize::from(b_shared)] += 1;
+        // A shared operand is one sample's values repeated for every sample.
+        let operand_samples = |rng: &mut ChaCha8Rng, t, len, shared| {
+            if shared {
+                vec![raws(rng, t, len); lanes]
+            } else {
+                samples(rng, t, len, lanes)
+            }
+        };
+        let avs = operand_samples(&mut rng, ta, a.len, a_shared);
+        let bvs = operand_samples(&mut rng, tb, b.len, b_shared);
+        let storage = pick_storage(&mut rng, &[ta, tb, to]);
+        let (got, want) = with_storage!(storage, R, {
+            let want: Vec<Vec<i64>> = avs
+                .iter()
+                .zip(&bvs)
+                .map(|(av, bv)| {
+                    let mut y = vec![R::default(); c * n];
+                    binary::run(&cfg, &store::<R>(av), &store::<R>(bv), &mut y).unwrap();
+                    load(&y)
+                })
+                .collect();
+            let tile = |vs: &Vec<Vec<i64>>, shared| {
+                if shared {
+                    store::<R>(&vs[0])
+                } else {
+                    store::<R>(&interleave(vs))
+                }
+            };
+            let (at, bt) = (tile(&avs, a_shared), tile(&bvs, b_shared));
+            let input = |v, shared| {
+                if shared {
+                    Input::Shared(v)
+                } else {
+                    Input::Lanes(v)
+                }
+            };
+            let mut y = vec![R::default(); c * n * lanes];
+            binary::run_lanes(
+                &cfg,
+                input(&at, a_shared),
+                input(&bt, b_shared),
+                &mut y,
+                lanes,
+            )
+            .unwrap();
+            (deinterleave(&load(&y), lanes), want)
+        });
+        assert_eq!(
+            got, want,
+            "case {cases}, {lanes} lanes: {op:?} a {a:?} shared={a_shared}, b {b:?} \
+             shared={b_shared}"
+        );
+        cases += 1;
+    }
+    assert!(pairings.iter().all(|&k| k > 100), "{pairings:?}");
+}
+
+#[test]
+fn pools_in_lanes_match_one_sample_runs() {
+    let mut rng = ChaCha8Rng::seed_from_u64(33);
+    let (mut max_cases, mut avg_cases) = (0, 0);
+    for case in 0..360 {
+        let lanes = LANES[case % LANES.len()];
+        let c = rng.random_range(1..=3);
+        let two_d = rng.random_bool(0.7);
+        let win = random_window(&mut rng, two_d, true);
+        let (tx, to) = (data_ty(&mut rng), data_ty(&mut rng));
+        let cfg = MaxPoolConfig::new(c, win, tx, to).unwrap();
+        let xs = samples(&mut rng, tx, cfg.input_len(), lanes);
+        let storage = pick_storage(&mut rng, &[tx, to]);
+        let (got, want) = with_storage!(storage, R, {
+            one_vs_tile::<R>(
+                &xs,
+                cfg.output_len(),
+                |x, y| ops::max_pool::run(&cfg, x, y),
+                |x, y, l| ops::max_pool::run_lanes(&cfg, x, y, l),
+            )
+        });
+        assert_eq!(got, want, "max case {case}, {lanes} lanes: {win:?}");
+        max_cases += 1;
+
+        let t = avg_types(&mut rng, win.size(), 1);
+        let Ok(cfg) = AveragePoolConfig::new(c, win, rng.random_bool(0.5), t) else {
+            continue;
+        };
+        let xs = samples(&mut rng, t.input, cfg.input_len(), lanes);
+        let storage = pick_storage(&mut rng, &[t.input, t.output]);
+        let (got, want) = with_storage!(storage, R, {
+            one_vs_tile::<R>(
+                &xs,
+                cfg.output_len(),
+                |x, y| ops::average_pool::run(&cfg, x, y),
+                |x, y, l| ops::average_pool::run_lanes(&cfg, x, y, l),
+            )
+        });
+        assert_eq!(got, want, "avg case {case}, {lanes} lanes: {win:?} {t:?}");
+        avg_cases += 1;
+    }
+    assert!(max_cases == 360 && avg_cases > 200, "{avg_cases}");
+}
+
+#[test]
+fn global_pools_in_lanes_match_one_sample_runs() {
+    let mut rng = ChaCha8Rng::seed_from_u64(34);
+    let mut avg_cases = 0;
+    for case in 0..300 {
+        let lanes = LANES[case % LANES.len()];
+        let c = rng.random_range(1..=4);
+        let n = if rng.random_bool(0.3) {
+            1 << rng.random_range(0..=6)
+        } else {
+            rng.random_range(1..=100)
+        };
+        let t = avg_types(&mut rng, n, n);
+        let xs = samples(&mut rng, t.input, c * n, lanes);
+        let storage = pick_storage(&mut rng, &[t.input, t.output]);
+        let maxc = GlobalMaxPoolConfig::new(c, n, t.input, t.output).unwrap();
+        let (got, want) = with_storage!(storage, R, {
+            one_vs_tile::<R>(
+                &xs,
+                c,
+                |x, y| ops::global_max_pool::run(&maxc, x, y),
+                |x, y, l| ops::global_max_pool::run_lanes(&maxc, x, y, l),
+            )
+        });
+        assert_eq!(got, want, "max case {case}, {lanes} lanes");
+        let Ok(avgc) = GlobalAveragePoolConfig::new(c, n, t) else {
+            continue;
+        };
+        let (got, want) = with_storage!(storage, R, {
+            one_vs_tile::<R>(
+                &xs,
+                c,
+                |x, y| ops::global_average_pool::run(&avgc, x, y),
+                |x, y, l| ops::global_average_pool::run_lanes(&avgc, x, y, l),
+            )
+        });
+        assert_eq!(got, want, "avg case {case}, {lanes} lanes: {t:?}");
+        avg_cases += 1;
+    }
+    assert!(avg_cases > 150, "{avg_cases}");
+}
+
+/// Zero lanes and a product of lengths beyond `usize` are config errors, a slice of the wrong
+/// length for the tile a length error; none panics.
+#[test]
+fn lanes_lengths_are_checked() {
+    use binpoint_runtime::ops::affine::{AffineConfig, AffineTypes};
+    use binpoint_runtime::ops::binary::{self, Input};
+    let t8 = FixedType::signed(8, 3).unwrap();
+    let is_config = |r: Result<(), OpError>| matches!(r, Err(OpError::Config { .. }));
+    let is_length = |r: Result<(), OpError>| matches!(r, Err(OpError::Length { .. }));
+
+    let relu = ReluConfig::new(5, t8, t8).unwrap();
+    let (x, mut y) = (vec![0i8; 15], vec![0i8; 15]);
+    ops::relu::run_lanes(&relu, &x, &mut y, 3).unwrap();
+    assert!(is_config(ops::relu::run_lanes(&relu, &x, &mut y, 0)));
+    assert!(is_config(ops::relu::run_lanes(
+        &relu,
+        &x,
+        &mut y,
+        usize::MAX
+    )));
+    assert!(is_length(ops::relu::run_lanes(&relu, &x[..14], &mut y, 3)));
+    assert!(is_length(ops::relu::run_lanes(&relu, &x, &mut y[..10], 3)));
+    assert!(is_length(ops::relu::run_lanes(&relu, &x, &mut y, 2)));
+    let relu0 = ReluConfig::new(0, t8, t8).unwrap();
+    ops::relu::run_lanes(&relu0, &[0i8; 0], &mut [0i8; 0], 4).unwrap();
+
+    let win = Window2::new([4, 4], [2, 2], [2, 2], [1, 1], [0; 4], false).unwrap();
+    let max = MaxPoolConfig::new(2, win, t8, t8).unwrap();
+    let (x, mut y) = (vec![0i8; 32 * 3], vec![0i8; 8 * 3]);
+    ops::max_pool::run_lanes(&max, &x, &mut y, 3).unwrap();
+    assert!(is_config(ops::max_pool::run_lanes(&max, &x, &mut y, 0)));
+    assert!(is_config(ops::max_pool::run_lanes(
+        &max,
+        &x,
+        &mut y,
+        usize::MAX / 4
+    )));
+    assert!(is_length(ops::max_pool::run_lanes(
+        &max,
+        &x[1..],
+        &mut y,
+        3
+    )));
+    assert!(is_length(ops::max_pool::run_lanes(&max, &x, &mut y, 1)));
+
+    let gmax = GlobalMaxPoolConfig::new(2, 16, t8, t8).unwrap();
+    assert!(is_config(ops::global_max_pool::run_lanes(
+        &gmax, &x, &mut y, 0
+    )));
+    assert!(is_length(ops::global_max_pool::run_lanes(
+        &gmax,
+        &x,
+        &mut y[1..],
+        3
+    )));
+
+    let at = AffineTypes {
+        input: t8,
+        scale: t8,
+        shift: t8,
+        output: t8,
+    };
+    let aff = AffineConfig::new(2, 16, at).unwrap();
+    let (s, sh) = ([1i8, 2], [0i8, 1]);
+    ops::affine::run_lanes(&aff, &x, &s, &sh, &mut [0i8; 96], 3).unwrap();
+    assert!(is_config(ops::affine::run_lanes(
+        &aff, &x, &s, &sh, &mut y, 0
+    )));
+    assert!(is_length(ops::affine::run_lanes(
+        &aff, &x, &s, &sh, &mut y, 3
+    )));
+    // scale and shift are one per channel, not per sample.
+    let (s3, mut y3) = ([1i8; 6], vec![0i8; 96]);
+    assert!(is_length(ops::affine::run_lanes(
+        &aff, &x, &s3, &sh, &mut y3, 3
+    )));
+
+    // a: [2][3] per sample; b: per channel, per sample or shared.
+    let cfg = BinaryConfig::new(
+        BinaryOp::Add,
+        2,
+        3,
+        Operand::full(t8, 2, 3),
+        Operand::per_channel(t8, 2),
+        t8,
+    )
+    .unwrap();
+    let (a, mut y) = (vec![0i8; 6 * 4], vec![0i8; 6 * 4]);
+    binary::run_lanes(&cfg, Input::Lanes(&a), Input::Lanes(&[0i8; 8]), &mut y, 4).unwrap();
+    binary::run_lanes(&cfg, Input::Lanes(&a), Input::Shared(&[0i8; 2]), &mut y, 4).unwrap();
+    let run =
+        |a: Input<i8>, b: Input<i8>, y: &mut [i8], lanes| binary::run_lanes(&cfg, a, b, y, lanes);
+    assert!(is_config(run(
+        Input::Lanes(&a),
+        Input::Shared(&[0; 2]),
+        &mut y,
+        0
+    )));
+    assert!(is_config(run(
+        Input::Shared(&[0; 6]),
+        Input::Shared(&[0; 2]),
+        &mut y,
+        0
+    )));
+    assert!(is_config(run(
+        Input::Lanes(&a),
+        Input::Lanes(&[0; 8]),
+        &mut y,
+        usize::MAX
+    )));
+    // A shared operand has one copy; a per-sample one a copy per lane.
+    assert!(is_length(run(
+        Input::Lanes(&a),
+        Input::Shared(&[0; 8]),
+        &mut y,
+        4
+    )));
+    assert!(is_length(run(
+        Input::Lanes(&a),
+        Input::Lanes(&[0; 2]),
+        &mut y,
+        4
+    )));
+    assert!(is_length(run(
+        Input::Shared(&a),
+        Input::Shared(&[0; 2]),
+        &mut y,
+        4
+    )));
+    assert!(is_length(run(
+        Input::Lanes(&a),
+        Input::Shared(&[0; 2]),
+        &mut y[1..],
+        4
+    )));
+    // Strides reaching beyond an operand (public fields edited after `new`) are refused.
+    let mut bad = cfg.clone();
+    bad.b.stride_c = 5;
+    let r = binary::run_lanes(&bad, Input::Lanes(&a), Input::Shared(&[0i8; 2]), &mut y, 4);
+    assert!(matches!(r, Err(OpError::Config { .. })), "{r:?}");
+}

@@ -6,8 +6,14 @@
 //! - `x * scale + shift` in the header's exact result type (product `W_x+W_s`, `I_x+I_s`, then the
 //!   sum's widening), no intermediate declared type;
 //! - one rounding point: the cast `result → output`.
+//!
+//! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [C][N][L]`): loops `c`, then
+//! one loop over the `N · L` contiguous values of the channel with `scale[c]`, `shift[c]` loaded
+//! once (shared by every sample), in blocks. Values are independent, so each has the header's bits.
 
-use super::common::{check_len, check_storage, mul_add_type, requant, OpError, Raw};
+use super::common::{
+    cast_store, check_len, check_storage, lanes_len, mul_add_type, requant, OpError, Raw, BLOCK,
+};
 use crate::fixed::Requant;
 use crate::FixedType;
 
@@ -57,7 +63,8 @@ impl AffineConfig {
     }
 }
 
-/// Runs the layer on raw values: `x [C·N]`, `scale [C]`, `shift [C]` → `y [C·N]`.
+/// Runs the layer on the raw values of one sample: `x [C·N]`, `scale [C]`, `shift [C]` →
+/// `y [C·N]` ([`run_lanes`] with one lane).
 pub fn run<X: Raw, S: Raw, T: Raw, Y: Raw>(
     cfg: &AffineConfig,
     x: &[X],
@@ -65,7 +72,21 @@ pub fn run<X: Raw, S: Raw, T: Raw, Y: Raw>(
     shift: &[T],
     y: &mut [Y],
 ) -> Result<(), OpError> {
-    let n = cfg.channels * cfg.size;
+    run_lanes(cfg, x, scale, shift, y, 1)
+}
+
+/// Runs the layer on a tile of `lanes` samples in the lanes layout: `x [C·N·L]`, `scale [C]`,
+/// `shift [C]` (one per channel, shared by every sample) → `y [C·N·L]`.
+pub fn run_lanes<X: Raw, S: Raw, T: Raw, Y: Raw>(
+    cfg: &AffineConfig,
+    x: &[X],
+    scale: &[S],
+    shift: &[T],
+    y: &mut [Y],
+    lanes: usize,
+) -> Result<(), OpError> {
+    let plane = lanes_len(OP, &[cfg.size], lanes)?;
+    let n = lanes_len(OP, &[cfg.channels, cfg.size], lanes)?;
     check_len(OP, "input", x, n)?;
     check_len(OP, "scale", scale, cfg.channels)?;
     check_len(OP, "shift", shift, cfg.channels)?;
@@ -74,17 +95,24 @@ pub fn run<X: Raw, S: Raw, T: Raw, Y: Raw>(
     check_storage::<S>(OP, "scale", cfg.types.scale)?;
     check_storage::<T>(OP, "shift", cfg.types.shift)?;
     check_storage::<Y>(OP, "output", cfg.types.output)?;
+    if n == 0 {
+        return Ok(());
+    }
+    let mut buf = [0i64; BLOCK];
     for (((x_c, y_c), &s), &t) in x
-        .chunks_exact(cfg.size)
-        .zip(y.chunks_exact_mut(cfg.size))
+        .chunks_exact(plane)
+        .zip(y.chunks_exact_mut(plane))
         .zip(scale)
         .zip(shift)
     {
         let s: i64 = s.into();
         let t = Into::<i64>::into(t) << cfg.shift_shift;
-        for (&xv, yv) in x_c.iter().zip(y_c) {
-            let v = (Into::<i64>::into(xv).wrapping_mul(s) << cfg.prod_shift).wrapping_add(t);
-            *yv = Y::from_i64_unchecked(cfg.requant.apply(v));
+        for (xb, yb) in x_c.chunks(BLOCK).zip(y_c.chunks_mut(BLOCK)) {
+            let v = &mut buf[..xb.len()];
+            for (v, &xv) in v.iter_mut().zip(xb) {
+                *v = (Into::<i64>::into(xv).wrapping_mul(s) << cfg.prod_shift).wrapping_add(t);
+            }
+            cast_store(&cfg.requant, v, yb);
         }
     }
     Ok(())

@@ -15,8 +15,15 @@
 //!
 //! The divisor `n` counts the inputs a window reads, or with `count_include_pad` the positions it
 //! covers inside the input and its explicit padding (not the extra area of `ceil_mode`), as ONNX.
+//!
+//! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [C][H][W][L]`): the same
+//! loops `c`, `oy`, `ox`, taps, with for each `(c, oy, ox)` one accumulator per lane, updated tap
+//! by tap over the `L` contiguous lanes of the tap; then the divide and the cast of the output
+//! row. The sums are exact, so every sample gets the header's bits.
 
-use super::common::{check_len, check_storage, requant, AccKind, Accum, OpError, Raw, Span};
+use super::common::{
+    cast_store, check_len, check_storage, lanes_len, requant, AccKind, Accum, OpError, Raw, Span,
+};
 use super::window::{TapRanges, Window2};
 use crate::fixed::{product_type, Requant};
 use crate::{Fixed, FixedType, Overflow, Rounding};
@@ -60,6 +67,16 @@ pub enum Divide {
 }
 
 impl Divide {
+    /// What the sum of a window of `n` inputs is multiplied by before the output cast: 1 for a
+    /// shift (it only rereads the bits), else `recip[n]` (the exact product).
+    #[inline]
+    pub fn factor(&self, n: usize) -> i64 {
+        match self {
+            Divide::Shift { .. } => 1,
+            Divide::Reciprocal { recip, .. } => recip[n],
+        }
+    }
+
     /// The divide for divisors that are all `count` (`uniform`), or anything in `1..=max`.
     pub(crate) fn new(
         op: &'static str,
@@ -214,50 +231,81 @@ impl AveragePoolConfig {
     }
 }
 
-/// Runs the pooling on raw values.
+/// Runs the pooling on the raw values of one sample: [`run_lanes`] with one lane.
 pub fn run<X: Raw, Y: Raw>(cfg: &AveragePoolConfig, x: &[X], y: &mut [Y]) -> Result<(), OpError> {
-    check_len(OP, "input", x, cfg.input_len())?;
-    check_len(OP, "output", y, cfg.output_len())?;
+    run_lanes(cfg, x, y, 1)
+}
+
+/// Runs the pooling on a tile of `lanes` samples in the lanes layout: `x [C][H][W][L]` →
+/// `y [C][out_h][out_w][L]`.
+pub fn run_lanes<X: Raw, Y: Raw>(
+    cfg: &AveragePoolConfig,
+    x: &[X],
+    y: &mut [Y],
+    lanes: usize,
+) -> Result<(), OpError> {
+    let win = &cfg.window;
+    let n_in = lanes_len(OP, &[cfg.channels, win.in_h, win.in_w], lanes)?;
+    let n_out = lanes_len(OP, &[cfg.channels, win.out_h, win.out_w], lanes)?;
+    check_len(OP, "input", x, n_in)?;
+    check_len(OP, "output", y, n_out)?;
     check_storage::<X>(OP, "input", cfg.types.input)?;
     check_storage::<Y>(OP, "output", cfg.types.output)?;
-    match cfg.acc {
-        AccKind::I32 => kernel::<X, Y, i32>(cfg, x, y),
-        AccKind::I64 => kernel::<X, Y, i64>(cfg, x, y),
+    if n_in == 0 || n_out == 0 {
+        return Ok(());
+    }
+    // One lane: the same loops, compiled with the lane count a constant.
+    match (cfg.acc, lanes) {
+        (AccKind::I32, 1) => kernel::<X, Y, i32>(cfg, x, y, 1),
+        (AccKind::I32, _) => kernel::<X, Y, i32>(cfg, x, y, lanes),
+        (AccKind::I64, 1) => kernel::<X, Y, i64>(cfg, x, y, 1),
+        (AccKind::I64, _) => kernel::<X, Y, i64>(cfg, x, y, lanes),
     }
     Ok(())
 }
 
-/// The loops, for one accumulator integer (slices checked by [`run`]).
-pub fn kernel<X: Raw, Y: Raw, A: Accum>(cfg: &AveragePoolConfig, x: &[X], y: &mut [Y]) {
+/// The loops, for one accumulator integer (slices checked by [`run_lanes`]).
+#[inline(always)]
+fn kernel<X: Raw, Y: Raw, A: Accum>(cfg: &AveragePoolConfig, x: &[X], y: &mut [Y], lanes: usize) {
     let win = &cfg.window;
-    let plane = win.in_h * win.in_w;
+    let (row_in, row_out) = (win.in_w * lanes, win.out_w * lanes);
+    let mut acc = vec![A::default(); row_out];
+    let mut v = vec![0i64; row_out];
     for (x_c, y_c) in x
-        .chunks_exact(plane)
-        .zip(y.chunks_exact_mut(win.out_h * win.out_w))
+        .chunks_exact(win.in_h * row_in)
+        .zip(y.chunks_exact_mut(win.out_h * row_out))
     {
-        for (oy, &(ky0, ky1)) in cfg.rows.iter().enumerate() {
-            for (ox, &(kx0, kx1)) in cfg.cols.iter().enumerate() {
-                let mut acc = A::default();
+        for ((oy, &(ky0, ky1)), y_row) in cfg
+            .rows
+            .iter()
+            .enumerate()
+            .zip(y_c.chunks_exact_mut(row_out))
+        {
+            for ((ox, &(kx0, kx1)), acc) in
+                cfg.cols.iter().enumerate().zip(acc.chunks_exact_mut(lanes))
+            {
+                acc.fill(A::default());
                 for ky in ky0..ky1 {
-                    let row = &x_c[win.in_row(oy, ky) * win.in_w..][..win.in_w];
+                    let row = &x_c[win.in_row(oy, ky) * row_in..][..row_in];
                     for kx in kx0..kx1 {
-                        acc = acc.add(A::of(row[win.in_col(ox, kx)]));
+                        let tap = &row[win.in_col(ox, kx) * lanes..][..lanes];
+                        for (a, &t) in acc.iter_mut().zip(tap) {
+                            *a = a.add(A::of(t));
+                        }
                     }
                 }
-                let sum = acc.shl(cfg.in_shift).to_i64();
-                let v = divide(&cfg.divide, sum, cfg.count(oy, ox));
-                y_c[oy * win.out_w + ox] = Y::from_i64_unchecked(cfg.requant.apply(v));
             }
+            for (ox, (v, acc)) in v
+                .chunks_exact_mut(lanes)
+                .zip(acc.chunks_exact(lanes))
+                .enumerate()
+            {
+                let factor = cfg.divide.factor(cfg.count(oy, ox));
+                for (v, &a) in v.iter_mut().zip(acc) {
+                    *v = a.shl(cfg.in_shift).to_i64().wrapping_mul(factor);
+                }
+            }
+            cast_store(&cfg.requant, &mut v, y_row);
         }
-    }
-}
-
-/// The raw value the output cast reads: the sum itself (a shift only rereads its bits) or the
-/// exact product with the reciprocal of `n`.
-#[inline]
-pub(crate) fn divide(divide: &Divide, sum: i64, n: usize) -> i64 {
-    match divide {
-        Divide::Shift { .. } => sum,
-        Divide::Reciprocal { recip, .. } => sum.wrapping_mul(recip[n]),
     }
 }

@@ -8,8 +8,18 @@
 //! - `r = a OP b` in the header's result type (`a + b`: `max(I)+1` integer bits and `max(F)`
 //!   fractional bits; `a - b` the same, always signed; `a * b`: `W1+W2`, `I1+I2`): exact;
 //! - one rounding point: the cast `result → output`.
+//!
+//! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`y [C][N][L]`). Each operand
+//! is an [`Input`]: a tensor per sample in the lanes layout, element `(c, i)` of sample `s` at
+//! `(c·stride_c + i·stride_i)·L + s`, or one copy shared by every sample (a constant), at
+//! `c·stride_c + i·stride_i`. Loops: `c`, then the channel's `N · L` contiguous outputs as one loop
+//! when each operand is contiguous there or one value (a full tensor per sample, a per-channel or
+//! scalar constant), else `i`, then the `L` lanes. Values are independent, so each has the
+//! header's bits.
 
-use super::common::{check_len, check_storage, requant, OpError, Raw};
+use super::common::{
+    cast_store, check_len, check_storage, lanes_len, requant, OpError, Raw, BLOCK,
+};
 use crate::fixed::{difference_type, product_type, sum_type, Requant};
 use crate::FixedType;
 
@@ -148,44 +158,194 @@ impl BinaryConfig {
     }
 }
 
-/// Runs the op on raw values.
+/// The values of one operand of [`run_lanes`] over a tile of samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input<'a, R> {
+    /// One tensor per sample, in the lanes layout: `len · lanes` values, value `j` of sample `s`
+    /// at `j · lanes + s`.
+    Lanes(&'a [R]),
+    /// One copy of the `len` values, shared by every sample (a constant).
+    Shared(&'a [R]),
+}
+
+/// Runs the op on the raw values of one sample ([`run_lanes`] with one lane).
 pub fn run<A: Raw, B: Raw, Y: Raw>(
     cfg: &BinaryConfig,
     a: &[A],
     b: &[B],
     y: &mut [Y],
 ) -> Result<(), OpError> {
+    run_lanes(cfg, Input::Lanes(a), Input::Lanes(b), y, 1)
+}
+
+/// Runs the op on a tile of `lanes` samples: `y` in the lanes layout (`channels · size · lanes`
+/// values), each operand per sample or shared ([`Input`]).
+pub fn run_lanes<A: Raw, B: Raw, Y: Raw>(
+    cfg: &BinaryConfig,
+    a: Input<'_, A>,
+    b: Input<'_, B>,
+    y: &mut [Y],
+    lanes: usize,
+) -> Result<(), OpError> {
     let name = cfg.op.name();
-    check_len(name, "a", a, cfg.a.len)?;
-    check_len(name, "b", b, cfg.b.len)?;
-    check_len(name, "output", y, cfg.output_len())?;
+    let n = lanes_len(name, &[cfg.channels, cfg.size], lanes)?;
+    let a = Layout::new(name, "a", &cfg.a, a, cfg, lanes)?;
+    let b = Layout::new(name, "b", &cfg.b, b, cfg, lanes)?;
+    check_len(name, "output", y, n)?;
     check_storage::<A>(name, "a", cfg.a.ty)?;
     check_storage::<B>(name, "b", cfg.b.ty)?;
     check_storage::<Y>(name, "output", cfg.output)?;
     let (sa, sb) = (cfg.a_shift, cfg.b_shift);
     match cfg.op {
-        BinaryOp::Add => kernel(cfg, a, b, y, |a, b| (a << sa).wrapping_add(b << sb)),
-        BinaryOp::Sub => kernel(cfg, a, b, y, |a, b| (a << sa).wrapping_sub(b << sb)),
-        BinaryOp::Mul => kernel(cfg, a, b, y, |a, b| a.wrapping_mul(b)),
+        BinaryOp::Add => kernel(cfg, a, b, y, lanes, |a, b| (a << sa).wrapping_add(b << sb)),
+        BinaryOp::Sub => kernel(cfg, a, b, y, lanes, |a, b| (a << sa).wrapping_sub(b << sb)),
+        BinaryOp::Mul => kernel(cfg, a, b, y, lanes, |a, b| a.wrapping_mul(b)),
     }
     Ok(())
+}
+
+/// An operand's values, checked, and where element `(c, i)` of sample `s` is:
+/// `(c·stride_c + i·stride_i)·step + s·lane`.
+#[derive(Clone, Copy)]
+struct Layout<'a, R> {
+    data: &'a [R],
+    op: Operand,
+    /// `lanes` and 1 for a tensor per sample, 1 and 0 for a shared one (and for one lane, where
+    /// both are the same).
+    step: usize,
+    lane: usize,
+}
+
+impl<'a, R> Layout<'a, R> {
+    fn new(
+        name: &'static str,
+        which: &'static str,
+        op: &Operand,
+        input: Input<'a, R>,
+        cfg: &BinaryConfig,
+        lanes: usize,
+    ) -> Result<Layout<'a, R>, OpError> {
+        // The config checks the strides; its fields are public, so check them again (no panic).
+        let last = (cfg.channels.checked_sub(1))
+            .zip(cfg.size.checked_sub(1))
+            .and_then(|(c, i)| {
+                c.checked_mul(op.stride_c)?
+                    .checked_add(i.checked_mul(op.stride_i)?)
+            });
+        if last.is_none_or(|last| last >= op.len) {
+            return Err(OpError::config(
+                name,
+                format!(
+                    "operand {which} has {} values but strides ({}, {}) over {} channels of {} \
+                     values reach beyond them",
+                    op.len, op.stride_c, op.stride_i, cfg.channels, cfg.size
+                ),
+            ));
+        }
+        let (data, step, lane) = match input {
+            Input::Lanes(d) => {
+                check_len(name, which, d, lanes_len(name, &[op.len], lanes)?)?;
+                (d, lanes, 1)
+            }
+            Input::Shared(d) => {
+                check_len(name, which, d, op.len)?;
+                (d, 1, 0)
+            }
+        };
+        let (step, lane) = if lanes == 1 { (1, 0) } else { (step, lane) };
+        Ok(Layout {
+            data,
+            op: *op,
+            step,
+            lane,
+        })
+    }
+}
+
+impl<'a, R: Raw> Layout<'a, R> {
+    /// Channel `c` as a whole, when its `N · L` values are contiguous or one value.
+    fn channel(&self, c: usize, size: usize, lanes: usize) -> Option<Seg<'a, R>> {
+        let at = c * self.op.stride_c * self.step;
+        match (self.op.stride_i, self.lane) {
+            (0, 0) => Some(Seg::Splat(self.data[at].into())),
+            (1, _) if self.step == lanes => Some(Seg::Run(&self.data[at..][..size * lanes])),
+            _ => None,
+        }
+    }
+
+    /// Row `(c, i)`: its `L` lanes.
+    fn row(&self, c: usize, i: usize, lanes: usize) -> Seg<'a, R> {
+        let at = (c * self.op.stride_c + i * self.op.stride_i) * self.step;
+        if self.lane == 0 {
+            Seg::Splat(self.data[at].into())
+        } else {
+            Seg::Run(&self.data[at..][..lanes])
+        }
+    }
+}
+
+/// A run of an operand's values, aligned with a run of outputs: the values, or one value for all.
+#[derive(Clone, Copy)]
+enum Seg<'a, R> {
+    Run(&'a [R]),
+    Splat(i64),
 }
 
 #[inline(always)]
 fn kernel<A: Raw, B: Raw, Y: Raw>(
     cfg: &BinaryConfig,
-    a: &[A],
-    b: &[B],
+    a: Layout<'_, A>,
+    b: Layout<'_, B>,
     y: &mut [Y],
-    f: impl Fn(i64, i64) -> i64,
+    lanes: usize,
+    f: impl Fn(i64, i64) -> i64 + Copy,
 ) {
-    let (pa, pb) = (&cfg.a, &cfg.b);
-    for (c, y_c) in y.chunks_exact_mut(cfg.size).enumerate() {
-        let (a0, b0) = (c * pa.stride_c, c * pb.stride_c);
-        for (i, yv) in y_c.iter_mut().enumerate() {
-            let av: i64 = a[a0 + i * pa.stride_i].into();
-            let bv: i64 = b[b0 + i * pb.stride_i].into();
-            *yv = Y::from_i64_unchecked(cfg.requant.apply(f(av, bv)));
+    let size = cfg.size;
+    for (c, y_c) in y.chunks_exact_mut(size * lanes).enumerate() {
+        match (a.channel(c, size, lanes), b.channel(c, size, lanes)) {
+            (Some(sa), Some(sb)) => segment(&cfg.requant, f, sa, sb, y_c),
+            _ => {
+                for (i, y_i) in y_c.chunks_exact_mut(lanes).enumerate() {
+                    let (sa, sb) = (a.row(c, i, lanes), b.row(c, i, lanes));
+                    segment(&cfg.requant, f, sa, sb, y_i);
+                }
+            }
         }
+    }
+}
+
+/// `y = requant(f(a, b))` over a run of outputs, in blocks.
+#[inline(always)]
+fn segment<A: Raw, B: Raw, Y: Raw>(
+    rq: &Requant,
+    f: impl Fn(i64, i64) -> i64,
+    a: Seg<'_, A>,
+    b: Seg<'_, B>,
+    y: &mut [Y],
+) {
+    let mut buf = [0i64; BLOCK];
+    for (j, yb) in y.chunks_mut(BLOCK).enumerate() {
+        let (j0, len) = (j * BLOCK, yb.len());
+        let v = &mut buf[..len];
+        match (a, b) {
+            (Seg::Run(a), Seg::Run(b)) => {
+                let (a, b) = (&a[j0..][..len], &b[j0..][..len]);
+                for ((v, &a), &b) in v.iter_mut().zip(a).zip(b) {
+                    *v = f(a.into(), b.into());
+                }
+            }
+            (Seg::Run(a), Seg::Splat(b)) => {
+                for (v, &a) in v.iter_mut().zip(&a[j0..][..len]) {
+                    *v = f(a.into(), b);
+                }
+            }
+            (Seg::Splat(a), Seg::Run(b)) => {
+                for (v, &b) in v.iter_mut().zip(&b[j0..][..len]) {
+                    *v = f(a, b.into());
+                }
+            }
+            (Seg::Splat(a), Seg::Splat(b)) => v.fill(f(a, b)),
+        }
+        cast_store(rq, v, yb);
     }
 }

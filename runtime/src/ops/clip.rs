@@ -4,8 +4,14 @@
 //! Contract shared with the header: one loop over the values; `if (x < lo) y = lo; else if (x > hi)
 //! y = hi; else y = x;` with exact comparisons; one rounding point, the cast into the output of
 //! whichever value was chosen (`bound → output` or `input → output`).
+//!
+//! Rust: [`run_lanes`] runs the same per-value computation over a tile of samples in the lanes
+//! layout, one loop over `size · lanes` values, in blocks: every value's `input → output` cast
+//! first, then the choice (the same value is chosen, so the same bits).
 
-use super::common::{check_len, check_storage, constant, scaled_ceil, scaled_floor, OpError, Raw};
+use super::common::{
+    check_len, check_storage, constant, lanes_len, scaled_ceil, scaled_floor, OpError, Raw, BLOCK,
+};
 use crate::fixed::Requant;
 use crate::{Fixed, FixedType};
 
@@ -71,22 +77,46 @@ impl ClipConfig {
     }
 }
 
-/// Runs the activation on raw values.
+/// Runs the activation on the raw values of one sample: [`run_lanes`] with one lane.
 pub fn run<X: Raw, Y: Raw>(cfg: &ClipConfig, x: &[X], y: &mut [Y]) -> Result<(), OpError> {
-    check_len(OP, "input", x, cfg.size)?;
-    check_len(OP, "output", y, cfg.size)?;
+    run_lanes(cfg, x, y, 1)
+}
+
+/// Runs the activation on a tile of `lanes` samples in the lanes layout (`size · lanes` values).
+pub fn run_lanes<X: Raw, Y: Raw>(
+    cfg: &ClipConfig,
+    x: &[X],
+    y: &mut [Y],
+    lanes: usize,
+) -> Result<(), OpError> {
+    let n = lanes_len(OP, &[cfg.size], lanes)?;
+    check_len(OP, "input", x, n)?;
+    check_len(OP, "output", y, n)?;
     check_storage::<X>(OP, "input", cfg.input)?;
     check_storage::<Y>(OP, "output", cfg.output)?;
-    for (&xv, yv) in x.iter().zip(y) {
-        let v: i64 = xv.into();
-        let out = if i128::from(v) < cfg.lo_below {
-            cfg.lo_out
-        } else if i128::from(v) > cfg.hi_above {
-            cfg.hi_out
-        } else {
-            cfg.requant.apply(v)
-        };
-        *yv = Y::from_i64_unchecked(out);
+    // `v < lo_below` and `v > hi_above` on `i64`s: the thresholds clamped into `i64`, plus the
+    // two cases the clamp cannot say (every value below `lo`, every value above `hi`).
+    let to_i64 = |t: i128| t.clamp(i64::MIN.into(), i64::MAX.into()) as i64;
+    let (lo, all_below) = (to_i64(cfg.lo_below), cfg.lo_below > i64::MAX.into());
+    let (hi, all_above) = (to_i64(cfg.hi_above), cfg.hi_above < i64::MIN.into());
+    let mut buf = [0i64; BLOCK];
+    for (xb, yb) in x.chunks(BLOCK).zip(y.chunks_mut(BLOCK)) {
+        let q = &mut buf[..xb.len()];
+        for (q, &xv) in q.iter_mut().zip(xb) {
+            *q = xv.into();
+        }
+        cfg.requant.apply_all(q);
+        for ((yv, &xv), &q) in yb.iter_mut().zip(xb).zip(q.iter()) {
+            let v: i64 = xv.into();
+            let out = if (v < lo) | all_below {
+                cfg.lo_out
+            } else if (v > hi) | all_above {
+                cfg.hi_out
+            } else {
+                q
+            };
+            *yv = Y::from_i64_unchecked(out);
+        }
     }
     Ok(())
 }

@@ -413,6 +413,43 @@ pub(crate) fn check_len<T>(
     }
 }
 
+/// The length of a tensor of `dims[0] · dims[1] · …` values per sample over a tile of `lanes`
+/// samples (the lanes layout, see [`crate::ops`]). Zero lanes and a product beyond `usize` are
+/// config errors.
+pub(crate) fn lanes_len(op: &'static str, dims: &[usize], lanes: usize) -> Result<usize, OpError> {
+    if lanes == 0 {
+        return Err(OpError::config(op, "a tile of 0 lanes"));
+    }
+    dims.iter()
+        .try_fold(lanes, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| {
+            OpError::config(
+                op,
+                format!("{dims:?} values × {lanes} lanes do not fit in memory (usize overflow)"),
+            )
+        })
+}
+
+/// Values the element-wise loops compute before one [`Requant::apply_all`]: a 2 KiB scratch of
+/// `i64`s, resident in L1.
+pub(crate) const BLOCK: usize = 256;
+
+/// `y = requant(v)` for every value: the cast once over the slice (modes chosen once, see
+/// [`Requant::apply_all`]), then the narrowing store. `v` is overwritten.
+#[inline(always)]
+pub(crate) fn cast_store<Y: Raw>(rq: &Requant, v: &mut [i64], y: &mut [Y]) {
+    rq.apply_all(v);
+    store(v, y);
+}
+
+/// `y = v` for values already of the output type.
+#[inline(always)]
+pub(crate) fn store<Y: Raw>(v: &[i64], y: &mut [Y]) {
+    for (yv, &v) in y.iter_mut().zip(v) {
+        *yv = Y::from_i64_unchecked(v);
+    }
+}
+
 /// Checks that storage `R` holds every raw value of `ty`.
 pub(crate) fn check_storage<R: Raw>(
     op: &'static str,

@@ -7,9 +7,15 @@
 //! - the divide by `N` as in [`average_pool`](super::average_pool): a shift when `N = 2^k`
 //!   (exact), else a multiply by the reciprocal `1/N` rounded into `recip_t` up front (**a second
 //!   rounding point**), then the output cast.
+//!
+//! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [C][N][L]`): loops `c`,
+//! `i`, with one accumulator per lane updated over the `L` contiguous lanes of each `i`; then the
+//! divide and the cast. The sums are exact, so every sample gets the header's bits.
 
-use super::average_pool::{divide, AvgTypes, Divide};
-use super::common::{check_len, check_storage, AccKind, Accum, OpError, Raw, Span};
+use super::average_pool::{AvgTypes, Divide};
+use super::common::{
+    cast_store, check_len, check_storage, lanes_len, AccKind, Accum, OpError, Raw, Span,
+};
 use crate::fixed::Requant;
 
 const OP: &str = "global_average_pool";
@@ -68,28 +74,68 @@ impl GlobalAveragePoolConfig {
     }
 }
 
-/// Runs the pooling on raw values.
+/// Runs the pooling on the raw values of one sample: [`run_lanes`] with one lane.
 pub fn run<X: Raw, Y: Raw>(
     cfg: &GlobalAveragePoolConfig,
     x: &[X],
     y: &mut [Y],
 ) -> Result<(), OpError> {
-    check_len(OP, "input", x, cfg.channels * cfg.size)?;
-    check_len(OP, "output", y, cfg.channels)?;
+    run_lanes(cfg, x, y, 1)
+}
+
+/// Runs the pooling on a tile of `lanes` samples in the lanes layout: `x [C][N][L]` → `y [C][L]`.
+pub fn run_lanes<X: Raw, Y: Raw>(
+    cfg: &GlobalAveragePoolConfig,
+    x: &[X],
+    y: &mut [Y],
+    lanes: usize,
+) -> Result<(), OpError> {
+    check_len(
+        OP,
+        "input",
+        x,
+        lanes_len(OP, &[cfg.channels, cfg.size], lanes)?,
+    )?;
+    check_len(OP, "output", y, lanes_len(OP, &[cfg.channels], lanes)?)?;
     check_storage::<X>(OP, "input", cfg.types.input)?;
     check_storage::<Y>(OP, "output", cfg.types.output)?;
-    match cfg.acc {
-        AccKind::I32 => kernel::<X, Y, i32>(cfg, x, y),
-        AccKind::I64 => kernel::<X, Y, i64>(cfg, x, y),
+    if x.is_empty() {
+        return Ok(());
+    }
+    // One lane: the same loops, compiled with the lane count a constant.
+    match (cfg.acc, lanes) {
+        (AccKind::I32, 1) => kernel::<X, Y, i32>(cfg, x, y, 1),
+        (AccKind::I32, _) => kernel::<X, Y, i32>(cfg, x, y, lanes),
+        (AccKind::I64, 1) => kernel::<X, Y, i64>(cfg, x, y, 1),
+        (AccKind::I64, _) => kernel::<X, Y, i64>(cfg, x, y, lanes),
     }
     Ok(())
 }
 
-/// The loops, for one accumulator integer (slices checked by [`run`]).
-pub fn kernel<X: Raw, Y: Raw, A: Accum>(cfg: &GlobalAveragePoolConfig, x: &[X], y: &mut [Y]) {
-    for (x_c, yv) in x.chunks_exact(cfg.size).zip(y) {
-        let acc = x_c.iter().fold(A::default(), |acc, &v| acc.add(A::of(v)));
-        let v = divide(&cfg.divide, acc.shl(cfg.in_shift).to_i64(), cfg.size);
-        *yv = Y::from_i64_unchecked(cfg.requant.apply(v));
+/// The loops, for one accumulator integer (slices checked by [`run_lanes`]).
+#[inline(always)]
+fn kernel<X: Raw, Y: Raw, A: Accum>(
+    cfg: &GlobalAveragePoolConfig,
+    x: &[X],
+    y: &mut [Y],
+    lanes: usize,
+) {
+    let factor = cfg.divide.factor(cfg.size);
+    let mut acc = vec![A::default(); lanes];
+    let mut v = vec![0i64; lanes];
+    for (x_c, y_c) in x
+        .chunks_exact(cfg.size * lanes)
+        .zip(y.chunks_exact_mut(lanes))
+    {
+        acc.fill(A::default());
+        for xi in x_c.chunks_exact(lanes) {
+            for (a, &t) in acc.iter_mut().zip(xi) {
+                *a = a.add(A::of(t));
+            }
+        }
+        for (v, &a) in v.iter_mut().zip(&acc) {
+            *v = a.shl(cfg.in_shift).to_i64().wrapping_mul(factor);
+        }
+        cast_store(&cfg.requant, &mut v, y_c);
     }
 }

@@ -6,9 +6,14 @@
 //! header's exact result type; `if (t <= 0) y = 0; else if (t >= 1) y = 1; else y = t;` with exact
 //! comparisons; one rounding point, the cast into the output (`y = 1` is the `int` 1 cast, which
 //! saturates or wraps when the output cannot hold 1).
+//!
+//! Rust: [`run_lanes`] runs the same per-value computation over a tile of samples in the lanes
+//! layout, one loop over `size · lanes` values, in blocks: the cast of every `t` first, then the
+//! choice (the same value is chosen, so the same bits).
 
 use super::common::{
-    check_len, check_storage, constant, int_one, mul_add_type, requant, OpError, Raw,
+    check_len, check_storage, constant, int_one, lanes_len, mul_add_type, requant, store, OpError,
+    Raw, BLOCK,
 };
 use crate::fixed::Requant;
 use crate::FixedType;
@@ -64,6 +69,14 @@ impl HardLine {
     pub fn eval(&self, alpha: i64, x: i64) -> i64 {
         (alpha.wrapping_mul(x) << self.prod_shift).wrapping_add(self.beta_aligned)
     }
+
+    /// `t >= 1` on `i64`s as `(raw(t) >= one) & fits`: `one` clamped into `i64`, and whether it
+    /// fits (when it does not, no `t` reaches it).
+    #[inline]
+    pub(crate) fn one_i64(&self) -> (i64, bool) {
+        let fits = self.one <= i128::from(i64::MAX);
+        (self.one.min(i128::from(i64::MAX)) as i64, fits)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -99,23 +112,43 @@ impl HardSigmoidConfig {
     }
 }
 
-/// Runs the activation on raw values.
+/// Runs the activation on the raw values of one sample: [`run_lanes`] with one lane.
 pub fn run<X: Raw, Y: Raw>(cfg: &HardSigmoidConfig, x: &[X], y: &mut [Y]) -> Result<(), OpError> {
-    check_len(OP, "input", x, cfg.size)?;
-    check_len(OP, "output", y, cfg.size)?;
+    run_lanes(cfg, x, y, 1)
+}
+
+/// Runs the activation on a tile of `lanes` samples in the lanes layout (`size · lanes` values).
+pub fn run_lanes<X: Raw, Y: Raw>(
+    cfg: &HardSigmoidConfig,
+    x: &[X],
+    y: &mut [Y],
+    lanes: usize,
+) -> Result<(), OpError> {
+    let n = lanes_len(OP, &[cfg.size], lanes)?;
+    check_len(OP, "input", x, n)?;
+    check_len(OP, "output", y, n)?;
     check_storage::<X>(OP, "input", cfg.input)?;
     check_storage::<Y>(OP, "output", cfg.output)?;
     let alpha = cfg.params.alpha;
-    for (&xv, yv) in x.iter().zip(y) {
-        let t = cfg.line.eval(alpha, xv.into());
-        let out = if t <= 0 {
-            0
-        } else if i128::from(t) >= cfg.line.one {
-            cfg.one_out
-        } else {
-            cfg.requant.apply(t)
-        };
-        *yv = Y::from_i64_unchecked(out);
+    let (one, one_fits) = cfg.line.one_i64();
+    let (mut tbuf, mut qbuf) = ([0i64; BLOCK], [0i64; BLOCK]);
+    for (xb, yb) in x.chunks(BLOCK).zip(y.chunks_mut(BLOCK)) {
+        let (t, q) = (&mut tbuf[..xb.len()], &mut qbuf[..xb.len()]);
+        for ((t, q), &xv) in t.iter_mut().zip(q.iter_mut()).zip(xb) {
+            *t = cfg.line.eval(alpha, xv.into());
+            *q = *t;
+        }
+        cfg.requant.apply_all(q);
+        for (q, &t) in q.iter_mut().zip(t.iter()) {
+            *q = if t <= 0 {
+                0
+            } else if (t >= one) & one_fits {
+                cfg.one_out
+            } else {
+                *q
+            };
+        }
+        store(q, yb);
     }
     Ok(())
 }

@@ -5,8 +5,12 @@
 //! Contract shared with the header: one loop over the values; `t = alpha * x + beta` in the
 //! header's exact result type; `if (t <= 0) y = 0; else if (t >= 1) y = x; else y = x * t;` with
 //! exact comparisons and the exact product `x * t`; one rounding point, the cast into the output.
+//!
+//! Rust: [`run_lanes`] runs the same per-value computation over a tile of samples in the lanes
+//! layout, one loop over `size · lanes` values, in blocks: both casts (`x`, `x * t`) of every value
+//! first, then the choice (the same cast is chosen, so the same bits).
 
-use super::common::{check_len, check_storage, requant, OpError, Raw};
+use super::common::{check_len, check_storage, lanes_len, requant, store, OpError, Raw, BLOCK};
 use super::hard_sigmoid::{HardLine, HardParams};
 use crate::fixed::{product_type, Requant};
 use crate::FixedType;
@@ -50,24 +54,47 @@ impl HardSwishConfig {
     }
 }
 
-/// Runs the activation on raw values.
+/// Runs the activation on the raw values of one sample: [`run_lanes`] with one lane.
 pub fn run<X: Raw, Y: Raw>(cfg: &HardSwishConfig, x: &[X], y: &mut [Y]) -> Result<(), OpError> {
-    check_len(OP, "input", x, cfg.size)?;
-    check_len(OP, "output", y, cfg.size)?;
+    run_lanes(cfg, x, y, 1)
+}
+
+/// Runs the activation on a tile of `lanes` samples in the lanes layout (`size · lanes` values).
+pub fn run_lanes<X: Raw, Y: Raw>(
+    cfg: &HardSwishConfig,
+    x: &[X],
+    y: &mut [Y],
+    lanes: usize,
+) -> Result<(), OpError> {
+    let n = lanes_len(OP, &[cfg.size], lanes)?;
+    check_len(OP, "input", x, n)?;
+    check_len(OP, "output", y, n)?;
     check_storage::<X>(OP, "input", cfg.input)?;
     check_storage::<Y>(OP, "output", cfg.output)?;
     let alpha = cfg.params.alpha;
-    for (&xv, yv) in x.iter().zip(y) {
-        let v: i64 = xv.into();
-        let t = cfg.line.eval(alpha, v);
-        let out = if t <= 0 {
-            0
-        } else if i128::from(t) >= cfg.line.one {
-            cfg.requant.apply(v)
-        } else {
-            cfg.requant_product.apply(v.wrapping_mul(t))
-        };
-        *yv = Y::from_i64_unchecked(out);
+    let (one, one_fits) = cfg.line.one_i64();
+    let (mut pbuf, mut qbuf) = ([0i64; BLOCK], [0i64; BLOCK]);
+    for (xb, yb) in x.chunks(BLOCK).zip(y.chunks_mut(BLOCK)) {
+        let (p, q) = (&mut pbuf[..xb.len()], &mut qbuf[..xb.len()]);
+        for ((p, q), &xv) in p.iter_mut().zip(q.iter_mut()).zip(xb) {
+            let v: i64 = xv.into();
+            // Exact: the product type has at most 64 bits (checked by the config).
+            *p = v.wrapping_mul(cfg.line.eval(alpha, v));
+            *q = v;
+        }
+        cfg.requant_product.apply_all(p);
+        cfg.requant.apply_all(q);
+        for ((q, &p), &xv) in q.iter_mut().zip(p.iter()).zip(xb) {
+            let t = cfg.line.eval(alpha, xv.into());
+            *q = if t <= 0 {
+                0
+            } else if (t >= one) & one_fits {
+                *q
+            } else {
+                p
+            };
+        }
+        store(q, yb);
     }
     Ok(())
 }

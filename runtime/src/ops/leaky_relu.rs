@@ -4,8 +4,14 @@
 //! Contract shared with the header: one loop over the values; `alpha * x` is the header's exact
 //! product (`W_a+W_x` bits); one rounding point, the cast into the output of `alpha · x` (negative
 //! `x`) or of `x`.
+//!
+//! Rust: [`run_lanes`] runs the same per-value computation over a tile of samples in the lanes
+//! layout, one loop over `size · lanes` values, in blocks: both casts of every value first, then
+//! the choice by the sign of `x` (the same cast is chosen, so the same bits).
 
-use super::common::{check_len, check_storage, constant, requant, OpError, Raw};
+use super::common::{
+    check_len, check_storage, constant, lanes_len, requant, store, OpError, Raw, BLOCK,
+};
 use crate::fixed::{product_type, Requant};
 use crate::FixedType;
 
@@ -50,20 +56,40 @@ impl LeakyReluConfig {
     }
 }
 
-/// Runs the activation on raw values.
+/// Runs the activation on the raw values of one sample: [`run_lanes`] with one lane.
 pub fn run<X: Raw, Y: Raw>(cfg: &LeakyReluConfig, x: &[X], y: &mut [Y]) -> Result<(), OpError> {
-    check_len(OP, "input", x, cfg.size)?;
-    check_len(OP, "output", y, cfg.size)?;
+    run_lanes(cfg, x, y, 1)
+}
+
+/// Runs the activation on a tile of `lanes` samples in the lanes layout (`size · lanes` values).
+pub fn run_lanes<X: Raw, Y: Raw>(
+    cfg: &LeakyReluConfig,
+    x: &[X],
+    y: &mut [Y],
+    lanes: usize,
+) -> Result<(), OpError> {
+    let n = lanes_len(OP, &[cfg.size], lanes)?;
+    check_len(OP, "input", x, n)?;
+    check_len(OP, "output", y, n)?;
     check_storage::<X>(OP, "input", cfg.input)?;
     check_storage::<Y>(OP, "output", cfg.output)?;
-    for (&xv, yv) in x.iter().zip(y) {
-        let v: i64 = xv.into();
-        let out = if v < 0 {
-            cfg.requant_product.apply(cfg.alpha.wrapping_mul(v))
-        } else {
-            cfg.requant.apply(v)
-        };
-        *yv = Y::from_i64_unchecked(out);
+    let (mut pbuf, mut qbuf) = ([0i64; BLOCK], [0i64; BLOCK]);
+    for (xb, yb) in x.chunks(BLOCK).zip(y.chunks_mut(BLOCK)) {
+        let (p, q) = (&mut pbuf[..xb.len()], &mut qbuf[..xb.len()]);
+        for ((p, q), &xv) in p.iter_mut().zip(q.iter_mut()).zip(xb) {
+            let v: i64 = xv.into();
+            // Exact: the product type has at most 64 bits (checked by the config).
+            *p = cfg.alpha.wrapping_mul(v);
+            *q = v;
+        }
+        cfg.requant_product.apply_all(p);
+        cfg.requant.apply_all(q);
+        for ((q, &p), &xv) in q.iter_mut().zip(p.iter()).zip(xb) {
+            if Into::<i64>::into(xv) < 0 {
+                *q = p;
+            }
+        }
+        store(q, yb);
     }
     Ok(())
 }

@@ -14,8 +14,11 @@
 //!   their bits as the entry type.
 //! - `lut`: one loop over the values; the output type *is* the entry type, so there is no rounding
 //!   point: every output is a table entry, bit for bit.
+//!
+//! Rust: [`run_lanes`] runs the same per-value look-up over a tile of samples in the lanes layout,
+//! one loop over `size · lanes` values.
 
-use super::common::{check_len, check_storage, constant, OpError, Raw};
+use super::common::{check_len, check_storage, constant, lanes_len, OpError, Raw};
 use crate::FixedType;
 
 const OP: &str = "lut";
@@ -122,10 +125,21 @@ impl LutConfig {
     }
 }
 
-/// Runs the table on raw values.
+/// Runs the table on the raw values of one sample: [`run_lanes`] with one lane.
 pub fn run<X: Raw, Y: Raw>(cfg: &LutConfig, x: &[X], y: &mut [Y]) -> Result<(), OpError> {
-    check_len(OP, "input", x, cfg.size)?;
-    check_len(OP, "output", y, cfg.size)?;
+    run_lanes(cfg, x, y, 1)
+}
+
+/// Runs the table on a tile of `lanes` samples in the lanes layout (`size · lanes` values).
+pub fn run_lanes<X: Raw, Y: Raw>(
+    cfg: &LutConfig,
+    x: &[X],
+    y: &mut [Y],
+    lanes: usize,
+) -> Result<(), OpError> {
+    let n = lanes_len(OP, &[cfg.size], lanes)?;
+    check_len(OP, "input", x, n)?;
+    check_len(OP, "output", y, n)?;
     check_storage::<X>(OP, "input", cfg.input())?;
     check_storage::<Y>(OP, "output", cfg.output())?;
     for (&xv, yv) in x.iter().zip(y) {

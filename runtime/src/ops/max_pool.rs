@@ -7,8 +7,13 @@
 //! - the running maximum has the input type and starts at its lowest value (every window reads
 //!   at least one input, checked by the config); comparisons are exact;
 //! - one rounding point: `y = m`, the cast `input → output` (none when the types agree).
+//!
+//! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [C][H][W][L]`): the same
+//! loops `c`, `oy`, `ox`, taps, with for each `(c, oy, ox)` a running maximum per lane, updated
+//! tap by tap over the `L` contiguous lanes of the tap; then the cast of the output row. The
+//! maximum is exact in any order, so every sample gets the header's bits.
 
-use super::common::{check_len, check_storage, OpError, Raw};
+use super::common::{cast_store, check_len, check_storage, lanes_len, OpError, Raw};
 use super::window::{TapRanges, Window2};
 use crate::fixed::Requant;
 use crate::FixedType;
@@ -63,33 +68,76 @@ impl MaxPoolConfig {
     }
 }
 
-/// Runs the pooling on raw values.
+/// Runs the pooling on the raw values of one sample: [`run_lanes`] with one lane.
 pub fn run<X: Raw, Y: Raw>(cfg: &MaxPoolConfig, x: &[X], y: &mut [Y]) -> Result<(), OpError> {
-    check_len(OP, "input", x, cfg.input_len())?;
-    check_len(OP, "output", y, cfg.output_len())?;
+    run_lanes(cfg, x, y, 1)
+}
+
+/// Runs the pooling on a tile of `lanes` samples in the lanes layout: `x [C][H][W][L]` →
+/// `y [C][out_h][out_w][L]`.
+pub fn run_lanes<X: Raw, Y: Raw>(
+    cfg: &MaxPoolConfig,
+    x: &[X],
+    y: &mut [Y],
+    lanes: usize,
+) -> Result<(), OpError> {
+    let win = &cfg.window;
+    let n_in = lanes_len(OP, &[cfg.channels, win.in_h, win.in_w], lanes)?;
+    let n_out = lanes_len(OP, &[cfg.channels, win.out_h, win.out_w], lanes)?;
+    check_len(OP, "input", x, n_in)?;
+    check_len(OP, "output", y, n_out)?;
     check_storage::<X>(OP, "input", cfg.input)?;
     check_storage::<Y>(OP, "output", cfg.output)?;
-    let win = &cfg.window;
-    let plane = win.in_h * win.in_w;
-    let lowest = cfg.input.min_raw() as i64;
-    let identity = cfg.requant.is_identity();
-    for (x_c, y_c) in x
-        .chunks_exact(plane)
-        .zip(y.chunks_exact_mut(win.out_h * win.out_w))
-    {
-        for (oy, &(ky0, ky1)) in cfg.rows.iter().enumerate() {
-            for (ox, &(kx0, kx1)) in cfg.cols.iter().enumerate() {
-                let mut m = lowest;
-                for ky in ky0..ky1 {
-                    let row = &x_c[win.in_row(oy, ky) * win.in_w..][..win.in_w];
-                    for kx in kx0..kx1 {
-                        m = m.max(row[win.in_col(ox, kx)].into());
-                    }
-                }
-                let v = if identity { m } else { cfg.requant.apply(m) };
-                y_c[oy * win.out_w + ox] = Y::from_i64_unchecked(v);
-            }
-        }
+    if n_in == 0 || n_out == 0 {
+        return Ok(());
+    }
+    // One lane: the same loops, compiled with the lane count a constant.
+    if lanes == 1 {
+        kernel(cfg, x, y, 1);
+    } else {
+        kernel(cfg, x, y, lanes);
     }
     Ok(())
+}
+
+/// The loops (slices checked by [`run_lanes`]).
+#[inline(always)]
+fn kernel<X: Raw, Y: Raw>(cfg: &MaxPoolConfig, x: &[X], y: &mut [Y], lanes: usize) {
+    let win = &cfg.window;
+    let (row_in, row_out) = (win.in_w * lanes, win.out_w * lanes);
+    // The running maximum in the input's storage (it holds every value of the input type).
+    let lowest = X::from_i64_unchecked(cfg.input.min_raw() as i64);
+    let mut m = vec![lowest; row_out];
+    let mut v = vec![0i64; row_out];
+    for (x_c, y_c) in x
+        .chunks_exact(win.in_h * row_in)
+        .zip(y.chunks_exact_mut(win.out_h * row_out))
+    {
+        for ((oy, &(ky0, ky1)), y_row) in cfg
+            .rows
+            .iter()
+            .enumerate()
+            .zip(y_c.chunks_exact_mut(row_out))
+        {
+            for ((ox, &(kx0, kx1)), m) in cfg.cols.iter().enumerate().zip(m.chunks_exact_mut(lanes))
+            {
+                m.fill(lowest);
+                for ky in ky0..ky1 {
+                    let row = &x_c[win.in_row(oy, ky) * row_in..][..row_in];
+                    for kx in kx0..kx1 {
+                        let tap = &row[win.in_col(ox, kx) * lanes..][..lanes];
+                        for (m, &t) in m.iter_mut().zip(tap) {
+                            if t > *m {
+                                *m = t;
+                            }
+                        }
+                    }
+                }
+            }
+            for (v, &m) in v.iter_mut().zip(&m) {
+                *v = m.into();
+            }
+            cast_store(&cfg.requant, &mut v, y_row);
+        }
+    }
 }

@@ -9,10 +9,23 @@
 //! [`Span`]), so the only rounding point of a layer is its output cast ([`crate::fixed::Requant`]),
 //! except where an op's file names another one (the reciprocal of average pooling).
 //!
+//! **Lanes.** Every kernel but the multiply-accumulate ones also runs on a tile of `L` samples in
+//! the *lanes layout*: a tensor of `len` values per sample is stored `[len][L]`, value `i` of
+//! sample `s` at `i·L + s`, so that the inner loops run over `L` contiguous samples with the
+//! per-element parameters (a channel's scale, a window's taps, a divisor) loaded once.
+//! `run_lanes(cfg, .., lanes)` computes for every sample the bits that the one-sample loops
+//! compute; `run` is `run_lanes` with one lane, which is the one-sample layout, so there is one
+//! implementation per op and the twin test checks it. Zero lanes, or lengths whose product with
+//! the lanes overflows, are config errors. (The multiply-accumulate kernels take a batch of
+//! samples one after the other instead: `run_batch`.)
+//!
 //! **Twin rule.** A kernel here and its header keep the same loop order, accumulator type and
 //! rounding points; they change together, in the same commit (docs/kernels.md). The
 //! multiply-accumulate kernels keep the accumulator and rounding point but not the order: their
-//! sums are exact integers, computed as matrix products by [`gemm`].
+//! sums are exact integers, computed as matrix products by [`gemm`]. The other kernels keep the
+//! header's loops over one sample's values, with a loop over the lanes inside (or, where values
+//! are independent, one loop over all of them in blocks that are cast together); each file says
+//! where its order differs and why the bits do not.
 //!
 //! Kernels, in the order of docs/kernels.md:
 //! - [`dense`], [`conv1d`], [`conv2d`]: multiply-accumulate layers (the engine: [`gemm`]);

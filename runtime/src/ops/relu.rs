@@ -2,8 +2,12 @@
 //!
 //! Contract shared with the header: one loop over the values; `x > 0` is exact; one rounding point,
 //! the cast `input → output` of the positive values (0 is 0 in every type).
+//!
+//! Rust: [`run_lanes`] runs the same per-value computation over a tile of samples in the lanes
+//! layout (every value is independent, so that is one loop over `size · lanes` values), as
+//! `cast(max(x, 0))` in blocks (the cast of 0 is 0, so the result is the header's).
 
-use super::common::{check_len, check_storage, OpError, Raw};
+use super::common::{cast_store, check_len, check_storage, lanes_len, OpError, Raw, BLOCK};
 use crate::fixed::Requant;
 use crate::FixedType;
 
@@ -28,21 +32,30 @@ impl ReluConfig {
     }
 }
 
-/// Runs the activation on raw values.
+/// Runs the activation on the raw values of one sample: [`run_lanes`] with one lane.
 pub fn run<X: Raw, Y: Raw>(cfg: &ReluConfig, x: &[X], y: &mut [Y]) -> Result<(), OpError> {
-    check_len(OP, "input", x, cfg.size)?;
-    check_len(OP, "output", y, cfg.size)?;
+    run_lanes(cfg, x, y, 1)
+}
+
+/// Runs the activation on a tile of `lanes` samples in the lanes layout (`size · lanes` values).
+pub fn run_lanes<X: Raw, Y: Raw>(
+    cfg: &ReluConfig,
+    x: &[X],
+    y: &mut [Y],
+    lanes: usize,
+) -> Result<(), OpError> {
+    let n = lanes_len(OP, &[cfg.size], lanes)?;
+    check_len(OP, "input", x, n)?;
+    check_len(OP, "output", y, n)?;
     check_storage::<X>(OP, "input", cfg.input)?;
     check_storage::<Y>(OP, "output", cfg.output)?;
-    if cfg.requant.is_identity() {
-        for (&xv, yv) in x.iter().zip(y) {
-            *yv = Y::from_i64_unchecked(Into::<i64>::into(xv).max(0));
+    let mut buf = [0i64; BLOCK];
+    for (xb, yb) in x.chunks(BLOCK).zip(y.chunks_mut(BLOCK)) {
+        let v = &mut buf[..xb.len()];
+        for (v, &xv) in v.iter_mut().zip(xb) {
+            *v = Into::<i64>::into(xv).max(0);
         }
-        return Ok(());
-    }
-    for (&xv, yv) in x.iter().zip(y) {
-        let v: i64 = xv.into();
-        *yv = Y::from_i64_unchecked(if v > 0 { cfg.requant.apply(v) } else { 0 });
+        cast_store(&cfg.requant, v, yb);
     }
     Ok(())
 }

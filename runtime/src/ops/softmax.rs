@@ -15,8 +15,15 @@
 //! Loops: `o`, `i`, then three passes over `k` (max; exp and sum; products). The index arithmetic
 //! is [`LutTable`]'s. The only rounding point is the output cast (the tables' entries were rounded
 //! once, by the compiler).
+//!
+//! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout, where element `k` of position
+//! `(o, i)` of sample `s` is at `((o·len + k)·inner + i)·L + s`. For each `o` the positions
+//! `(i, s)` are `inner · L` contiguous columns of every row `k`; the loops are `o`, then blocks of
+//! columns, then the three passes over `k`, each with an inner loop over the columns. Positions
+//! are independent and each sees the header's steps in the header's order (the sum is exact), so
+//! every value has the header's bits.
 
-use super::common::{check_len, check_storage, requant, OpError, Raw, Span};
+use super::common::{cast_store, check_len, check_storage, lanes_len, requant, OpError, Raw, Span};
 use super::lut::LutTable;
 use crate::fixed::{product_type, Requant};
 use crate::FixedType;
@@ -130,28 +137,72 @@ impl SoftmaxConfig {
     }
 }
 
-/// Runs the softmax on raw values.
+/// `e` entries kept per block of columns (`len` rows of them): 32 KiB of `i64`s.
+const SCRATCH: usize = 4096;
+
+/// Runs the softmax on the raw values of one sample: [`run_lanes`] with one lane.
 pub fn run<X: Raw, Y: Raw>(cfg: &SoftmaxConfig, x: &[X], y: &mut [Y]) -> Result<(), OpError> {
-    check_len(OP, "input", x, cfg.size())?;
-    check_len(OP, "output", y, cfg.size())?;
+    run_lanes(cfg, x, y, 1)
+}
+
+/// Runs the softmax on a tile of `lanes` samples in the lanes layout (`outer · len · inner ·
+/// lanes` values).
+pub fn run_lanes<X: Raw, Y: Raw>(
+    cfg: &SoftmaxConfig,
+    x: &[X],
+    y: &mut [Y],
+    lanes: usize,
+) -> Result<(), OpError> {
+    let n = lanes_len(OP, &[cfg.outer, cfg.len, cfg.inner], lanes)?;
+    check_len(OP, "input", x, n)?;
+    check_len(OP, "output", y, n)?;
     check_storage::<X>(OP, "input", cfg.types.input)?;
     check_storage::<Y>(OP, "output", cfg.types.output)?;
-    let (len, inner) = (cfg.len, cfg.inner);
-    let mut e = vec![0i64; len];
-    for o in 0..cfg.outer {
-        for i in 0..inner {
-            let at = |k: usize| (o * len + k) * inner + i;
-            let m = (1..len).fold(x[at(0)].into(), |m: i64, k| m.max(x[at(k)].into()));
-            let mut sum = 0i128;
-            for (k, ek) in e.iter_mut().enumerate() {
-                let xk: i64 = x[at(k)].into();
-                let d = (i128::from(m) - i128::from(xk)) << cfg.diff_shift;
-                *ek = cfg.exp.lookup(d);
-                sum += i128::from(*ek) << cfg.sum_shift;
+    if n == 0 {
+        return Ok(());
+    }
+    let len = cfg.len;
+    // The columns of one `o` (positions `(i, s)`), and how many of them a block takes.
+    let width = cfg.inner * lanes;
+    let cols = (SCRATCH / len).clamp(8, 256).min(width);
+    let mut m = vec![0i64; cols];
+    let mut sum = vec![0i128; cols];
+    let mut e = vec![0i64; len * cols];
+    for (x_o, y_o) in x
+        .chunks_exact(len * width)
+        .zip(y.chunks_exact_mut(len * width))
+    {
+        for j0 in (0..width).step_by(cols) {
+            let w = cols.min(width - j0);
+            let (m, sum, e) = (&mut m[..w], &mut sum[..w], &mut e[..len * w]);
+            let row = |k: usize| &x_o[k * width + j0..][..w];
+            for (m, &x0) in m.iter_mut().zip(row(0)) {
+                *m = x0.into();
             }
-            let r = cfg.inv.lookup(sum);
-            for (k, &ek) in e.iter().enumerate() {
-                y[at(k)] = Y::from_i64_unchecked(cfg.requant.apply(ek.wrapping_mul(r)));
+            for k in 1..len {
+                for (m, &xk) in m.iter_mut().zip(row(k)) {
+                    *m = (*m).max(xk.into());
+                }
+            }
+            sum.fill(0);
+            for (k, e_k) in e.chunks_exact_mut(w).enumerate() {
+                for (((ek, s), &m), &xk) in
+                    e_k.iter_mut().zip(sum.iter_mut()).zip(m.iter()).zip(row(k))
+                {
+                    let d = (i128::from(m) - i128::from(Into::<i64>::into(xk))) << cfg.diff_shift;
+                    *ek = cfg.exp.lookup(d);
+                    *s += i128::from(*ek) << cfg.sum_shift;
+                }
+            }
+            // `m` now holds `r = inv[index(sum)]` of each column.
+            for (r, &s) in m.iter_mut().zip(sum.iter()) {
+                *r = cfg.inv.lookup(s);
+            }
+            for (k, e_k) in e.chunks_exact_mut(w).enumerate() {
+                for (ek, &r) in e_k.iter_mut().zip(m.iter()) {
+                    *ek = ek.wrapping_mul(r);
+                }
+                cast_store(&cfg.requant, e_k, &mut y_o[k * width + j0..][..w]);
             }
         }
     }
