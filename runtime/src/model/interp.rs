@@ -343,40 +343,6 @@ fn per_sample<X: Copy + Default, Y: Copy + Default>(
     Ok(())
 }
 
-/// [`per_sample`] for a kernel of two tensor inputs `a` (`al` values) and `b` (`bl` values).
-#[allow(clippy::too_many_arguments)]
-fn per_sample2<A: Copy + Default, B: Copy + Default, Y: Copy + Default>(
-    n: usize,
-    lanes: usize,
-    a: &[A],
-    al: usize,
-    b: &[B],
-    bl: usize,
-    y: &mut [Y],
-    yl: usize,
-    mut f: impl FnMut(&[A], &[B], &mut [Y]) -> Result<(), OpError>,
-) -> Result<(), OpError> {
-    if lanes == 1 {
-        return f(&a[..al], &b[..bl], &mut y[..yl]);
-    }
-    let mut as_ = vec![A::default(); al];
-    let mut bs = vec![B::default(); bl];
-    let mut ys = vec![Y::default(); yl];
-    for s in 0..n {
-        for (i, v) in as_.iter_mut().enumerate() {
-            *v = a[i * lanes + s];
-        }
-        for (i, v) in bs.iter_mut().enumerate() {
-            *v = b[i * lanes + s];
-        }
-        f(&as_, &bs, &mut ys)?;
-        for (i, &v) in ys.iter().enumerate() {
-            y[i * lanes + s] = v;
-        }
-    }
-    Ok(())
-}
-
 /// Runs one layer on the first `n` samples of a tile of `lanes`: `bufs` holds its inputs,
 /// `out` receives its output.
 fn step(
@@ -391,6 +357,12 @@ fn step(
     let xl = tensors[layer.inputs.first().copied().unwrap_or(layer.output)].len;
     let yl = tensors[layer.output].len;
     let (xn, yn) = (xl * lanes, yl * lanes);
+    // A lanes kernel `$f` on `x` and `y`, the whole tile.
+    macro_rules! lanes {
+        (|$x:ident, $y:ident| $f:expr) => {
+            slice!(input(0), xn, $x => slice_mut!(out, yn, $y => $f))
+        };
+    }
     // A one-sample kernel `$f(x, y)` on each sample.
     macro_rules! each {
         (|$x:ident, $y:ident| $f:expr) => {
@@ -408,44 +380,50 @@ fn step(
         Exec::DenseShiftAdd { cfg, b } => each!(|x, y| dense_shift_add::run(cfg, x, b, y)),
         Exec::Conv1dShiftAdd { cfg, b } => each!(|x, y| conv1d_shift_add::run(cfg, x, b, y)),
         Exec::Conv2dShiftAdd { cfg, b } => each!(|x, y| conv2d_shift_add::run(cfg, x, b, y)),
-        Exec::MaxPool(cfg) => each!(|x, y| max_pool::run(cfg, x, y)),
-        Exec::AveragePool(cfg) => each!(|x, y| average_pool::run(cfg, x, y)),
-        Exec::GlobalMaxPool(cfg) => each!(|x, y| global_max_pool::run(cfg, x, y)),
-        Exec::GlobalAveragePool(cfg) => each!(|x, y| global_average_pool::run(cfg, x, y)),
-        Exec::Affine { cfg, scale, shift } => each!(|x, y| affine::run(cfg, x, scale, shift, y)),
+        Exec::MaxPool(cfg) => lanes!(|x, y| max_pool::run_lanes(cfg, x, y, lanes)),
+        Exec::AveragePool(cfg) => lanes!(|x, y| average_pool::run_lanes(cfg, x, y, lanes)),
+        Exec::GlobalMaxPool(cfg) => lanes!(|x, y| global_max_pool::run_lanes(cfg, x, y, lanes)),
+        Exec::GlobalAveragePool(cfg) => {
+            lanes!(|x, y| global_average_pool::run_lanes(cfg, x, y, lanes))
+        }
+        Exec::Affine { cfg, scale, shift } => {
+            lanes!(|x, y| affine::run_lanes(cfg, x, scale, shift, y, lanes))
+        }
         Exec::Binary { cfg, a, b } => {
+            // Constants are one copy shared by every sample; the other operands are the
+            // layer's inputs, in order.
             let a = match a {
-                Some(v) => Operand::Const(v),
-                None => Operand::Buf(input(0)),
+                Some(v) => Src::Shared(v),
+                None => Src::Buf(input(0)),
             };
             let b = match b {
-                Some(v) => Operand::Const(v),
-                None => Operand::Buf(input(usize::from(matches!(a, Operand::Buf(_))))),
+                Some(v) => Src::Shared(v),
+                None => Src::Buf(input(usize::from(matches!(a, Src::Buf(_))))),
             };
-            // A tensor operand has the length of its tensor; a constant is the same every sample.
-            let bl = match (&a, &b) {
-                (Operand::Buf(_), Operand::Buf(_)) => tensors[layer.inputs[1]].len,
-                _ => xl,
-            };
-            match (a, b) {
-                (Operand::Buf(a), Operand::Buf(b)) => slice!(a, xn, a => slice!(b, bl * lanes, b =>
-                    slice_mut!(out, yn, y => per_sample2(n, lanes, a, xl, b, bl, y, yl,
-                        |a, b, y| binary::run(cfg, a, b, y))))),
-                (Operand::Buf(a), Operand::Const(b)) => slice!(a, xn, a => slice_mut!(out, yn, y =>
-                    per_sample(n, lanes, a, xl, y, yl, |a, y| binary::run(cfg, a, b, y)))),
-                (Operand::Const(a), Operand::Buf(b)) => slice!(b, xn, b => slice_mut!(out, yn, y =>
-                    per_sample(n, lanes, b, xl, y, yl, |b, y| binary::run(cfg, a, b, y)))),
-                (Operand::Const(a), Operand::Const(b)) => slice_mut!(out, yn, y =>
-                    per_sample(n, lanes, &[0i64][..0], 0, y, yl, |_, y| binary::run(cfg, a, b, y))),
+            macro_rules! operand {
+                ($src:expr, $len:expr, $v:ident => $body:expr) => {
+                    match $src {
+                        Src::Shared(v) => {
+                            let $v = binary::Input::Shared(v.as_slice());
+                            $body
+                        }
+                        Src::Buf(buf) => slice!(buf, $len * lanes, d => {
+                            let $v = binary::Input::Lanes(d);
+                            $body
+                        }),
+                    }
+                };
             }
+            operand!(a, cfg.a.len, av => operand!(b, cfg.b.len, bv =>
+                slice_mut!(out, yn, y => binary::run_lanes(cfg, av, bv, y, lanes))))
         }
-        Exec::Relu(cfg) => each!(|x, y| relu::run(cfg, x, y)),
-        Exec::Clip(cfg) => each!(|x, y| clip::run(cfg, x, y)),
-        Exec::LeakyRelu(cfg) => each!(|x, y| leaky_relu::run(cfg, x, y)),
-        Exec::HardSigmoid(cfg) => each!(|x, y| hard_sigmoid::run(cfg, x, y)),
-        Exec::HardSwish(cfg) => each!(|x, y| hard_swish::run(cfg, x, y)),
-        Exec::Lut(cfg) => each!(|x, y| lut::run(cfg, x, y)),
-        Exec::Softmax(cfg) => each!(|x, y| softmax::run(cfg, x, y)),
+        Exec::Relu(cfg) => lanes!(|x, y| relu::run_lanes(cfg, x, y, lanes)),
+        Exec::Clip(cfg) => lanes!(|x, y| clip::run_lanes(cfg, x, y, lanes)),
+        Exec::LeakyRelu(cfg) => lanes!(|x, y| leaky_relu::run_lanes(cfg, x, y, lanes)),
+        Exec::HardSigmoid(cfg) => lanes!(|x, y| hard_sigmoid::run_lanes(cfg, x, y, lanes)),
+        Exec::HardSwish(cfg) => lanes!(|x, y| hard_swish::run_lanes(cfg, x, y, lanes)),
+        Exec::Lut(cfg) => lanes!(|x, y| lut::run_lanes(cfg, x, y, lanes)),
+        Exec::Softmax(cfg) => lanes!(|x, y| softmax::run_lanes(cfg, x, y, lanes)),
         Exec::View => {
             // Same values in the same order: the lanes layout moves along unchanged.
             match (input(0), out) {
@@ -494,7 +472,8 @@ fn step(
     }
 }
 
-enum Operand<'a> {
+/// An operand of a binary layer: a constant (one copy for every sample) or an input buffer.
+enum Src<'a> {
+    Shared(&'a Vec<i64>),
     Buf(&'a Buf),
-    Const(&'a Vec<i64>),
 }

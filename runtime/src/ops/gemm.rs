@@ -423,20 +423,26 @@ impl<T: Lane, X: Raw, Y: Raw> Simd for Job<'_, '_, T, X, Y> {
     #[inline(always)]
     fn go<const FMA: bool>(self) {
         // One arm per panel height, each with its block width (a const generic: registers).
+        // A tile of a few samples (one sample: the emitted crate, `trace`) runs blocks of one
+        // sample rather than padding it to a full block.
         macro_rules! sweep {
-            ($r:literal, $bytes:literal) => {
-                sweep::<T, X, Y, $r, { block($bytes, $r) }, FMA>(self)
+            ($r:literal, $nr:expr) => {
+                sweep::<T, X, Y, $r, { $nr }, FMA>(self)
             };
         }
-        match (self.packed.mr, size_of::<T>()) {
-            (1, 4) => sweep!(1, 4),
-            (2, 4) => sweep!(2, 4),
-            (3, 4) => sweep!(3, 4),
-            (_, 4) => sweep!(4, 4),
-            (1, _) => sweep!(1, 8),
-            (2, _) => sweep!(2, 8),
-            (3, _) => sweep!(3, 8),
-            (_, _) => sweep!(4, 8),
+        match (self.packed.mr, size_of::<T>(), self.lanes >= 8) {
+            (1, _, false) => sweep!(1, 1),
+            (2, _, false) => sweep!(2, 1),
+            (3, _, false) => sweep!(3, 1),
+            (_, _, false) => sweep!(4, 1),
+            (1, 4, true) => sweep!(1, block(4, 1)),
+            (2, 4, true) => sweep!(2, block(4, 2)),
+            (3, 4, true) => sweep!(3, block(4, 3)),
+            (_, 4, true) => sweep!(4, block(4, 4)),
+            (1, _, true) => sweep!(1, block(8, 1)),
+            (2, _, true) => sweep!(2, block(8, 2)),
+            (3, _, true) => sweep!(3, block(8, 3)),
+            (_, _, true) => sweep!(4, block(8, 4)),
         }
     }
 }
@@ -466,29 +472,42 @@ fn sweep<T: Lane, X: Raw, Y: Raw, const R: usize, const NR: usize, const FMA: bo
     let (cout_g, positions) = (shape.cout_g(), shape.positions());
     let group_in = (shape.cin_g() * shape.window.in_h * shape.window.in_w) as isize;
     let panel_len = shape.fan_in() * R;
+    // Sums of a chunk of positions, `[r][position][ld]`, kept within L1 so that the epilogue
+    // runs over whole rows (one dispatch on the cast's modes per row, vector loops).
+    let chunk = (SUMS_BYTES / (R * ld * size_of::<T>())).clamp(1, positions);
+    let mut sums = vec![T::default(); R * chunk * ld];
+    let mut scratch = Scratch::new(chunk * lanes);
     for g in 0..shape.groups {
         let panels =
             &a[g * packed.panels_per_group * panel_len..][..packed.panels_per_group * panel_len];
         for (pi, panel) in panels.chunks_exact(panel_len).enumerate() {
             let co0 = g * cout_g + pi * R;
             let rows = R.min(cout_g - pi * R);
-            for (p, &(list, origin)) in shape.sites.iter().enumerate() {
-                let taps = &shape.taps[list];
-                let base = origin + g as isize * group_in;
-                for j0 in (0..lanes).step_by(NR) {
-                    let acc = micro::<T, R, NR, FMA>(panel, taps, &xt, base, ld, j0);
-                    let out = Out {
-                        co0,
-                        at: p * lanes + j0,
-                        stride: positions * lanes,
-                        len: NR.min(lanes - j0),
-                    };
-                    finish(&acc[..rows], y, out, epi);
+            for p0 in (0..positions).step_by(chunk) {
+                let np = chunk.min(positions - p0);
+                for (q, &(list, origin)) in shape.sites[p0..p0 + np].iter().enumerate() {
+                    let taps = &shape.taps[list];
+                    let base = origin + g as isize * group_in;
+                    for j0 in (0..ld).step_by(NR) {
+                        let acc = micro::<T, R, NR, FMA>(panel, taps, &xt, base, ld, j0);
+                        for (r, acc) in acc.iter().enumerate() {
+                            sums[(r * chunk + q) * ld + j0..][..NR].copy_from_slice(acc);
+                        }
+                    }
+                }
+                for r in 0..rows {
+                    let co = co0 + r;
+                    let row = &sums[r * chunk * ld..][..np * ld];
+                    let dst = &mut y[(co * positions + p0) * lanes..][..np * lanes];
+                    finish(row, ld, dst, lanes, co, epi, &mut scratch);
                 }
             }
         }
     }
 }
+
+/// Bytes of sums a chunk of positions may hold.
+const SUMS_BYTES: usize = 16 << 10;
 
 /// One block's sums over the valid taps: `acc[r][j] = Σ panel[k][r] · xt[base + d][j0 + j]`.
 #[inline(always)]
@@ -519,48 +538,66 @@ fn micro<T: Lane, const R: usize, const NR: usize, const FMA: bool>(
     acc
 }
 
-/// Where a block's sums go: row `r` to `y[(co0 + r) · stride + at ..][..len]`.
-#[derive(Clone, Copy)]
-struct Out {
-    co0: usize,
-    at: usize,
-    stride: usize,
-    len: usize,
+/// The epilogue's work space: one row of values in `f64` (float sums) or `i64`.
+struct Scratch {
+    f: Vec<f64>,
+    i: Vec<i64>,
 }
 
-/// The epilogue of a block: align each sum, add the bias, cast, store the real samples.
+impl Scratch {
+    fn new(len: usize) -> Scratch {
+        Scratch {
+            f: vec![0.0; len],
+            i: vec![0; len],
+        }
+    }
+}
+
+/// The epilogue of one output channel `co` over a chunk of positions: `sums [position][ld]`
+/// (the first `lanes` of each `ld` are samples) → `dst [position][lanes]`. Aligns each sum, adds
+/// the bias, casts, stores.
 #[inline(always)]
-fn finish<T: Lane, Y: Raw, const NR: usize>(
-    acc: &[[T; NR]],
-    y: &mut [Y],
-    out: Out,
+fn finish<T: Lane, Y: Raw>(
+    sums: &[T],
+    ld: usize,
+    dst: &mut [Y],
+    lanes: usize,
+    co: usize,
     epi: &Epilogue<'_>,
+    scratch: &mut Scratch,
 ) {
-    for (r, sums) in acc.iter().enumerate() {
-        let co = out.co0 + r;
-        let dst = &mut y[co * out.stride + out.at..][..out.len];
-        match epi.float {
-            Some((scale, bias, fr)) if T::FLOAT => {
-                let bias = bias[co];
-                let mut v = [0f64; NR];
+    let n = dst.len();
+    // The samples of each position, packed: `sums` itself when there is no padding.
+    let values = || {
+        sums.chunks_exact(ld)
+            .flat_map(move |run| run[..lanes].iter())
+    };
+    match epi.float {
+        Some((scale, bias, fr)) if T::FLOAT => {
+            let (bias, v) = (bias[co], &mut scratch.f[..n]);
+            if ld == lanes {
                 for (v, &sum) in v.iter_mut().zip(sums) {
                     *v = sum.to_f64() * scale + bias;
                 }
-                fr.apply_all(&mut v);
-                for (d, &v) in dst.iter_mut().zip(&v) {
-                    *d = Y::from_i64_unchecked(i64::from(FloatRequant::to_i32(v)));
+            } else {
+                for (v, &sum) in v.iter_mut().zip(values()) {
+                    *v = sum.to_f64() * scale + bias;
                 }
             }
-            _ => {
-                let bias = epi.bias[co];
-                let mut v = [0i64; NR];
-                for (v, &sum) in v.iter_mut().zip(sums) {
-                    *v = sum.to_i64().wrapping_shl(epi.prod_shift).wrapping_add(bias);
-                }
-                epi.requant.apply_all(&mut v);
-                for (d, &v) in dst.iter_mut().zip(&v) {
-                    *d = Y::from_i64_unchecked(v);
-                }
+            fr.apply_all(v);
+            for (d, &v) in dst.iter_mut().zip(v.iter()) {
+                *d = Y::from_i64_unchecked(i64::from(FloatRequant::to_i32(v)));
+            }
+        }
+        _ => {
+            let (bias, v) = (epi.bias[co], &mut scratch.i[..n]);
+            let shift = epi.prod_shift;
+            for (v, &sum) in v.iter_mut().zip(values()) {
+                *v = sum.to_i64().wrapping_shl(shift).wrapping_add(bias);
+            }
+            epi.requant.apply_all(v);
+            for (d, &v) in dst.iter_mut().zip(v.iter()) {
+                *d = Y::from_i64_unchecked(v);
             }
         }
     }

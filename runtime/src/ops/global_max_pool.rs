@@ -96,9 +96,8 @@ fn kernel<X: Raw, Y: Raw>(cfg: &GlobalMaxPoolConfig, x: &[X], y: &mut [Y], lanes
         m.fill(lowest);
         for xi in x_c.chunks_exact(lanes) {
             for (m, &t) in m.iter_mut().zip(xi) {
-                if t > *m {
-                    *m = t;
-                }
+                // A select, not a conditional store: it becomes a vector max.
+                *m = if t > *m { t } else { *m };
             }
         }
         for (v, &m) in v.iter_mut().zip(&m) {

@@ -127,9 +127,8 @@ fn kernel<X: Raw, Y: Raw>(cfg: &MaxPoolConfig, x: &[X], y: &mut [Y], lanes: usiz
                     for kx in kx0..kx1 {
                         let tap = &row[win.in_col(ox, kx) * lanes..][..lanes];
                         for (m, &t) in m.iter_mut().zip(tap) {
-                            if t > *m {
-                                *m = t;
-                            }
+                            // A select, not a conditional store: it becomes a vector max.
+                            *m = if t > *m { t } else { *m };
                         }
                     }
                 }
