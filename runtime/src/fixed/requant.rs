@@ -446,29 +446,35 @@ impl FloatRequant {
         }
     }
 
-    /// `clamp(round(v · scale, v))` for every value, the overflow mode chosen once.
+    /// `clamp(round(v · scale, v))` for every value, the overflow mode chosen once. Plain `for`
+    /// loops, not `for_each`: they inline into the caller, so they get its instruction set (the
+    /// MAC engine's AVX2 code).
     #[inline(always)]
     fn clamp_all(&self, v: &mut [f64], round: impl Fn(f64, f64) -> f64) {
         let scale = self.scale;
         match self.clamp {
             FloatClamp::Wrap { modulus, offset } => {
                 let inv = modulus.recip();
-                v.iter_mut().for_each(|x| {
+                for x in v.iter_mut() {
                     let r = round(*x * scale, *x);
                     *x = r - modulus * ((r + offset) * inv).floor();
-                })
+                }
             }
             // Comparisons rather than `f64::max`/`min` (whose NaN rules keep LLVM from using
             // vector min/max); the values are never NaN.
-            FloatClamp::Sat { lo, hi } => v.iter_mut().for_each(|x| {
-                let r = round(*x * scale, *x);
-                let r = if r < lo { lo } else { r };
-                *x = if r > hi { hi } else { r };
-            }),
-            FloatClamp::SatZero { lo, hi } => v.iter_mut().for_each(|x| {
-                let r = round(*x * scale, *x);
-                *x = if r < lo || r > hi { 0.0 } else { r };
-            }),
+            FloatClamp::Sat { lo, hi } => {
+                for x in v.iter_mut() {
+                    let r = round(*x * scale, *x);
+                    let r = if r < lo { lo } else { r };
+                    *x = if r > hi { hi } else { r };
+                }
+            }
+            FloatClamp::SatZero { lo, hi } => {
+                for x in v.iter_mut() {
+                    let r = round(*x * scale, *x);
+                    *x = if r < lo || r > hi { 0.0 } else { r };
+                }
+            }
         }
     }
 }

@@ -463,12 +463,17 @@ fn sweep<T: Lane, X: Raw, Y: Raw, const R: usize, const NR: usize, const FMA: bo
     } = job;
     // The input in the sum type, each row padded to a whole number of blocks.
     let ld = lanes.div_ceil(NR) * NR;
-    let mut xt = vec![T::default(); shape.input_len() * ld];
-    for (dst, src) in xt.chunks_exact_mut(ld).zip(x.chunks_exact(lanes)) {
-        for (d, &v) in dst.iter_mut().zip(src) {
-            *d = T::of(v.into());
+    let xt: Vec<T> = if ld == lanes {
+        x.iter().map(|&v| T::of(v.into())).collect()
+    } else {
+        let mut xt = vec![T::default(); shape.input_len() * ld];
+        for (dst, src) in xt.chunks_exact_mut(ld).zip(x.chunks_exact(lanes)) {
+            for (d, &v) in dst.iter_mut().zip(src) {
+                *d = T::of(v.into());
+            }
         }
-    }
+        xt
+    };
     let (cout_g, positions) = (shape.cout_g(), shape.positions());
     let group_in = (shape.cin_g() * shape.window.in_h * shape.window.in_w) as isize;
     let panel_len = shape.fan_in() * R;
