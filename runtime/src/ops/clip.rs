@@ -10,7 +10,8 @@
 //! first, then the choice (the same value is chosen, so the same bits).
 
 use super::common::{
-    check_len, check_storage, constant, lanes_len, scaled_ceil, scaled_floor, OpError, Raw, BLOCK,
+    check_len, check_storage, constant, lanes_len, scaled_ceil, scaled_floor, with_simd, OpError,
+    Raw, Simd, BLOCK,
 };
 use crate::fixed::Requant;
 use crate::{Fixed, FixedType};
@@ -104,18 +105,14 @@ pub fn run_lanes<X: Raw, Y: Raw>(
         // clamped into `i32` compare the same way (every value lies strictly inside).
         let to_i32 = |t: i128| t.clamp(i32::MIN.into(), i32::MAX.into()) as i32;
         let (lo, hi) = (to_i32(cfg.lo_below), to_i32(cfg.hi_above));
-        let (lo_out, hi_out) = (cfg.lo_out as i32, cfg.hi_out as i32);
-        for (yv, &xv) in y.iter_mut().zip(x) {
-            let v = Into::<i64>::into(xv) as i32;
-            let out = if v < lo {
-                lo_out
-            } else if v > hi {
-                hi_out
-            } else {
-                v
-            };
-            *yv = Y::from_i64_unchecked(i64::from(out));
-        }
+        with_simd(NoCast {
+            x,
+            y,
+            lo,
+            hi,
+            lo_out: cfg.lo_out as i32,
+            hi_out: cfg.hi_out as i32,
+        });
         return Ok(());
     }
     let mut buf = [0i64; BLOCK];
@@ -138,4 +135,32 @@ pub fn run_lanes<X: Raw, Y: Raw>(
         }
     }
     Ok(())
+}
+
+/// The clip without a cast, on 16-bit raw values: comparisons and results in `i32`.
+struct NoCast<'a, X, Y> {
+    x: &'a [X],
+    y: &'a mut [Y],
+    lo: i32,
+    hi: i32,
+    lo_out: i32,
+    hi_out: i32,
+}
+
+impl<X: Raw, Y: Raw> Simd for NoCast<'_, X, Y> {
+    #[inline(always)]
+    fn go<const AVX2: bool>(self) {
+        let (lo, hi, lo_out, hi_out) = (self.lo, self.hi, self.lo_out, self.hi_out);
+        for (yv, &xv) in self.y.iter_mut().zip(self.x) {
+            let v = Into::<i64>::into(xv) as i32;
+            let out = if v < lo {
+                lo_out
+            } else if v > hi {
+                hi_out
+            } else {
+                v
+            };
+            *yv = Y::from_i64_unchecked(i64::from(out));
+        }
+    }
 }

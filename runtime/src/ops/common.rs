@@ -535,3 +535,30 @@ pub(crate) fn int_one(ty: FixedType) -> i64 {
     );
     one.cast(ty).raw() as i64
 }
+
+/// Work compiled once per instruction set: `go::<true>` with AVX2 and FMA enabled, `go::<false>`
+/// for the baseline target ([`with_simd`] picks one at run time). `go` must be `#[inline(always)]`
+/// and call only inlined code, so that its loops get the instruction set of its caller.
+pub(crate) trait Simd {
+    fn go<const FMA: bool>(self);
+}
+
+/// Runs `job` with AVX2 and FMA code when the CPU has them, else with baseline code.
+pub(crate) fn with_simd<J: Simd>(job: J) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: `go_avx2` only requires AVX2 and FMA, detected on this CPU just above.
+            unsafe { go_avx2(job) };
+            return;
+        }
+    }
+    job.go::<false>();
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn go_avx2<J: Simd>(job: J) {
+    job.go::<true>();
+}

@@ -38,7 +38,9 @@
 
 use std::mem::size_of;
 
-use super::common::{check_len, check_storage, AccKind, MacPlan, MacTypes, OpError, Raw, Span};
+use super::common::{
+    check_len, check_storage, with_simd, AccKind, MacPlan, MacTypes, OpError, Raw, Simd, Span,
+};
 use super::window::Window2;
 use crate::fixed::{FloatRequant, Requant};
 
@@ -385,31 +387,6 @@ struct Job<'a, 'b, T, X, Y> {
     x: &'a [X],
     y: &'b mut [Y],
     lanes: usize,
-}
-
-/// Work compiled once per instruction set.
-trait Simd {
-    fn go<const FMA: bool>(self);
-}
-
-/// Runs `job` with AVX2 and FMA code when the CPU has them, else with baseline code.
-fn with_simd<J: Simd>(job: J) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: `go_avx2` only requires AVX2 and FMA, detected on this CPU just above.
-            unsafe { go_avx2(job) };
-            return;
-        }
-    }
-    job.go::<false>();
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn go_avx2<J: Simd>(job: J) {
-    job.go::<true>();
 }
 
 /// Samples per block of accumulators: 32 bytes (one AVX2 register) of sums per panel row, times

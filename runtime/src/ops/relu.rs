@@ -7,7 +7,9 @@
 //! layout (every value is independent, so that is one loop over `size · lanes` values), as
 //! `cast(max(x, 0))` in blocks (the cast of 0 is 0, so the result is the header's).
 
-use super::common::{cast_store, check_len, check_storage, lanes_len, OpError, Raw, BLOCK};
+use super::common::{
+    cast_store, check_len, check_storage, lanes_len, with_simd, OpError, Raw, Simd, BLOCK,
+};
 use crate::fixed::Requant;
 use crate::FixedType;
 
@@ -50,11 +52,7 @@ pub fn run_lanes<X: Raw, Y: Raw>(
     check_storage::<X>(OP, "input", cfg.input)?;
     check_storage::<Y>(OP, "output", cfg.output)?;
     if cfg.requant.is_identity() && X::BITS <= 32 {
-        // No cast: `max(x, 0)` in `i32` (exact for these storages), which vectorizes.
-        for (yv, &xv) in y.iter_mut().zip(x) {
-            let v = Into::<i64>::into(xv) as i32;
-            *yv = Y::from_i64_unchecked(i64::from(if v > 0 { v } else { 0 }));
-        }
+        with_simd(NoCast { x, y });
         return Ok(());
     }
     let mut buf = [0i64; BLOCK];
@@ -66,4 +64,20 @@ pub fn run_lanes<X: Raw, Y: Raw>(
         cast_store(&cfg.requant, v, yb);
     }
     Ok(())
+}
+
+/// The activation without a cast: `max(x, 0)` in `i32` (exact for storages of at most 32 bits).
+struct NoCast<'a, X, Y> {
+    x: &'a [X],
+    y: &'a mut [Y],
+}
+
+impl<X: Raw, Y: Raw> Simd for NoCast<'_, X, Y> {
+    #[inline(always)]
+    fn go<const AVX2: bool>(self) {
+        for (yv, &xv) in self.y.iter_mut().zip(self.x) {
+            let v = Into::<i64>::into(xv) as i32;
+            *yv = Y::from_i64_unchecked(i64::from(if v > 0 { v } else { 0 }));
+        }
+    }
 }
