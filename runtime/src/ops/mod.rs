@@ -64,6 +64,7 @@ pub mod relu;
 pub mod shift_add;
 pub mod sub;
 
+pub(crate) use common::{with_simd, Simd};
 pub use common::{AccKind, Accum, MacTypes, OpError, Raw, Span, Storage};
 pub use window::Window2;
 
