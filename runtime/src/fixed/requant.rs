@@ -170,23 +170,40 @@ impl Requant {
                     self.overflow_all(v, |x| round_down_i64(x, d, Rounding::RndConv))
                 }
             },
-            Shift::Wide(_) => v.iter_mut().for_each(|x| *x = self.apply(*x)),
+            Shift::Wide(_) => {
+                for x in v.iter_mut() {
+                    *x = self.apply(*x);
+                }
+            }
         }
     }
 
-    /// `overflow(quantize(x))` for every value, the overflow mode chosen once.
+    /// `overflow(quantize(x))` for every value, the overflow mode chosen once. Plain `for` loops
+    /// (not `for_each`), so that they inline into the calling kernel and get its instruction set.
     #[inline(always)]
     fn overflow_all(&self, v: &mut [i64], quantize: impl Fn(i64) -> i64) {
         match self.clamp {
-            Clamp::Wrap { width, signed } => v
-                .iter_mut()
-                .for_each(|x| *x = wrap(quantize(*x), width, signed)),
-            Clamp::Sat { lo, hi } => v.iter_mut().for_each(|x| *x = quantize(*x).clamp(lo, hi)),
-            Clamp::SatZero { lo, hi } => v.iter_mut().for_each(|x| {
-                let q = quantize(*x);
-                *x = if q < lo || q > hi { 0 } else { q };
-            }),
-            Clamp::General => v.iter_mut().for_each(|x| *x = self.general(*x)),
+            Clamp::Wrap { width, signed } => {
+                for x in v.iter_mut() {
+                    *x = wrap(quantize(*x), width, signed);
+                }
+            }
+            Clamp::Sat { lo, hi } => {
+                for x in v.iter_mut() {
+                    *x = quantize(*x).clamp(lo, hi);
+                }
+            }
+            Clamp::SatZero { lo, hi } => {
+                for x in v.iter_mut() {
+                    let q = quantize(*x);
+                    *x = if q < lo || q > hi { 0 } else { q };
+                }
+            }
+            Clamp::General => {
+                for x in v.iter_mut() {
+                    *x = self.general(*x);
+                }
+            }
         }
     }
 

@@ -18,7 +18,7 @@
 //! header's bits.
 
 use super::common::{
-    cast_store, check_len, check_storage, lanes_len, requant, OpError, Raw, BLOCK,
+    cast_store, check_len, check_storage, lanes_len, requant, with_simd, OpError, Raw, Simd, BLOCK,
 };
 use crate::fixed::{difference_type, product_type, sum_type, Requant};
 use crate::FixedType;
@@ -196,12 +196,41 @@ pub fn run_lanes<A: Raw, B: Raw, Y: Raw>(
     check_storage::<B>(name, "b", cfg.b.ty)?;
     check_storage::<Y>(name, "output", cfg.output)?;
     let (sa, sb) = (cfg.a_shift, cfg.b_shift);
+    macro_rules! job {
+        ($f:expr) => {
+            with_simd(Job {
+                cfg,
+                a,
+                b,
+                y,
+                lanes,
+                f: $f,
+            })
+        };
+    }
     match cfg.op {
-        BinaryOp::Add => kernel(cfg, a, b, y, lanes, |a, b| (a << sa).wrapping_add(b << sb)),
-        BinaryOp::Sub => kernel(cfg, a, b, y, lanes, |a, b| (a << sa).wrapping_sub(b << sb)),
-        BinaryOp::Mul => kernel(cfg, a, b, y, lanes, |a, b| a.wrapping_mul(b)),
+        BinaryOp::Add => job!(move |a: i64, b: i64| (a << sa).wrapping_add(b << sb)),
+        BinaryOp::Sub => job!(move |a: i64, b: i64| (a << sa).wrapping_sub(b << sb)),
+        BinaryOp::Mul => job!(|a: i64, b: i64| a.wrapping_mul(b)),
     }
     Ok(())
+}
+
+/// One call of [`kernel`], compiled for the CPU's instruction set ([`with_simd`]).
+struct Job<'a, 'y, A, B, Y, F> {
+    cfg: &'a BinaryConfig,
+    a: Layout<'a, A>,
+    b: Layout<'a, B>,
+    y: &'y mut [Y],
+    lanes: usize,
+    f: F,
+}
+
+impl<A: Raw, B: Raw, Y: Raw, F: Fn(i64, i64) -> i64 + Copy> Simd for Job<'_, '_, A, B, Y, F> {
+    #[inline(always)]
+    fn go<const AVX2: bool>(self) {
+        kernel(self.cfg, self.a, self.b, self.y, self.lanes, self.f);
+    }
 }
 
 /// An operand's values, checked, and where element `(c, i)` of sample `s` is:
