@@ -458,7 +458,7 @@ fn sweep<T: Lane, X: Raw, Y: Raw, const R: usize, const NR: usize, const FMA: bo
     // runs over whole rows (one dispatch on the cast's modes per row, vector loops).
     let chunk = (SUMS_BYTES / (R * ld * size_of::<T>())).clamp(1, positions);
     let mut sums = vec![T::default(); R * chunk * ld];
-    let mut scratch = Scratch::new(chunk * lanes);
+    let mut scratch = Scratch::new(chunk * lanes, epi.float.is_some() && T::FLOAT);
     for g in 0..shape.groups {
         let panels =
             &a[g * packed.panels_per_group * panel_len..][..packed.panels_per_group * panel_len];
@@ -520,17 +520,19 @@ fn micro<T: Lane, const R: usize, const NR: usize, const FMA: bool>(
     acc
 }
 
-/// The epilogue's work space: one row of values in `f64` (float sums) or `i64`.
+/// The epilogue's work space: one row of values in `f64` (float sums with a float cast, the
+/// same test as in [`finish`]) or in `i64`; only the one used is allocated.
 struct Scratch {
     f: Vec<f64>,
     i: Vec<i64>,
 }
 
 impl Scratch {
-    fn new(len: usize) -> Scratch {
+    fn new(len: usize, float: bool) -> Scratch {
+        let (f, i) = if float { (len, 0) } else { (0, len) };
         Scratch {
-            f: vec![0.0; len],
-            i: vec![0; len],
+            f: vec![0.0; f],
+            i: vec![0; i],
         }
     }
 }
