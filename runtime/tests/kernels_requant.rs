@@ -1,7 +1,9 @@
 //! `Requant::apply` against the reference `Fixed::cast`: exhaustively over every raw value of
 //! small types (all pairs of a grid of types, all Q and O modes), and on random wide types. The
-//! slice forms (`Requant::apply_all`, and `FloatRequant::apply_all` on `f64` raw values where
-//! `Requant::float` offers it) and `Requant::is_identity` are checked on the same values.
+//! slice forms (`Requant::apply_all`, `Requant::apply_all_i32` on `i32` raw values wherever the
+//! values fit, and `FloatRequant::apply_all` on `f64` raw values where `Requant::float` offers
+//! it) and `Requant::is_identity` are checked on the same values, with extra random types at the
+//! edges of the `i32` form (`W` up to 32, shifts up to 31).
 
 use binpoint_runtime::fixed::{FloatRequant, Requant};
 use binpoint_runtime::{Fixed, FixedType, Overflow, Rounding};
@@ -25,14 +27,42 @@ fn grid(max_w: u32, ints: std::ops::RangeInclusive<i32>) -> Vec<FixedType> {
     out
 }
 
-/// `apply_all`, the float form (when offered) and `is_identity` against the expected values.
-fn check_slice_forms(rq: &Requant, raws: &[i64], want: &[i64], float_pairs: &mut u64) {
+/// Type pairs each slice form was checked on.
+#[derive(Default)]
+struct Forms {
+    float: u64,
+    i32: u64,
+    i32_fallback: u64,
+}
+
+/// `apply_all`, the `i32` form (whenever the raw values of both types fit an `i32`), the float
+/// form (when offered) and `is_identity` against the expected values.
+fn check_slice_forms(rq: &Requant, raws: &[i64], want: &[i64], forms: &mut Forms) {
     let (src, dst) = (rq.src(), rq.dst());
     let mut all = raws.to_vec();
     rq.apply_all(&mut all);
     assert_eq!(all, want, "apply_all {src} -> {dst}");
+    let fits = |t: FixedType| t.width() + u32::from(!t.is_signed()) <= 32;
+    if fits(src) && fits(dst) {
+        let mut v: Vec<i32> = raws.iter().map(|&r| i32::try_from(r).unwrap()).collect();
+        rq.apply_all_i32(&mut v);
+        let v: Vec<i64> = v.into_iter().map(i64::from).collect();
+        assert_eq!(
+            v,
+            want,
+            "apply_all_i32 {src} -> {dst} (fits_i32: {})",
+            rq.fits_i32()
+        );
+        if rq.fits_i32() {
+            forms.i32 += 1;
+        } else {
+            forms.i32_fallback += 1;
+        }
+    } else {
+        assert!(!rq.fits_i32(), "{src} -> {dst}");
+    }
     if let Some(fr) = rq.float() {
-        *float_pairs += 1;
+        forms.float += 1;
         assert!(src.width() <= 53 && dst.width() <= 32, "{src} -> {dst}");
         let mut v: Vec<f64> = raws.iter().map(|&r| r as f64).collect();
         fr.apply_all(&mut v);
@@ -85,7 +115,7 @@ fn exhaustive_small_types() {
     let types = grid(5, -2..=6);
     let mut cases = 0u64;
     let mut fast_pairs = 0u64;
-    let (mut float_pairs, mut identities) = (0u64, 0u64);
+    let (mut forms, mut identities) = (Forms::default(), 0u64);
     for &src in &types {
         for &dst_base in &types {
             for dst in modes(dst_base) {
@@ -97,17 +127,18 @@ fn exhaustive_small_types() {
                     assert_eq!(rq.apply(raw), want, "{src} -> {dst}, raw {raw}");
                     cases += 1;
                 }
-                check_slice_forms(&rq, &raws, &want, &mut float_pairs);
+                check_slice_forms(&rq, &raws, &want, &mut forms);
                 identities += u64::from(rq.is_identity());
             }
         }
     }
     eprintln!(
-        "requant exhaustive: {cases} casts, {fast_pairs} fast type pairs, {float_pairs} with a \
-         float form, {identities} identities"
+        "requant exhaustive: {cases} casts, {fast_pairs} fast type pairs, {} with a float form, \
+         {} with an i32 form ({} falling back), {identities} identities",
+        forms.float, forms.i32, forms.i32_fallback
     );
     assert!(cases > 1_000_000);
-    assert!(float_pairs > 10_000 && identities > 100);
+    assert!(forms.float > 10_000 && forms.i32 > 10_000 && identities > 100);
 }
 
 fn random_type(rng: &mut impl Rng) -> FixedType {
@@ -162,7 +193,7 @@ fn random_raw(rng: &mut impl Rng, ty: FixedType) -> i64 {
 #[test]
 fn random_wide_types() {
     let mut rng = ChaCha8Rng::seed_from_u64(0x5EC0_4A17);
-    let (mut cases, mut float_pairs) = (0u64, 0u64);
+    let (mut cases, mut forms) = (0u64, Forms::default());
     while cases < 150_000 {
         let src = random_type(&mut rng);
         let dst = if rng.random_bool(0.3) {
@@ -189,10 +220,52 @@ fn random_wide_types() {
             assert_eq!(rq.apply(raw), want, "{src} -> {dst}, raw {raw}");
             cases += 1;
         }
-        check_slice_forms(&rq, &raws, &want, &mut float_pairs);
+        check_slice_forms(&rq, &raws, &want, &mut forms);
     }
-    eprintln!("requant random: {cases} casts, {float_pairs} type pairs with a float form");
-    assert!(float_pairs > 1000);
+    eprintln!(
+        "requant random: {cases} casts, {} type pairs with a float form, {} with an i32 form ({} \
+         falling back)",
+        forms.float, forms.i32, forms.i32_fallback
+    );
+    assert!(forms.float > 1000 && forms.i32 > 1000);
+}
+
+/// Types at the edges of the `i32` form: up to 32 bits (31 unsigned), shifts down up to 31 and
+/// up to the width, every mode.
+#[test]
+fn i32_form_at_its_edges() {
+    let mut rng = ChaCha8Rng::seed_from_u64(0x1320);
+    let mut forms = Forms::default();
+    let ty = |rng: &mut ChaCha8Rng, f: i32| {
+        let signed = rng.random_bool(0.7);
+        let w = rng.random_range(1..=32 - u32::from(!signed));
+        let base = random_type(rng);
+        let o = match base.overflow() {
+            Overflow::WrapSm if !signed => Overflow::Wrap,
+            o => o,
+        };
+        let n = if rng.random_bool(0.1) {
+            rng.random_range(0..=w)
+        } else {
+            0
+        };
+        FixedType::new(signed, w, w as i32 - f, base.rounding(), o, n).unwrap()
+    };
+    for _ in 0..60_000 {
+        let f_src = rng.random_range(-8..=40);
+        let src = ty(&mut rng, f_src);
+        let f_dst = f_src - rng.random_range(-16..=33);
+        let dst = ty(&mut rng, f_dst);
+        let rq = Requant::new(src, dst).unwrap();
+        let raws: Vec<i64> = (0..16).map(|_| random_raw(&mut rng, src)).collect();
+        let want: Vec<i64> = raws.iter().map(|&r| reference(r, src, dst)).collect();
+        check_slice_forms(&rq, &raws, &want, &mut forms);
+    }
+    eprintln!(
+        "requant i32 edges: {} type pairs with an i32 form, {} falling back",
+        forms.i32, forms.i32_fallback
+    );
+    assert!(forms.i32 > 20_000 && forms.i32_fallback > 1000);
 }
 
 #[test]

@@ -17,6 +17,10 @@
 //! so signed types may have up to 64 bits and unsigned ones up to 63. Tests compare `apply` with
 //! `Fixed::cast` exhaustively on small types and on random wide ones (`runtime/tests/kernels_requant.rs`).
 //!
+//! [`Requant::apply_all`] and [`Requant::apply_all_i32`] are the slice forms the kernels use: the
+//! modes chosen once per slice, so the loops vectorize; the `i32` form (when the cast
+//! [fits](Requant::fits_i32)) has twice the values per vector.
+//!
 //! Also here: [`product_type`], [`sum_type`], [`difference_type`], the header's result types of
 //! `*`, `+` and `-`, which the kernels need to size exact intermediate values.
 
@@ -178,6 +182,93 @@ impl Requant {
         }
     }
 
+    /// True when [`Requant::apply_all_i32`] computes the cast on `i32`s: every raw value of `src`
+    /// and `dst` fits an `i32`, and so does a shift up of `src`; a shift down drops at most 30
+    /// bits; the overflow mode is not `AP_WRAP` with `N > 0` or `AP_WRAP_SM`.
+    pub fn fits_i32(&self) -> bool {
+        let bits = |t: FixedType| t.width() + u32::from(!t.is_signed());
+        let shift = match self.shift {
+            Shift::None => true,
+            Shift::Down(d) => d <= 30,
+            Shift::Up(k) => bits(self.src) + k <= 32,
+            Shift::Wide(_) => false,
+        };
+        shift && bits(self.src) <= 32 && bits(self.dst) <= 32 && self.clamp != Clamp::General
+    }
+
+    /// [`Requant::apply_all`] on `i32` raw values of `src`, in place: the same bits, with twice
+    /// as many values per vector. When the cast does not [`fit`](Requant::fits_i32) in `i32`s,
+    /// each value goes through [`Requant::apply`] (the results must then still fit an `i32`).
+    /// Always inlined, so that a caller compiled for a wider instruction set (AVX2, see
+    /// `ops::common`) compiles it for that set too.
+    #[inline(always)]
+    pub fn apply_all_i32(&self, v: &mut [i32]) {
+        if self.is_identity() {
+            return;
+        }
+        if !self.fits_i32() {
+            for x in v.iter_mut() {
+                *x = self.apply(i64::from(*x)) as i32;
+            }
+            return;
+        }
+        match self.shift {
+            Shift::None => self.overflow_all_i32(v, |x| x),
+            Shift::Up(k) => self.overflow_all_i32(v, |x| x << k),
+            Shift::Down(d) => match self.dst.rounding() {
+                Rounding::Trn => self.overflow_all_i32(v, |x| x >> d),
+                Rounding::TrnZero => {
+                    self.overflow_all_i32(v, |x| round_down_i32(x, d, Rounding::TrnZero))
+                }
+                Rounding::Rnd => self.overflow_all_i32(v, |x| round_down_i32(x, d, Rounding::Rnd)),
+                Rounding::RndZero => {
+                    self.overflow_all_i32(v, |x| round_down_i32(x, d, Rounding::RndZero))
+                }
+                Rounding::RndMinInf => {
+                    self.overflow_all_i32(v, |x| round_down_i32(x, d, Rounding::RndMinInf))
+                }
+                Rounding::RndInf => {
+                    self.overflow_all_i32(v, |x| round_down_i32(x, d, Rounding::RndInf))
+                }
+                Rounding::RndConv => {
+                    self.overflow_all_i32(v, |x| round_down_i32(x, d, Rounding::RndConv))
+                }
+            },
+            Shift::Wide(_) => unreachable!("fits_i32 excludes wide shifts"),
+        }
+    }
+
+    /// [`Requant::overflow_all`] on `i32`s (bounds and widths fit: see [`Requant::fits_i32`]).
+    #[inline(always)]
+    fn overflow_all_i32(&self, v: &mut [i32], quantize: impl Fn(i32) -> i32) {
+        // Plain `for` loops, nothing out of line: they compile for the caller's instruction set.
+        match self.clamp {
+            Clamp::Wrap { width, signed } => {
+                for x in v.iter_mut() {
+                    *x = wrap_i32(quantize(*x), width, signed);
+                }
+            }
+            Clamp::Sat { lo, hi } => {
+                let (lo, hi) = (lo as i32, hi as i32);
+                for x in v.iter_mut() {
+                    *x = quantize(*x).max(lo).min(hi);
+                }
+            }
+            Clamp::SatZero { lo, hi } => {
+                let (lo, hi) = (lo as i32, hi as i32);
+                for x in v.iter_mut() {
+                    let q = quantize(*x);
+                    *x = if q < lo || q > hi { 0 } else { q };
+                }
+            }
+            Clamp::General => {
+                for x in v.iter_mut() {
+                    *x = self.general(i64::from(*x)) as i32;
+                }
+            }
+        }
+    }
+
     /// `overflow(quantize(x))` for every value, the overflow mode chosen once. Plain `for` loops
     /// (not `for_each`), so that they inline into the calling kernel and get its instruction set.
     #[inline(always)]
@@ -253,6 +344,17 @@ impl Requant {
     }
 }
 
+/// [`wrap`] on an `i32` (`width <= 32`).
+#[inline(always)]
+fn wrap_i32(v: i32, width: u32, signed: bool) -> i32 {
+    let unused = 32 - width;
+    if signed {
+        (v << unused) >> unused
+    } else {
+        ((v as u32) << unused >> unused) as i32
+    }
+}
+
 /// The low `width` bits of `v`, sign- or zero-extended.
 #[inline]
 fn wrap(v: i64, width: u32, signed: bool) -> i64 {
@@ -293,6 +395,7 @@ macro_rules! round_down {
 }
 round_down!(round_down_i64, i64);
 round_down!(round_down_i128, i128);
+round_down!(round_down_i32, i32);
 
 fn check_i64(ty: FixedType) -> Result<(), FixedError> {
     let max = if ty.is_signed() { 64 } else { 63 };
