@@ -1085,6 +1085,112 @@ fn activations_match_reference() {
     }
 }
 
+/// Constants far from the input's range, so that the kernels' thresholds leave the word they
+/// compute in: clip bounds whose binary point is up to 40 bits away from the input's (every
+/// input below `lo`, or above `hi`, or none; inputs up to 32 bits, so at the ends of an `i32`
+/// word too), and HardSigmoid lines whose `1` has 20 to 40
+/// fractional bits. (A line whose `1` is beyond `i32` while `alpha · x + beta` fits one has at
+/// most one integer bit, so it never reaches 1: there the threshold cannot change a result.)
+#[test]
+fn thresholds_beyond_the_input_range() {
+    let mut rng = ChaCha8Rng::seed_from_u64(35);
+    let (mut all_below, mut all_above, mut one_far) = (0, 0, 0);
+    for case in 0..3000 {
+        let n = rng.random_range(1..=20);
+        // Up to 32 bits: inputs at the ends of the `i32` words the kernels compute in, and
+        // outputs as wide, where casts of different values seldom agree.
+        let (tx, to) = if case % 3 == 0 {
+            (ty(&mut rng, 28..=32), ty(&mut rng, 28..=32))
+        } else {
+            (ty(&mut rng, 2..=12), data_ty(&mut rng))
+        };
+        let x = raws(&mut rng, tx, n);
+        let fx_in = |v: i64| fx(v, tx);
+        // Clip.
+        let wb = rng.random_range(2..=16);
+        let f_b = tx.frac_bits() + rng.random_range(-40..=40);
+        let Ok(tb) = FixedType::new(
+            rng.random_bool(0.7),
+            wb,
+            wb as i32 - f_b,
+            Rounding::Trn,
+            Overflow::Wrap,
+            0,
+        ) else {
+            continue;
+        };
+        let (mut lo, mut hi) = (raw(&mut rng, tb), raw(&mut rng, tb));
+        if lo > hi {
+            std::mem::swap(&mut lo, &mut hi);
+        }
+        let cfg = ClipConfig::new(n, tx, tb, lo, hi, to).unwrap();
+        let (flo, fhi) = (fx(lo, tb), fx(hi, tb));
+        let want: Vec<i64> = x
+            .iter()
+            .map(|&v| {
+                let xv = fx_in(v);
+                let chosen = if xv.sub(&flo).unwrap().raw() < 0 {
+                    flo
+                } else if xv.sub(&fhi).unwrap().raw() > 0 {
+                    fhi
+                } else {
+                    xv
+                };
+                chosen.cast(to).raw() as i64
+            })
+            .collect();
+        let min = fx_in(tx.min_raw() as i64);
+        let max = fx_in(tx.max_raw() as i64);
+        all_below += usize::from(max.sub(&flo).unwrap().raw() < 0);
+        all_above += usize::from(min.sub(&fhi).unwrap().raw() > 0);
+        let mut y = vec![0i64; n];
+        ops::clip::run(&cfg, &x, &mut y).unwrap();
+        assert_eq!(
+            y, want,
+            "clip case {case}: {tx} in [{lo}, {hi}] of {tb} -> {to}"
+        );
+
+        // HardSigmoid with a fine alpha: `1` has 32 or more fractional bits.
+        let f_a = rng.random_range(20..=40);
+        let wa = rng.random_range(2..=8);
+        let alpha_type =
+            FixedType::new(true, wa, wa as i32 - f_a, Rounding::Trn, Overflow::Wrap, 0).unwrap();
+        let beta_type = FixedType::new(true, 4, 2, Rounding::Trn, Overflow::Wrap, 0).unwrap();
+        let p = HardParams {
+            alpha_type,
+            alpha: raw(&mut rng, alpha_type),
+            beta_type,
+            beta: raw(&mut rng, beta_type),
+        };
+        let Ok(cfg) = HardSigmoidConfig::new(n, tx, p, to) else {
+            continue;
+        };
+        one_far += usize::from(cfg.line.one > i128::from(i32::MAX));
+        let want: Vec<i64> = x
+            .iter()
+            .map(|&v| {
+                let t = fx(p.alpha, p.alpha_type)
+                    .mul(&fx_in(v))
+                    .unwrap()
+                    .add(&fx(p.beta, p.beta_type))
+                    .unwrap();
+                if t.raw() <= 0 {
+                    0
+                } else if t.sub(&one_int()).unwrap().raw() >= 0 {
+                    one_int().cast(to).raw() as i64
+                } else {
+                    t.cast(to).raw() as i64
+                }
+            })
+            .collect();
+        let mut y = vec![0i64; n];
+        ops::hard_sigmoid::run(&cfg, &x, &mut y).unwrap();
+        assert_eq!(y, want, "hard_sigmoid case {case}: {tx} {p:?} -> {to}");
+    }
+    eprintln!("clip: {all_below} all below lo, {all_above} all above hi; {one_far} far ones");
+    assert!(all_below > 100 && all_above > 100 && one_far > 100);
+}
+
 /// Usually ONNX's constants (1/6 or 0.2, and 0.5) rounded into random types, sometimes anything.
 fn hard_params(rng: &mut impl Rng) -> HardParams {
     let alpha_type = data_ty(rng);
@@ -1123,6 +1229,16 @@ fn windows_match_brute_force() {
                 .collect();
             let r = win.rows(oy);
             assert_eq!(r.clone().collect::<Vec<_>>(), valid, "{win:?} oy={oy}");
+        }
+        // The output columns each kernel column reaches: an interval.
+        for (kx, &(o0, o1)) in win.col_spans().iter().enumerate() {
+            let reached: Vec<usize> = (0..win.out_w)
+                .filter(|&ox| {
+                    let ix = (ox * win.stride_w + kx * win.dilation_w) as i64 - win.pad_left as i64;
+                    ix >= 0 && ix < win.in_w as i64
+                })
+                .collect();
+            assert_eq!((o0..o1).collect::<Vec<_>>(), reached, "{win:?} kx={kx}");
         }
     }
 }
@@ -1337,6 +1453,7 @@ fn affine_in_lanes_matches_one_sample_runs() {
     use binpoint_runtime::ops::affine::{AffineConfig, AffineTypes};
     let mut rng = ChaCha8Rng::seed_from_u64(31);
     let mut cases = 0;
+    let mut words = [0usize; 2];
     while cases < 180 {
         let lanes = LANES[cases % LANES.len()];
         let (c, n) = (rng.random_range(1..=5), rng.random_range(1..=70));
@@ -1349,6 +1466,7 @@ fn affine_in_lanes_matches_one_sample_runs() {
         let Ok(cfg) = AffineConfig::new(c, n, t) else {
             continue; // wider than 64 bits
         };
+        words[usize::from(cfg.requant.fits_i32())] += 1;
         let xs = samples(&mut rng, t.input, c * n, lanes);
         let (s, sh) = (raws(&mut rng, t.scale, c), raws(&mut rng, t.shift, c));
         let storage = pick_storage(&mut rng, &[t.input, t.scale, t.shift, t.output]);
@@ -1364,6 +1482,7 @@ fn affine_in_lanes_matches_one_sample_runs() {
         assert_eq!(got, want, "case {cases}, {lanes} lanes: {t:?}");
         cases += 1;
     }
+    assert!(words.iter().all(|&k| k > 40), "{words:?}");
 }
 
 /// Each operand a tensor per sample or a constant shared by every sample, with every broadcast
@@ -1374,6 +1493,8 @@ fn binary_ops_in_lanes_match_one_sample_runs() {
     let mut rng = ChaCha8Rng::seed_from_u64(32);
     let mut cases = 0;
     let mut pairings = [0usize; 4];
+    // Casts the kernel computes in `i32` and in `i64` words.
+    let mut words = [0usize; 2];
     while cases < 480 {
         let lanes = LANES[cases % LANES.len()];
         let op = [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul][cases % 3];
@@ -1383,6 +1504,7 @@ fn binary_ops_in_lanes_match_one_sample_runs() {
         let Ok(cfg) = BinaryConfig::new(op, c, n, a, b, to) else {
             continue;
         };
+        words[usize::from(cfg.requant.fits_i32())] += 1;
         let (a_shared, b_shared) = ((cases / 3) % 2 == 1, (cases / 6) % 2 == 1);
         pairings[usize::from(a_shared) * 2 + usize::from(b_shared)] += 1;
         // A shared operand is one sample's values repeated for every sample.
@@ -1440,6 +1562,7 @@ fn binary_ops_in_lanes_match_one_sample_runs() {
         cases += 1;
     }
     assert!(pairings.iter().all(|&k| k > 100), "{pairings:?}");
+    assert!(words.iter().all(|&k| k > 50), "{words:?}");
 }
 
 #[test]

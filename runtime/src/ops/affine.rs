@@ -12,7 +12,7 @@
 //! once (shared by every sample), in blocks. Values are independent, so each has the header's bits.
 
 use super::common::{
-    cast_store, check_len, check_storage, lanes_len, mul_add_type, requant, OpError, Raw, BLOCK,
+    check_len, check_storage, lanes_len, map_cast, mul_add_type, requant, OpError, Raw, Word,
 };
 use crate::fixed::Requant;
 use crate::FixedType;
@@ -98,22 +98,33 @@ pub fn run_lanes<X: Raw, S: Raw, T: Raw, Y: Raw>(
     if n == 0 {
         return Ok(());
     }
-    let mut buf = [0i64; BLOCK];
+    if cfg.requant.fits_i32() {
+        kernel::<i32, _, _, _, _>(cfg, x, scale, shift, y, plane);
+    } else {
+        kernel::<i64, _, _, _, _>(cfg, x, scale, shift, y, plane);
+    }
+    Ok(())
+}
+
+/// The loops, in words `W` (slices checked by [`run_lanes`]; `plane = N·L`).
+#[inline(always)]
+fn kernel<W: Word, X: Raw, S: Raw, T: Raw, Y: Raw>(
+    cfg: &AffineConfig,
+    x: &[X],
+    scale: &[S],
+    shift: &[T],
+    y: &mut [Y],
+    plane: usize,
+) {
     for (((x_c, y_c), &s), &t) in x
         .chunks_exact(plane)
         .zip(y.chunks_exact_mut(plane))
         .zip(scale)
         .zip(shift)
     {
-        let s: i64 = s.into();
-        let t = Into::<i64>::into(t) << cfg.shift_shift;
-        for (xb, yb) in x_c.chunks(BLOCK).zip(y_c.chunks_mut(BLOCK)) {
-            let v = &mut buf[..xb.len()];
-            for (v, &xv) in v.iter_mut().zip(xb) {
-                *v = (Into::<i64>::into(xv).wrapping_mul(s) << cfg.prod_shift).wrapping_add(t);
-            }
-            cast_store(&cfg.requant, v, yb);
-        }
+        let (s, t) = (W::of(s), W::of(t).shl(cfg.shift_shift));
+        map_cast(&cfg.requant, x_c, y_c, |x| {
+            W::of(x).mul(s).shl(cfg.prod_shift).add(t)
+        });
     }
-    Ok(())
 }

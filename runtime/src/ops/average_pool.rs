@@ -16,15 +16,17 @@
 //! The divisor `n` counts the inputs a window reads, or with `count_include_pad` the positions it
 //! covers inside the input and its explicit padding (not the extra area of `ceil_mode`), as ONNX.
 //!
-//! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [C][H][W][L]`): the same
-//! loops `c`, `oy`, `ox`, taps, with for each `(c, oy, ox)` one accumulator per lane, updated tap
-//! by tap over the `L` contiguous lanes of the tap; then the divide and the cast of the output
-//! row. The sums are exact, so every sample gets the header's bits.
+//! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [C][H][W][L]`), with the
+//! taps outside the output columns: loops `c`, `oy`, taps `ky`, `kx`, then the output columns
+//! `ox` that tap reaches and their `L` lanes (one contiguous run when `stride_w = 1`), each adding
+//! to its accumulator; then the divide and the cast of the output row. Each sum has the same
+//! terms as in the header and is exact, so every sample gets the header's bits.
 
 use super::common::{
     cast_store, check_len, check_storage, lanes_len, requant, AccKind, Accum, OpError, Raw, Span,
+    Word,
 };
-use super::window::{TapRanges, Window2};
+use super::window::{fold_tap, TapRanges, Window2};
 use crate::fixed::{product_type, Requant};
 use crate::{Fixed, FixedType, Overflow, Rounding};
 
@@ -146,7 +148,8 @@ pub struct AveragePoolConfig {
     /// `shifted → output` or `product → output`.
     pub requant: Requant,
     rows: TapRanges,
-    cols: TapRanges,
+    /// [`Window2::col_spans`].
+    spans: TapRanges,
     /// Divisor factor of each output row and column (the divisor is their product).
     count_rows: Vec<usize>,
     count_cols: Vec<usize>,
@@ -211,7 +214,7 @@ impl AveragePoolConfig {
             divide,
             requant,
             rows,
-            cols,
+            spans: window.col_spans(),
             count_rows,
             count_cols,
         })
@@ -255,22 +258,30 @@ pub fn run_lanes<X: Raw, Y: Raw>(
         return Ok(());
     }
     // One lane: the same loops, compiled with the lane count a constant.
-    match (cfg.acc, lanes) {
-        (AccKind::I32, 1) => kernel::<X, Y, i32>(cfg, x, y, 1),
-        (AccKind::I32, _) => kernel::<X, Y, i32>(cfg, x, y, lanes),
-        (AccKind::I64, 1) => kernel::<X, Y, i64>(cfg, x, y, 1),
-        (AccKind::I64, _) => kernel::<X, Y, i64>(cfg, x, y, lanes),
+    // The cast in `i32` words when it fits (then so does the accumulator).
+    match (cfg.acc, cfg.requant.fits_i32(), lanes) {
+        (AccKind::I32, true, 1) => kernel::<X, Y, i32, i32>(cfg, x, y, 1),
+        (AccKind::I32, true, _) => kernel::<X, Y, i32, i32>(cfg, x, y, lanes),
+        (AccKind::I32, false, _) => kernel::<X, Y, i32, i64>(cfg, x, y, lanes),
+        (AccKind::I64, _, _) => kernel::<X, Y, i64, i64>(cfg, x, y, lanes),
     }
     Ok(())
 }
 
-/// The loops, for one accumulator integer (slices checked by [`run_lanes`]).
+/// The loops, for one accumulator integer, the cast in words `W` (slices checked by
+/// [`run_lanes`]).
 #[inline(always)]
-fn kernel<X: Raw, Y: Raw, A: Accum>(cfg: &AveragePoolConfig, x: &[X], y: &mut [Y], lanes: usize) {
+fn kernel<X: Raw, Y: Raw, A: Accum, W: Word>(
+    cfg: &AveragePoolConfig,
+    x: &[X],
+    y: &mut [Y],
+    lanes: usize,
+) {
     let win = &cfg.window;
     let (row_in, row_out) = (win.in_w * lanes, win.out_w * lanes);
+    // The sums of an output row.
     let mut acc = vec![A::default(); row_out];
-    let mut v = vec![0i64; row_out];
+    let mut v = vec![W::default(); row_out];
     for (x_c, y_c) in x
         .chunks_exact(win.in_h * row_in)
         .zip(y.chunks_exact_mut(win.out_h * row_out))
@@ -281,18 +292,14 @@ fn kernel<X: Raw, Y: Raw, A: Accum>(cfg: &AveragePoolConfig, x: &[X], y: &mut [Y
             .enumerate()
             .zip(y_c.chunks_exact_mut(row_out))
         {
-            for ((ox, &(kx0, kx1)), acc) in
-                cfg.cols.iter().enumerate().zip(acc.chunks_exact_mut(lanes))
-            {
-                acc.fill(A::default());
-                for ky in ky0..ky1 {
-                    let row = &x_c[win.in_row(oy, ky) * row_in..][..row_in];
-                    for kx in kx0..kx1 {
-                        let tap = &row[win.in_col(ox, kx) * lanes..][..lanes];
-                        for (a, &t) in acc.iter_mut().zip(tap) {
-                            *a = a.add(A::of(t));
-                        }
-                    }
+            acc.fill(A::default());
+            for ky in ky0..ky1 {
+                let row = &x_c[win.in_row(oy, ky) * row_in..][..row_in];
+                for (kx, &(o0, o1)) in cfg.spans.iter().enumerate().filter(|(_, s)| s.0 < s.1) {
+                    let acc = &mut acc[o0 * lanes..o1 * lanes];
+                    fold_tap(acc, row, win.in_col(o0, kx), win.stride_w, lanes, |a, t| {
+                        a.add(A::of(t))
+                    });
                 }
             }
             for (ox, (v, acc)) in v
@@ -300,9 +307,9 @@ fn kernel<X: Raw, Y: Raw, A: Accum>(cfg: &AveragePoolConfig, x: &[X], y: &mut [Y
                 .zip(acc.chunks_exact(lanes))
                 .enumerate()
             {
-                let factor = cfg.divide.factor(cfg.count(oy, ox));
+                let factor = W::from_i64(cfg.divide.factor(cfg.count(oy, ox)));
                 for (v, &a) in v.iter_mut().zip(acc) {
-                    *v = a.shl(cfg.in_shift).to_i64().wrapping_mul(factor);
+                    *v = W::from_i64(a.shl(cfg.in_shift).to_i64()).mul(factor);
                 }
             }
             cast_store(&cfg.requant, &mut v, y_row);

@@ -17,8 +17,11 @@
 //! scalar constant), else `i`, then the `L` lanes. Values are independent, so each has the
 //! header's bits.
 
+use std::marker::PhantomData;
+
 use super::common::{
-    cast_store, check_len, check_storage, lanes_len, requant, with_simd, OpError, Raw, Simd, BLOCK,
+    cast_store, check_len, check_storage, lanes_len, requant, with_simd, OpError, Raw, Simd, Word,
+    BLOCK,
 };
 use crate::fixed::{difference_type, product_type, sum_type, Requant};
 use crate::FixedType;
@@ -195,6 +198,24 @@ pub fn run_lanes<A: Raw, B: Raw, Y: Raw>(
     check_storage::<A>(name, "a", cfg.a.ty)?;
     check_storage::<B>(name, "b", cfg.b.ty)?;
     check_storage::<Y>(name, "output", cfg.output)?;
+    if cfg.requant.fits_i32() {
+        by_op::<i32, A, B, Y>(cfg, a, b, y, lanes);
+    } else {
+        by_op::<i64, A, B, Y>(cfg, a, b, y, lanes);
+    }
+    Ok(())
+}
+
+/// The loops for the config's op, in words `W`, compiled for the CPU's instruction set
+/// ([`with_simd`]).
+#[inline(always)]
+fn by_op<W: Word, A: Raw, B: Raw, Y: Raw>(
+    cfg: &BinaryConfig,
+    a: Layout<'_, A>,
+    b: Layout<'_, B>,
+    y: &mut [Y],
+    lanes: usize,
+) {
     let (sa, sb) = (cfg.a_shift, cfg.b_shift);
     macro_rules! job {
         ($f:expr) => {
@@ -205,28 +226,29 @@ pub fn run_lanes<A: Raw, B: Raw, Y: Raw>(
                 y,
                 lanes,
                 f: $f,
+                word: PhantomData,
             })
         };
     }
     match cfg.op {
-        BinaryOp::Add => job!(move |a: i64, b: i64| (a << sa).wrapping_add(b << sb)),
-        BinaryOp::Sub => job!(move |a: i64, b: i64| (a << sa).wrapping_sub(b << sb)),
-        BinaryOp::Mul => job!(|a: i64, b: i64| a.wrapping_mul(b)),
+        BinaryOp::Add => job!(move |a: W, b: W| a.shl(sa).add(b.shl(sb))),
+        BinaryOp::Sub => job!(move |a: W, b: W| a.shl(sa).sub(b.shl(sb))),
+        BinaryOp::Mul => job!(|a: W, b: W| a.mul(b)),
     }
-    Ok(())
 }
 
 /// One call of [`kernel`], compiled for the CPU's instruction set ([`with_simd`]).
-struct Job<'a, 'y, A, B, Y, F> {
+struct Job<'a, 'y, W, A, B, Y, F> {
     cfg: &'a BinaryConfig,
     a: Layout<'a, A>,
     b: Layout<'a, B>,
     y: &'y mut [Y],
     lanes: usize,
     f: F,
+    word: PhantomData<W>,
 }
 
-impl<A: Raw, B: Raw, Y: Raw, F: Fn(i64, i64) -> i64 + Copy> Simd for Job<'_, '_, A, B, Y, F> {
+impl<W: Word, A: Raw, B: Raw, Y: Raw, F: Fn(W, W) -> W + Copy> Simd for Job<'_, '_, W, A, B, Y, F> {
     #[inline(always)]
     fn go<const AVX2: bool>(self) {
         kernel(self.cfg, self.a, self.b, self.y, self.lanes, self.f);
@@ -293,20 +315,20 @@ impl<'a, R> Layout<'a, R> {
 
 impl<'a, R: Raw> Layout<'a, R> {
     /// Channel `c` as a whole, when its `N · L` values are contiguous or one value.
-    fn channel(&self, c: usize, size: usize, lanes: usize) -> Option<Seg<'a, R>> {
+    fn channel<W: Word>(&self, c: usize, size: usize, lanes: usize) -> Option<Seg<'a, R, W>> {
         let at = c * self.op.stride_c * self.step;
         match (self.op.stride_i, self.lane) {
-            (0, 0) => Some(Seg::Splat(self.data[at].into())),
+            (0, 0) => Some(Seg::Splat(W::of(self.data[at]))),
             (1, _) if self.step == lanes => Some(Seg::Run(&self.data[at..][..size * lanes])),
             _ => None,
         }
     }
 
     /// Row `(c, i)`: its `L` lanes.
-    fn row(&self, c: usize, i: usize, lanes: usize) -> Seg<'a, R> {
+    fn row<W: Word>(&self, c: usize, i: usize, lanes: usize) -> Seg<'a, R, W> {
         let at = (c * self.op.stride_c + i * self.op.stride_i) * self.step;
         if self.lane == 0 {
-            Seg::Splat(self.data[at].into())
+            Seg::Splat(W::of(self.data[at]))
         } else {
             Seg::Run(&self.data[at..][..lanes])
         }
@@ -315,19 +337,19 @@ impl<'a, R: Raw> Layout<'a, R> {
 
 /// A run of an operand's values, aligned with a run of outputs: the values, or one value for all.
 #[derive(Clone, Copy)]
-enum Seg<'a, R> {
+enum Seg<'a, R, W> {
     Run(&'a [R]),
-    Splat(i64),
+    Splat(W),
 }
 
 #[inline(always)]
-fn kernel<A: Raw, B: Raw, Y: Raw>(
+fn kernel<W: Word, A: Raw, B: Raw, Y: Raw>(
     cfg: &BinaryConfig,
     a: Layout<'_, A>,
     b: Layout<'_, B>,
     y: &mut [Y],
     lanes: usize,
-    f: impl Fn(i64, i64) -> i64 + Copy,
+    f: impl Fn(W, W) -> W + Copy,
 ) {
     let size = cfg.size;
     for (c, y_c) in y.chunks_exact_mut(size * lanes).enumerate() {
@@ -345,14 +367,14 @@ fn kernel<A: Raw, B: Raw, Y: Raw>(
 
 /// `y = requant(f(a, b))` over a run of outputs, in blocks.
 #[inline(always)]
-fn segment<A: Raw, B: Raw, Y: Raw>(
+fn segment<W: Word, A: Raw, B: Raw, Y: Raw>(
     rq: &Requant,
-    f: impl Fn(i64, i64) -> i64,
-    a: Seg<'_, A>,
-    b: Seg<'_, B>,
+    f: impl Fn(W, W) -> W,
+    a: Seg<'_, A, W>,
+    b: Seg<'_, B, W>,
     y: &mut [Y],
 ) {
-    let mut buf = [0i64; BLOCK];
+    let mut buf = [W::default(); BLOCK];
     for (j, yb) in y.chunks_mut(BLOCK).enumerate() {
         let (j0, len) = (j * BLOCK, yb.len());
         let v = &mut buf[..len];
@@ -360,17 +382,17 @@ fn segment<A: Raw, B: Raw, Y: Raw>(
             (Seg::Run(a), Seg::Run(b)) => {
                 let (a, b) = (&a[j0..][..len], &b[j0..][..len]);
                 for ((v, &a), &b) in v.iter_mut().zip(a).zip(b) {
-                    *v = f(a.into(), b.into());
+                    *v = f(W::of(a), W::of(b));
                 }
             }
             (Seg::Run(a), Seg::Splat(b)) => {
                 for (v, &a) in v.iter_mut().zip(&a[j0..][..len]) {
-                    *v = f(a.into(), b);
+                    *v = f(W::of(a), b);
                 }
             }
             (Seg::Splat(a), Seg::Run(b)) => {
                 for (v, &b) in v.iter_mut().zip(&b[j0..][..len]) {
-                    *v = f(a, b.into());
+                    *v = f(a, W::of(b));
                 }
             }
             (Seg::Splat(a), Seg::Splat(b)) => v.fill(f(a, b)),

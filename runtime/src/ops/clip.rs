@@ -10,8 +10,8 @@
 //! first, then the choice (the same value is chosen, so the same bits).
 
 use super::common::{
-    check_len, check_storage, constant, lanes_len, scaled_ceil, scaled_floor, with_simd, OpError,
-    Raw, Simd, BLOCK,
+    check_len, check_storage, constant, lanes_len, scaled_ceil, scaled_floor, store, with_simd,
+    OpError, Raw, Simd, Word, BLOCK,
 };
 use crate::fixed::Requant;
 use crate::{Fixed, FixedType};
@@ -95,11 +95,6 @@ pub fn run_lanes<X: Raw, Y: Raw>(
     check_len(OP, "output", y, n)?;
     check_storage::<X>(OP, "input", cfg.input)?;
     check_storage::<Y>(OP, "output", cfg.output)?;
-    // `v < lo_below` and `v > hi_above` on `i64`s: the thresholds clamped into `i64`, plus the
-    // two cases the clamp cannot say (every value below `lo`, every value above `hi`).
-    let to_i64 = |t: i128| t.clamp(i64::MIN.into(), i64::MAX.into()) as i64;
-    let (lo, all_below) = (to_i64(cfg.lo_below), cfg.lo_below > i64::MAX.into());
-    let (hi, all_above) = (to_i64(cfg.hi_above), cfg.hi_above < i64::MIN.into());
     if cfg.requant.is_identity() && X::BITS <= 16 {
         // No cast: the comparisons in `i32`, which vectorize. For 16-bit raw values, thresholds
         // clamped into `i32` compare the same way (every value lies strictly inside).
@@ -115,26 +110,40 @@ pub fn run_lanes<X: Raw, Y: Raw>(
         });
         return Ok(());
     }
-    let mut buf = [0i64; BLOCK];
+    if cfg.requant.fits_i32() {
+        kernel::<i32, X, Y>(cfg, x, y);
+    } else {
+        kernel::<i64, X, Y>(cfg, x, y);
+    }
+    Ok(())
+}
+
+/// The loop, in words `W` (slices checked by [`run_lanes`]).
+#[inline(always)]
+fn kernel<W: Word, X: Raw, Y: Raw>(cfg: &ClipConfig, x: &[X], y: &mut [Y]) {
+    // `v < lo_below` and `v > hi_above` on words (see `Word::threshold`).
+    let (lo, all_below) = W::threshold(cfg.lo_below, true);
+    let (hi, all_above) = W::threshold(cfg.hi_above, false);
+    let (lo_out, hi_out) = (W::from_i64(cfg.lo_out), W::from_i64(cfg.hi_out));
+    let mut buf = [W::default(); BLOCK];
     for (xb, yb) in x.chunks(BLOCK).zip(y.chunks_mut(BLOCK)) {
         let q = &mut buf[..xb.len()];
         for (q, &xv) in q.iter_mut().zip(xb) {
-            *q = xv.into();
+            *q = W::of(xv);
         }
-        cfg.requant.apply_all(q);
-        for ((yv, &xv), &q) in yb.iter_mut().zip(xb).zip(q.iter()) {
-            let v: i64 = xv.into();
-            let out = if (v < lo) | all_below {
-                cfg.lo_out
+        W::cast_all(&cfg.requant, q);
+        for (q, &xv) in q.iter_mut().zip(xb) {
+            let v = W::of(xv);
+            *q = if (v < lo) | all_below {
+                lo_out
             } else if (v > hi) | all_above {
-                cfg.hi_out
+                hi_out
             } else {
-                q
+                *q
             };
-            *yv = Y::from_i64_unchecked(out);
         }
+        store(q, yb);
     }
-    Ok(())
 }
 
 /// The clip without a cast, on 16-bit raw values: comparisons and results in `i32`.

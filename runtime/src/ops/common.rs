@@ -430,23 +430,187 @@ pub(crate) fn lanes_len(op: &'static str, dims: &[usize], lanes: usize) -> Resul
         })
 }
 
-/// Values the element-wise loops compute before one [`Requant::apply_all`]: a 2 KiB scratch of
-/// `i64`s, resident in L1.
+/// Values the element-wise loops compute before one output cast: a scratch of at most 2 KiB,
+/// resident in L1.
 pub(crate) const BLOCK: usize = 256;
 
-/// `y = requant(v)` for every value: the cast once over the slice (modes chosen once, see
-/// [`Requant::apply_all`]), then the narrowing store. `v` is overwritten.
+/// The integer a kernel computes values in up to its output cast: `i32` when the cast takes
+/// `i32`s ([`Requant::fits_i32`]), else `i64`. Every value before the cast is a value of the
+/// cast's source type (the exact type of `x * scale + shift`, `a + b`, …), and so are the inputs
+/// and constants it is computed from, so they all fit; arithmetic wraps, which is exact when the
+/// true result fits. A vector holds twice as many `i32`s, which have vector compares and shifts
+/// in every x86 instruction set.
+pub(crate) trait Word: Copy + Default + Ord + Send + Sync + 'static {
+    const MIN: i64;
+    const MAX: i64;
+    /// A raw value (it fits, see above).
+    fn of<R: Raw>(r: R) -> Self;
+    /// An `i64` that fits (a constant, an exact sum).
+    fn from_i64(v: i64) -> Self;
+    fn to_i64(self) -> i64;
+    fn add(self, b: Self) -> Self;
+    fn sub(self, b: Self) -> Self;
+    fn mul(self, b: Self) -> Self;
+    fn shl(self, k: u32) -> Self;
+    /// `rq` on every value: [`Requant::apply_all`] or [`Requant::apply_all_i32`].
+    fn cast_all(rq: &Requant, v: &mut [Self]);
+
+    /// The comparison `v < t` (`below`) or `v > t` (`!below`) of a `Word` with an `i128`
+    /// threshold, as `(v < w) | all` or `(v > w) | all`: `t` clamped into the word, and whether
+    /// every word is on the far side of it.
+    fn threshold(t: i128, below: bool) -> (Self, bool) {
+        let w = Self::from_i64(t.clamp(Self::MIN.into(), Self::MAX.into()) as i64);
+        let all = if below {
+            t > i128::from(Self::MAX)
+        } else {
+            t < i128::from(Self::MIN)
+        };
+        (w, all)
+    }
+}
+
+macro_rules! impl_word {
+    ($t:ty, $cast_all:ident) => {
+        impl Word for $t {
+            const MIN: i64 = <$t>::MIN as i64;
+            const MAX: i64 = <$t>::MAX as i64;
+            #[inline(always)]
+            fn of<R: Raw>(r: R) -> Self {
+                Into::<i64>::into(r) as $t
+            }
+            #[inline(always)]
+            fn from_i64(v: i64) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn to_i64(self) -> i64 {
+                self as i64
+            }
+            #[inline(always)]
+            fn add(self, b: Self) -> Self {
+                self.wrapping_add(b)
+            }
+            #[inline(always)]
+            fn sub(self, b: Self) -> Self {
+                self.wrapping_sub(b)
+            }
+            #[inline(always)]
+            fn mul(self, b: Self) -> Self {
+                self.wrapping_mul(b)
+            }
+            #[inline(always)]
+            fn shl(self, k: u32) -> Self {
+                self.wrapping_shl(k)
+            }
+            #[inline(always)]
+            fn cast_all(rq: &Requant, v: &mut [Self]) {
+                rq.$cast_all(v)
+            }
+        }
+    };
+}
+impl_word!(i32, cast_all_i32);
+impl_word!(i64, apply_all);
+
+/// [`Requant::apply_all_i32`] compiled twice, baseline and with AVX2 (8 lanes, and the `i32`
+/// min/max that SSE2 lacks), the second chosen at run time when the CPU has it. The same bits
+/// either way: integer instructions only.
+trait CastI32 {
+    fn cast_all_i32(&self, v: &mut [i32]);
+}
+
+impl CastI32 for Requant {
+    #[inline]
+    fn cast_all_i32(&self, v: &mut [i32]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: `cast_all_i32_avx2` only requires AVX2, detected on this CPU above.
+                unsafe { cast_all_i32_avx2(self, v) };
+                return;
+            }
+        }
+        self.apply_all_i32(v);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn cast_all_i32_avx2(rq: &Requant, v: &mut [i32]) {
+    rq.apply_all_i32(v);
+}
+
+/// `y = rq(v)` for every value: the cast once over the slice (modes chosen once), then the
+/// narrowing store. `v` is overwritten.
 #[inline(always)]
-pub(crate) fn cast_store<Y: Raw>(rq: &Requant, v: &mut [i64], y: &mut [Y]) {
-    rq.apply_all(v);
+pub(crate) fn cast_store<W: Word, Y: Raw>(rq: &Requant, v: &mut [W], y: &mut [Y]) {
+    W::cast_all(rq, v);
     store(v, y);
 }
 
 /// `y = v` for values already of the output type.
 #[inline(always)]
-pub(crate) fn store<Y: Raw>(v: &[i64], y: &mut [Y]) {
+pub(crate) fn store<W: Word, Y: Raw>(v: &[W], y: &mut [Y]) {
     for (yv, &v) in y.iter_mut().zip(v) {
-        *yv = Y::from_i64_unchecked(v);
+        *yv = Y::from_i64_unchecked(v.to_i64());
+    }
+}
+
+/// `y = rq(f(x))` for every value, in blocks of [`BLOCK`].
+#[inline(always)]
+pub(crate) fn map_cast<W: Word, X: Raw, Y: Raw>(
+    rq: &Requant,
+    x: &[X],
+    y: &mut [Y],
+    f: impl Fn(X) -> W,
+) {
+    let mut buf = [W::default(); BLOCK];
+    for (xb, yb) in x.chunks(BLOCK).zip(y.chunks_mut(BLOCK)) {
+        let v = &mut buf[..xb.len()];
+        for (v, &xv) in v.iter_mut().zip(xb) {
+            *v = f(xv);
+        }
+        cast_store(rq, v, yb);
+    }
+}
+
+/// The length of the partial results of [`fold_lanes`] for `lanes` lanes: the multiple of `lanes`
+/// at or above 32 (a few vectors wide even for one lane).
+pub(crate) fn fold_width(lanes: usize) -> usize {
+    lanes * 32usize.div_ceil(lanes)
+}
+
+/// Folds `x`, a whole number of rows of `L = out.len()` lanes (the lanes layout), into one result
+/// per lane, for an `f` whose result does not depend on the order of the terms (a maximum, an
+/// exact sum): first into `part` (`fold_width(L)` partial results, so that value `j` of every
+/// chunk of `part.len()` values belongs to lane `j mod L`, and the loop is one run over contiguous
+/// values whatever `L`), then each lane's partial results into `out[s]`.
+#[inline(always)]
+pub(crate) fn fold_lanes<T: Copy, X: Copy>(
+    x: &[X],
+    part: &mut [T],
+    out: &mut [T],
+    init: T,
+    f: impl Fn(T, X) -> T,
+    merge: impl Fn(T, T) -> T,
+) {
+    part.fill(init);
+    let mut chunks = x.chunks_exact(part.len());
+    for chunk in &mut chunks {
+        for (p, &t) in part.iter_mut().zip(chunk) {
+            *p = f(*p, t);
+        }
+    }
+    // The rest is a whole number of rows (`x.len()` and `part.len()` are multiples of `L`).
+    for (p, &t) in part.iter_mut().zip(chunks.remainder()) {
+        *p = f(*p, t);
+    }
+    let lanes = out.len();
+    for (s, o) in out.iter_mut().enumerate() {
+        *o = part[s..]
+            .iter()
+            .step_by(lanes)
+            .fold(init, |o, &p| merge(o, p));
     }
 }
 

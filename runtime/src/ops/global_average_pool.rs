@@ -9,12 +9,15 @@
 //!   rounding point**), then the output cast.
 //!
 //! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [C][N][L]`): loops `c`,
-//! `i`, with one accumulator per lane updated over the `L` contiguous lanes of each `i`; then the
-//! divide and the cast. The sums are exact, so every sample gets the header's bits.
+//! then one run over the channel's `N·L` contiguous values into partial sums, a multiple of `L`
+//! of them, added per lane ([`fold_lanes`]); then the divide and the cast, of a group of channels
+//! at once. Each sum has the same
+//! terms as in the header and is exact, so every sample gets the header's bits.
 
 use super::average_pool::{AvgTypes, Divide};
 use super::common::{
-    cast_store, check_len, check_storage, lanes_len, AccKind, Accum, OpError, Raw, Span,
+    cast_store, check_len, check_storage, fold_lanes, fold_width, lanes_len, AccKind, Accum,
+    OpError, Raw, Span, Word, BLOCK,
 };
 use crate::fixed::Requant;
 
@@ -103,39 +106,41 @@ pub fn run_lanes<X: Raw, Y: Raw>(
         return Ok(());
     }
     // One lane: the same loops, compiled with the lane count a constant.
-    match (cfg.acc, lanes) {
-        (AccKind::I32, 1) => kernel::<X, Y, i32>(cfg, x, y, 1),
-        (AccKind::I32, _) => kernel::<X, Y, i32>(cfg, x, y, lanes),
-        (AccKind::I64, 1) => kernel::<X, Y, i64>(cfg, x, y, 1),
-        (AccKind::I64, _) => kernel::<X, Y, i64>(cfg, x, y, lanes),
+    // The cast in `i32` words when it fits (then so does the accumulator).
+    match (cfg.acc, cfg.requant.fits_i32(), lanes) {
+        (AccKind::I32, true, 1) => kernel::<X, Y, i32, i32>(cfg, x, y, 1),
+        (AccKind::I32, true, _) => kernel::<X, Y, i32, i32>(cfg, x, y, lanes),
+        (AccKind::I32, false, _) => kernel::<X, Y, i32, i64>(cfg, x, y, lanes),
+        (AccKind::I64, _, _) => kernel::<X, Y, i64, i64>(cfg, x, y, lanes),
     }
     Ok(())
 }
 
-/// The loops, for one accumulator integer (slices checked by [`run_lanes`]).
+/// The loops, for one accumulator integer, the cast in words `W` (slices checked by
+/// [`run_lanes`]).
 #[inline(always)]
-fn kernel<X: Raw, Y: Raw, A: Accum>(
+fn kernel<X: Raw, Y: Raw, A: Accum, W: Word>(
     cfg: &GlobalAveragePoolConfig,
     x: &[X],
     y: &mut [Y],
     lanes: usize,
 ) {
-    let factor = cfg.divide.factor(cfg.size);
+    let factor = W::from_i64(cfg.divide.factor(cfg.size));
+    let mut part = vec![A::default(); fold_width(lanes)];
     let mut acc = vec![A::default(); lanes];
-    let mut v = vec![0i64; lanes];
-    for (x_c, y_c) in x
-        .chunks_exact(cfg.size * lanes)
-        .zip(y.chunks_exact_mut(lanes))
-    {
-        acc.fill(A::default());
-        for xi in x_c.chunks_exact(lanes) {
-            for (a, &t) in acc.iter_mut().zip(xi) {
-                *a = a.add(A::of(t));
+    // Channels cast together (about a block of values).
+    let group = (BLOCK / lanes).max(1);
+    let mut v = vec![W::default(); group * lanes];
+    let plane = cfg.size * lanes;
+    for (x_g, y_g) in x.chunks(group * plane).zip(y.chunks_mut(group * lanes)) {
+        let v = &mut v[..y_g.len()];
+        for (x_c, v_c) in x_g.chunks_exact(plane).zip(v.chunks_exact_mut(lanes)) {
+            let add = |a: A, t: X| a.add(A::of(t));
+            fold_lanes(x_c, &mut part, &mut acc, A::default(), add, A::add);
+            for (v, &a) in v_c.iter_mut().zip(&acc) {
+                *v = W::from_i64(a.shl(cfg.in_shift).to_i64()).mul(factor);
             }
         }
-        for (v, &a) in v.iter_mut().zip(&acc) {
-            *v = a.shl(cfg.in_shift).to_i64().wrapping_mul(factor);
-        }
-        cast_store(&cfg.requant, &mut v, y_c);
+        cast_store(&cfg.requant, v, y_g);
     }
 }

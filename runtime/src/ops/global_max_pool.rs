@@ -7,10 +7,14 @@
 //! - one rounding point: the cast `input → output`.
 //!
 //! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [C][N][L]`): loops `c`,
-//! `i`, with a running maximum per lane updated over the `L` contiguous lanes of each `i`; then
-//! the cast. The maximum is exact in any order, so every sample gets the header's bits.
+//! then one run over the channel's `N·L` contiguous values into partial maxima, a multiple of `L`
+//! of them, merged per lane ([`fold_lanes`]); then the cast, of a group of channels at once. Each maximum sees the same inputs as
+//! in the header, and a maximum is exact in any order, so every sample gets the header's bits.
 
-use super::common::{cast_store, check_len, check_storage, lanes_len, OpError, Raw};
+use super::common::{
+    cast_store, check_len, check_storage, fold_lanes, fold_width, lanes_len, OpError, Raw, Word,
+    BLOCK,
+};
 use crate::fixed::Requant;
 use crate::FixedType;
 
@@ -74,35 +78,35 @@ pub fn run_lanes<X: Raw, Y: Raw>(
         return Ok(());
     }
     // One lane: the same loops, compiled with the lane count a constant.
-    if lanes == 1 {
-        kernel(cfg, x, y, 1);
-    } else {
-        kernel(cfg, x, y, lanes);
+    match (cfg.requant.fits_i32(), lanes) {
+        (true, 1) => kernel::<i32, X, Y>(cfg, x, y, 1),
+        (true, _) => kernel::<i32, X, Y>(cfg, x, y, lanes),
+        (false, 1) => kernel::<i64, X, Y>(cfg, x, y, 1),
+        (false, _) => kernel::<i64, X, Y>(cfg, x, y, lanes),
     }
     Ok(())
 }
 
-/// The loops (slices checked by [`run_lanes`]).
+/// The loops, the cast in words `W` (slices checked by [`run_lanes`]).
 #[inline(always)]
-fn kernel<X: Raw, Y: Raw>(cfg: &GlobalMaxPoolConfig, x: &[X], y: &mut [Y], lanes: usize) {
-    // The running maximum in the input's storage (it holds every value of the input type).
+fn kernel<W: Word, X: Raw, Y: Raw>(cfg: &GlobalMaxPoolConfig, x: &[X], y: &mut [Y], lanes: usize) {
+    // The maxima in the input's storage (it holds every value of the input type).
     let lowest = X::from_i64_unchecked(cfg.input.min_raw() as i64);
+    let mut part = vec![lowest; fold_width(lanes)];
     let mut m = vec![lowest; lanes];
-    let mut v = vec![0i64; lanes];
-    for (x_c, y_c) in x
-        .chunks_exact(cfg.size * lanes)
-        .zip(y.chunks_exact_mut(lanes))
-    {
-        m.fill(lowest);
-        for xi in x_c.chunks_exact(lanes) {
-            for (m, &t) in m.iter_mut().zip(xi) {
-                // A select, not a conditional store: it becomes a vector max.
-                *m = if t > *m { t } else { *m };
+    // Channels cast together (about a block of values).
+    let group = (BLOCK / lanes).max(1);
+    let mut v = vec![W::default(); group * lanes];
+    let plane = cfg.size * lanes;
+    for (x_g, y_g) in x.chunks(group * plane).zip(y.chunks_mut(group * lanes)) {
+        let v = &mut v[..y_g.len()];
+        for (x_c, v_c) in x_g.chunks_exact(plane).zip(v.chunks_exact_mut(lanes)) {
+            let max = |m: X, t: X| if t > m { t } else { m };
+            fold_lanes(x_c, &mut part, &mut m, lowest, max, max);
+            for (v, &m) in v_c.iter_mut().zip(&m) {
+                *v = W::of(m);
             }
         }
-        for (v, &m) in v.iter_mut().zip(&m) {
-            *v = m.into();
-        }
-        cast_store(&cfg.requant, &mut v, y_c);
+        cast_store(&cfg.requant, v, y_g);
     }
 }

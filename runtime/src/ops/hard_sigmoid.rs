@@ -13,7 +13,7 @@
 
 use super::common::{
     check_len, check_storage, constant, int_one, lanes_len, mul_add_type, requant, store, OpError,
-    Raw, BLOCK,
+    Raw, Word, BLOCK,
 };
 use crate::fixed::Requant;
 use crate::FixedType;
@@ -70,12 +70,19 @@ impl HardLine {
         (alpha.wrapping_mul(x) << self.prod_shift).wrapping_add(self.beta_aligned)
     }
 
-    /// `t >= 1` on `i64`s as `(raw(t) >= one) & fits`: `one` clamped into `i64`, and whether it
-    /// fits (when it does not, no `t` reaches it).
+    /// `raw(alpha * x + beta)` in a word that holds `result` (exact, see [`Word`]).
+    #[inline(always)]
+    pub(crate) fn eval_word<W: Word>(&self, alpha: W, x: W) -> W {
+        alpha
+            .mul(x)
+            .shl(self.prod_shift)
+            .add(W::from_i64(self.beta_aligned))
+    }
+
+    /// `t >= 1` on words as `!(t < one) | all`: see [`Word::threshold`].
     #[inline]
-    pub(crate) fn one_i64(&self) -> (i64, bool) {
-        let fits = self.one <= i128::from(i64::MAX);
-        (self.one.min(i128::from(i64::MAX)) as i64, fits)
+    pub(crate) fn one_word<W: Word>(&self) -> (W, bool) {
+        W::threshold(self.one, true)
     }
 }
 
@@ -129,26 +136,38 @@ pub fn run_lanes<X: Raw, Y: Raw>(
     check_len(OP, "output", y, n)?;
     check_storage::<X>(OP, "input", cfg.input)?;
     check_storage::<Y>(OP, "output", cfg.output)?;
-    let alpha = cfg.params.alpha;
-    let (one, one_fits) = cfg.line.one_i64();
-    let (mut tbuf, mut qbuf) = ([0i64; BLOCK], [0i64; BLOCK]);
+    if cfg.requant.fits_i32() {
+        kernel::<i32, X, Y>(cfg, x, y);
+    } else {
+        kernel::<i64, X, Y>(cfg, x, y);
+    }
+    Ok(())
+}
+
+/// The loop, in words `W` (slices checked by [`run_lanes`]).
+#[inline(always)]
+fn kernel<W: Word, X: Raw, Y: Raw>(cfg: &HardSigmoidConfig, x: &[X], y: &mut [Y]) {
+    let alpha = W::from_i64(cfg.params.alpha);
+    // `t >= one` is `!(t < one) & !all_below`.
+    let (one, all_below) = cfg.line.one_word::<W>();
+    let one_out = W::from_i64(cfg.one_out);
+    let (mut tbuf, mut qbuf) = ([W::default(); BLOCK], [W::default(); BLOCK]);
     for (xb, yb) in x.chunks(BLOCK).zip(y.chunks_mut(BLOCK)) {
         let (t, q) = (&mut tbuf[..xb.len()], &mut qbuf[..xb.len()]);
         for ((t, q), &xv) in t.iter_mut().zip(q.iter_mut()).zip(xb) {
-            *t = cfg.line.eval(alpha, xv.into());
+            *t = cfg.line.eval_word(alpha, W::of(xv));
             *q = *t;
         }
-        cfg.requant.apply_all(q);
+        W::cast_all(&cfg.requant, q);
         for (q, &t) in q.iter_mut().zip(t.iter()) {
-            *q = if t <= 0 {
-                0
-            } else if (t >= one) & one_fits {
-                cfg.one_out
+            *q = if t <= W::default() {
+                W::default()
+            } else if !((t < one) | all_below) {
+                one_out
             } else {
                 *q
             };
         }
         store(q, yb);
     }
-    Ok(())
 }

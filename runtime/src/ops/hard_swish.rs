@@ -10,7 +10,9 @@
 //! layout, one loop over `size · lanes` values, in blocks: both casts (`x`, `x * t`) of every value
 //! first, then the choice (the same cast is chosen, so the same bits).
 
-use super::common::{check_len, check_storage, lanes_len, requant, store, OpError, Raw, BLOCK};
+use super::common::{
+    check_len, check_storage, lanes_len, requant, store, OpError, Raw, Word, BLOCK,
+};
 use super::hard_sigmoid::{HardLine, HardParams};
 use crate::fixed::{product_type, Requant};
 use crate::FixedType;
@@ -71,24 +73,36 @@ pub fn run_lanes<X: Raw, Y: Raw>(
     check_len(OP, "output", y, n)?;
     check_storage::<X>(OP, "input", cfg.input)?;
     check_storage::<Y>(OP, "output", cfg.output)?;
-    let alpha = cfg.params.alpha;
-    let (one, one_fits) = cfg.line.one_i64();
-    let (mut pbuf, mut qbuf) = ([0i64; BLOCK], [0i64; BLOCK]);
+    if cfg.requant.fits_i32() && cfg.requant_product.fits_i32() {
+        kernel::<i32, X, Y>(cfg, x, y);
+    } else {
+        kernel::<i64, X, Y>(cfg, x, y);
+    }
+    Ok(())
+}
+
+/// The loop, in words `W` (slices checked by [`run_lanes`]).
+#[inline(always)]
+fn kernel<W: Word, X: Raw, Y: Raw>(cfg: &HardSwishConfig, x: &[X], y: &mut [Y]) {
+    let alpha = W::from_i64(cfg.params.alpha);
+    // `t >= one` is `!(t < one) & !all_below`.
+    let (one, all_below) = cfg.line.one_word::<W>();
+    let (mut pbuf, mut qbuf) = ([W::default(); BLOCK], [W::default(); BLOCK]);
     for (xb, yb) in x.chunks(BLOCK).zip(y.chunks_mut(BLOCK)) {
         let (p, q) = (&mut pbuf[..xb.len()], &mut qbuf[..xb.len()]);
         for ((p, q), &xv) in p.iter_mut().zip(q.iter_mut()).zip(xb) {
-            let v: i64 = xv.into();
-            // Exact: the product type has at most 64 bits (checked by the config).
-            *p = v.wrapping_mul(cfg.line.eval(alpha, v));
+            let v = W::of(xv);
+            // Exact: the product type fits the word (checked by the config and `fits_i32`).
+            *p = v.mul(cfg.line.eval_word(alpha, v));
             *q = v;
         }
-        cfg.requant_product.apply_all(p);
-        cfg.requant.apply_all(q);
+        W::cast_all(&cfg.requant_product, p);
+        W::cast_all(&cfg.requant, q);
         for ((q, &p), &xv) in q.iter_mut().zip(p.iter()).zip(xb) {
-            let t = cfg.line.eval(alpha, xv.into());
-            *q = if t <= 0 {
-                0
-            } else if (t >= one) & one_fits {
+            let t = cfg.line.eval_word(alpha, W::of(xv));
+            *q = if t <= W::default() {
+                W::default()
+            } else if !((t < one) | all_below) {
                 *q
             } else {
                 p
@@ -96,5 +110,4 @@ pub fn run_lanes<X: Raw, Y: Raw>(
         }
         store(q, yb);
     }
-    Ok(())
 }

@@ -10,7 +10,7 @@
 //! the choice by the sign of `x` (the same cast is chosen, so the same bits).
 
 use super::common::{
-    check_len, check_storage, constant, lanes_len, requant, store, OpError, Raw, BLOCK,
+    check_len, check_storage, constant, lanes_len, requant, store, OpError, Raw, Word, BLOCK,
 };
 use crate::fixed::{product_type, Requant};
 use crate::FixedType;
@@ -73,23 +73,31 @@ pub fn run_lanes<X: Raw, Y: Raw>(
     check_len(OP, "output", y, n)?;
     check_storage::<X>(OP, "input", cfg.input)?;
     check_storage::<Y>(OP, "output", cfg.output)?;
-    let (mut pbuf, mut qbuf) = ([0i64; BLOCK], [0i64; BLOCK]);
+    if cfg.requant.fits_i32() && cfg.requant_product.fits_i32() {
+        kernel::<i32, X, Y>(cfg, x, y);
+    } else {
+        kernel::<i64, X, Y>(cfg, x, y);
+    }
+    Ok(())
+}
+
+/// The loop, in words `W` (slices checked by [`run_lanes`]).
+#[inline(always)]
+fn kernel<W: Word, X: Raw, Y: Raw>(cfg: &LeakyReluConfig, x: &[X], y: &mut [Y]) {
+    let alpha = W::from_i64(cfg.alpha);
+    let (mut pbuf, mut qbuf) = ([W::default(); BLOCK], [W::default(); BLOCK]);
     for (xb, yb) in x.chunks(BLOCK).zip(y.chunks_mut(BLOCK)) {
         let (p, q) = (&mut pbuf[..xb.len()], &mut qbuf[..xb.len()]);
         for ((p, q), &xv) in p.iter_mut().zip(q.iter_mut()).zip(xb) {
-            let v: i64 = xv.into();
-            // Exact: the product type has at most 64 bits (checked by the config).
-            *p = cfg.alpha.wrapping_mul(v);
-            *q = v;
+            // Exact: the product type fits the word (checked by the config and `fits_i32`).
+            *p = alpha.mul(W::of(xv));
+            *q = W::of(xv);
         }
-        cfg.requant_product.apply_all(p);
-        cfg.requant.apply_all(q);
+        W::cast_all(&cfg.requant_product, p);
+        W::cast_all(&cfg.requant, q);
         for ((q, &p), &xv) in q.iter_mut().zip(p.iter()).zip(xb) {
-            if Into::<i64>::into(xv) < 0 {
-                *q = p;
-            }
+            *q = if W::of(xv) < W::default() { p } else { *q };
         }
         store(q, yb);
     }
-    Ok(())
 }

@@ -8,13 +8,15 @@
 //!   at least one input, checked by the config); comparisons are exact;
 //! - one rounding point: `y = m`, the cast `input → output` (none when the types agree).
 //!
-//! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [C][H][W][L]`): the same
-//! loops `c`, `oy`, `ox`, taps, with for each `(c, oy, ox)` a running maximum per lane, updated
-//! tap by tap over the `L` contiguous lanes of the tap; then the cast of the output row. The
-//! maximum is exact in any order, so every sample gets the header's bits.
+//! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [C][H][W][L]`), with the
+//! taps outside the output columns: loops `c`, `oy`, taps `ky`, `kx`, then the output columns
+//! `ox` that tap reaches and their `L` lanes (one contiguous run when `stride_w = 1`), each
+//! updating its running maximum; then the cast of the output row. Each maximum sees the same
+//! inputs as in the header, and a maximum is exact in any order, so every sample gets the
+//! header's bits.
 
-use super::common::{cast_store, check_len, check_storage, lanes_len, OpError, Raw};
-use super::window::{TapRanges, Window2};
+use super::common::{cast_store, check_len, check_storage, lanes_len, OpError, Raw, Word};
+use super::window::{fold_tap, TapRanges, Window2};
 use crate::fixed::Requant;
 use crate::FixedType;
 
@@ -28,7 +30,8 @@ pub struct MaxPoolConfig {
     pub output: FixedType,
     pub requant: Requant,
     rows: TapRanges,
-    cols: TapRanges,
+    /// [`Window2::col_spans`].
+    spans: TapRanges,
 }
 
 impl MaxPoolConfig {
@@ -47,7 +50,7 @@ impl MaxPoolConfig {
                 "some window lies entirely in the padding, so it has no maximum",
             ));
         }
-        let (rows, cols) = (window.row_taps(), window.col_taps());
+        let (rows, spans) = (window.row_taps(), window.col_spans());
         Ok(MaxPoolConfig {
             channels,
             window,
@@ -55,7 +58,7 @@ impl MaxPoolConfig {
             output,
             requant: Requant::new(input, output).map_err(OpError::fixed(OP))?,
             rows,
-            cols,
+            spans,
         })
     }
 
@@ -92,23 +95,24 @@ pub fn run_lanes<X: Raw, Y: Raw>(
         return Ok(());
     }
     // One lane: the same loops, compiled with the lane count a constant.
-    if lanes == 1 {
-        kernel(cfg, x, y, 1);
-    } else {
-        kernel(cfg, x, y, lanes);
+    match (cfg.requant.fits_i32(), lanes) {
+        (true, 1) => kernel::<i32, X, Y>(cfg, x, y, 1),
+        (true, _) => kernel::<i32, X, Y>(cfg, x, y, lanes),
+        (false, 1) => kernel::<i64, X, Y>(cfg, x, y, 1),
+        (false, _) => kernel::<i64, X, Y>(cfg, x, y, lanes),
     }
     Ok(())
 }
 
-/// The loops (slices checked by [`run_lanes`]).
+/// The loops, the cast in words `W` (slices checked by [`run_lanes`]).
 #[inline(always)]
-fn kernel<X: Raw, Y: Raw>(cfg: &MaxPoolConfig, x: &[X], y: &mut [Y], lanes: usize) {
+fn kernel<W: Word, X: Raw, Y: Raw>(cfg: &MaxPoolConfig, x: &[X], y: &mut [Y], lanes: usize) {
     let win = &cfg.window;
     let (row_in, row_out) = (win.in_w * lanes, win.out_w * lanes);
-    // The running maximum in the input's storage (it holds every value of the input type).
+    // The running maxima of an output row, in the input's storage (it holds every input value).
     let lowest = X::from_i64_unchecked(cfg.input.min_raw() as i64);
     let mut m = vec![lowest; row_out];
-    let mut v = vec![0i64; row_out];
+    let mut v = vec![W::default(); row_out];
     for (x_c, y_c) in x
         .chunks_exact(win.in_h * row_in)
         .zip(y.chunks_exact_mut(win.out_h * row_out))
@@ -119,22 +123,22 @@ fn kernel<X: Raw, Y: Raw>(cfg: &MaxPoolConfig, x: &[X], y: &mut [Y], lanes: usiz
             .enumerate()
             .zip(y_c.chunks_exact_mut(row_out))
         {
-            for ((ox, &(kx0, kx1)), m) in cfg.cols.iter().enumerate().zip(m.chunks_exact_mut(lanes))
-            {
-                m.fill(lowest);
-                for ky in ky0..ky1 {
-                    let row = &x_c[win.in_row(oy, ky) * row_in..][..row_in];
-                    for kx in kx0..kx1 {
-                        let tap = &row[win.in_col(ox, kx) * lanes..][..lanes];
-                        for (m, &t) in m.iter_mut().zip(tap) {
-                            // A select, not a conditional store: it becomes a vector max.
-                            *m = if t > *m { t } else { *m };
+            m.fill(lowest);
+            for ky in ky0..ky1 {
+                let row = &x_c[win.in_row(oy, ky) * row_in..][..row_in];
+                for (kx, &(o0, o1)) in cfg.spans.iter().enumerate().filter(|(_, s)| s.0 < s.1) {
+                    let m = &mut m[o0 * lanes..o1 * lanes];
+                    fold_tap(m, row, win.in_col(o0, kx), win.stride_w, lanes, |m, t| {
+                        if t > m {
+                            t
+                        } else {
+                            m
                         }
-                    }
+                    });
                 }
             }
             for (v, &m) in v.iter_mut().zip(&m) {
-                *v = m.into();
+                *v = W::of(m);
             }
             cast_store(&cfg.requant, &mut v, y_row);
         }

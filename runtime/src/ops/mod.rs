@@ -25,7 +25,9 @@
 //! sums are exact integers, computed as matrix products by [`gemm`]. The other kernels keep the
 //! header's loops over one sample's values, with a loop over the lanes inside (or, where values
 //! are independent, one loop over all of them in blocks that are cast together); each file says
-//! where its order differs and why the bits do not.
+//! where its order differs and why the bits do not. They compute in `i32` when the output cast
+//! allows it ([`crate::fixed::Requant::fits_i32`]: every value before the cast fits), else in
+//! `i64`, exactly either way.
 //!
 //! Kernels, in the order of docs/kernels.md:
 //! - [`dense`], [`conv1d`], [`conv2d`]: multiply-accumulate layers (the engine: [`gemm`]);

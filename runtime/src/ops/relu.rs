@@ -8,7 +8,7 @@
 //! `cast(max(x, 0))` in blocks (the cast of 0 is 0, so the result is the header's).
 
 use super::common::{
-    cast_store, check_len, check_storage, lanes_len, with_simd, OpError, Raw, Simd, BLOCK,
+    check_len, check_storage, lanes_len, map_cast, with_simd, OpError, Raw, Simd, Word,
 };
 use crate::fixed::Requant;
 use crate::FixedType;
@@ -55,15 +55,18 @@ pub fn run_lanes<X: Raw, Y: Raw>(
         with_simd(NoCast { x, y });
         return Ok(());
     }
-    let mut buf = [0i64; BLOCK];
-    for (xb, yb) in x.chunks(BLOCK).zip(y.chunks_mut(BLOCK)) {
-        let v = &mut buf[..xb.len()];
-        for (v, &xv) in v.iter_mut().zip(xb) {
-            *v = Into::<i64>::into(xv).max(0);
-        }
-        cast_store(&cfg.requant, v, yb);
+    if cfg.requant.fits_i32() {
+        kernel::<i32, X, Y>(cfg, x, y);
+    } else {
+        kernel::<i64, X, Y>(cfg, x, y);
     }
     Ok(())
+}
+
+/// The loop, in words `W` (slices checked by [`run_lanes`]).
+#[inline(always)]
+fn kernel<W: Word, X: Raw, Y: Raw>(cfg: &ReluConfig, x: &[X], y: &mut [Y]) {
+    map_cast(&cfg.requant, x, y, |x| W::of(x).max(W::default()));
 }
 
 /// The activation without a cast: `max(x, 0)` in `i32` (exact for storages of at most 32 bits).

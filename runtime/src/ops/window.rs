@@ -170,10 +170,53 @@ impl Window2 {
             .collect()
     }
 
+    /// For each kernel column `kx`, the output columns `ox0..ox1` whose tap `kx` falls inside the
+    /// input (an interval: `0 <= ox·stride_w + kx·dilation_w - pad_left < in_w`); `(0, 0)` when
+    /// none does.
+    pub fn col_spans(&self) -> TapRanges {
+        (0..self.kernel_w)
+            .map(|kx| {
+                let valid = |ox: &usize| self.cols(*ox).contains(&kx);
+                match (0..self.out_w).find(valid) {
+                    Some(o0) => (o0, (o0..self.out_w).rfind(valid).map_or(o0, |o| o + 1)),
+                    None => (0, 0),
+                }
+            })
+            .collect()
+    }
+
     /// True when every window reads at least one input value (pooling needs it).
     pub fn every_window_reads_input(&self) -> bool {
         (0..self.out_h).all(|oy| !self.rows(oy).is_empty())
             && (0..self.out_w).all(|ox| !self.cols(ox).is_empty())
+    }
+}
+
+/// One tap `(ky, kx)` of a pooling window for a run of output columns, in the lanes layout:
+/// `acc[i·L + s] = f(acc[i·L + s], row[(col0 + i·stride)·L + s])`, where output column `ox0 + i`
+/// reads input column `col0 + i·stride` of `row`, and `acc` holds the outputs `ox0..ox1`. With
+/// stride 1 the inputs are contiguous too, so this is one run over `(ox1 - ox0)·L` values.
+#[inline(always)]
+pub(crate) fn fold_tap<T: Copy, X: Copy>(
+    acc: &mut [T],
+    row: &[X],
+    col0: usize,
+    stride: usize,
+    lanes: usize,
+    f: impl Fn(T, X) -> T,
+) {
+    if stride == 1 {
+        let src = &row[col0 * lanes..][..acc.len()];
+        for (a, &t) in acc.iter_mut().zip(src) {
+            *a = f(*a, t);
+        }
+    } else {
+        for (i, acc) in acc.chunks_exact_mut(lanes).enumerate() {
+            let src = &row[(col0 + i * stride) * lanes..][..lanes];
+            for (a, &t) in acc.iter_mut().zip(src) {
+                *a = f(*a, t);
+            }
+        }
     }
 }
 
