@@ -7,9 +7,10 @@
 //!   sum's widening), no intermediate declared type;
 //! - one rounding point: the cast `result → output`.
 //!
-//! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [C][N][L]`): loops `c`, then
-//! one loop over the `N · L` contiguous values of the channel with `scale[c]`, `shift[c]` loaded
-//! once (shared by every sample), in blocks. Values are independent, so each has the header's bits.
+//! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [C][N][L]`): loops `c`,
+//! then one loop over the `N · L` contiguous values of the channel with `scale[c]`, `shift[c]`
+//! loaded once (shared by every sample), in blocks. Values are independent, so each has the
+//! header's bits.
 
 use super::common::{
     check_len, check_storage, lanes_len, map_cast, mul_add_type, requant, OpError, Raw, Word,

@@ -9,10 +9,10 @@
 //!   rounding point**), then the output cast.
 //!
 //! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [C][N][L]`): loops `c`,
-//! then one run over the channel's `N·L` contiguous values into partial sums, a multiple of `L`
-//! of them, added per lane ([`fold_lanes`]); then the divide and the cast, of a group of channels
-//! at once. Each sum has the same
-//! terms as in the header and is exact, so every sample gets the header's bits.
+//! then one run over the channel's `N·L` contiguous values into partial sums, a multiple of `L` of
+//! them, added per lane (`fold_lanes`); then the divide and the cast, of a group of channels at
+//! once. Each sum has the same terms as in the header and is exact, so every sample gets the
+//! header's bits.
 
 use super::average_pool::{AvgTypes, Divide};
 use super::common::{

@@ -8,8 +8,9 @@
 //!
 //! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [C][N][L]`): loops `c`,
 //! then one run over the channel's `N·L` contiguous values into partial maxima, a multiple of `L`
-//! of them, merged per lane ([`fold_lanes`]); then the cast, of a group of channels at once. Each maximum sees the same inputs as
-//! in the header, and a maximum is exact in any order, so every sample gets the header's bits.
+//! of them, merged per lane (`fold_lanes`); then the cast, of a group of channels at once. Each
+//! maximum sees the same inputs as in the header, and a maximum is exact in any order, so every
+//! sample gets the header's bits.
 
 use super::common::{
     cast_store, check_len, check_storage, fold_lanes, fold_width, lanes_len, OpError, Raw, Word,
