@@ -267,3 +267,175 @@ fn weights_heavier_than_k_are_refused_with_their_index() {
     assert!(DenseShiftAddConfig::new(cfg.clone(), 2, &[1, 2, 4]).is_err());
     assert!(DenseShiftAddConfig::new(cfg, 0, &[0, 0, 0, 0]).is_err());
 }
+
+// ---------------------------------------------------------------- lanes layout
+
+/// Tile sizes: one lane (the one-sample layout), small odd ones, a block-sized one, one past 16.
+const LANES: [usize; 6] = [1, 2, 3, 8, 17, 64];
+
+/// `L` samples into the lanes layout: value `i` of sample `s` at `i·L + s`.
+fn interleave(samples: &[Vec<i64>]) -> Vec<i64> {
+    let lanes = samples.len();
+    let mut v = vec![0; samples[0].len() * lanes];
+    for (s, sample) in samples.iter().enumerate() {
+        for (i, &x) in sample.iter().enumerate() {
+            v[i * lanes + s] = x;
+        }
+    }
+    v
+}
+
+fn deinterleave(v: &[i64], lanes: usize) -> Vec<Vec<i64>> {
+    (0..lanes)
+        .map(|s| v.iter().skip(s).step_by(lanes).copied().collect())
+        .collect()
+}
+
+/// `run_lanes` of each shift-add kernel against one `run` per sample: bit-identical.
+#[test]
+fn shift_add_in_lanes_matches_one_sample_runs() {
+    let mut rng = ChaCha8Rng::seed_from_u64(64);
+    let mut words = [0usize; 2];
+    for case in 0..360 {
+        let lanes = LANES[case % LANES.len()];
+        let k = rng.random_range(1..=4);
+        let kind = case % 3;
+        let (cin, cout, groups) = channels(&mut rng);
+        let win = window(&mut rng, kind == 1);
+        // dense: n_in, n_out; conv: per-sample input and output lengths.
+        let (n_in, n_out, fan_in) = match kind {
+            0 => {
+                let (i, o) = (rng.random_range(1..=48), rng.random_range(1..=40));
+                (i, o, i)
+            }
+            _ => {
+                let n_in = cin * win.in_h * win.in_w;
+                (
+                    n_in,
+                    cout * win.out_h * win.out_w,
+                    cin / groups * win.size(),
+                )
+            }
+        };
+        let t = mac_types(&mut rng, fan_in);
+        let xs: Vec<Vec<i64>> = (0..lanes).map(|_| raws(&mut rng, t.input, n_in)).collect();
+        let storage = storage(&mut rng, &t);
+        let (got, want, fits) = match kind {
+            0 => {
+                let cfg = DenseConfig::new(n_in, n_out, t).unwrap();
+                let w = khot_raws(&mut rng, t.weight, k, n_in * n_out);
+                let b = raws(&mut rng, t.bias, n_out);
+                let sa = DenseShiftAddConfig::new(cfg.clone(), k, &w).unwrap();
+                let (got, want) = with_storage!(storage, R, {
+                    let bs = store::<R>(&b);
+                    let want: Vec<Vec<i64>> = xs
+                        .iter()
+                        .map(|x| {
+                            let mut y = vec![R::default(); n_out];
+                            dense_shift_add::run(&sa, &store::<R>(x), &bs, &mut y).unwrap();
+                            load(&y)
+                        })
+                        .collect();
+                    let mut y = vec![R::default(); n_out * lanes];
+                    let x = store::<R>(&interleave(&xs));
+                    dense_shift_add::run_lanes(&sa, &x, &bs, &mut y, lanes).unwrap();
+                    (deinterleave(&load(&y), lanes), want)
+                });
+                (got, want, cfg.plan.requant.fits_i32())
+            }
+            1 => {
+                let cfg = Conv2dConfig::new(cin, cout, groups, win, t).unwrap();
+                let w = khot_raws(&mut rng, t.weight, k, cfg.weight_len());
+                let b = raws(&mut rng, t.bias, cout);
+                let sa = Conv2dShiftAddConfig::new(cfg.clone(), k, &w).unwrap();
+                let (got, want) = with_storage!(storage, R, {
+                    let bs = store::<R>(&b);
+                    let want: Vec<Vec<i64>> = xs
+                        .iter()
+                        .map(|x| {
+                            let mut y = vec![R::default(); n_out];
+                            conv2d_shift_add::run(&sa, &store::<R>(x), &bs, &mut y).unwrap();
+                            load(&y)
+                        })
+                        .collect();
+                    let mut y = vec![R::default(); n_out * lanes];
+                    let x = store::<R>(&interleave(&xs));
+                    conv2d_shift_add::run_lanes(&sa, &x, &bs, &mut y, lanes).unwrap();
+                    (deinterleave(&load(&y), lanes), want)
+                });
+                (got, want, cfg.plan.requant.fits_i32())
+            }
+            _ => {
+                let cfg = Conv1dConfig::new(cin, cout, groups, win, t).unwrap();
+                let w = khot_raws(&mut rng, t.weight, k, cfg.weight_len());
+                let b = raws(&mut rng, t.bias, cout);
+                let sa = Conv1dShiftAddConfig::new(cfg.clone(), k, &w).unwrap();
+                let (got, want) = with_storage!(storage, R, {
+                    let bs = store::<R>(&b);
+                    let want: Vec<Vec<i64>> = xs
+                        .iter()
+                        .map(|x| {
+                            let mut y = vec![R::default(); n_out];
+                            conv1d_shift_add::run(&sa, &store::<R>(x), &bs, &mut y).unwrap();
+                            load(&y)
+                        })
+                        .collect();
+                    let mut y = vec![R::default(); n_out * lanes];
+                    let x = store::<R>(&interleave(&xs));
+                    conv1d_shift_add::run_lanes(&sa, &x, &bs, &mut y, lanes).unwrap();
+                    (deinterleave(&load(&y), lanes), want)
+                });
+                (got, want, cfg.plan.requant.fits_i32())
+            }
+        };
+        words[usize::from(fits)] += 1;
+        assert_eq!(
+            got, want,
+            "case {case} (kind {kind}), {lanes} lanes: k={k} {t:?}"
+        );
+    }
+    assert!(words.iter().all(|&n| n > 50), "{words:?}");
+}
+
+/// Zero lanes and products beyond `usize` are config errors, a wrong length for the tile a
+/// length error.
+#[test]
+fn shift_add_lanes_are_checked() {
+    use binpoint_runtime::ops::OpError;
+    let t8 = FixedType::signed(8, 3).unwrap();
+    let t = MacTypes {
+        input: t8,
+        weight: t8,
+        bias: t8,
+        accum: FixedType::signed(24, 9).unwrap(),
+        output: t8,
+    };
+    let sa = DenseShiftAddConfig::new(DenseConfig::new(4, 3, t).unwrap(), 2, &[1; 12]).unwrap();
+    let (x, b, mut y) = ([0i8; 8], [0i8; 3], [0i8; 6]);
+    dense_shift_add::run_lanes(&sa, &x, &b, &mut y, 2).unwrap();
+    let err = dense_shift_add::run_lanes(&sa, &x, &b, &mut y, 0).unwrap_err();
+    assert!(matches!(err, OpError::Config { .. }), "{err}");
+    let err = dense_shift_add::run_lanes(&sa, &x, &b, &mut y, usize::MAX).unwrap_err();
+    assert!(matches!(err, OpError::Config { .. }), "{err}");
+    let err = dense_shift_add::run_lanes(&sa, &x[1..], &b, &mut y, 2).unwrap_err();
+    assert!(matches!(err, OpError::Length { .. }), "{err}");
+    // The bias is one per output, shared by every sample.
+    let err = dense_shift_add::run_lanes(&sa, &x, &[0i8; 6], &mut y, 2).unwrap_err();
+    assert!(matches!(err, OpError::Length { .. }), "{err}");
+
+    let win = Window2::new([3, 3], [2, 2], [1, 1], [1, 1], [0; 4], false).unwrap();
+    let conv = Conv2dConfig::new(1, 2, 1, win, t).unwrap();
+    let sa = Conv2dShiftAddConfig::new(conv, 1, &[1; 8]).unwrap();
+    let (x, b, mut y) = ([0i8; 27], [0i8; 2], [0i8; 24]);
+    conv2d_shift_add::run_lanes(&sa, &x, &b, &mut y, 3).unwrap();
+    let err = conv2d_shift_add::run_lanes(&sa, &x, &b, &mut y, 0).unwrap_err();
+    assert!(matches!(err, OpError::Config { .. }), "{err}");
+    let err = conv2d_shift_add::run_lanes(&sa, &x, &b, &mut y[1..], 3).unwrap_err();
+    assert!(matches!(err, OpError::Length { .. }), "{err}");
+    let win = Window2::new_1d(5, 2, 1, 1, [0, 0], false).unwrap();
+    let conv = Conv1dConfig::new(1, 1, 1, win, t).unwrap();
+    let sa = Conv1dShiftAddConfig::new(conv, 1, &[1; 2]).unwrap();
+    let err = conv1d_shift_add::run_lanes(&sa, &[0i8; 10], &[0i8], &mut [0i8; 8], 0).unwrap_err();
+    assert!(matches!(err, OpError::Config { .. }), "{err}");
+    conv1d_shift_add::run_lanes(&sa, &[0i8; 10], &[0i8], &mut [0i8; 8], 2).unwrap();
+}

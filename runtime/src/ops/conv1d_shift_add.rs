@@ -3,13 +3,14 @@
 //! bit-identical to [`super::conv1d`] on the same weights.
 //!
 //! Contract shared with the header:
-//! - loops: `co`, `ox`, then the taps `ci` (within the group of `co`), `kx`, then the
-//!   weight's terms (least significant first); a tap in the padding adds nothing;
+//! - loops: `ox` (the pipelined pixel loop), `co`, then the taps `ci` (within the group of `co`),
+//!   `kx`, then the weight's terms (least significant first); a tap in the padding adds nothing;
 //! - accumulator: the convolution's `accum` (exact, proved by [`Conv1dConfig`]), from the bias;
 //! - one rounding point: the cast `accum → output`.
 //!
 //! The geometry is the 1-D config's [`Window2`](super::Window2) of height 1, run by the same loop
-//! nest as the 2-D kernel (`oy` has one value, `ky` one tap).
+//! nest as the 2-D kernel (`oy` has one value, `ky` one tap), also over a tile of `L` samples in
+//! the lanes layout ([`run_lanes`]; see [`super::conv2d_shift_add`]).
 
 use super::common::{check_len, OpError, Raw};
 use super::conv1d::Conv1dConfig;
@@ -33,12 +34,25 @@ impl Conv1dShiftAddConfig {
     }
 }
 
-/// Runs the convolution on raw values (the weights are in `cfg`).
+/// Runs the convolution on the raw values of one sample (the weights are in `cfg`;
+/// [`run_lanes`] with one lane).
 pub fn run<X: Raw, B: Raw, Y: Raw>(
     cfg: &Conv1dShiftAddConfig,
     x: &[X],
     b: &[B],
     y: &mut [Y],
+) -> Result<(), OpError> {
+    run_lanes(cfg, x, b, y, 1)
+}
+
+/// Runs the convolution on a tile of `lanes` samples in the lanes layout: `x [C_in][..][L]`,
+/// `b [C_out]` (shared by every sample) → `y [C_out][..][L]`.
+pub fn run_lanes<X: Raw, B: Raw, Y: Raw>(
+    cfg: &Conv1dShiftAddConfig,
+    x: &[X],
+    b: &[B],
+    y: &mut [Y],
+    lanes: usize,
 ) -> Result<(), OpError> {
     let c = &cfg.conv;
     let g = ConvGeometry {
@@ -48,8 +62,6 @@ pub fn run<X: Raw, B: Raw, Y: Raw>(
         window: &c.window,
         plan: &c.plan,
         types: &c.types,
-        input_len: c.input_len(),
-        output_len: c.output_len(),
     };
-    conv_kernel(OP, &g, &cfg.terms, x, b, y)
+    conv_kernel(OP, &g, &cfg.terms, x, b, y, lanes)
 }

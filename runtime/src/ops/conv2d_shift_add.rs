@@ -3,10 +3,15 @@
 //! bit-identical to [`super::conv2d`] on the same weights.
 //!
 //! Contract shared with the header:
-//! - loops: `co`, `oy`, `ox`, then the taps `ci` (within the group of `co`), `ky`, `kx`, then the
-//!   weight's terms (least significant first); a tap in the padding adds nothing;
+//! - loops: `oy`, `ox` (the pipelined pixel loop), `co`, then the taps `ci` (within the group of
+//!   `co`), `ky`, `kx`, then the weight's terms (least significant first); a tap in the padding
+//!   adds nothing;
 //! - accumulator: the convolution's `accum` (exact, proved by [`Conv2dConfig`]), from the bias;
 //! - one rounding point: the cast `accum → output`.
+//!
+//! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout, in the order of
+//! [`super::shift_add`]'s conv loops (`oy`, `ox`, `co`, taps, terms), each term one pass over the
+//! `L` lanes (the sums are exact), the outputs of a pixel cast together.
 
 use super::common::{check_len, OpError, Raw};
 use super::conv2d::Conv2dConfig;
@@ -30,12 +35,25 @@ impl Conv2dShiftAddConfig {
     }
 }
 
-/// Runs the convolution on raw values (the weights are in `cfg`).
+/// Runs the convolution on the raw values of one sample (the weights are in `cfg`;
+/// [`run_lanes`] with one lane).
 pub fn run<X: Raw, B: Raw, Y: Raw>(
     cfg: &Conv2dShiftAddConfig,
     x: &[X],
     b: &[B],
     y: &mut [Y],
+) -> Result<(), OpError> {
+    run_lanes(cfg, x, b, y, 1)
+}
+
+/// Runs the convolution on a tile of `lanes` samples in the lanes layout: `x [C_in][..][L]`,
+/// `b [C_out]` (shared by every sample) → `y [C_out][..][L]`.
+pub fn run_lanes<X: Raw, B: Raw, Y: Raw>(
+    cfg: &Conv2dShiftAddConfig,
+    x: &[X],
+    b: &[B],
+    y: &mut [Y],
+    lanes: usize,
 ) -> Result<(), OpError> {
     let c = &cfg.conv;
     let g = ConvGeometry {
@@ -45,8 +63,6 @@ pub fn run<X: Raw, B: Raw, Y: Raw>(
         window: &c.window,
         plan: &c.plan,
         types: &c.types,
-        input_len: c.input_len(),
-        output_len: c.output_len(),
     };
-    conv_kernel(OP, &g, &cfg.terms, x, b, y)
+    conv_kernel(OP, &g, &cfg.terms, x, b, y, lanes)
 }

@@ -9,10 +9,14 @@
 //! - accumulator: the dense layer's `accum` (exact, proved by [`DenseConfig`]), initialised with
 //!   the bias;
 //! - one rounding point: `y[o] = acc`.
+//!
+//! Rust: [`run_lanes`] on a tile of `L` samples in the lanes layout (`x [n_in][L]`, `y
+//! [n_out][L]`): the same loops `o`, `i`, terms, each term one pass over the `L` lanes (the sums
+//! are exact); then the cast of a group of outputs at once.
 
-use super::common::{check_len, check_storage, OpError, Raw};
+use super::common::{cast_store, check_len, check_storage, lanes_len, OpError, Raw, Word, BLOCK};
 use super::dense::DenseConfig;
-use super::shift_add::{finish, product, ShiftAddWeights};
+use super::shift_add::{accumulate, mac_lanes, ShiftAddWeights};
 
 const OP: &str = "dense_shift_add";
 
@@ -32,40 +36,68 @@ impl DenseShiftAddConfig {
     }
 }
 
-/// Runs the layer on raw values: `x[n_in]`, `b[n_out]` → `y[n_out]` (the weights are in `cfg`).
+/// Runs the layer on the raw values of one sample: `x[n_in]`, `b[n_out]` → `y[n_out]` (the
+/// weights are in `cfg`; [`run_lanes`] with one lane).
 pub fn run<X: Raw, B: Raw, Y: Raw>(
     cfg: &DenseShiftAddConfig,
     x: &[X],
     b: &[B],
     y: &mut [Y],
 ) -> Result<(), OpError> {
+    run_lanes(cfg, x, b, y, 1)
+}
+
+/// Runs the layer on a tile of `lanes` samples in the lanes layout: `x [n_in][L]`, `b[n_out]`
+/// (shared by every sample) → `y [n_out][L]`.
+pub fn run_lanes<X: Raw, B: Raw, Y: Raw>(
+    cfg: &DenseShiftAddConfig,
+    x: &[X],
+    b: &[B],
+    y: &mut [Y],
+    lanes: usize,
+) -> Result<(), OpError> {
     let d = &cfg.dense;
-    check_len(OP, "input", x, d.n_in)?;
+    check_len(OP, "input", x, lanes_len(OP, &[d.n_in], lanes)?)?;
     check_len(OP, "bias", b, d.n_out)?;
-    check_len(OP, "output", y, d.n_out)?;
+    check_len(OP, "output", y, lanes_len(OP, &[d.n_out], lanes)?)?;
     check_storage::<X>(OP, "input", d.types.input)?;
     check_storage::<B>(OP, "bias", d.types.bias)?;
     check_storage::<Y>(OP, "output", d.types.output)?;
-    kernel(cfg, x, b, y);
+    if y.is_empty() {
+        return Ok(());
+    }
+    if d.plan.requant.fits_i32() {
+        kernel::<i32, X, B, Y>(cfg, x, b, y, lanes);
+    } else {
+        kernel::<i64, X, B, Y>(cfg, x, b, y, lanes);
+    }
     Ok(())
 }
 
-/// The loops (slices checked by [`run`]).
-pub fn kernel<X: Raw, B: Raw, Y: Raw>(cfg: &DenseShiftAddConfig, x: &[X], b: &[B], y: &mut [Y]) {
+/// The loops, the cast in words `W` (slices checked by [`run_lanes`]).
+#[inline(always)]
+fn kernel<W: Word, X: Raw, B: Raw, Y: Raw>(
+    cfg: &DenseShiftAddConfig,
+    x: &[X],
+    b: &[B],
+    y: &mut [Y],
+    lanes: usize,
+) {
     let d = &cfg.dense;
-    let plan = &d.plan;
-    for (o, (yo, bo)) in y.iter_mut().zip(b).enumerate() {
-        let mut sum = 0i64;
-        for (i, xi) in x.iter().enumerate() {
-            sum = sum.wrapping_add(product((*xi).into(), cfg.terms.terms(o * d.n_in + i)));
+    let mut sum = vec![0i64; lanes];
+    // Outputs cast together (about a block of values).
+    let group = (BLOCK / lanes).max(1);
+    let mut acc = vec![W::default(); group * lanes];
+    for (g, (y_g, b_g)) in y.chunks_mut(group * lanes).zip(b.chunks(group)).enumerate() {
+        let acc = &mut acc[..y_g.len()];
+        for (i_o, (acc, bo)) in acc.chunks_exact_mut(lanes).zip(b_g).enumerate() {
+            let o = g * group + i_o;
+            sum.fill(0);
+            for (i, x_i) in x.chunks_exact(lanes).enumerate() {
+                mac_lanes(&mut sum, x_i, cfg.terms.terms(o * d.n_in + i));
+            }
+            accumulate(&sum, (*bo).into(), &d.plan, acc);
         }
-        let v = finish(
-            sum,
-            (*bo).into(),
-            plan.prod_shift,
-            plan.bias_shift,
-            &plan.requant,
-        );
-        *yo = Y::from_i64_unchecked(v);
+        cast_store(&d.plan.requant, acc, y_g);
     }
 }

@@ -10,11 +10,16 @@
 //! Arithmetic is on `i64` with wrapping adds: the exact sum fits the accumulator (proved by
 //! [`super::MacPlan`] as for the multiply kernels), so intermediate wrap-around cancels out.
 //!
+//! Over a tile of samples in the lanes layout ([`crate::ops`]) each weight's terms are loaded once
+//! and each term is one pass over the `L` lanes (`mac_lanes`); the exact accumulators of a group of
+//! outputs are then cast together, in `i32` words when the cast fits
+//! ([`crate::fixed::Requant::fits_i32`]: the accumulator then fits too).
+//!
 //! Kernels: [`super::dense_shift_add`], [`super::conv1d_shift_add`], [`super::conv2d_shift_add`].
 
-use super::common::{check_len, check_storage, OpError, Raw};
+use super::common::{check_len, check_storage, lanes_len, store, MacPlan, OpError, Raw, Word};
 use super::window::Window2;
-use crate::fixed::{csd_digits, CsdDigit, Requant};
+use crate::fixed::{csd_digits, CsdDigit};
 
 /// The CSD terms of every weight of a layer, in the weights' own (row-major) order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,14 +128,33 @@ pub fn product(x: i64, terms: &[CsdDigit]) -> i64 {
     p
 }
 
-/// The accumulator's last steps, as the multiply kernels do them: the products' sum aligned by
-/// `prod_shift`, plus the bias aligned by `bias_shift`, cast once into the output.
+/// `sum[s] += x[s]·w` over the lanes, `w` given by its terms: `Σ ±(x << shift)` (wrapping `i64`,
+/// the same integers as [`product`]), one pass over the lanes per term.
 #[inline(always)]
-pub(crate) fn finish(sum: i64, bias: i64, prod_shift: u32, bias_shift: u32, rq: &Requant) -> i64 {
-    let acc = sum
-        .wrapping_shl(prod_shift)
-        .wrapping_add(bias.wrapping_shl(bias_shift));
-    rq.apply(acc)
+pub(crate) fn mac_lanes<X: Raw>(sum: &mut [i64], x: &[X], terms: &[CsdDigit]) {
+    for t in terms {
+        let k = t.shift;
+        if t.negative {
+            for (s, &x) in sum.iter_mut().zip(x) {
+                *s = s.wrapping_sub(Into::<i64>::into(x).wrapping_shl(k));
+            }
+        } else {
+            for (s, &x) in sum.iter_mut().zip(x) {
+                *s = s.wrapping_add(Into::<i64>::into(x).wrapping_shl(k));
+            }
+        }
+    }
+}
+
+/// The accumulator's last steps before the cast, as the multiply kernels do them: each sum
+/// aligned by `prod_shift`, plus the bias aligned by `bias_shift`. The result is the exact
+/// accumulator, a value of `accum`, so it fits the word the cast takes.
+#[inline(always)]
+pub(crate) fn accumulate<W: Word>(sums: &[i64], bias: i64, plan: &MacPlan, acc: &mut [W]) {
+    let bias = bias.wrapping_shl(plan.bias_shift);
+    for (a, &s) in acc.iter_mut().zip(sums) {
+        *a = W::from_i64(s.wrapping_shl(plan.prod_shift).wrapping_add(bias));
+    }
 }
 
 /// The geometry and plan of a shift-add convolution (1-D: a window of height 1).
@@ -139,16 +163,16 @@ pub(crate) struct ConvGeometry<'a> {
     pub out_channels: usize,
     pub groups: usize,
     pub window: &'a Window2,
-    pub plan: &'a super::common::MacPlan,
+    pub plan: &'a MacPlan,
     pub types: &'a super::common::MacTypes,
-    pub input_len: usize,
-    pub output_len: usize,
 }
 
-/// The loops of `conv2d_shift_add.h` / `conv1d_shift_add.h`: `oy`, `ox` (the pipelined pixel
-/// loop), then `co`, then the taps `ci` (the group of `co`), `ky`, `kx`, then the digits; a tap in
-/// the padding adds nothing. Checks the lengths and storage types of `x`, `b`, `y` first, naming
-/// `op` in the error.
+/// The loops of `conv2d_shift_add.h` / `conv1d_shift_add.h` over a tile of `lanes` samples in the
+/// lanes layout (`x [C_in][H][W][L]`, `y [C_out][out_h][out_w][L]`): `oy`, `ox` (the pipelined
+/// pixel loop), then `co`, then the taps `ci` (the group of `co`), `ky`, `kx`, then the digits,
+/// each over the `L` lanes; a tap in the padding adds nothing. The accumulators of every `co` of
+/// a pixel are cast together. Checks the lanes, the lengths and storage types of `x`, `b`, `y`
+/// first, naming `op` in the error.
 pub(crate) fn conv_kernel<X: Raw, B: Raw, Y: Raw>(
     op: &'static str,
     g: &ConvGeometry<'_>,
@@ -156,49 +180,74 @@ pub(crate) fn conv_kernel<X: Raw, B: Raw, Y: Raw>(
     x: &[X],
     b: &[B],
     y: &mut [Y],
+    lanes: usize,
 ) -> Result<(), OpError> {
-    check_len(op, "input", x, g.input_len)?;
+    let win = g.window;
+    let input = lanes_len(op, &[g.in_channels, win.in_h, win.in_w], lanes)?;
+    let output = lanes_len(op, &[g.out_channels, win.out_h, win.out_w], lanes)?;
+    check_len(op, "input", x, input)?;
     check_len(op, "bias", b, g.out_channels)?;
-    check_len(op, "output", y, g.output_len)?;
+    check_len(op, "output", y, output)?;
     check_storage::<X>(op, "input", g.types.input)?;
     check_storage::<B>(op, "bias", g.types.bias)?;
     check_storage::<Y>(op, "output", g.types.output)?;
+    if output == 0 {
+        return Ok(());
+    }
+    if g.plan.requant.fits_i32() {
+        conv_loops::<i32, X, B, Y>(g, terms, x, b, y, lanes);
+    } else {
+        conv_loops::<i64, X, B, Y>(g, terms, x, b, y, lanes);
+    }
+    Ok(())
+}
+
+/// [`conv_kernel`]'s loops, the cast in words `W`.
+#[inline(always)]
+fn conv_loops<W: Word, X: Raw, B: Raw, Y: Raw>(
+    g: &ConvGeometry<'_>,
+    terms: &ShiftAddWeights,
+    x: &[X],
+    b: &[B],
+    y: &mut [Y],
+    lanes: usize,
+) {
     let win = g.window;
     let cin_g = g.in_channels / g.groups;
     let cout_g = g.out_channels / g.groups;
     let (kh, kw) = (win.kernel_h, win.kernel_w);
     let fan_in = cin_g * kh * kw;
-    let plane = win.in_h * win.in_w;
-    let out_plane = win.out_h * win.out_w;
-    let plan = g.plan;
+    let plane = win.in_h * win.in_w * lanes;
+    let out_plane = win.out_h * win.out_w * lanes;
+    let row_in = win.in_w * lanes;
+    let mut sum = vec![0i64; lanes];
+    // The accumulators of every output channel at one pixel.
+    let mut acc = vec![W::default(); g.out_channels * lanes];
     for (oy, &(ky0, ky1)) in win.row_taps().iter().enumerate() {
         for (ox, &(kx0, kx1)) in win.col_taps().iter().enumerate() {
-            for (co, bo) in b.iter().enumerate().take(g.out_channels) {
+            for (co, (acc, bo)) in acc.chunks_exact_mut(lanes).zip(b).enumerate() {
                 let ci0 = co / cout_g * cin_g;
-                let mut sum = 0i64;
+                sum.fill(0);
                 for ci in 0..cin_g {
                     let x_c = &x[(ci0 + ci) * plane..][..plane];
                     for ky in ky0..ky1 {
-                        let row = &x_c[win.in_row(oy, ky) * win.in_w..][..win.in_w];
+                        let row = &x_c[win.in_row(oy, ky) * row_in..][..row_in];
                         for kx in kx0..kx1 {
                             let j = co * fan_in + (ci * kh + ky) * kw + kx;
-                            let xv: i64 = row[win.in_col(ox, kx)].into();
-                            sum = sum.wrapping_add(product(xv, terms.terms(j)));
+                            let tap = &row[win.in_col(ox, kx) * lanes..][..lanes];
+                            mac_lanes(&mut sum, tap, terms.terms(j));
                         }
                     }
                 }
-                let v = finish(
-                    sum,
-                    (*bo).into(),
-                    plan.prod_shift,
-                    plan.bias_shift,
-                    &plan.requant,
-                );
-                y[co * out_plane + oy * win.out_w + ox] = Y::from_i64_unchecked(v);
+                accumulate(&sum, (*bo).into(), g.plan, acc);
+            }
+            W::cast_all(&g.plan.requant, &mut acc);
+            let at = (oy * win.out_w + ox) * lanes;
+            for (co, acc) in acc.chunks_exact(lanes).enumerate() {
+                store(acc, &mut y[co * out_plane + at..][..lanes]);
             }
         }
     }
-    Ok(())
 }
 
 /// The C++ integer type holding the raw bits of `ty`: `ap_int<W>`, or `ap_uint<W>` when unsigned
