@@ -66,10 +66,12 @@ pub fn run_lanes<X: Raw, B: Raw, Y: Raw>(
     if y.is_empty() {
         return Ok(());
     }
-    if d.plan.requant.fits_i32() {
-        kernel::<i32, X, B, Y>(cfg, x, b, y, lanes);
-    } else {
-        kernel::<i64, X, B, Y>(cfg, x, b, y, lanes);
+    // One lane: the same loops, compiled with the lane count a constant.
+    match (d.plan.requant.fits_i32(), lanes) {
+        (true, 1) => kernel::<i32, X, B, Y>(cfg, x, b, y, 1),
+        (true, _) => kernel::<i32, X, B, Y>(cfg, x, b, y, lanes),
+        (false, 1) => kernel::<i64, X, B, Y>(cfg, x, b, y, 1),
+        (false, _) => kernel::<i64, X, B, Y>(cfg, x, b, y, lanes),
     }
     Ok(())
 }

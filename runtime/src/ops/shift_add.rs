@@ -194,10 +194,12 @@ pub(crate) fn conv_kernel<X: Raw, B: Raw, Y: Raw>(
     if output == 0 {
         return Ok(());
     }
-    if g.plan.requant.fits_i32() {
-        conv_loops::<i32, X, B, Y>(g, terms, x, b, y, lanes);
-    } else {
-        conv_loops::<i64, X, B, Y>(g, terms, x, b, y, lanes);
+    // One lane: the same loops, compiled with the lane count a constant.
+    match (g.plan.requant.fits_i32(), lanes) {
+        (true, 1) => conv_loops::<i32, X, B, Y>(g, terms, x, b, y, 1),
+        (true, _) => conv_loops::<i32, X, B, Y>(g, terms, x, b, y, lanes),
+        (false, 1) => conv_loops::<i64, X, B, Y>(g, terms, x, b, y, 1),
+        (false, _) => conv_loops::<i64, X, B, Y>(g, terms, x, b, y, lanes),
     }
     Ok(())
 }
