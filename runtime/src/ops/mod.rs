@@ -9,15 +9,15 @@
 //! [`Span`]), so the only rounding point of a layer is its output cast ([`crate::fixed::Requant`]),
 //! except where an op's file names another one (the reciprocal of average pooling).
 //!
-//! **Lanes.** Every kernel but [`dense`], [`conv1d`] and [`conv2d`] also runs on a tile of `L`
-//! samples in the *lanes layout*: a tensor of `len` values per sample is stored `[len][L]`, value
-//! `i` of sample `s` at `i·L + s`, so that the inner loops run over `L` contiguous samples with the
-//! per-element parameters (a channel's scale, a window's taps, a divisor) loaded once.
-//! `run_lanes(cfg, .., lanes)` computes for every sample the bits that the one-sample loops
-//! compute; `run` is `run_lanes` with one lane, which is the one-sample layout, so there is one
-//! implementation per op and the twin test checks it. Zero lanes, or lengths whose product with the
-//! lanes overflows, are config errors. (Those three take a batch of samples one after the other
-//! instead, `run_batch`, for the matrix-product engine.)
+//! **Lanes.** Every kernel runs on a tile of `L` samples in the *lanes layout*: a tensor of `len`
+//! values per sample is stored `[len][L]`, value `i` of sample `s` at `i·L + s`, so that the inner
+//! loops run over `L` contiguous samples with the per-element parameters (a channel's scale, a
+//! window's taps, a divisor, a panel of weights) loaded once. `run_lanes(cfg, .., lanes)` computes
+//! for every sample the bits that the one-sample loops compute; `run` is `run_lanes` with one lane,
+//! which is the one-sample layout, so there is one implementation per op and the twin test checks
+//! it. [`dense`], [`conv1d`] and [`conv2d`] take their weights packed once for the engine
+//! ([`gemm::PackedWeights`]). Zero lanes, or lengths whose product with the lanes overflows, are
+//! config errors.
 //!
 //! **Twin rule.** A kernel here and its header keep the same loop order, accumulator type and
 //! rounding points; they change together, in the same commit (docs/kernels.md). The
