@@ -63,10 +63,91 @@ pub struct LayerOutput {
     pub raw: Vec<i64>,
 }
 
-/// Per-worker buffers, one per tensor, each for `tile` samples.
+/// Per-worker buffers for `tile` samples: one per slot, tensor `t` in `bufs[slot[t]]`.
 struct Workspace {
     bufs: Vec<Buf>,
+    slot: Vec<usize>,
     tile: usize,
+}
+
+/// Where each tensor lives during a run: tensors whose lifetimes do not overlap share a buffer,
+/// so a tile's working set is the few tensors alive at once (it stays in cache), not the whole
+/// graph.
+struct Slots {
+    /// Slot of each tensor.
+    of: Vec<usize>,
+    /// Per slot: narrow storage (`i16`) or not, and the most values per sample it holds.
+    kind: Vec<(bool, usize)>,
+}
+
+impl Slots {
+    /// Assigns slots in execution order. A tensor is alive from the layer that writes it (graph
+    /// inputs: from the start) to the last layer that reads it (graph outputs: to the end); a
+    /// layer's output never shares a slot with its inputs, and a slot keeps one storage width.
+    /// `layers`: each layer's inputs and output (tensor ids), in execution order.
+    fn plan(
+        tensors: &[TensorInfo],
+        inputs: &[usize],
+        outputs: &[usize],
+        layers: &[(&[usize], usize)],
+    ) -> Slots {
+        let forever = layers.len();
+        let mut last = vec![None::<usize>; tensors.len()];
+        for (i, &(ins, out)) in layers.iter().enumerate() {
+            for &t in ins {
+                last[t] = Some(i);
+            }
+            last[out] = last[out].max(Some(i));
+        }
+        for &t in outputs {
+            last[t] = Some(forever);
+        }
+        let mut slots = Slots {
+            of: vec![usize::MAX; tensors.len()],
+            kind: Vec::new(),
+        };
+        let mut free: Vec<usize> = Vec::new();
+        let take = |slots: &mut Slots, free: &mut Vec<usize>, t: usize| {
+            let (n16, len) = (narrow(tensors[t].ty), tensors[t].len);
+            // The free slot of the same width that needs the least growth, else a new one.
+            let best = free
+                .iter()
+                .enumerate()
+                .filter(|&(_, &s)| slots.kind[s].0 == n16)
+                .min_by_key(|&(_, &s)| (len.saturating_sub(slots.kind[s].1), slots.kind[s].1))
+                .map(|(i, _)| i);
+            let s = match best {
+                Some(i) => free.swap_remove(i),
+                None => {
+                    slots.kind.push((n16, 0));
+                    slots.kind.len() - 1
+                }
+            };
+            slots.kind[s].1 = slots.kind[s].1.max(len);
+            slots.of[t] = s;
+        };
+        for &t in inputs {
+            if slots.of[t] == usize::MAX {
+                take(&mut slots, &mut free, t);
+            }
+        }
+        for (i, &(ins, out)) in layers.iter().enumerate() {
+            if slots.of[out] == usize::MAX {
+                take(&mut slots, &mut free, out);
+            }
+            // Tensors read for the last time here (or never read) free their slots.
+            let mut done: Vec<usize> = ins.to_vec();
+            done.push(out);
+            done.sort_unstable();
+            done.dedup();
+            for t in done {
+                if last[t] == Some(i) {
+                    free.push(slots.of[t]);
+                }
+            }
+        }
+        slots
+    }
 }
 
 /// The most samples a tile holds.
@@ -75,23 +156,35 @@ const MAX_TILE: usize = 64;
 const TILE_BYTES: usize = 4 << 20;
 
 impl Model {
-    /// Samples per tile: as many as fit [`TILE_BYTES`] of tensors, between 1 and [`MAX_TILE`].
+    /// Samples per tile: as many as fit [`TILE_BYTES`] of buffers, between 1 and [`MAX_TILE`].
     pub fn tile(&self) -> usize {
-        let per_sample: usize = self
-            .tensors
+        let slots = self.slots();
+        let per_sample: usize = slots
+            .kind
             .iter()
-            .map(|t| t.len.saturating_mul(if narrow(t.ty) { 2 } else { 8 }))
+            .map(|&(n16, len)| len.saturating_mul(if n16 { 2 } else { 8 }))
             .fold(0usize, usize::saturating_add);
         (TILE_BYTES / per_sample.max(1)).clamp(1, MAX_TILE)
     }
 
+    fn slots(&self) -> Slots {
+        let layers: Vec<(&[usize], usize)> = self
+            .layers
+            .iter()
+            .map(|l| (l.inputs.as_slice(), l.output))
+            .collect();
+        Slots::plan(&self.tensors, &self.inputs, &self.outputs, &layers)
+    }
+
     fn workspace(&self, tile: usize) -> Workspace {
+        let slots = self.slots();
         Workspace {
-            bufs: self
-                .tensors
+            bufs: slots
+                .kind
                 .iter()
-                .map(|t| Buf::zeros(t.ty, t.len * tile))
+                .map(|&(narrow, len)| Buf::zeros(narrow, len * tile))
                 .collect(),
+            slot: slots.of,
             tile,
         }
     }
@@ -168,7 +261,7 @@ impl Model {
                 let n = ws.tile.min(end - s);
                 self.run_tile(&mut ws, inputs, s, n, None)?;
                 for (out, &o) in outs.iter_mut().zip(&self.outputs) {
-                    ws.bufs[o].extend_lanes(out, self.tensors[o].len, n, ws.tile);
+                    ws.bufs[ws.slot[o]].extend_lanes(out, self.tensors[o].len, n, ws.tile);
                 }
                 s += n;
             }
@@ -258,12 +351,13 @@ impl Model {
     ) -> Result<(), ModelError> {
         for (x, &id) in inputs.iter().zip(&self.inputs) {
             let len = self.tensors[id].len;
-            ws.bufs[id].fill_lanes(&x[first * len..][..n * len], len, n, ws.tile);
+            ws.bufs[ws.slot[id]].fill_lanes(&x[first * len..][..n * len], len, n, ws.tile);
         }
         for (index, layer) in self.layers.iter().enumerate() {
-            let mut out = std::mem::take(&mut ws.bufs[layer.output]);
-            let done = step(layer, &self.tensors, &ws.bufs, &mut out, n, ws.tile);
-            ws.bufs[layer.output] = out;
+            let slot = ws.slot[layer.output];
+            let mut out = std::mem::take(&mut ws.bufs[slot]);
+            let done = step(layer, &self.tensors, &ws.bufs, &ws.slot, &mut out, ws.tile);
+            ws.bufs[slot] = out;
             done.map_err(|e| ModelError::Layer {
                 index,
                 layer: layer.name.clone(),
@@ -272,7 +366,7 @@ impl Model {
             })?;
             if let Some(t) = trace.as_deref_mut() {
                 let mut raw = Vec::new();
-                ws.bufs[layer.output].extend_lanes(
+                ws.bufs[ws.slot[layer.output]].extend_lanes(
                     &mut raw,
                     self.tensors[layer.output].len,
                     1,
@@ -350,44 +444,17 @@ macro_rules! slice_mut {
     };
 }
 
-/// Runs a one-sample kernel `f(x, y)` on each of the first `n` samples of `x` (`xl` values) and
-/// `y` (`yl` values), both in the lanes layout: each sample is copied out and back.
-fn per_sample<X: Copy + Default, Y: Copy + Default>(
-    n: usize,
-    lanes: usize,
-    x: &[X],
-    xl: usize,
-    y: &mut [Y],
-    yl: usize,
-    mut f: impl FnMut(&[X], &mut [Y]) -> Result<(), OpError>,
-) -> Result<(), OpError> {
-    if lanes == 1 {
-        return f(&x[..xl], &mut y[..yl]);
-    }
-    let (mut xs, mut ys) = (vec![X::default(); xl], vec![Y::default(); yl]);
-    for s in 0..n {
-        for (i, v) in xs.iter_mut().enumerate() {
-            *v = x[i * lanes + s];
-        }
-        f(&xs, &mut ys)?;
-        for (i, &v) in ys.iter().enumerate() {
-            y[i * lanes + s] = v;
-        }
-    }
-    Ok(())
-}
-
-/// Runs one layer on the first `n` samples of a tile of `lanes`: `bufs` holds its inputs,
-/// `out` receives its output.
+/// Runs one layer on a tile of `lanes` samples (all of them, used or not): `bufs` holds its
+/// inputs (tensor `t` in `bufs[slot[t]]`), `out` receives its output.
 fn step(
     layer: &Layer,
     tensors: &[TensorInfo],
     bufs: &[Buf],
+    slot: &[usize],
     out: &mut Buf,
-    n: usize,
     lanes: usize,
 ) -> Result<(), OpError> {
-    let input = |k: usize| &bufs[layer.inputs[k]];
+    let input = |k: usize| &bufs[slot[layer.inputs[k]]];
     let xl = tensors[layer.inputs.first().copied().unwrap_or(layer.output)].len;
     let yl = tensors[layer.output].len;
     let (xn, yn) = (xl * lanes, yl * lanes);
@@ -397,13 +464,6 @@ fn step(
             slice!(input(0), xn, $x => slice_mut!(out, yn, $y => $f))
         };
     }
-    // A one-sample kernel `$f(x, y)` on each sample.
-    macro_rules! each {
-        (|$x:ident, $y:ident| $f:expr) => {
-            slice!(input(0), xn, x => slice_mut!(out, yn, y =>
-                per_sample(n, lanes, x, xl, y, yl, |$x, $y| $f)))
-        };
-    }
     match &layer.exec {
         Exec::Dense { cfg, w, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
             dense::run_lanes(cfg, w, x, b, y, lanes))),
@@ -411,9 +471,15 @@ fn step(
             conv1d::run_lanes(cfg, w, x, b, y, lanes))),
         Exec::Conv2d { cfg, w, b } => slice!(input(0), xn, x => slice_mut!(out, yn, y =>
             conv2d::run_lanes(cfg, w, x, b, y, lanes))),
-        Exec::DenseShiftAdd { cfg, b } => each!(|x, y| dense_shift_add::run(cfg, x, b, y)),
-        Exec::Conv1dShiftAdd { cfg, b } => each!(|x, y| conv1d_shift_add::run(cfg, x, b, y)),
-        Exec::Conv2dShiftAdd { cfg, b } => each!(|x, y| conv2d_shift_add::run(cfg, x, b, y)),
+        Exec::DenseShiftAdd { cfg, b } => {
+            lanes!(|x, y| dense_shift_add::run_lanes(cfg, x, b, y, lanes))
+        }
+        Exec::Conv1dShiftAdd { cfg, b } => {
+            lanes!(|x, y| conv1d_shift_add::run_lanes(cfg, x, b, y, lanes))
+        }
+        Exec::Conv2dShiftAdd { cfg, b } => {
+            lanes!(|x, y| conv2d_shift_add::run_lanes(cfg, x, b, y, lanes))
+        }
         Exec::MaxPool(cfg) => lanes!(|x, y| max_pool::run_lanes(cfg, x, y, lanes)),
         Exec::AveragePool(cfg) => lanes!(|x, y| average_pool::run_lanes(cfg, x, y, lanes)),
         Exec::GlobalMaxPool(cfg) => lanes!(|x, y| global_max_pool::run_lanes(cfg, x, y, lanes)),
@@ -510,4 +576,97 @@ fn step(
 enum Src<'a> {
     Shared(&'a Vec<i64>),
     Buf(&'a Buf),
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::{narrow, Slots, TensorInfo};
+    use crate::fixed::{Overflow, Rounding};
+    use crate::FixedType;
+
+    /// Random graphs (chains, skips, fan-out, several inputs and outputs, dead tensors): no two
+    /// tensors alive at once share a slot, a layer never writes a slot it reads, each slot has
+    /// its tensors' storage width and room for the longest of them, and buffers are reused.
+    #[test]
+    fn slots_never_share_a_live_buffer() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut reused = 0;
+        for _ in 0..500 {
+            let n_in = rng.random_range(1..3);
+            let n_layers = rng.random_range(1..25);
+            let tensors: Vec<TensorInfo> = (0..n_in + n_layers)
+                .map(|i| {
+                    let width = if rng.random_bool(0.7) { 16 } else { 32 };
+                    TensorInfo {
+                        name: format!("t{i}"),
+                        shape: vec![],
+                        ty: FixedType::new(true, width, 4, Rounding::Trn, Overflow::Wrap, 0)
+                            .unwrap(),
+                        len: rng.random_range(1..100),
+                    }
+                })
+                .collect();
+            let inputs: Vec<usize> = (0..n_in).collect();
+            let ins: Vec<Vec<usize>> = (0..n_layers)
+                .map(|i| {
+                    let k = rng.random_range(1..3);
+                    (0..k).map(|_| rng.random_range(0..n_in + i)).collect()
+                })
+                .collect();
+            let layers: Vec<(&[usize], usize)> = ins
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v.as_slice(), n_in + i))
+                .collect();
+            let mut outputs = vec![n_in + n_layers - 1];
+            if rng.random_bool(0.3) {
+                outputs.push(rng.random_range(0..n_in + n_layers));
+            }
+            let slots = Slots::plan(&tensors, &inputs, &outputs, &layers);
+            // Live interval of each tensor: [birth, death] in layer steps (inputs born at -1).
+            let end = n_layers as i64;
+            let birth = |t: usize| if t < n_in { -1 } else { (t - n_in) as i64 };
+            let death = |t: usize| {
+                let mut d = birth(t);
+                for (i, (ins, _)) in layers.iter().enumerate() {
+                    if ins.contains(&t) {
+                        d = d.max(i as i64);
+                    }
+                }
+                if outputs.contains(&t) {
+                    d = end;
+                }
+                d
+            };
+            for t in 0..tensors.len() {
+                let s = slots.of[t];
+                assert_eq!(
+                    slots.kind[s].0,
+                    narrow(tensors[t].ty),
+                    "width of tensor {t}"
+                );
+                assert!(slots.kind[s].1 >= tensors[t].len, "room for tensor {t}");
+                for u in t + 1..tensors.len() {
+                    if slots.of[u] != s {
+                        continue;
+                    }
+                    reused += 1;
+                    let apart = death(t) < birth(u) || death(u) < birth(t);
+                    assert!(apart, "tensors {t} and {u} alive at once in slot {s}");
+                }
+            }
+            for &(ins, out) in &layers {
+                for &t in ins {
+                    assert_ne!(
+                        slots.of[t], slots.of[out],
+                        "layer writing t{out} reads t{t}"
+                    );
+                }
+            }
+        }
+        assert!(reused > 1000, "slots reused only {reused} times");
+    }
 }

@@ -173,8 +173,8 @@ impl Default for Buf {
 
 impl Buf {
     /// Zeros in the storage of `ty`.
-    pub fn zeros(ty: FixedType, len: usize) -> Buf {
-        if narrow(ty) {
+    pub fn zeros(narrow: bool, len: usize) -> Buf {
+        if narrow {
             Buf::I16(vec![0; len])
         } else {
             Buf::I64(vec![0; len])
@@ -198,7 +198,9 @@ impl Buf {
     }
 
     /// Copies `n` samples of `len` values each (`raw`, one sample after another, values of
-    /// this buffer's type) into lanes `0..n` of this `[len][lanes]` buffer.
+    /// this buffer's type) into lanes `0..n` of this `[len][lanes]` buffer, and zeros lanes
+    /// `n..lanes`: the buffer may have held another tensor, and the kernels run every lane, so
+    /// the unused ones must hold valid raw values too (0 is one of every type).
     pub fn fill_lanes(&mut self, raw: &[i64], len: usize, n: usize, lanes: usize) {
         fn fill<T: Copy>(
             v: &mut [T],
@@ -208,6 +210,11 @@ impl Buf {
             lanes: usize,
             f: fn(i64) -> T,
         ) {
+            if n < lanes {
+                for row in v[..len * lanes].chunks_exact_mut(lanes) {
+                    row[n..].fill(f(0));
+                }
+            }
             for (s, sample) in raw.chunks_exact(len).take(n).enumerate() {
                 for (i, &r) in sample.iter().enumerate() {
                     v[i * lanes + s] = f(r);
@@ -241,7 +248,7 @@ impl Buf {
 }
 
 /// True when every raw value of `ty` fits an `i16`.
-fn narrow(ty: FixedType) -> bool {
+pub(crate) fn narrow(ty: FixedType) -> bool {
     ty.width() + u32::from(!ty.is_signed()) <= 16
 }
 

@@ -459,19 +459,38 @@ fn sweep<T: Lane, X: Raw, Y: Raw, const R: usize, const NR: usize, const FMA: bo
     let chunk = (SUMS_BYTES / (R * ld * size_of::<T>())).clamp(1, positions);
     let mut sums = vec![T::default(); R * chunk * ld];
     let mut scratch = Scratch::new(chunk * lanes, epi.float.is_some() && T::FLOAT);
+    // Per tap list, the input offsets of its taps scaled for this call (`d · ld`).
+    let offsets: Vec<Vec<isize>> = shape
+        .taps
+        .iter()
+        .map(|list| list.iter().map(|&(_, d)| d * ld as isize).collect())
+        .collect();
+    // Per tap list, the panel's weights of its taps in tap order (`R` per tap), rebuilt for each
+    // panel: the kernel then walks weights and offsets side by side.
+    let mut weights: Vec<Vec<T>> = shape
+        .taps
+        .iter()
+        .map(|list| vec![T::default(); list.len() * R])
+        .collect();
     for g in 0..shape.groups {
         let panels =
             &a[g * packed.panels_per_group * panel_len..][..packed.panels_per_group * panel_len];
         for (pi, panel) in panels.chunks_exact(panel_len).enumerate() {
+            for (list, wl) in shape.taps.iter().zip(&mut weights) {
+                for (&(k, _), w) in list.iter().zip(wl.chunks_exact_mut(R)) {
+                    w.copy_from_slice(&panel[k * R..][..R]);
+                }
+            }
             let co0 = g * cout_g + pi * R;
             let rows = R.min(cout_g - pi * R);
             for p0 in (0..positions).step_by(chunk) {
                 let np = chunk.min(positions - p0);
-                for (q, &(list, origin)) in shape.sites[p0..p0 + np].iter().enumerate() {
-                    let taps = &shape.taps[list];
-                    let base = origin + g as isize * group_in;
-                    for j0 in (0..ld).step_by(NR) {
-                        let acc = micro::<T, R, NR, FMA>(panel, taps, &xt, base, ld, j0);
+                // One block of samples at a time across the chunk's positions: neighbouring
+                // positions share most of their input rows, which stay in L1 for the block.
+                for j0 in (0..ld).step_by(NR) {
+                    for (q, &(list, origin)) in shape.sites[p0..p0 + np].iter().enumerate() {
+                        let at = (origin + g as isize * group_in) * ld as isize + j0 as isize;
+                        let acc = micro::<T, R, NR, FMA>(&weights[list], &offsets[list], &xt, at);
                         for (r, acc) in acc.iter().enumerate() {
                             sums[(r * chunk + q) * ld + j0..][..NR].copy_from_slice(acc);
                         }
@@ -491,23 +510,18 @@ fn sweep<T: Lane, X: Raw, Y: Raw, const R: usize, const NR: usize, const FMA: bo
 /// Bytes of sums a chunk of positions may hold.
 const SUMS_BYTES: usize = 16 << 10;
 
-/// One block's sums over the valid taps: `acc[r][j] = Σ panel[k][r] · xt[base + d][j0 + j]`.
+/// One block's sums over a tap list: `acc[r][j] = Σ_t w[t·R + r] · xt[at + offsets[t] + j]`.
 #[inline(always)]
 fn micro<T: Lane, const R: usize, const NR: usize, const FMA: bool>(
-    panel: &[T],
-    taps: &[(usize, isize)],
+    w: &[T],
+    offsets: &[isize],
     xt: &[T],
-    base: isize,
-    ld: usize,
-    j0: usize,
+    at: isize,
 ) -> [[T; NR]; R] {
     let mut acc = [[T::default(); NR]; R];
-    for &(k, d) in taps {
-        let Some(w) = panel[k * R..].first_chunk::<R>() else {
-            break;
-        };
-        let e = (base + d) as usize;
-        let Some(xs) = xt[e * ld + j0..].first_chunk::<NR>() else {
+    for (w, &d) in w.chunks_exact(R).zip(offsets) {
+        let e = (at + d) as usize;
+        let Some(xs) = xt.get(e..e + NR) else {
             break;
         };
         for r in 0..R {
