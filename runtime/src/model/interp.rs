@@ -63,17 +63,17 @@ pub struct LayerOutput {
     pub raw: Vec<i64>,
 }
 
-/// Per-worker buffers for `tile` samples: one per slot, tensor `t` in `bufs[slot[t]]`.
+/// Per-worker buffers for `tile` samples: one per slot, tensor `t` in `bufs[slots.of[t]]`.
 struct Workspace {
     bufs: Vec<Buf>,
-    slot: Vec<usize>,
     tile: usize,
 }
 
 /// Where each tensor lives during a run: tensors whose lifetimes do not overlap share a buffer,
 /// so a tile's working set is the few tensors alive at once (it stays in cache), not the whole
 /// graph.
-struct Slots {
+#[derive(Clone, Debug)]
+pub(crate) struct Slots {
     /// Slot of each tensor.
     of: Vec<usize>,
     /// Per slot: narrow storage (`i16`) or not, and the most values per sample it holds.
@@ -85,7 +85,7 @@ impl Slots {
     /// inputs: from the start) to the last layer that reads it (graph outputs: to the end); a
     /// layer's output never shares a slot with its inputs, and a slot keeps one storage width.
     /// `layers`: each layer's inputs and output (tensor ids), in execution order.
-    fn plan(
+    pub(crate) fn plan(
         tensors: &[TensorInfo],
         inputs: &[usize],
         outputs: &[usize],
@@ -158,8 +158,8 @@ const TILE_BYTES: usize = 4 << 20;
 impl Model {
     /// Samples per tile: as many as fit [`TILE_BYTES`] of buffers, between 1 and [`MAX_TILE`].
     pub fn tile(&self) -> usize {
-        let slots = self.slots();
-        let per_sample: usize = slots
+        let per_sample: usize = self
+            .slots
             .kind
             .iter()
             .map(|&(n16, len)| len.saturating_mul(if n16 { 2 } else { 8 }))
@@ -167,24 +167,14 @@ impl Model {
         (TILE_BYTES / per_sample.max(1)).clamp(1, MAX_TILE)
     }
 
-    fn slots(&self) -> Slots {
-        let layers: Vec<(&[usize], usize)> = self
-            .layers
-            .iter()
-            .map(|l| (l.inputs.as_slice(), l.output))
-            .collect();
-        Slots::plan(&self.tensors, &self.inputs, &self.outputs, &layers)
-    }
-
     fn workspace(&self, tile: usize) -> Workspace {
-        let slots = self.slots();
         Workspace {
-            bufs: slots
+            bufs: self
+                .slots
                 .kind
                 .iter()
                 .map(|&(narrow, len)| Buf::zeros(narrow, len * tile))
                 .collect(),
-            slot: slots.of,
             tile,
         }
     }
@@ -261,7 +251,7 @@ impl Model {
                 let n = ws.tile.min(end - s);
                 self.run_tile(&mut ws, inputs, s, n, None)?;
                 for (out, &o) in outs.iter_mut().zip(&self.outputs) {
-                    ws.bufs[ws.slot[o]].extend_lanes(out, self.tensors[o].len, n, ws.tile);
+                    ws.bufs[self.slots.of[o]].extend_lanes(out, self.tensors[o].len, n, ws.tile);
                 }
                 s += n;
             }
@@ -351,12 +341,19 @@ impl Model {
     ) -> Result<(), ModelError> {
         for (x, &id) in inputs.iter().zip(&self.inputs) {
             let len = self.tensors[id].len;
-            ws.bufs[ws.slot[id]].fill_lanes(&x[first * len..][..n * len], len, n, ws.tile);
+            ws.bufs[self.slots.of[id]].fill_lanes(&x[first * len..][..n * len], len, n, ws.tile);
         }
         for (index, layer) in self.layers.iter().enumerate() {
-            let slot = ws.slot[layer.output];
+            let slot = self.slots.of[layer.output];
             let mut out = std::mem::take(&mut ws.bufs[slot]);
-            let done = step(layer, &self.tensors, &ws.bufs, &ws.slot, &mut out, ws.tile);
+            let done = step(
+                layer,
+                &self.tensors,
+                &ws.bufs,
+                &self.slots.of,
+                &mut out,
+                ws.tile,
+            );
             ws.bufs[slot] = out;
             done.map_err(|e| ModelError::Layer {
                 index,
@@ -366,7 +363,7 @@ impl Model {
             })?;
             if let Some(t) = trace.as_deref_mut() {
                 let mut raw = Vec::new();
-                ws.bufs[ws.slot[layer.output]].extend_lanes(
+                ws.bufs[self.slots.of[layer.output]].extend_lanes(
                     &mut raw,
                     self.tensors[layer.output].len,
                     1,

@@ -9,6 +9,7 @@ use prost::Message;
 use super::error::{LayerRef, ModelError};
 use super::format::{self, layer::Kernel, ModelProto, OverflowProto, RoundingProto, TypeProto};
 use super::index::{for_each_index, strides};
+use super::interp::Slots;
 use super::{ConcatPart, Exec, Gather, Layer, Model, TensorInfo, PAD};
 use crate::fixed::Requant;
 use crate::ops::affine::{AffineConfig, AffineTypes};
@@ -231,6 +232,11 @@ impl Model {
                 )));
             }
         }
+        let steps: Vec<(&[usize], usize)> = layers
+            .iter()
+            .map(|l| (l.inputs.as_slice(), l.output))
+            .collect();
+        let slots = Slots::plan(&tensors, &inputs, &outputs, &steps);
         Ok(Model {
             name: p.name.clone(),
             source: p.source.clone(),
@@ -241,6 +247,7 @@ impl Model {
             inputs,
             outputs,
             layers,
+            slots,
         })
     }
 }

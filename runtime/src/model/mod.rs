@@ -90,6 +90,8 @@ pub struct Model {
     inputs: Vec<usize>,
     outputs: Vec<usize>,
     layers: Vec<Layer>,
+    /// Which buffer each tensor uses while running (planned once, at load).
+    slots: interp::Slots,
 }
 
 impl Model {
