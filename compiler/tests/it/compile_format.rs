@@ -3,7 +3,7 @@
 //! (a mutated file that still loads must run without panicking), and hand-made corruptions of
 //! single fields.
 
-mod compile_util;
+use crate::compile_util;
 
 use binpoint_runtime::model::format::{layer::Kernel, ModelProto, TypeProto};
 use binpoint_runtime::model::{Model, ModelError, Threads};

@@ -1,7 +1,7 @@
 //! Every fixture (PyTorch exports of models trained on 8x8 digits, both exporters) loads, cleans up
 //! and evaluates within 1e-5 relative / 1e-6 absolute of onnxruntime; inspect counts its parameters.
 
-mod frontend_util;
+use crate::frontend_util;
 
 use binpoint::passes::{cleanup, CleanupOptions};
 use binpoint::{eval, inspect, onnx};

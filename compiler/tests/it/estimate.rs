@@ -2,7 +2,7 @@
 //! are the same on every run, and cnn_bn's MAC layers carry the hand-checked values of
 //! docs/estimator.md ("Worked example").
 
-mod compile_util;
+use crate::compile_util;
 
 use binpoint::board::Board;
 use binpoint::estimate::{choose_reuse, estimate, estimate_with, Folding, Multiplier, FIT_MARGIN};

@@ -2,7 +2,7 @@
 //! finite differences, the learning forward against the bit-exact interpreter, learning lowering
 //! the distillation loss, typed errors for bad input.
 
-mod compile_util;
+use crate::compile_util;
 
 use binpoint::learn::quantizer::{cast, FixedCast};
 use binpoint::learn::{learn, LearnError, LearnOptions, Mode, Student};

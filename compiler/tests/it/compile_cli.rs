@@ -2,7 +2,7 @@
 //! report.json's keys, byte-identical output when compiling twice, no overwrite without --force
 //! (and other files left alone with it), simulate equal to the interpreter, eval's numbers.
 
-mod compile_util;
+use crate::compile_util;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,7 +1,7 @@
 //! A few thousand mutated copies of the fixtures go through load + cleanup (+ a batch-1 evaluation
 //! when small) without a panic: every outcome is a graph or a CompileError.
 
-mod frontend_util;
+use crate::frontend_util;
 
 use binpoint::passes::{cleanup, CleanupOptions};
 use frontend_util::fixtures;

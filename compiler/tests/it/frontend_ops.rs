@@ -1,7 +1,7 @@
 //! Single-op cases (compiler/tests/frontend_ops/, made by make_cases.py with onnxruntime): every
 //! attribute form the loader supports evaluates like onnxruntime, before and after cleanup.
 
-mod frontend_util;
+use crate::frontend_util;
 
 use binpoint::passes::{cleanup, CleanupOptions};
 use binpoint::{eval, onnx};

@@ -1,7 +1,7 @@
 //! Golden IR dumps of every fixture after load and after cleanup (compiler/tests/frontend_golden/).
-//! Regenerate after an intended change with `BINPOINT_UPDATE_GOLDEN=1 cargo test -p binpoint --test frontend_golden`.
+//! Regenerate after an intended change with `BINPOINT_UPDATE_GOLDEN=1 cargo test -p binpoint --test it frontend_golden`.
 
-mod frontend_util;
+use crate::frontend_util;
 
 use binpoint::passes::{cleanup, CleanupOptions};
 use frontend_util::fixtures;

@@ -1,6 +1,6 @@
 //! The IR, its builder, verify(), the dump, the passes and the evaluator on small hand-built graphs.
 
-mod frontend_util;
+use crate::frontend_util;
 
 use binpoint::ir::ops::*;
 use binpoint::ir::{Dim, GraphBuilder, Op, Shape};

@@ -5,7 +5,7 @@
 //! indexed as `LutSpec` says. Every layer's raw output of the interpreter's trace must be equal,
 //! for every fixture at 16 and 8 bits, calibrated and propagated, BatchNorm folded and kept.
 
-mod compile_util;
+use crate::compile_util;
 
 use binpoint::ir::ops::Window;
 use binpoint::ir::{Graph, Op};

@@ -1,6 +1,6 @@
 //! `binpoint inspect`, run as users run it, on every committed fixture and on bad files.
 
-mod frontend_util;
+use crate::frontend_util;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

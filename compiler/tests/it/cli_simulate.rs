@@ -1,7 +1,7 @@
 //! `binpoint simulate --float`, run as users run it: every fixture against onnxruntime's outputs,
 //! float64 inputs, no silent overwrite, and bad inputs that name the file.
 
-mod frontend_util;
+use crate::frontend_util;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -3,8 +3,8 @@
 //! the scripts alike; a design that cannot fit is a warning on stderr and in the report; bad
 //! values of those flags are usage errors.
 
-mod compile_util;
-mod frontend_util;
+use crate::compile_util;
+use crate::frontend_util;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -7,9 +7,9 @@
 //! Each design is built once and cached by content under `target/hls-tb/` (the second run of this
 //! test compiles nothing); builds run two at a time. `BINPOINT_VERIFY_VECTORS` changes the number
 //! of random vectors, `BINPOINT_VERIFY_ONLY=mlp,cnn_bn` the models.
-//! `cargo test --release -p binpoint --test verify_fixtures -- --nocapture` prints the table.
+//! `cargo test --release -p binpoint --test it verify_fixtures:: -- --nocapture` prints the table.
 
-mod compile_util;
+use crate::compile_util;
 
 use std::path::PathBuf;
 use std::sync::Mutex;

@@ -16,7 +16,7 @@
 //! run_vectors.py runs against a fake `pynq` module that plays the accelerator (it answers with
 //! the expected words), through both ways of finding the register offsets.
 
-mod compile_util;
+use crate::compile_util;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! The low-rank measurement of docs/benchmarks.md (ignored: run it by hand):
 //!
 //! ```sh
-//! cargo test -p binpoint --release --test low_rank_bench -- --ignored --nocapture
+//! cargo test -p binpoint --release --test it low_rank_bench:: -- --ignored --nocapture
 //! ```
 //!
 //! MLP and CNN digits fixtures, calibrated on train_x, measured on test_x with the bit-exact

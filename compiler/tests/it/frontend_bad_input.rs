@@ -1,6 +1,6 @@
 //! Bad input never panics: each class gets one error naming the file, the node and the op.
 
-mod frontend_util;
+use crate::frontend_util;
 
 use binpoint::onnx::{load_bytes, load_file};
 use binpoint::CompileError;

@@ -12,7 +12,7 @@
 //! Generated crates build with `--offline` into one shared target folder,
 //! `target/sim-crates`, so `binpoint-runtime` compiles once.
 
-mod compile_util;
+use crate::compile_util;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -2,9 +2,9 @@
 //! training inputs, run by the interpreter on the 360 test digits: 16-bit argmax agrees with float
 //! on at least 99.5% of them, and 8-bit accuracy is within 2 points of float.
 //!
-//! `cargo test --release -p binpoint --test compile_fixtures -- --nocapture` prints the table.
+//! `cargo test --release -p binpoint --test it compile_fixtures:: -- --nocapture` prints the table.
 
-mod compile_util;
+use crate::compile_util;
 
 use binpoint::eval;
 use binpoint::report::compare;

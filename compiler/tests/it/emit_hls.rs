@@ -3,7 +3,7 @@
 //! AXI-Stream variant builds and verifies. (Every fixture's firmware is built with g++ -Wall
 //! -Werror and verified bit-exact in `verify_fixtures.rs`.)
 
-mod compile_util;
+use crate::compile_util;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

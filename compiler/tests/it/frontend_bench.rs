@@ -2,7 +2,7 @@
 //! `testbench/fixtures/bench_models.py` and not committed. Ignored by default:
 //!
 //!     .venv-fixtures/bin/python testbench/fixtures/bench_models.py target/bench-models
-//!     BINPOINT_BENCH_MODELS=target/bench-models cargo test -p binpoint --release --test frontend_bench -- --ignored --nocapture
+//!     BINPOINT_BENCH_MODELS=target/bench-models cargo test -p binpoint --release --test it frontend_bench:: -- --ignored --nocapture
 
 use binpoint::passes::{cleanup, CleanupOptions};
 use std::time::Instant;

@@ -1,0 +1,33 @@
+//! The integration tests of this crate, one binary (each former tests/<name>.rs is a module).
+
+mod cli_fixed;
+mod cli_inspect;
+mod cli_simulate;
+mod compile_cli;
+mod compile_fixtures;
+mod compile_format;
+mod compile_out;
+mod compile_reference;
+mod compile_util;
+mod emit_hls;
+mod emit_sim;
+mod estimate;
+mod frontend_bad_input;
+mod frontend_bench;
+mod frontend_fixtures;
+mod frontend_golden;
+mod frontend_ir;
+mod frontend_mutation;
+mod frontend_ops;
+mod frontend_util;
+mod khot_cli;
+mod learn;
+mod learn_cli;
+mod low_rank_bench;
+mod low_rank_cli;
+mod quant_config;
+mod quant_fixtures;
+mod quant_rules;
+mod scripts_tcl;
+mod verify_cli;
+mod verify_fixtures;
