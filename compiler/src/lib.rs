@@ -1,16 +1,41 @@
 //! binpoint: compile a trained ONNX model into a fixed-point FPGA accelerator.
 //!
-//! Frontend pipeline: [`onnx::load_file`] → [`ir::Graph`] → [`passes::cleanup`] → [`eval::run_f32`]
-//! (float reference) and [`inspect::report`].
+//! [`compile`] runs the pipeline ([`pipeline`], docs/architecture.md); its modules, by layer
+//! (each imports only the ones above it in this list, never one below):
+//! - leaves: [`error`], [`rules`] (rule types shared by the config and the phases), [`board`],
+//!   [`npy`] (the one `.npy` reader);
+//! - the IR and its front end: [`ir`], [`onnx`] (the only module that sees protobuf), [`eval`]
+//!   (float reference, argmax and accuracy);
+//! - phases, in the order they run: [`passes`] (cleanup), [`compress`] (low-rank), [`quant`]
+//!   (precision config, K-hot projection, calibration, typing), [`learn`] (learned binary
+//!   points), [`lower`] (typed graph → compiled model);
+//! - the hub: the validated compiled model (`binpoint_runtime::model::Model`) and the hardware
+//!   plan ([`hardware`]);
+//! - backends, which read the hub: [`estimate`], [`emit`] (`hls`, `sim`, `scripts`), [`report`];
+//! - [`pipeline`]: the stages in order, and `Compiled`.
 
-pub mod emit;
+pub mod board;
 pub mod error;
+pub mod npy;
+pub mod rules;
+
 pub mod eval;
 pub mod ir;
-pub mod learn;
 pub mod onnx;
+
+pub mod compress;
+pub mod learn;
+pub mod lower;
 pub mod passes;
 pub mod quant;
+
+pub mod hardware;
+
+pub mod emit;
+pub mod estimate;
+pub mod report;
+
+pub mod pipeline;
 
 /// `binpoint inspect`: per-layer shapes, parameters and MACs.
 pub mod inspect {
@@ -19,6 +44,7 @@ pub mod inspect {
 
 pub use error::CompileError;
 pub use ir::Graph;
+pub use pipeline::{compile, CompileOptions, Compiled};
 
 /// Loads an ONNX file and runs the cleanup pipeline: the float IR every later phase starts from.
 pub fn load_float_graph(
@@ -29,7 +55,3 @@ pub fn load_float_graph(
     passes::cleanup(&mut g, opts)?;
     Ok(g)
 }
-pub mod board;
-pub mod estimate;
-pub mod lower;
-pub mod report;

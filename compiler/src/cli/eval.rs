@@ -9,7 +9,7 @@ use binpoint::passes::CleanupOptions;
 use binpoint_runtime::model::{Model, Threads};
 use clap::Args;
 
-use super::compile::{calibration_input, measure};
+use binpoint::pipeline::{calibration_input, measure};
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -64,10 +64,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let g = binpoint::load_float_graph(&onnx, &CleanupOptions::default())
         .with_context(|| format!("{}: loading the float model", onnx.display()))?;
     let x = calibration_input(&g, &args.input)?;
+    let labels = binpoint::npy::read_labels(&args.labels)?;
     let a = measure(
         &g,
         &model,
         &x,
+        &labels,
         &args.input,
         &args.labels,
         Threads::from_count(args.threads),

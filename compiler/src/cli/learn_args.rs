@@ -1,16 +1,8 @@
-//! The `--learn` flags of `binpoint compile` and the call into [`binpoint::learn`]
+//! The `--learn` flags of `binpoint compile`, as the pipeline's [`LearnOptions`]
 //! (docs/learning.md).
 
-use std::path::Path;
-
-use anyhow::Context;
-use binpoint::learn::{learn, LearnOptions, Learned};
-use binpoint::quant::{PrecisionConfig, TypedGraph};
-use binpoint::Graph;
+use binpoint::learn::LearnOptions;
 use clap::Args;
-use ndarray::ArrayD;
-
-use super::UsageError;
 
 #[derive(Debug, Args)]
 pub struct LearnArgs {
@@ -41,54 +33,15 @@ pub struct LearnArgs {
 }
 
 impl LearnArgs {
-    fn options(&self) -> LearnOptions {
-        LearnOptions {
+    /// The options of `--learn`, or None without it.
+    pub fn options(&self) -> Option<LearnOptions> {
+        self.learn.then(|| LearnOptions {
             epochs: self.epochs,
             lr: self.lr,
             seed: self.seed,
             finetune: self.finetune,
             progress: !self.quiet,
             ..LearnOptions::default()
-        }
-    }
-
-    /// Learns the binary points of `typed` (calibrated on `x`) when `--learn` was given.
-    pub fn run(
-        &self,
-        g: &Graph,
-        cfg: &PrecisionConfig,
-        typed: &TypedGraph,
-        calib: Option<&ArrayD<f32>>,
-        labels: Option<&Path>,
-    ) -> anyhow::Result<Option<Learned>> {
-        if !self.learn {
-            return Ok(None);
-        }
-        let Some(x) = calib else {
-            return Err(UsageError(
-                "--learn needs calibration data: give --calib X.npy (and optionally --labels L.npy)"
-                    .into(),
-            )
-            .into());
-        };
-        let opts = self.options();
-        opts.validate().map_err(|e| UsageError(e.to_string()))?;
-        let y = match labels {
-            Some(p) => Some(super::compile::read_labels(p)?),
-            None => None,
-        };
-        let learned = learn(g, cfg, typed, x, y.as_deref(), &opts)
-            .with_context(|| format!("{}: learning the binary points", g.source))?;
-        let r = &learned.report;
-        eprintln!(
-            "learned binary points in {:.1} s: {} epochs, loss {:.6} -> {:.6}, {} of {} tensors changed",
-            r.seconds,
-            r.epochs,
-            r.initial.loss,
-            r.last.loss,
-            r.changed(),
-            r.tensors.iter().filter(|t| t.learned).count()
-        );
-        Ok(Some(learned))
+        })
     }
 }

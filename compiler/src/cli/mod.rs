@@ -14,7 +14,6 @@ mod eval;
 mod fixed;
 mod inspect;
 mod learn_args;
-mod npy;
 mod simulate;
 mod verify;
 

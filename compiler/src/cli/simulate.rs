@@ -20,8 +20,8 @@ use binpoint_runtime::model::{Model, Threads};
 use clap::Args;
 use ndarray::ArrayD;
 
-use super::npy::{self, check_writable};
 use super::UsageError;
+use binpoint::npy::{self, check_writable};
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -139,14 +139,13 @@ fn simulate_fixed(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     };
     let (input, output) = (&model.tensors()[*input], &model.tensors()[*output]);
     check_writable(&args.output, args.force)?;
-    let (raw, dims, kind) = match ndarray_npy::read_npy::<_, ArrayD<i64>>(&args.input) {
-        Ok(x) => (
+    let (raw, dims, kind) = match npy::read_any(&args.input)? {
+        npy::Array::Int(x) => (
             x.iter().copied().collect::<Vec<i64>>(),
             x.shape().to_vec(),
             "int64 raw",
         ),
-        Err(_) => {
-            let (x, _) = npy::read_f32(&args.input)?;
+        npy::Array::Float(x, _) => {
             let values: Vec<f32> = x.iter().copied().collect();
             (
                 model.quantize(model.inputs()[0], &values)?,
@@ -164,16 +163,16 @@ fn simulate_fixed(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let mut shape = vec![batch];
     shape.extend(&output.shape);
     if args.raw {
-        write_npy(
+        npy::write(
             &args.output,
-            ArrayD::from_shape_vec(shape.clone(), out)?,
+            &ArrayD::from_shape_vec(shape.clone(), out)?,
             args.force,
         )?;
     } else {
         let values = model.dequantize(model.outputs()[0], &out);
-        write_npy(
+        npy::write(
             &args.output,
-            ArrayD::from_shape_vec(shape.clone(), values)?,
+            &ArrayD::from_shape_vec(shape.clone(), values)?,
             args.force,
         )?;
     }
@@ -213,34 +212,6 @@ fn fixed_batch(file: &Path, dims: &[usize], want: &[usize]) -> anyhow::Result<us
     Ok(dims[0])
 }
 
-/// Writes an `.npy` file; without `force` an existing file is an error and is left untouched.
-fn write_npy<T: ndarray_npy::WritableElement>(
-    path: &Path,
-    array: ArrayD<T>,
-    force: bool,
-) -> anyhow::Result<()> {
-    use ndarray_npy::WriteNpyExt;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    let file = options
-        .open(path)
-        .with_context(|| format!("{}: cannot create", path.display()))?;
-    let mut w = std::io::BufWriter::new(file);
-    let written = array
-        .write_npy(&mut w)
-        .map_err(anyhow::Error::from)
-        .and_then(|()| Ok(w.into_inner().map_err(|e| e.into_error())?.sync_all()?));
-    if written.is_err() {
-        let _ = std::fs::remove_file(path);
-    }
-    written.with_context(|| format!("{}: cannot write", path.display()))
-}
-
 fn simulate_float(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     npy::check_writable(&args.output, args.force)?;
     let g = binpoint::load_float_graph(&args.model, &CleanupOptions::default())?;
@@ -248,7 +219,7 @@ fn simulate_float(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let (x, _) = npy::read_f32(&args.input)?;
     check_shape(&args.input, x.shape(), input_shape)?;
     let y = eval::run_f32(&g, &x)?;
-    npy::write_f32(&args.output, &y, args.force)?;
+    npy::write(&args.output, &y, args.force)?;
     println!(
         "{}: float32 {} (float reference of {} on {}, {} sample(s))",
         args.output.display(),

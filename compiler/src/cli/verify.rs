@@ -3,11 +3,10 @@
 //! against Xilinx's ap_types headers, runs them on random inputs (plus X.npy) and compares the raw
 //! outputs with the interpreter's, bit for bit. Exit status 0 when every sample matches, 1 otherwise.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use binpoint::emit::hls::verify::{verify, VerifyOptions};
-use binpoint::emit::hls::{HlsOptions, Interface};
 use clap::Args;
 
 pub const EXAMPLES: &str = "\
@@ -17,8 +16,8 @@ Examples:
   binpoint verify out --calib train_x.npy
 
 OUT is a folder written by `binpoint compile` (OUT/model.bpm). OUT/firmware and OUT/tb/tb.cpp are
-emitted when missing (--regenerate: always), with the board, folding and interface compile recorded
-in OUT/report.json. The vectors and the testbench's run go to OUT/verify/;
+emitted when missing (--regenerate: always) from the hardware plan compile stored in
+OUT/hardware.json (board, clock, interface, every layer's reuse factor). The vectors and the testbench's run go to OUT/verify/;
 builds are cached by content (in $BINPOINT_CACHE_DIR, else the workspace's target/ folder, else
 ~/.cache/binpoint). The ap_types headers come from $AP_TYPES_INCLUDE, $XILINX_HLS/include, or the
 hls4ml wheel on PyPI (downloaded once); the compiler is $CXX, else g++.";
@@ -54,32 +53,6 @@ pub struct VerifyArgs {
     stream: bool,
 }
 
-/// The board, folding and interface `binpoint compile` recorded in OUT/report.json
-/// (`hardware`), so that `--regenerate` emits the firmware compile emitted. Defaults without it.
-fn recorded_hls(out: &Path, stream: bool) -> HlsOptions {
-    let mut opts = HlsOptions::default();
-    let report = std::fs::read_to_string(out.join("report.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
-    let hw = report.as_ref().map(|r| &r["hardware"]);
-    if let Some(board) = hw.and_then(|h| h["board"].as_str()) {
-        opts.board = board.to_string();
-    }
-    if let Some(reuse) = hw.and_then(|h| h["reuse"].as_object()) {
-        opts.reuse.per_layer = reuse
-            .iter()
-            .filter_map(|(k, v)| Some((k.clone(), usize::try_from(v.as_u64()?).ok()?)))
-            .collect();
-    }
-    let recorded_stream = hw.and_then(|h| h["data_ports"].as_str()) == Some("axi-stream");
-    opts.interface = if stream || recorded_stream {
-        Interface::Stream
-    } else {
-        Interface::Mmap
-    };
-    opts
-}
-
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let opts = VerifyOptions {
         vectors: args.vectors,
@@ -88,7 +61,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         calib: args.calib,
         cache: None,
         regenerate: args.regenerate,
-        hls: recorded_hls(&args.out, args.stream),
+        stream: args.stream,
     };
     let r = verify(&args.out, &opts)?;
     for e in &r.emitted {

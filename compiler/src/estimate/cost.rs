@@ -7,14 +7,14 @@ use super::rules::{
     LAYER_BASE_LUT, LOOP_OVERHEAD, SIMPLE_BASE_FF, SIMPLE_BASE_LUT,
 };
 use super::work::{KhotWork, Mac, Operand, Shape, Stream, Work};
-use super::{LayerEstimate, LayerFold, MulImpl, Multiplier};
+use super::{LayerEstimate, LayerPlan, MulImpl, Multiplier};
 use crate::board::Board;
 
 /// Cycles to read a memory, register the operands, and cast and write a result.
 const READ_STAGES: u64 = 2;
 const WRITE_STAGES: u64 = 2;
 
-pub(super) fn layer(w: &Work, fold: &LayerFold, board: &Board, clock_ns: f64) -> LayerEstimate {
+pub(super) fn layer(w: &Work, fold: &LayerPlan, board: &Board, clock_ns: f64) -> LayerEstimate {
     let mut e = LayerEstimate {
         name: w.name.clone(),
         kernel: w.kernel.to_string(),
@@ -61,7 +61,7 @@ pub(super) fn effective_reuse(m: &Mac, requested: u64) -> u64 {
     requested.max(m.min_reuse).clamp(1, m.fan_in.max(1))
 }
 
-fn mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerFold, board: &Board, clock_ns: f64) {
+fn mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board, clock_ns: f64) {
     if let Some(k) = &m.khot {
         return khot_mac(e, m, k, fold, clock_ns);
     }
@@ -132,7 +132,7 @@ fn mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerFold, board: &Board, clock_ns
 /// the accumulator's width into its output's sum, one output cast per parallel output. The
 /// weights are wired in (no weight memory). Dense runs once (all outputs in parallel); conv
 /// pipelines its positions at the input-port limit.
-fn khot_mac(e: &mut LayerEstimate, m: &Mac, k: &KhotWork, fold: &LayerFold, clock_ns: f64) {
+fn khot_mac(e: &mut LayerEstimate, m: &Mac, k: &KhotWork, fold: &LayerPlan, clock_ns: f64) {
     let (xs, ws) = (u64::from(m.x.signed_bits()), u64::from(m.w.signed_bits()));
     let acc = u64::from(m.acc_bits);
     let r = if k.iterations > 1 {

@@ -32,29 +32,17 @@ pub use rules::{
 };
 
 use binpoint_runtime::model::format::ModelProto;
+use binpoint_runtime::model::Model;
 use serde::Serialize;
 
 use crate::board::{Board, Resources};
+use crate::hardware::{Hardware, Strategy};
+pub use crate::hardware::{LayerPlan, MulImpl};
 use work::{ModelWork, Shape};
 
 /// The share of each resource the folding chooser aims to stay under (placement and routing get
 /// hard above it).
 pub const FIT_MARGIN: f64 = 0.80;
-
-/// How a layer's multiplies are built.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MulImpl {
-    /// As Vitis HLS chooses: LUTs when an operand has at most [`FABRIC_MAX_BITS`] bits, else DSPs.
-    #[default]
-    Auto,
-    /// DSP slices (`#pragma HLS bind_op op=mul impl=dsp`).
-    Dsp,
-    /// LUTs (`#pragma HLS bind_op op=mul impl=fabric`).
-    Fabric,
-    /// Constant multiplies lowered to shifts and adds (K-hot weights): no DSP.
-    ShiftAdd,
-}
 
 /// What a layer's multipliers became.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -65,27 +53,10 @@ pub enum Multiplier {
     ShiftAdd,
 }
 
-/// The folding of one layer. The HLS kernels read `reuse_factor` (the II of the pipelined output
-/// loop) and `block_factor` (multipliers, cyclic partition factor).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct LayerFold {
-    pub name: String,
-    /// The runtime kernel (`dense`, `conv2d`, `relu`, ...).
-    pub kernel: String,
-    /// Products per output of a MAC layer (1 for other layers).
-    pub fan_in: u64,
-    /// II of the output loop: each multiplier serves that many products. 1 for non-MAC layers.
-    pub reuse_factor: u64,
-    /// `ceil(fan_in / reuse_factor)`: parallel multipliers.
-    pub block_factor: u64,
-    /// Set by the multiplier-free rewrites (K-hot → [`MulImpl::ShiftAdd`]) or by hand.
-    pub mul_impl: MulImpl,
-}
-
 /// Per-layer folding of a model, in layer order.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Folding {
-    pub layers: Vec<LayerFold>,
+    pub layers: Vec<LayerPlan>,
     /// The estimate of this folding fits the board (≤ 100% of every resource).
     pub fits: bool,
     /// ... and stays within [`FIT_MARGIN`].
@@ -117,9 +88,10 @@ impl Folding {
                     _ => (1, 1),
                 };
                 let khot = matches!(&l.shape, Shape::Mac(m) if m.khot.is_some());
-                let mut f = LayerFold {
+                let mut f = LayerPlan {
                     name: l.name.clone(),
                     kernel: l.kernel.to_string(),
+                    strategy: Strategy::Resource,
                     fan_in,
                     reuse_factor: 1,
                     block_factor: 1,
@@ -141,41 +113,12 @@ impl Folding {
         }
     }
 
-    /// The reuse factor of every multiply-accumulate layer, by layer name (what the HLS
-    /// emitter's `ReusePolicy::per_layer` takes).
-    pub fn reuse_map(&self) -> std::collections::BTreeMap<String, usize> {
-        self.layers
-            .iter()
-            .filter(|l| {
-                l.fan_in > 1
-                    || matches!(
-                        l.kernel.as_str(),
-                        "dense"
-                            | "conv1d"
-                            | "conv2d"
-                            | "dense_shift_add"
-                            | "conv1d_shift_add"
-                            | "conv2d_shift_add"
-                    )
-            })
-            .map(|l| (l.name.clone(), l.reuse_factor as usize))
-            .collect()
-    }
-
     /// The reuse factor of the layer named `name`.
     pub fn reuse_factor(&self, name: &str) -> Option<u64> {
         self.layers
             .iter()
             .find(|l| l.name == name)
             .map(|l| l.reuse_factor)
-    }
-}
-
-impl LayerFold {
-    /// Sets the reuse factor (clamped to `1..=fan_in`) and the block factor with it.
-    pub fn set_reuse(&mut self, r: u64) {
-        self.reuse_factor = r.clamp(1, self.fan_in.max(1));
-        self.block_factor = self.fan_in.max(1).div_ceil(self.reuse_factor);
     }
 }
 
@@ -312,6 +255,22 @@ pub fn estimate_with(
         e.warnings.push(w);
     }
     Ok(e)
+}
+
+/// The estimate of the hardware plan `hw` for `model` (what `compile` reports and stores);
+/// `warning`: the folding chooser's, when it chose the reuse factors and they do not fit.
+pub fn estimate_hardware(
+    model: &Model,
+    hw: &Hardware,
+    warning: Option<String>,
+) -> Result<Estimate, EstimateError> {
+    let folding = Folding {
+        layers: hw.layers.clone(),
+        fits: false,
+        within_margin: false,
+        warning,
+    };
+    estimate_with(model.proto(), hw.board, hw.clock_ns, &folding)
 }
 
 /// "does not fit" / "more than 80%" in words, or nothing.

@@ -7,7 +7,6 @@ use binpoint_runtime::model::format::{layer::Kernel, ModelProto, OperandProto, T
 
 use super::rules::csd_nonzeros;
 use super::EstimateError;
-use crate::lower::kernel_name;
 
 /// A multiplier operand: raw width and signedness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,7 +218,7 @@ impl ModelWork {
             }
             layers.push(Work {
                 name: l.name.clone(),
-                kernel: kernel_name(kernel),
+                kernel: kernel.stem(),
                 inputs: l.inputs.iter().map(|&i| i as usize).collect(),
                 output: l.output as usize,
                 macs,

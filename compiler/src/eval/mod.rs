@@ -3,6 +3,10 @@
 //! onnxruntime bit for bit on the fixtures and within 1e-5 relative in general. Batch-aware: the batch size comes from the inputs;
 //! a graph exported with a fixed batch of 1 runs sample by sample on a larger batch.
 
+pub mod accuracy;
+
+pub use accuracy::{argmax, compare, Accuracy};
+
 use crate::error::CompileError;
 use crate::ir::{Dim, EvalCtx, Graph, Op, MAX_ELEMENTS};
 use ndarray::{ArrayD, Axis};

@@ -715,26 +715,9 @@ fn check_supported(g: &Graph, n: NodeIndex, kernel: &Kernel) -> Result<(), Learn
             n,
             format!(
                 "the learning forward does not support this op with a {} kernel",
-                kernel_name(kernel)
+                kernel.class()
             ),
         ))
-    }
-}
-
-fn kernel_name(k: &Kernel) -> &'static str {
-    match k {
-        Kernel::Source => "source",
-        Kernel::Move => "move",
-        Kernel::Cast => "cast",
-        Kernel::Mac { .. } => "mac",
-        Kernel::Elementwise { .. } => "elementwise",
-        Kernel::Scale { .. } => "scale",
-        Kernel::LeakyRelu { .. } => "leaky_relu",
-        Kernel::HardSigmoid { .. } => "hard_sigmoid",
-        Kernel::HardSwish { .. } => "hard_swish",
-        Kernel::Pool { .. } => "pool",
-        Kernel::Lut { .. } => "lut",
-        Kernel::Softmax { .. } => "softmax",
     }
 }
 

@@ -9,13 +9,15 @@
 //!    seeded shuffles, the best epoch kept; [`progress`] draws the bar.
 //! 3. [`freeze`]: the learned `I` become `int_bits` overrides of the precision config (and, with
 //!    `--finetune`, the tuned weights go back into the float graph); K-hot weights are projected in
-//!    their learned types, the graph is re-calibrated and re-typed with `type_graph`, so accumulators, tables and everything downstream are derived as
+//!    their learned types, the graph is re-calibrated and re-typed by `quant::calibrate_and_type` (the
+//!    stage compile runs), so accumulators, tables and everything downstream are derived as
 //!    for any other config. The result is checked to carry exactly the learned types.
 
 pub mod error;
 pub mod forward;
 pub mod progress;
 pub mod quantizer;
+pub mod report;
 pub mod train;
 
 use std::time::Instant;
@@ -28,8 +30,8 @@ pub use forward::{Mode, Role, Student};
 
 use crate::ir::ops::Const;
 use crate::ir::Graph;
-use crate::quant::{calibrate, type_graph, PrecisionConfig, RangeSource, TypeOrigin, TypedGraph};
-use crate::report::learning::{LearnedTensor, LearningReport};
+use crate::quant::{calibrate_and_type, PrecisionConfig, Ranges, TypeOrigin, TypedGraph};
+pub use report::{LearnedTensor, LearningReport};
 
 /// The knobs of `--learn`.
 #[derive(Clone, Debug, PartialEq)]
@@ -218,11 +220,8 @@ fn freeze(
         config.layer.entry(p.name.clone()).or_default().int_bits = Some(i);
         learned.push((p.node, i));
     }
-    // K-hot layers: their weights projected in the learned types, as compile does before typing.
-    let projected = crate::quant::khot::project_weights(&graph, &config)?;
-    let method = cfg.calibration.method();
-    let cal = calibrate(&projected, std::slice::from_ref(x), method)?;
-    let mut out = type_graph(&projected, &config, RangeSource::Calibrated(&cal))?;
+    // The typing stage compile runs (K-hot weights projected in the learned types).
+    let mut out = calibrate_and_type(&graph, &config, Ranges::Calibrated(x))?;
     for (n, i) in learned {
         let layer = out.layers.get_mut(&n).ok_or_else(|| {
             LearnError::node(

@@ -90,7 +90,7 @@ pub fn lower(typed: &TypedGraph, opts: &LowerOptions) -> Result<Lowered, LowerEr
         }
         let at = At { l: &l, n, types };
         let (kernel, inputs) = lower_node(&at)?;
-        let name = kernel_name(&kernel);
+        let name = kernel.stem();
         let inputs = inputs
             .iter()
             .map(|&k| l.id(n, k))
@@ -139,39 +139,6 @@ pub fn lower(typed: &TypedGraph, opts: &LowerOptions) -> Result<Lowered, LowerEr
         proto,
         layers: kernels,
     })
-}
-
-/// The runtime kernel a layer proto runs (the names of `Layer::kernel`).
-pub fn kernel_name(k: &KernelProto) -> &'static str {
-    match k {
-        KernelProto::Dense(d) if d.khot > 0 => "dense_shift_add",
-        KernelProto::Dense(_) => "dense",
-        KernelProto::Conv(c) if c.rank == 1 && c.khot > 0 => "conv1d_shift_add",
-        KernelProto::Conv(c) if c.rank == 1 => "conv1d",
-        KernelProto::Conv(c) if c.khot > 0 => "conv2d_shift_add",
-        KernelProto::Conv(_) => "conv2d",
-        KernelProto::MaxPool(_) => "max_pool",
-        KernelProto::AveragePool(_) => "average_pool",
-        KernelProto::GlobalMaxPool(_) => "global_max_pool",
-        KernelProto::GlobalAveragePool(_) => "global_average_pool",
-        KernelProto::Affine(_) => "affine",
-        KernelProto::Binary(b) => match b.op {
-            0 => "add",
-            1 => "sub",
-            _ => "mul",
-        },
-        KernelProto::Relu(_) => "relu",
-        KernelProto::Clip(_) => "clip",
-        KernelProto::LeakyRelu(_) => "leaky_relu",
-        KernelProto::HardSigmoid(_) => "hard_sigmoid",
-        KernelProto::HardSwish(_) => "hard_swish",
-        KernelProto::View(_) => "view",
-        KernelProto::Cast(_) => "cast",
-        KernelProto::Transpose(_) | KernelProto::Pad(_) => "gather",
-        KernelProto::Concat(_) => "concat",
-        KernelProto::Lut(_) => "lut",
-        KernelProto::Softmax(_) => "softmax",
-    }
 }
 
 /// Lowers one computing node: its kernel and its data inputs (constants are in the kernel).

@@ -4,16 +4,13 @@
 //! repeats while anything changes, at most [`MAX_ROUNDS`] times, and rewrite loops inside passes
 //! are capped too.
 //!
-//! After cleanup and before calibration, the compression passes on the float IR
-//! (`registry::COMPRESS_FLOAT`): low-rank. They take their own options (a rank plan), so
-//! `compile` runs them through their own entry points (`low_rank::run`, `low_rank::tolerance::search`).
+//! Compression (low-rank) is a phase of its own after cleanup: `crate::compress`.
 
 mod canonicalize_shapes;
 mod constant_folding;
 mod dead_code;
 mod fold_batch_norm;
 mod fuse_dense;
-pub mod low_rank;
 pub mod registry;
 mod remove_identity;
 
@@ -22,7 +19,6 @@ pub use constant_folding::ConstantFolding;
 pub use dead_code::DeadCode;
 pub use fold_batch_norm::FoldBatchNorm;
 pub use fuse_dense::FuseDense;
-pub use low_rank::LowRank;
 pub use remove_identity::RemoveIdentity;
 
 use crate::error::CompileError;

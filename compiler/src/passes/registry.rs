@@ -12,10 +12,6 @@ pub const CLEANUP: &[&str] = &[
     "dead-code",
 ];
 
-/// Compression passes on the float IR, after cleanup and before calibration. `low-rank` needs a
-/// rank plan (`LowRank::plan`); by name it runs with an empty plan and changes nothing.
-pub const COMPRESS_FLOAT: &[&str] = &["low-rank"];
-
 pub fn by_name(name: &str) -> Option<Box<dyn Pass>> {
     Some(match name {
         "constant-folding" => Box::new(ConstantFolding),
@@ -24,7 +20,6 @@ pub fn by_name(name: &str) -> Option<Box<dyn Pass>> {
         "fuse-dense" => Box::new(FuseDense),
         "fold-batch-norm" => Box::new(FoldBatchNorm),
         "dead-code" => Box::new(DeadCode),
-        "low-rank" => Box::new(LowRank::default()),
         _ => return None,
     })
 }

@@ -230,3 +230,18 @@ pub fn mac_accumulator(
     };
     acc.declare()
 }
+
+/// Non-zero digits of `n` in canonical signed-digit form (the runtime's `csd_weight` takes
+/// `i64`); the K-hot rule counts them.
+pub fn csd_weight_i128(n: i128) -> u32 {
+    let mut n = n;
+    let mut w = 0;
+    while n != 0 {
+        if n & 1 != 0 {
+            w += 1;
+            n -= if n & 3 == 3 { -1 } else { 1 };
+        }
+        n >>= 1;
+    }
+    w
+}

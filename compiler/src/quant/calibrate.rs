@@ -200,22 +200,10 @@ pub fn propagation_range(
     super::Interval::new(lo, hi)
 }
 
-/// Reads a `.npy` of float32 or float64 (converted) values.
+/// Reads a `.npy` of float32 or float64 (converted) values ([`crate::npy::read_f32`]: the header
+/// is checked before anything is allocated).
 pub fn load_npy(path: impl AsRef<Path>) -> Result<ArrayD<f32>, QuantError> {
-    let file = path.as_ref().display().to_string();
-    let data_err = |reason: String| QuantError::Data {
-        file: file.clone(),
-        reason,
-    };
-    match ndarray_npy::read_npy::<_, ArrayD<f32>>(path.as_ref()) {
-        Ok(a) => Ok(a),
-        Err(first) => match ndarray_npy::read_npy::<_, ArrayD<f64>>(path.as_ref()) {
-            Ok(a) => Ok(a.mapv(|v| v as f32)),
-            Err(_) => Err(data_err(format!(
-                "cannot read as a float32/float64 .npy: {first}"
-            ))),
-        },
-    }
+    Ok(crate::npy::read_f32(path.as_ref())?.0)
 }
 
 /// `x` reshaped to the graph input `input`'s per-sample shape when the element counts agree (e.g.

@@ -138,7 +138,7 @@ pub struct Level {
     pub table_bits: Option<u32>,
     /// Low-rank rule of Dense/Conv layers: `"energy=E"`, `"rank=R"` or `"off"` (docs/low-rank.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub low_rank: Option<crate::passes::low_rank::LayerRule>,
+    pub low_rank: Option<crate::rules::LayerRule>,
     /// K-hot weights: every weight of a Conv/Dense layer gets at most `khot` non-zero signed
     /// power-of-two digits (CSD), and its multiplies become shifts and adds (`quant::khot`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -42,6 +42,9 @@ pub enum QuantError {
     /// Calibration data that cannot be used.
     #[error("calibration data {file}: {reason}")]
     Data { file: String, reason: String },
+    /// A data file that cannot be read (it names itself).
+    #[error("calibration data {0}")]
+    Npy(#[from] crate::npy::NpyError),
 }
 
 impl QuantError {

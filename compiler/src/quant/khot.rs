@@ -33,9 +33,8 @@ use std::collections::HashMap;
 use binpoint_runtime::{FixedError, FixedType, Overflow};
 use ndarray::ArrayD;
 
-use super::config::PrecisionConfig;
 use super::QuantError;
-use crate::ir::{Graph, Op};
+use crate::ir::Graph;
 
 pub use binpoint_runtime::fixed::{csd_digits, csd_weight, CsdDigit};
 
@@ -102,44 +101,6 @@ pub fn project_raw(value: f64, k: u32, ty: &FixedType) -> Result<i128, FixedErro
         // always holds 0), or an empty range.
         (None, None) => lo.max(0).min(hi),
     })
-}
-
-/// `g` with the weights of its K-hot layers (Conv/Dense whose config resolves `khot = K`)
-/// projected in the types [`super::type_graph`] will give them: the float model the fixed-point
-/// one approximates. `binpoint compile` calibrates this graph, so that activation ranges are those
-/// of the K-hot model; [`super::type_graph`] projects again (a no-op on projected weights) and
-/// marks the layers. Errors name the layer (e.g. a projected weight that `f32` cannot hold).
-pub fn project_weights(g: &Graph, cfg: &PrecisionConfig) -> Result<Graph, QuantError> {
-    cfg.check_names(g)?;
-    let mut out = g.clone();
-    for n in g.node_indices() {
-        let node = g.node(n);
-        let Some(k) = (match node.op {
-            Op::Conv(_) | Op::Dense(_) => cfg.resolve(node).khot,
-            _ => None,
-        }) else {
-            continue;
-        };
-        let Some(&w) = g.inputs_of(n).get(1) else {
-            continue;
-        };
-        let Some(data) = g.const_data(w) else {
-            return Err(QuantError::node(
-                g,
-                &node.name,
-                node.op.name(),
-                format!("khot = {k} needs constant weights"),
-            ));
-        };
-        let ty = super::typing::const_type(g, cfg, w)?;
-        let values: Vec<f64> = data
-            .to_f32()
-            .iter()
-            .map(|&v| project(f64::from(v), k, &ty))
-            .collect();
-        store_projected(&mut out, w, &values)?;
-    }
-    Ok(out)
 }
 
 /// Replaces the data of constant `n` with `values` (same shape), which must be exact in `f32`.
@@ -251,23 +212,8 @@ impl Search {
     }
 }
 
-/// CSD weight of an `i128` (the runtime's [`csd_weight`] takes `i64`).
-pub fn weight_of(n: i128) -> u32 {
-    weight(n)
-}
-
-fn weight(n: i128) -> u32 {
-    let mut n = n;
-    let mut w = 0;
-    while n != 0 {
-        if n & 1 != 0 {
-            w += 1;
-            n -= if n & 3 == 3 { -1 } else { 1 };
-        }
-        n >>= 1;
-    }
-    w
-}
+pub use super::bits::csd_weight_i128 as weight_of;
+use super::bits::csd_weight_i128 as weight;
 
 #[cfg(test)]
 mod tests {

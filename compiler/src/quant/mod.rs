@@ -10,6 +10,9 @@
 //!    (weights, biases, accumulators that cannot overflow, LUTs, pooling reciprocals): a [`TypedGraph`].
 //! 4. [`typed::verify_typed`]: no tensor left without a type, accumulators wide enough.
 //! 5. [`calibrate::count_saturations`]: how many calibration values each chosen type clips.
+//!
+//! [`stage::calibrate_and_type`] runs 2-3 after the K-hot projection of the weights ([`khot`]): the
+//! one way every caller types a graph.
 
 pub mod bits;
 pub mod calibrate;
@@ -19,6 +22,7 @@ pub mod khot;
 pub mod lut;
 pub mod ranges;
 pub mod serde_fixed;
+pub mod stage;
 mod trace;
 pub mod typed;
 pub mod typing;
@@ -31,6 +35,7 @@ pub use config::{ConfigError, Level, PrecisionConfig, Resolved};
 pub use error::QuantError;
 pub use lut::{LutFunction, LutSpec};
 pub use ranges::{propagate, Interval};
+pub use stage::{calibrate_and_type, project_weights, Ranges};
 pub use typed::{
     verify_typed, Kernel, LayerTypes, Reciprocal, ScalarConst, TypeOrigin, TypedGraph, TypedTensor,
 };

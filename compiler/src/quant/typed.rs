@@ -184,6 +184,26 @@ pub enum Kernel {
     },
 }
 
+impl Kernel {
+    /// The class of typed kernel, in words (error messages).
+    pub fn class(&self) -> &'static str {
+        match self {
+            Kernel::Source => "source",
+            Kernel::Move => "move",
+            Kernel::Cast => "cast",
+            Kernel::Mac { .. } => "mac",
+            Kernel::Elementwise { .. } => "elementwise",
+            Kernel::Scale { .. } => "scale",
+            Kernel::LeakyRelu { .. } => "leaky_relu",
+            Kernel::HardSigmoid { .. } => "hard_sigmoid",
+            Kernel::HardSwish { .. } => "hard_swish",
+            Kernel::Pool { .. } => "pool",
+            Kernel::Lut { .. } => "lut",
+            Kernel::Softmax { .. } => "softmax",
+        }
+    }
+}
+
 /// Everything typed about one node.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LayerTypes {
@@ -367,14 +387,15 @@ pub fn verify_typed(t: &TypedGraph) -> Result<(), QuantError> {
                     if matches!(node.op, Op::Affine(_)) {
                         return Err(fail("khot on an Affine layer: only Conv and Dense".into()));
                     }
-                    let heavy = ins
-                        .get(1)
-                        .and_then(|&w| t.raw_const(w))
-                        .and_then(|w| w.iter().copied().find(|&r| super::khot::weight_of(r) > k));
+                    let heavy = ins.get(1).and_then(|&w| t.raw_const(w)).and_then(|w| {
+                        w.iter()
+                            .copied()
+                            .find(|&r| super::bits::csd_weight_i128(r) > k)
+                    });
                     if let Some(r) = heavy {
                         return Err(fail(format!(
                             "khot = {k}, but the raw weight {r} has {} non-zero CSD digits",
-                            super::khot::weight_of(r)
+                            super::bits::csd_weight_i128(r)
                         )));
                     }
                 }

@@ -4,7 +4,7 @@
 //!
 //! report.json has the top-level keys `model`, `format_version`, `precision`, `ranges`, `inputs`,
 //! `outputs`, `layers`, `totals`, `accuracy` (null without labels) and `warnings`, plus `learning`
-//! with `--learn` ([`learning::LearningReport`]). Each layer has
+//! with `--learn` ([`crate::learn::LearningReport`]). Each layer has
 //! its `name`, `op`, runtime `kernel`, data `inputs` and `output` (tensor, shape with `N` for the
 //! batch, type), `types` (every intermediate type of its kernel: weights, biases, accumulators,
 //! products, tables), `constants` (weights and biases: shape, type, saturations), `params`,
@@ -19,19 +19,16 @@
 //!
 //! Everything is ordered (topological order, BTreeMaps): compiling twice gives the same bytes.
 
-pub mod accuracy;
-pub mod learning;
-pub mod low_rank;
 mod text;
-
-pub use accuracy::{argmax, compare, Accuracy};
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::board::{Board, Resources};
-use crate::estimate::{Estimate, Folding, LayerEstimate, Overhead, Utilization};
+use crate::board::Resources;
+use crate::estimate::{Estimate, LayerEstimate, Overhead, Utilization};
+use crate::eval::Accuracy;
+use crate::hardware::Hardware;
 use crate::ir::{Op, Shape};
 use crate::lower::Lowered;
 use crate::quant::{Interval, SaturationCount, TypeOrigin, TypedGraph};
@@ -168,10 +165,10 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// With `--learn`: the integer bits before and after learning (see [`learning`]).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub learning: Option<learning::LearningReport>,
+    pub learning: Option<crate::learn::LearningReport>,
     /// `low_rank` and `low_rank_search` (report/low_rank.rs), set by `compile` after `build`.
     #[serde(flatten)]
-    pub low_rank: low_rank::LowRankSection,
+    pub low_rank: crate::compress::low_rank::report::LowRankSection,
 }
 
 /// Builds the report. `saturations` come from [`crate::quant::count_saturations`] on the
@@ -294,7 +291,9 @@ impl Report {
     /// Adds the resource and latency estimate of `folding`: per layer (matched by name), the
     /// totals against the board's budget, the board and folding (`how`: how it was chosen), and
     /// the estimate's warnings after the report's own. The data ports are `m_axi` until set.
-    pub fn set_estimate(&mut self, e: &Estimate, board: &Board, folding: &Folding, how: &str) {
+    /// The estimate of the hardware plan `hw`, per layer and in totals, and the plan's summary.
+    pub fn set_estimate(&mut self, e: &Estimate, hw: &Hardware) {
+        let board = hw.board;
         for l in &mut self.layers {
             l.estimate = e.layers.iter().find(|x| x.name == l.name).cloned();
         }
@@ -319,9 +318,9 @@ impl Report {
             board_name: board.display_name.to_string(),
             part: e.part.clone(),
             clock_ns: e.clock_ns,
-            folding: how.to_string(),
-            reuse: folding.reuse_map(),
-            data_ports: "m_axi".into(),
+            folding: hw.chosen_by.clone(),
+            reuse: hw.reuse_map(),
+            data_ports: hw.interface.as_str().into(),
             buffers: e.buffers.clone(),
             interface: e.interface.clone(),
             text: quiet.to_text(),

@@ -7,7 +7,7 @@
 use crate::compile_util;
 
 use binpoint::eval;
-use binpoint::report::compare;
+use binpoint::eval::compare;
 use binpoint_runtime::model::Threads;
 use compile_util::*;
 

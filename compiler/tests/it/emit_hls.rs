@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use binpoint::emit::hls::ap_types::target_dir;
 use binpoint::emit::hls::verify::{verify, Vectors, VerifyOptions};
-use binpoint::emit::hls::{render_firmware, render_tb, write_tb, Files, HlsOptions, Interface};
+use binpoint::emit::hls::{render_firmware, render_tb, write_tb, Files, Interface};
 use binpoint_runtime::model::format::ModelProto;
 use binpoint_runtime::model::Model;
 use compile_util::*;
@@ -22,18 +22,32 @@ fn proto(model: &str, opset: u32, bits: u32) -> ModelProto {
     lowered(&typed(&g, &train, bits)).proto
 }
 
-/// A fresh OUT folder under the target dir holding `proto` as model.bpm.
+/// The validated model of `proto`.
+fn validated(proto: &ModelProto) -> Model {
+    Model::from_proto(proto).unwrap()
+}
+
+/// `proto`'s firmware with the default hardware plan.
+fn firmware(proto: &ModelProto) -> Files {
+    let m = validated(proto);
+    render_firmware(&m, &hls_options(&m)).unwrap()
+}
+
+/// A fresh OUT folder under the target dir holding `proto` as model.bpm, with its hardware plan
+/// (`hardware.json`, as compile writes it).
 fn out_dir(name: &str, proto: &ModelProto) -> PathBuf {
     let out = target_dir().join("emit-hls-tests").join(name);
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("model.bpm"), proto.to_bytes()).unwrap();
+    let hw = hardware(&validated(proto));
+    std::fs::write(out.join(binpoint::hardware::FILE_NAME), hw.to_json()).unwrap();
     out
 }
 
 #[test]
 fn angle_brackets_survive_rendering() {
-    let fw = render_firmware(&proto("mlp", 13, 8), &HlsOptions::default()).unwrap();
+    let fw = firmware(&proto("mlp", 13, 8));
     let defines = fw.get("defines.h").unwrap();
     assert!(defines.contains("typedef ap_fixed<8,"), "{defines}");
     assert!(
@@ -57,19 +71,23 @@ fn emitted_files_are_deterministic() {
     for (model, opset) in [("mlp", 13), ("resnet", 18)] {
         let (a, b) = (proto(model, opset, 8), proto(model, opset, 8));
         assert_eq!(a.to_bytes(), b.to_bytes());
-        let opts = HlsOptions::default();
+        let (ma, mb) = (validated(&a), validated(&b));
+        let opts = hls_options(&ma);
         assert_eq!(
-            render_firmware(&a, &opts).unwrap(),
-            render_firmware(&b, &opts).unwrap()
+            render_firmware(&ma, &opts).unwrap(),
+            render_firmware(&mb, &opts).unwrap()
         );
-        assert_eq!(render_tb(&a, &opts).unwrap(), render_tb(&b, &opts).unwrap());
+        assert_eq!(
+            render_tb(&ma, &opts).unwrap(),
+            render_tb(&mb, &opts).unwrap()
+        );
         // OUT/tb with the default vectors, written twice from two compiles: the same bytes.
         let mut written = Vec::new();
         for (k, p) in [a, b].iter().enumerate() {
             let out = out_dir(&format!("determinism-{model}-{k}"), p);
-            let m = Model::from_proto(p).unwrap();
+            let m = validated(p);
             let v = Vectors::generate(&m, 32, 0, None).unwrap();
-            write_tb(p, &out, &opts, Some(&v)).unwrap();
+            write_tb(&m, &out, &opts, Some(&v)).unwrap();
             let mut files = Vec::new();
             for f in ["tb.cpp", "input_raw.txt", "expected_raw.txt"] {
                 files.push(std::fs::read(out.join("tb").join(f)).unwrap());
@@ -208,7 +226,7 @@ fn firmware_stays_in_the_synthesizable_subset() {
         ("dwsep", 13),
         ("conv1d", 18),
     ] {
-        let fw = render_firmware(&proto(model, opset, 8), &HlsOptions::default()).unwrap();
+        let fw = firmware(&proto(model, opset, 8));
         assert_synthesizable(&fw);
         let top = fw.get("binpoint_top.cpp").unwrap();
         for pragma in [
@@ -262,7 +280,7 @@ fn hostile(mut p: ModelProto) -> ModelProto {
 #[test]
 fn hostile_names_yield_safe_compiling_code() {
     let p = hostile(proto("cnn_bn", 13, 8));
-    let fw = render_firmware(&p, &HlsOptions::default()).unwrap();
+    let fw = firmware(&p);
     for (name, text) in &fw.files {
         let code = code(text);
         assert!(
@@ -292,11 +310,10 @@ fn hostile_names_yield_safe_compiling_code() {
 #[test]
 fn axi_stream_variant_builds_and_verifies() {
     let p = proto("mlp", 18, 8);
-    let opts = HlsOptions {
-        interface: Interface::Stream,
-        ..HlsOptions::default()
-    };
-    let fw = render_firmware(&p, &opts).unwrap();
+    let m = validated(&p);
+    let mut opts = hls_options(&m);
+    opts.hardware.interface = Interface::AxiStream;
+    let fw = render_firmware(&m, &opts).unwrap();
     let top = fw.get("binpoint_top.cpp").unwrap();
     assert!(top.contains("BP_PRAGMA(HLS INTERFACE axis port=input)"));
     assert!(top.contains(
@@ -309,7 +326,7 @@ fn axi_stream_variant_builds_and_verifies() {
         &out,
         &VerifyOptions {
             vectors: 200,
-            hls: opts,
+            stream: true,
             ..VerifyOptions::default()
         },
     )
@@ -324,7 +341,7 @@ fn a_wrong_constant_is_caught_and_its_layer_named() {
     // that layer.
     let p = proto("mlp", 13, 8);
     let out = out_dir("mutant", &p);
-    let fw = render_firmware(&p, &HlsOptions::default()).unwrap();
+    let fw = firmware(&p);
     let mut mutant = p.clone();
     let layer = mutant.layers.len() - 1;
     let Some(binpoint_runtime::model::format::layer::Kernel::Dense(d)) =

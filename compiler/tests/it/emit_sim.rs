@@ -131,7 +131,7 @@ fn every_fixture_simulates_bit_exact() {
                 vectors: raw[..16 * n_in].to_vec(),
                 ..SimOptions::new(runtime_path())
             };
-            write_sim_crate_with(&proto, &root.join(&name).join("sim"), &opts)
+            write_sim_crate_with(&m, &root.join(&name).join("sim"), &opts)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
             write_rows(&root.join(format!("{name}.in")), &raw, n_in);
             let out = m.run_raw(&[&raw], n, Threads::All).unwrap();
@@ -279,7 +279,7 @@ fn hostile_names_give_safe_code_that_matches_the_interpreter() {
         ..SimOptions::new(runtime_path())
     };
     let sim = root.join("out/sim");
-    let krate = write_sim_crate_with(&proto, &sim, &opts).unwrap();
+    let krate = write_sim_crate_with(&Model::from_proto(&proto).unwrap(), &sim, &opts).unwrap();
     for file in ["src/lib.rs", "src/weights.rs", "README.md", "Cargo.toml"] {
         let text = std::fs::read_to_string(sim.join(file)).unwrap();
         for bad in ["system(\"", "\u{202e}", "\r", "\"\n}"] {
@@ -317,8 +317,9 @@ fn hostile_names_give_safe_code_that_matches_the_interpreter() {
 fn the_same_model_renders_the_same_bytes() {
     let proto = hostile_model();
     let opts = SimOptions::new(runtime_path());
-    let a = render_sim_crate(&proto, &opts, "../runtime").unwrap();
-    let b = render_sim_crate(&hostile_model(), &opts, "../runtime").unwrap();
+    let a = render_sim_crate(&Model::from_proto(&proto).unwrap(), &opts, "../runtime").unwrap();
+    let b = Model::from_proto(&hostile_model()).unwrap();
+    let b = render_sim_crate(&b, &opts, "../runtime").unwrap();
     assert_eq!(a.files, b.files);
     let cargo_toml = &a.files[0].1;
     assert!(cargo_toml.contains("path = \"../runtime\""), "{cargo_toml}");

@@ -201,7 +201,8 @@ fn bad_options_and_kernels_are_typed_errors_naming_the_node() {
 /// it still computes what the interpreter computes; learning keeps every weight K-hot.
 #[test]
 fn khot_weights_are_projected_in_the_forward_and_stay_khot_after_learning() {
-    use binpoint::quant::khot::{project_weights, weight_of};
+    use binpoint::quant::khot::weight_of;
+    use binpoint::quant::project_weights;
     use binpoint::quant::{calibrate, type_graph, Method, RangeSource};
     let g = graph("cnn_bn", 13, false);
     let train = inputs(&g, "train_x", 384);

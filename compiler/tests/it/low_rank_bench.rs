@@ -11,10 +11,11 @@
 
 use std::path::PathBuf;
 
-use binpoint::passes::low_rank::rank::model_macs;
-use binpoint::passes::low_rank::tolerance::{fixed_accuracy, Labelled};
-use binpoint::passes::low_rank::{for_compile, LowRankSpec};
+use binpoint::compress::low_rank::rank::model_macs;
+use binpoint::compress::low_rank::tolerance::Score;
+use binpoint::compress::low_rank::{for_compile, LowRankSpec};
 use binpoint::passes::CleanupOptions;
+use binpoint::pipeline::Labelled;
 use binpoint::quant::{fit_input, load_npy, PrecisionConfig};
 use binpoint_runtime::model::Threads;
 use ndarray::ArrayD;
@@ -55,20 +56,24 @@ fn low_rank_table() {
             .unwrap()
         };
         let (train_x, test_x) = (fit("train_x.npy"), fit("test_x.npy"));
-        let train = Labelled {
-            x: &train_x,
-            labels: &train_y,
-            threads: Threads::All,
-        };
-        let test = Labelled {
-            x: &test_x,
-            labels: &test_y,
-            threads: Threads::All,
-        };
         let total = model_macs(&g);
         for bits in [8, 16] {
             let cfg = PrecisionConfig::uniform(bits).unwrap();
-            let base = fixed_accuracy(&g, &cfg, &train_x, &test).unwrap();
+            let train = Labelled {
+                cfg: &cfg,
+                calib: &train_x,
+                x: &train_x,
+                labels: &train_y,
+                threads: Threads::All,
+            };
+            let test = Labelled {
+                cfg: &cfg,
+                calib: &train_x,
+                x: &test_x,
+                labels: &test_y,
+                threads: Threads::All,
+            };
+            let base = test.accuracy(&g).unwrap();
             println!(
                 "| {model} | {bits} | none | 0 | - | {total} | {:.2} % | - |",
                 100.0 * base
@@ -77,7 +82,7 @@ fn low_rank_table() {
                 let rule: LowRankSpec = spec.parse().unwrap();
                 let mut d = g.clone();
                 let (done, search) = for_compile(&mut d, Some(rule), &cfg, Some(&train)).unwrap();
-                let acc = fixed_accuracy(&d, &cfg, &train_x, &test).unwrap();
+                let acc = test.accuracy(&d).unwrap();
                 let (before, after) = done
                     .iter()
                     .fold((0, 0), |(b, a), x| (b + x.macs_before, a + x.macs_after));

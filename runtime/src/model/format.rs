@@ -513,3 +513,40 @@ impl ModelProto {
         ModelProto::decode(bytes)
     }
 }
+
+impl layer::Kernel {
+    /// The runtime kernel this layer runs: its stem in [`crate::ops::KERNELS`] (the one mapping
+    /// from a compiled layer to its kernel; the loader, the emitters and the estimator use it).
+    pub fn stem(&self) -> &'static str {
+        use layer::Kernel as K;
+        match self {
+            K::Dense(d) if d.khot > 0 => "dense_shift_add",
+            K::Dense(_) => "dense",
+            K::Conv(c) if c.rank == 1 && c.khot > 0 => "conv1d_shift_add",
+            K::Conv(c) if c.rank == 1 => "conv1d",
+            K::Conv(c) if c.khot > 0 => "conv2d_shift_add",
+            K::Conv(_) => "conv2d",
+            K::MaxPool(_) => "max_pool",
+            K::AveragePool(_) => "average_pool",
+            K::GlobalMaxPool(_) => "global_max_pool",
+            K::GlobalAveragePool(_) => "global_average_pool",
+            K::Affine(_) => "affine",
+            K::Binary(b) => match b.op {
+                0 => "add",
+                1 => "sub",
+                _ => "mul",
+            },
+            K::Relu(_) => "relu",
+            K::Clip(_) => "clip",
+            K::LeakyRelu(_) => "leaky_relu",
+            K::HardSigmoid(_) => "hard_sigmoid",
+            K::HardSwish(_) => "hard_swish",
+            K::View(_) => "view",
+            K::Cast(_) => "cast",
+            K::Transpose(_) | K::Pad(_) => "gather",
+            K::Concat(_) => "concat",
+            K::Lut(_) => "lut",
+            K::Softmax(_) => "softmax",
+        }
+    }
+}

@@ -221,6 +221,7 @@ impl Model {
                 op: l.op.clone(),
                 inputs: ins,
                 output: out,
+                kernel: kernel.stem(),
                 exec,
             });
         }
@@ -248,6 +249,7 @@ impl Model {
             outputs,
             layers,
             slots,
+            proto: p.clone(),
         })
     }
 }
@@ -443,7 +445,7 @@ fn mac_bias(
             if !values.is_empty() {
                 return Err(ctx.err("bias values without a bias type"));
             }
-            let t = FixedType::unsigned(1, 1 - accum.frac_bits()).map_err(|e| ctx.err(e))?;
+            let t = crate::ops::MacTypes::absent_bias(accum).map_err(|e| ctx.err(e))?;
             Ok((t, vec![0; n]))
         }
     }

@@ -67,13 +67,16 @@ pub struct Layer {
     pub inputs: Vec<usize>,
     /// Output tensor id.
     pub output: usize,
+    /// Its kernel's stem ([`format::layer::Kernel::stem`]).
+    kernel: &'static str,
     exec: Exec,
 }
 
 impl Layer {
-    /// The runtime kernel this layer runs (`dense`, `conv2d`, `view`, ...).
+    /// The runtime kernel this layer runs (`dense`, `conv2d`, `view`, ...): a stem of
+    /// [`crate::ops::KERNELS`].
     pub fn kernel(&self) -> &'static str {
-        self.exec.name()
+        self.kernel
     }
 }
 
@@ -92,9 +95,16 @@ pub struct Model {
     layers: Vec<Layer>,
     /// Which buffer each tensor uses while running (planned once, at load).
     slots: interp::Slots,
+    /// The validated proto: the constants and kernel parameters the emitters read.
+    proto: format::ModelProto,
 }
 
 impl Model {
+    /// The compiled model as it was validated (the backends read its kernels' parameters and
+    /// constants from it; nothing re-validates it).
+    pub fn proto(&self) -> &format::ModelProto {
+        &self.proto
+    }
     pub fn tensors(&self) -> &[TensorInfo] {
         &self.tensors
     }
@@ -337,34 +347,4 @@ pub(crate) enum Exec {
         outer: usize,
         parts: Vec<ConcatPart>,
     },
-}
-
-impl Exec {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Exec::Dense { .. } => "dense",
-            Exec::Conv1d { .. } => "conv1d",
-            Exec::Conv2d { .. } => "conv2d",
-            Exec::DenseShiftAdd { .. } => "dense_shift_add",
-            Exec::Conv1dShiftAdd { .. } => "conv1d_shift_add",
-            Exec::Conv2dShiftAdd { .. } => "conv2d_shift_add",
-            Exec::MaxPool(_) => "max_pool",
-            Exec::AveragePool(_) => "average_pool",
-            Exec::GlobalMaxPool(_) => "global_max_pool",
-            Exec::GlobalAveragePool(_) => "global_average_pool",
-            Exec::Affine { .. } => "affine",
-            Exec::Binary { cfg, .. } => cfg.op.name(),
-            Exec::Relu(_) => "relu",
-            Exec::Clip(_) => "clip",
-            Exec::LeakyRelu(_) => "leaky_relu",
-            Exec::HardSigmoid(_) => "hard_sigmoid",
-            Exec::HardSwish(_) => "hard_swish",
-            Exec::Lut(_) => "lut",
-            Exec::Softmax(_) => "softmax",
-            Exec::View => "view",
-            Exec::Cast(_) => "cast",
-            Exec::Gather(_) => "gather",
-            Exec::Concat { .. } => "concat",
-        }
-    }
 }

@@ -3,7 +3,6 @@
 
 use std::fmt::{self, Debug};
 
-use super::gemm::SumKind;
 use crate::fixed::{product_type, sum_type, Requant};
 use crate::{Fixed, FixedError, FixedType};
 
@@ -335,6 +334,12 @@ pub struct MacTypes {
 }
 
 impl MacTypes {
+    /// The bias type of a layer without a bias: `ap_ufixed<1, 1 - F_acc>`, whose raw zeros add
+    /// nothing to the accumulator's worst case. The one rule the loader and both emitters use.
+    pub fn absent_bias(accum: FixedType) -> Result<FixedType, crate::FixedError> {
+        FixedType::unsigned(1, 1 - accum.frac_bits())
+    }
+
     /// The worst-case span of `bias + Σ_{fan_in} x·w`.
     pub fn accum_span(&self, fan_in: usize) -> Option<Span> {
         Span::of(self.input)
@@ -725,4 +730,44 @@ pub(crate) fn with_simd<J: Simd>(job: J) {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn go_avx2<J: Simd>(job: J) {
     job.go::<true>();
+}
+
+/// The number type a layer's sums are computed in (see the module doc for why each is exact).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SumKind {
+    F32,
+    F64,
+    I32,
+    I64,
+}
+
+impl SumKind {
+    /// The fastest exact choice for `fan_in` products of `types.input × types.weight`, with an
+    /// accumulator of integer kind `acc` (already checked against the declared type).
+    ///
+    /// The bound `S` covers every partial sum: each is a sum of at most `fan_in` products, each
+    /// in `[p_lo, p_hi]`, so it lies in `[fan_in · min(p_lo, 0), fan_in · max(p_hi, 0)]`
+    /// ([`Span::repeated`]). The operands themselves must be exact too (`|x|, |w| ≤ S_max`).
+    pub fn choose(types: &MacTypes, fan_in: usize, acc: AccKind) -> SumKind {
+        let (x, w) = (Span::of(types.input), Span::of(types.weight));
+        let bound = x
+            .times(w)
+            .and_then(|p| p.repeated(fan_in as u64))
+            .map(|s| s.lo.unsigned_abs().max(s.hi.unsigned_abs()));
+        let operands = [x.lo, x.hi, w.lo, w.hi]
+            .iter()
+            .map(|v| v.unsigned_abs())
+            .max()
+            .unwrap_or(0);
+        let exact_in = |bits: u32| bound.is_some_and(|b| b <= 1 << bits) && operands <= 1 << bits;
+        if exact_in(f32::MANTISSA_DIGITS) {
+            SumKind::F32
+        } else if acc == AccKind::I32 {
+            SumKind::I32
+        } else if exact_in(f64::MANTISSA_DIGITS) {
+            SumKind::F64
+        } else {
+            SumKind::I64
+        }
+    }
 }

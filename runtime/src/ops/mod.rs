@@ -42,6 +42,7 @@
 
 mod common;
 pub mod gemm;
+pub mod kernels;
 pub mod window;
 
 pub mod add;
@@ -67,7 +68,8 @@ pub mod shift_add;
 pub mod sub;
 
 pub(crate) use common::{with_simd, Simd};
-pub use common::{AccKind, Accum, MacTypes, OpError, Raw, Span, Storage};
+pub use common::{AccKind, Accum, MacTypes, OpError, Raw, Span, Storage, SumKind};
+pub use kernels::{kernel, Family, KernelInfo, KERNELS};
 pub use window::Window2;
 
 pub mod lut;

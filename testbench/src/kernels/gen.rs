@@ -30,36 +30,20 @@ use rand_chacha::ChaCha8Rng;
 use super::render::{self, Rendered};
 use super::CppCase;
 
-/// The kernels, in the order cases are generated.
-pub const OPS: [&str; 21] = [
-    "dense",
-    "conv1d",
-    "conv2d",
-    "dense_shift_add",
-    "conv1d_shift_add",
-    "conv2d_shift_add",
-    "max_pool",
-    "average_pool",
-    "global_max_pool",
-    "global_average_pool",
-    "affine",
-    "add",
-    "sub",
-    "mul",
-    "relu",
-    "clip",
-    "leaky_relu",
-    "hard_sigmoid",
-    "hard_swish",
-    "lut",
-    "softmax",
-];
+/// The kernels the twin test checks, in the order cases are generated: every kernel of the one
+/// table with its own Rust op and C++ header (`binpoint_runtime::ops::kernels::twins`).
+pub fn ops() -> Vec<&'static str> {
+    binpoint_runtime::ops::kernels::twins()
+        .map(|k| k.stem)
+        .collect()
+}
 
-/// `per_op` random cases of every kernel in [`OPS`].
+/// `per_op` random cases of every kernel in [`ops`].
 pub fn cases(seed: u64, per_op: usize) -> Result<Vec<CppCase>, OpError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = Vec::with_capacity(per_op * OPS.len());
-    for op in OPS {
+    let ops = ops();
+    let mut out = Vec::with_capacity(per_op * ops.len());
+    for op in ops {
         for _ in 0..per_op {
             out.push(case(&mut rng, op)?);
         }
@@ -67,7 +51,7 @@ pub fn cases(seed: u64, per_op: usize) -> Result<Vec<CppCase>, OpError> {
     Ok(out)
 }
 
-/// One random case of `op` (a name from [`OPS`]).
+/// One random case of `op` (a name from [`ops`]).
 pub fn case(rng: &mut impl Rng, op: &str) -> Result<CppCase, OpError> {
     match op {
         "dense" => dense(rng),

@@ -3,8 +3,7 @@
 
 use binpoint_runtime::model::format::{ClipProto, HardProto, LeakyReluProto};
 
-use super::layer::{ConfigStruct, Emitted};
-use super::plan::Ctx;
+use super::layer::{ConfigStruct, Ctx, Emitted};
 use super::HlsError;
 
 /// `size`, `in_t`, `out_t` and the call `kernel<config>(x, y)`.
@@ -14,7 +13,7 @@ fn unary(ctx: &Ctx<'_>, kernel: &'static str, mut c: ConfigStruct) -> Emitted {
         .named("out_t", ctx.out.ty_name.clone());
     let call = Emitted::call(kernel, &c.name, &[&ctx.ins[0].name, &ctx.out.name]);
     Emitted {
-        headers: vec![super::mac::header(kernel)],
+        headers: vec![super::layer::header(kernel)],
         configs: vec![c],
         calls: vec![call],
         ..Emitted::default()

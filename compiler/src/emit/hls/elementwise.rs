@@ -4,8 +4,7 @@
 
 use binpoint_runtime::model::format::{BinaryOpProto, BinaryProto, OperandProto};
 
-use super::layer::{ConstArray, Emitted};
-use super::plan::Ctx;
+use super::layer::{ConstArray, Ctx, Emitted};
 use super::HlsError;
 
 pub fn binary(ctx: &mut Ctx<'_>, b: &BinaryProto) -> Result<Emitted, HlsError> {
@@ -53,7 +52,7 @@ pub fn binary(ctx: &mut Ctx<'_>, b: &BinaryProto) -> Result<Emitted, HlsError> {
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let call = Emitted::call(kernel, &c.name, &refs);
     Ok(Emitted {
-        headers: vec![super::mac::header(kernel)],
+        headers: vec![super::layer::header(kernel)],
         configs: vec![c],
         arrays,
         calls: vec![call],

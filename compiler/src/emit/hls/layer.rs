@@ -3,7 +3,79 @@
 
 use std::fmt::Write as _;
 
+use binpoint_runtime::model::format::{LayerProto, TypeProto};
 use binpoint_runtime::FixedType;
+
+use super::HlsError;
+use crate::emit::ident::Names;
+use crate::hardware::LayerPlan;
+
+/// The kernel header of `kernel` ([`binpoint_runtime::ops::KERNELS`]).
+pub fn header(kernel: &str) -> &'static str {
+    binpoint_runtime::ops::kernel(kernel).map_or("movement.h", |k| k.header)
+}
+
+/// One layer being emitted.
+pub struct Ctx<'a> {
+    pub index: usize,
+    pub layer: &'a LayerProto,
+    /// Input buffers, in the layer's input order.
+    pub ins: Vec<BufRef>,
+    pub out: BufRef,
+    /// The layer's identifier; its config and constants are named after it.
+    pub base: String,
+    pub names: &'a mut Names,
+    /// Its hardware plan (the reuse factor of a MAC layer).
+    pub plan: &'a LayerPlan,
+}
+
+impl Ctx<'_> {
+    /// The plan's reuse factor for `fan_in` products per output: `1..=fan_in`, or the plan does
+    /// not fit this layer (an error, never a fallback).
+    pub fn reuse(&self, fan_in: usize) -> Result<usize, HlsError> {
+        let r = self.plan.reuse_factor as usize;
+        if r == 0 || r > fan_in.max(1) {
+            return Err(self.err(format!(
+                "the hardware plan's reuse factor {r} does not fit its {fan_in} products per output"
+            )));
+        }
+        Ok(r)
+    }
+
+    pub fn err(&self, reason: impl Into<String>) -> HlsError {
+        HlsError::Layer {
+            index: self.index,
+            name: self.layer.name.clone(),
+            op: self.layer.op.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    /// A fresh identifier `<layer>_<suffix>`.
+    pub fn name(&mut self, suffix: &str) -> String {
+        let n = format!("{}_{suffix}", self.base);
+        self.names.cpp(&n)
+    }
+
+    /// The layer's config struct, named `<layer>_config`.
+    pub fn config(&mut self) -> ConfigStruct {
+        ConfigStruct::new(self.name("config"))
+    }
+
+    pub fn input(&self, k: usize) -> Result<&BufRef, HlsError> {
+        self.ins
+            .get(k)
+            .ok_or_else(|| self.err(format!("has no input {k}")))
+    }
+
+    /// A type of the layer's kernel (validated by the loader).
+    pub fn ty(&self, what: &str, t: &Option<TypeProto>) -> Result<FixedType, HlsError> {
+        t.as_ref()
+            .ok_or_else(|| self.err(format!("{what}: missing")))?
+            .to_fixed()
+            .map_err(|r| self.err(format!("{what}: {r}")))
+    }
+}
 
 /// `static const <ty> <name> = <value>;`
 #[derive(Clone, Debug, PartialEq, Eq)]

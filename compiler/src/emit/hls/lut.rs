@@ -6,8 +6,7 @@ use binpoint_runtime::model::format::{LutProto, SoftmaxProto};
 use binpoint_runtime::ops::lut::LutTable;
 use binpoint_runtime::ops::softmax::{SoftmaxConfig, SoftmaxTypes};
 
-use super::layer::{int_member, ConstArray, Emitted, Member, SubStruct};
-use super::plan::Ctx;
+use super::layer::{int_member, ConstArray, Ctx, Emitted, Member, SubStruct};
 use super::HlsError;
 
 fn table(ctx: &Ctx<'_>, what: &str, t: &LutProto) -> Result<LutTable, HlsError> {

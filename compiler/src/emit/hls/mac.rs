@@ -11,8 +11,7 @@ use binpoint_runtime::ops::shift_add::{
 use binpoint_runtime::ops::{MacTypes, Window2};
 use binpoint_runtime::FixedType;
 
-use super::layer::{ConfigStruct, ConstArray, Emitted};
-use super::plan::Ctx;
+use super::layer::{header, ConfigStruct, ConstArray, Ctx, Emitted};
 use super::HlsError;
 
 /// The bias type and raw values: the layer's, or (no bias) zeros of `ap_ufixed<1, 1 - F_acc>`,
@@ -27,8 +26,7 @@ fn bias(
     match ty {
         Some(_) => Ok((ctx.ty("bias type", ty)?, values.to_vec())),
         None => {
-            let t = FixedType::unsigned(1, 1 - accum.frac_bits())
-                .map_err(|e| ctx.err(format!("bias type: {e}")))?;
+            let t = MacTypes::absent_bias(accum).map_err(|e| ctx.err(format!("bias type: {e}")))?;
             Ok((t, vec![0; n]))
         }
     }
@@ -50,10 +48,11 @@ fn mac_types(
 }
 
 /// `reuse_factor` and `block_factor = ceil(fan_in / reuse_factor)`.
-fn folding(ctx: &Ctx<'_>, c: &mut ConfigStruct, fan_in: usize) {
-    let reuse = ctx.reuse.reuse(&ctx.layer.name, fan_in, ctx.folded);
+fn folding(ctx: &Ctx<'_>, c: &mut ConfigStruct, fan_in: usize) -> Result<(), HlsError> {
+    let reuse = ctx.reuse(fan_in)?;
     c.int("reuse_factor", reuse)
         .int("block_factor", fan_in.div_ceil(reuse).max(1));
+    Ok(())
 }
 
 /// Weights and biases as typed constant arrays; the call `kernel<config>(x, y, w, b)`.
@@ -89,34 +88,6 @@ fn finish(
     }
 }
 
-/// The kernel header of `kernel`.
-pub fn header(kernel: &str) -> &'static str {
-    match kernel {
-        "dense" => "dense.h",
-        "conv1d" => "conv1d.h",
-        "conv2d" => "conv2d.h",
-        "dense_shift_add" => "dense_shift_add.h",
-        "conv1d_shift_add" => "conv1d_shift_add.h",
-        "conv2d_shift_add" => "conv2d_shift_add.h",
-        "affine" => "affine.h",
-        "max_pool" => "max_pool.h",
-        "average_pool" => "average_pool.h",
-        "global_max_pool" => "global_max_pool.h",
-        "global_average_pool" => "global_average_pool.h",
-        "add" => "add.h",
-        "sub" => "sub.h",
-        "mul" => "mul.h",
-        "relu" => "relu.h",
-        "clip" => "clip.h",
-        "leaky_relu" => "leaky_relu.h",
-        "hard_sigmoid" => "hard_sigmoid.h",
-        "hard_swish" => "hard_swish.h",
-        "lut" => "lut.h",
-        "softmax" => "softmax.h",
-        _ => "movement.h",
-    }
-}
-
 pub fn dense(ctx: &mut Ctx<'_>, d: &DenseProto) -> Result<Emitted, HlsError> {
     let (n_in, n_out) = (d.n_in as usize, d.n_out as usize);
     let weight = ctx.ty("weight type", &d.weight_type)?;
@@ -146,7 +117,7 @@ pub fn dense(ctx: &mut Ctx<'_>, d: &DenseProto) -> Result<Emitted, HlsError> {
     }
     let mut c = ctx.config();
     c.int("n_in", n_in).int("n_out", n_out);
-    folding(ctx, &mut c, n_in);
+    folding(ctx, &mut c, n_in)?;
     mac_types(ctx, &mut c, weight, bias_t, accum);
     Ok(finish(ctx, "dense", c, &d.weights, &b))
 }
@@ -236,7 +207,7 @@ pub fn conv(ctx: &mut Ctx<'_>, k: &ConvProto) -> Result<Emitted, HlsError> {
                     .plan
             }
         };
-        let reuse = ctx.reuse.reuse(&ctx.layer.name, fan_in, ctx.folded);
+        let reuse = ctx.reuse(fan_in)?;
         c.int("reuse_factor", reuse);
         let sa = SaLayer {
             khot: k.khot,
@@ -252,7 +223,7 @@ pub fn conv(ctx: &mut Ctx<'_>, k: &ConvProto) -> Result<Emitted, HlsError> {
         };
         return shift_add(ctx, kernel, c, &sa, &b);
     }
-    folding(ctx, &mut c, fan_in);
+    folding(ctx, &mut c, fan_in)?;
     mac_types(ctx, &mut c, weight, bias_t, accum);
     Ok(finish(ctx, kernel, c, &k.weights, &b))
 }

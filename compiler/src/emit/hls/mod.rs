@@ -2,7 +2,7 @@
 //! C-simulation testbench (`OUT/tb/`), bit-exact with the interpreter.
 //!
 //! ```text
-//! ModelProto ──Model::from_proto (validation)──▶ plan: one HlsLayer per layer (config struct,
+//! Model (validated once) + Hardware ──▶ plan: one HlsLayer per layer (config struct,
 //!            constants, kernel calls; one file per kernel family below), buffers, interface
 //!            ──askama (hls-templates/firmware, hls-templates/tb)──▶ files ──▶ OUT/firmware, OUT/tb
 //! ```
@@ -27,37 +27,37 @@ mod movement;
 mod plan;
 mod pool;
 mod render;
+pub use render::static_header;
 pub mod verify;
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use binpoint_runtime::model::format::ModelProto;
 use binpoint_runtime::model::ModelError;
 
-pub use plan::{Interface, ReusePolicy};
+pub use crate::hardware::Interface;
+use crate::hardware::{Hardware, HardwareError};
+use binpoint_runtime::model::Model;
 
 /// What the backend emits besides the model itself.
 #[derive(Clone, Debug)]
 pub struct HlsOptions {
-    /// `m_axi` data with `s_axilite` control (default), or AXI-Stream data.
-    pub interface: Interface,
-    /// The reuse factor of every MAC layer (multipliers = ceil(fan_in / reuse)).
-    pub reuse: ReusePolicy,
-    /// The board the default folding fits (`crate::board::Board` names).
-    pub board: String,
+    /// The hardware plan: interface, and every layer's reuse factor (multipliers =
+    /// ceil(fan_in / reuse)). The emitter reads it and never chooses.
+    pub hardware: Hardware,
     /// Samples per call the interface depths are sized for (co-simulation).
     pub max_batch: usize,
 }
 
-impl Default for HlsOptions {
-    fn default() -> HlsOptions {
+/// Samples per call the interface depths are sized for by default.
+pub const MAX_BATCH: usize = 16;
+
+impl HlsOptions {
+    pub fn new(hardware: Hardware) -> HlsOptions {
         HlsOptions {
-            interface: Interface::Mmap,
-            reuse: ReusePolicy::default(),
-            board: crate::board::Board::DEFAULT.to_string(),
-            max_batch: 16,
+            hardware,
+            max_batch: MAX_BATCH,
         }
     }
 }
@@ -67,6 +67,8 @@ impl Default for HlsOptions {
 pub enum HlsError {
     #[error("the compiled model is invalid: {0}")]
     Model(#[from] ModelError),
+    #[error(transparent)]
+    Hardware(#[from] HardwareError),
     #[error("layer {index} '{name}' ({op}): {reason}")]
     Layer {
         index: usize,
@@ -123,37 +125,33 @@ impl Files {
 
 /// The firmware of a compiled model: `binpoint_top.cpp`, `binpoint_top.h`, `defines.h`,
 /// `parameters.h` and the kernel headers it includes.
-pub fn render_firmware(proto: &ModelProto, opts: &HlsOptions) -> Result<Files, HlsError> {
-    let plan = plan::Plan::new(proto, opts)?;
+pub fn render_firmware(model: &Model, opts: &HlsOptions) -> Result<Files, HlsError> {
+    let plan = plan::Plan::new(model, opts)?;
     render::firmware(&plan)
 }
 
 /// The testbench of a compiled model: `tb.cpp` (see `hls-templates/tb/tb.cpp`).
-pub fn render_tb(proto: &ModelProto, opts: &HlsOptions) -> Result<Files, HlsError> {
-    let plan = plan::Plan::new(proto, opts)?;
+pub fn render_tb(model: &Model, opts: &HlsOptions) -> Result<Files, HlsError> {
+    let plan = plan::Plan::new(model, opts)?;
     render::tb(&plan)
 }
 
 /// Writes `OUT/firmware/` for the compiled model.
-pub fn write_firmware(
-    proto: &ModelProto,
-    out_dir: &Path,
-    opts: &HlsOptions,
-) -> Result<(), HlsError> {
-    render_firmware(proto, opts)?.write(&out_dir.join("firmware"))
+pub fn write_firmware(model: &Model, out_dir: &Path, opts: &HlsOptions) -> Result<(), HlsError> {
+    render_firmware(model, opts)?.write(&out_dir.join("firmware"))
 }
 
 /// Writes `OUT/tb/tb.cpp` and, when `vectors` are given, `OUT/tb/input_raw.txt` and
 /// `OUT/tb/expected_raw.txt` (raw inputs and the interpreter's raw outputs, see
 /// [`verify::Vectors`]).
 pub fn write_tb(
-    proto: &ModelProto,
+    model: &Model,
     out_dir: &Path,
     opts: &HlsOptions,
     vectors: Option<&verify::Vectors>,
 ) -> Result<(), HlsError> {
     let dir = out_dir.join("tb");
-    render_tb(proto, opts)?.write(&dir)?;
+    render_tb(model, opts)?.write(&dir)?;
     if let Some(v) = vectors {
         v.write(&dir)?;
     }
@@ -163,9 +161,8 @@ pub fn write_tb(
 /// Everything the HLS flow needs in OUT, as `binpoint compile` should write it: `OUT/firmware/`,
 /// and `OUT/tb/` with [`verify::TB_VECTORS`] vectors (seed 0, outputs from the interpreter) for
 /// C simulation and co-simulation. Deterministic: the same model gives the same bytes.
-pub fn write_hls(proto: &ModelProto, out_dir: &Path, opts: &HlsOptions) -> Result<(), HlsError> {
-    let model = binpoint_runtime::model::Model::from_proto(proto)?;
-    let vectors = verify::Vectors::generate(&model, verify::TB_VECTORS, 0, None)?;
-    write_firmware(proto, out_dir, opts)?;
-    write_tb(proto, out_dir, opts, Some(&vectors))
+pub fn write_hls(model: &Model, out_dir: &Path, opts: &HlsOptions) -> Result<(), HlsError> {
+    let vectors = verify::Vectors::generate(model, verify::TB_VECTORS, 0, None)?;
+    write_firmware(model, out_dir, opts)?;
+    write_tb(model, out_dir, opts, Some(&vectors))
 }

@@ -5,8 +5,7 @@
 use binpoint_runtime::model::format::{ConcatProto, PadProto, TransposeProto};
 use binpoint_runtime::model::index::{for_each_index, strides};
 
-use super::layer::{ConstArray, Emitted};
-use super::plan::Ctx;
+use super::layer::{ConstArray, Ctx, Emitted};
 use super::HlsError;
 
 pub fn view() -> Emitted {

@@ -1,57 +1,13 @@
 //! The plan of the emitted C++: identifiers, one buffer per tensor (views share their input's),
 //! one [`HlsLayer`] per layer, and the top function's interface.
 
-use std::collections::BTreeMap;
-
-use binpoint_runtime::model::format::{layer::Kernel, LayerProto, ModelProto, TypeProto};
+use binpoint_runtime::model::format::layer::Kernel;
 use binpoint_runtime::model::{Model, TensorInfo};
 use binpoint_runtime::FixedType;
 
-use super::layer::{BufRef, ConfigStruct, Emitted};
+use super::layer::{BufRef, Ctx, Emitted};
 use super::{activation, elementwise, lut, mac, movement, pool, HlsError, HlsOptions};
-use crate::board::Board;
 use crate::emit::ident::{comment, Names};
-use crate::estimate::choose_reuse;
-
-/// The data interface of the top function.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Interface {
-    /// `m_axi` pointers for the data (bundles gmem0, gmem1), `s_axilite` for the pointers,
-    /// `n_samples` and the return (bundle control).
-    #[default]
-    Mmap,
-    /// AXI-Stream (`hls::stream` of `ap_axis` words with TLAST) for the data, `s_axilite` for
-    /// `n_samples` and the return.
-    Stream,
-}
-
-/// How many products each multiplier of a MAC layer computes (its `reuse_factor`, the II of the
-/// pipelined output loop). It changes no bit, only the hardware.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ReusePolicy {
-    /// Every MAC layer's reuse factor; `None`: the estimator's folding for the board
-    /// ([`crate::estimate::choose_reuse`]: the most parallel design that fits).
-    pub default: Option<usize>,
-    /// By layer name, before `default`.
-    pub per_layer: BTreeMap<String, usize>,
-}
-
-/// Multipliers per MAC layer of the fallback policy, when the estimator cannot read a model.
-pub const FALLBACK_MAX_MULTIPLIERS: usize = 64;
-
-impl ReusePolicy {
-    /// The reuse factor of a MAC layer with `fan_in` products per output; `folded`: the
-    /// estimator's choice for it.
-    pub fn reuse(&self, layer: &str, fan_in: usize, folded: Option<usize>) -> usize {
-        self.per_layer
-            .get(layer)
-            .copied()
-            .or(self.default)
-            .or(folded)
-            .unwrap_or_else(|| fan_in.div_ceil(FALLBACK_MAX_MULTIPLIERS))
-            .clamp(1, fan_in.max(1))
-    }
-}
 
 /// One layer in C++.
 #[derive(Clone, Debug)]
@@ -144,22 +100,14 @@ const RESERVED: &[&str] = &[
 ];
 
 impl Plan {
-    pub fn new(proto: &ModelProto, opts: &HlsOptions) -> Result<Plan, HlsError> {
-        let model = Structure::read(proto)?;
+    pub fn new(m: &Model, opts: &HlsOptions) -> Result<Plan, HlsError> {
+        opts.hardware.check(m)?;
+        let proto = m.proto();
+        let model = Structure::read(m);
         if opts.max_batch == 0 {
             return Err(HlsError::Unsupported("max_batch must be at least 1".into()));
         }
         let mut names = Names::with_reserved(RESERVED);
-        // The estimator's folding for the board, unless every layer's reuse is given.
-        let folding = match opts.reuse.default {
-            Some(_) => None,
-            None => {
-                let board =
-                    Board::lookup(&opts.board).map_err(|e| HlsError::Unsupported(e.to_string()))?;
-                choose_reuse(proto, board).ok()
-            }
-        };
-
         // Tensors: a typedef each; a buffer each unless a view aliases it.
         let tensor_names: Vec<String> = model.tensors.iter().map(|t| names.cpp(&t.name)).collect();
         let mut tensors = Vec::with_capacity(tensor_names.len());
@@ -196,12 +144,7 @@ impl Plan {
                 out: bufs[l.output].clone(),
                 base,
                 names: &mut names,
-                reuse: &opts.reuse,
-                folded: folding
-                    .as_ref()
-                    .and_then(|f| f.layers.get(index))
-                    .filter(|f| f.name == lp.name)
-                    .map(|f| f.reuse_factor as usize),
+                plan: opts.hardware.layer(index, &lp.name)?,
             };
             let emitted = emit_layer(&mut ctx)?;
             if emitted.alias {
@@ -290,110 +233,28 @@ struct LayerIo {
 }
 
 impl Structure {
-    /// The model validated by the interpreter's loader (every kernel config built, every
-    /// constant checked), then its graph.
-    fn read(proto: &ModelProto) -> Result<Structure, HlsError> {
-        Model::from_proto(proto)?;
-        let bad =
-            |what: String| HlsError::Unsupported(format!("the compiled model is invalid: {what}"));
-        let mut tensors = Vec::with_capacity(proto.tensors.len());
-        for t in &proto.tensors {
-            let ty =
-                t.ty.as_ref()
-                    .ok_or_else(|| bad(format!("tensor '{}' has no type", t.name)))?
-                    .to_fixed()
-                    .map_err(|e| bad(format!("tensor '{}': {e}", t.name)))?;
-            let shape: Vec<usize> = t.shape.iter().map(|&d| d as usize).collect();
-            tensors.push(TensorInfo {
-                name: t.name.clone(),
-                len: shape.iter().product(),
-                shape,
-                ty,
-            });
-        }
-        let id = |v: u32| -> Result<usize, HlsError> {
-            let i = v as usize;
-            if i < tensors.len() {
-                Ok(i)
-            } else {
-                Err(bad(format!("tensor {v} does not exist")))
-            }
-        };
-        let ids = |list: &[u32]| list.iter().map(|&v| id(v)).collect::<Result<Vec<_>, _>>();
-        let layers = proto
-            .layers
-            .iter()
-            .map(|l| {
-                Ok(LayerIo {
-                    inputs: ids(&l.inputs)?,
-                    output: id(l.output)?,
-                    kernel: l.kernel.as_ref().map_or("none", crate::lower::kernel_name),
+    /// The graph of the validated model.
+    fn read(m: &Model) -> Structure {
+        Structure {
+            tensors: m.tensors().to_vec(),
+            inputs: m.inputs().to_vec(),
+            outputs: m.outputs().to_vec(),
+            layers: m
+                .layers()
+                .iter()
+                .map(|l| LayerIo {
+                    inputs: l.inputs.clone(),
+                    output: l.output,
+                    kernel: l.kernel(),
                 })
-            })
-            .collect::<Result<Vec<_>, HlsError>>()?;
-        Ok(Structure {
-            inputs: ids(&proto.inputs)?,
-            outputs: ids(&proto.outputs)?,
-            tensors,
-            layers,
-        })
+                .collect(),
+        }
     }
 }
 
 /// Bits of a signed integer that holds every raw value of `t`.
 fn raw_bits(t: FixedType) -> u32 {
     t.width() + u32::from(!t.is_signed())
-}
-
-/// One layer being emitted.
-pub struct Ctx<'a> {
-    pub index: usize,
-    pub layer: &'a LayerProto,
-    /// Input buffers, in the layer's input order.
-    pub ins: Vec<BufRef>,
-    pub out: BufRef,
-    /// The layer's identifier; its config and constants are named after it.
-    pub base: String,
-    pub names: &'a mut Names,
-    pub reuse: &'a ReusePolicy,
-    /// The estimator's reuse factor for this layer.
-    pub folded: Option<usize>,
-}
-
-impl Ctx<'_> {
-    pub fn err(&self, reason: impl Into<String>) -> HlsError {
-        HlsError::Layer {
-            index: self.index,
-            name: self.layer.name.clone(),
-            op: self.layer.op.clone(),
-            reason: reason.into(),
-        }
-    }
-
-    /// A fresh identifier `<layer>_<suffix>`.
-    pub fn name(&mut self, suffix: &str) -> String {
-        let n = format!("{}_{suffix}", self.base);
-        self.names.cpp(&n)
-    }
-
-    /// The layer's config struct, named `<layer>_config`.
-    pub fn config(&mut self) -> ConfigStruct {
-        ConfigStruct::new(self.name("config"))
-    }
-
-    pub fn input(&self, k: usize) -> Result<&BufRef, HlsError> {
-        self.ins
-            .get(k)
-            .ok_or_else(|| self.err(format!("has no input {k}")))
-    }
-
-    /// A type of the layer's kernel (validated by the loader).
-    pub fn ty(&self, what: &str, t: &Option<TypeProto>) -> Result<FixedType, HlsError> {
-        t.as_ref()
-            .ok_or_else(|| self.err(format!("{what}: missing")))?
-            .to_fixed()
-            .map_err(|r| self.err(format!("{what}: {r}")))
-    }
 }
 
 fn emit_layer(ctx: &mut Ctx<'_>) -> Result<Emitted, HlsError> {

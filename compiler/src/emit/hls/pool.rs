@@ -9,9 +9,8 @@ use binpoint_runtime::ops::average_pool::{AveragePoolConfig, AvgTypes, Divide};
 use binpoint_runtime::ops::global_average_pool::GlobalAveragePoolConfig;
 use binpoint_runtime::FixedType;
 
-use super::layer::{ConfigStruct, ConstArray, Emitted};
+use super::layer::{ConfigStruct, ConstArray, Ctx, Emitted};
 use super::mac::{window, window_members};
-use super::plan::Ctx;
 use super::HlsError;
 
 fn io_types(ctx: &Ctx<'_>, c: &mut ConfigStruct) {
@@ -22,7 +21,7 @@ fn io_types(ctx: &Ctx<'_>, c: &mut ConfigStruct) {
 fn simple(ctx: &Ctx<'_>, kernel: &'static str, c: ConfigStruct) -> Emitted {
     let call = Emitted::call(kernel, &c.name, &[&ctx.ins[0].name, &ctx.out.name]);
     Emitted {
-        headers: vec![super::mac::header(kernel)],
+        headers: vec![super::layer::header(kernel)],
         configs: vec![c],
         calls: vec![call],
         ..Emitted::default()

@@ -4,8 +4,9 @@
 use askama::Template;
 
 use super::layer::{ConfigStruct, ConstArray};
-use super::plan::{Interface, Plan, TensorDef};
+use super::plan::{Plan, TensorDef};
 use super::{Files, HlsError};
+use crate::hardware::Interface;
 
 /// The kernel headers and the firmware's own static headers, by file name.
 const STATIC_HEADERS: &[(&str, &str)] = &[
@@ -115,12 +116,16 @@ const STATIC_HEADERS: &[(&str, &str)] = &[
     ),
 ];
 
-/// A static header's text.
-fn static_header(name: &str) -> Result<&'static str, HlsError> {
+/// A static header's text, as the firmware ships it (None: no such header).
+pub fn static_header(name: &str) -> Option<&'static str> {
     STATIC_HEADERS
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, text)| *text)
+}
+
+fn shipped_header(name: &str) -> Result<&'static str, HlsError> {
+    static_header(name)
         .ok_or_else(|| HlsError::Unsupported(format!("no kernel header named {name}")))
 }
 
@@ -256,8 +261,8 @@ fn axis_decls(bits: u32) -> Vec<String> {
 fn interface_text(plan: &Plan) -> InterfaceText {
     let max = plan.opts.max_batch;
     let (iw, ow) = (plan.in_words, plan.out_words);
-    match plan.opts.interface {
-        Interface::Mmap => InterfaceText {
+    match plan.opts.hardware.interface {
+        Interface::MAxi => InterfaceText {
             doc: "Interface: m_axi data (input on bundle gmem0, output on gmem1), s_axilite \
                   control (bundle control: input, output, n_samples, return).",
             signature: MMAP_SIGNATURE,
@@ -298,7 +303,7 @@ fn interface_text(plan: &Plan) -> InterfaceText {
                 .collect(),
             tb_call: MMAP_TB_CALL,
         },
-        Interface::Stream => {
+        Interface::AxiStream => {
             let last = plan.outputs.len().saturating_sub(1);
             InterfaceText {
                 doc: "Interface: AXI-Stream data (input, output: ap_axis words, TLAST on the last \
@@ -449,7 +454,7 @@ pub fn firmware(plan: &Plan) -> Result<Files, HlsError> {
         .copied()
         .chain(["binpoint_io.h", "binpoint_param.h"])
     {
-        put(name, static_header(name)?.to_string());
+        put(name, shipped_header(name)?.to_string());
     }
     Ok(files)
 }

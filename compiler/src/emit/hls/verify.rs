@@ -17,13 +17,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use binpoint_runtime::model::format::ModelProto;
 use binpoint_runtime::model::{Model, ModelError, Threads};
 use binpoint_runtime::FixedType;
 
 use super::ap_types::cache_dir;
 use super::build::{build_tb, BuildError, Built};
 use super::{write_firmware, write_tb, HlsError, HlsOptions};
+use crate::hardware::{Hardware, Interface};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -217,10 +217,11 @@ pub struct VerifyOptions {
     pub calib: Option<PathBuf>,
     /// Where builds are cached (default [`cache_dir`]).
     pub cache: Option<PathBuf>,
-    /// Emit `OUT/firmware` and `OUT/tb/tb.cpp` even when they exist.
+    /// Emit `OUT/firmware` and `OUT/tb/tb.cpp` even when they exist (from the hardware plan
+    /// `compile` stored, `OUT/hardware.json`).
     pub regenerate: bool,
-    /// Options for emitting them.
-    pub hls: HlsOptions,
+    /// When emitting: the AXI-Stream interface instead of the plan's.
+    pub stream: bool,
 }
 
 impl Default for VerifyOptions {
@@ -232,7 +233,7 @@ impl Default for VerifyOptions {
             calib: None,
             cache: None,
             regenerate: false,
-            hls: HlsOptions::default(),
+            stream: false,
         }
     }
 }
@@ -269,13 +270,10 @@ pub struct VerifyReport {
 }
 
 /// Reads `OUT/model.bpm` (the proto and the validated model).
-pub fn load(out: &Path) -> Result<(ModelProto, Model), VerifyError> {
+pub fn load(out: &Path) -> Result<Model, VerifyError> {
     let path = out.join("model.bpm");
     let bytes = fs::read(&path).map_err(io_err("reading", &path))?;
-    let proto = ModelProto::from_bytes(&bytes)
-        .map_err(|e| VerifyError::Model(ModelError::Decode(e.to_string())))?;
-    let model = Model::from_proto(&proto)?;
-    Ok((proto, model))
+    Ok(Model::from_bytes(&bytes)?)
 }
 
 /// Calibration inputs from an `.npy` of real values, quantized into the single input's type.
@@ -342,17 +340,26 @@ fn first_failing_sample(stdout: &str) -> Option<usize> {
 
 /// Verifies the compiled model in `out` (see the module docs).
 pub fn verify(out: &Path, opts: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
-    let (proto, model) = load(out)?;
+    let model = load(out)?;
     let mut emitted = Vec::new();
-    if opts.regenerate || !out.join("firmware/binpoint_top.cpp").is_file() {
-        write_firmware(&proto, out, &opts.hls)?;
-        emitted.push("firmware/".to_string());
-    }
-    if opts.regenerate || !out.join("tb/tb.cpp").is_file() {
-        // With a few vectors of its own: what C/RTL co-simulation (scripts/hls.tcl) runs.
-        let few = Vectors::generate(&model, TB_VECTORS, 0, None)?;
-        write_tb(&proto, out, &opts.hls, Some(&few))?;
-        emitted.push("tb/".to_string());
+    let firmware = opts.regenerate || !out.join("firmware/binpoint_top.cpp").is_file();
+    let tb = opts.regenerate || !out.join("tb/tb.cpp").is_file();
+    if firmware || tb {
+        let mut hardware = Hardware::load(out, &model).map_err(HlsError::from)?;
+        if opts.stream {
+            hardware.interface = Interface::AxiStream;
+        }
+        let hls = HlsOptions::new(hardware);
+        if firmware {
+            write_firmware(&model, out, &hls)?;
+            emitted.push("firmware/".to_string());
+        }
+        if tb {
+            // With a few vectors of its own: what C/RTL co-simulation (scripts/hls.tcl) runs.
+            let few = Vectors::generate(&model, TB_VECTORS, 0, None)?;
+            write_tb(&model, out, &hls, Some(&few))?;
+            emitted.push("tb/".to_string());
+        }
     }
     let calib = match &opts.calib {
         Some(p) => Some(calib_inputs(&model, p)?),

@@ -19,6 +19,8 @@ use askama::Template;
 use binpoint_runtime::model::format::{ModelProto, TypeProto};
 
 use crate::board::Board;
+use crate::hardware::Hardware;
+use binpoint_runtime::model::Model;
 
 /// The files [`write_scripts`] writes into `OUT/scripts/`.
 pub const SCRIPT_FILES: [&str; 4] = ["hls.tcl", "vivado.tcl", "driver.py", "run_vectors.py"];
@@ -31,17 +33,9 @@ pub const BLOCK_DESIGN: &str = "binpoint_bd";
 /// The AXI DMA of the AXI-Stream design.
 pub const DMA_CELL: &str = "axi_dma_0";
 
-/// The data interface of the top function (the firmware's and the block design's must agree).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Interface {
-    /// `m_axi` pointers `input` (bundle gmem0) and `output` (gmem1); `s_axilite` bundle control
-    /// for the pointers, `n_samples` and the return.
-    #[default]
-    MAxi,
-    /// AXI-Stream `input` and `output` (moved by an AXI DMA); `s_axilite` for `n_samples` and the
-    /// return.
-    AxiStream,
-}
+/// The data interface of the top function (the firmware's and the block design's agree: both
+/// read it from the hardware plan).
+pub use crate::hardware::Interface;
 
 /// What the scripts are generated for.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,6 +97,15 @@ impl ScriptOptions {
             output_words: outs.iter().map(|(n, _)| n).sum(),
             model: model.name.clone(),
             ..ScriptOptions::new(board)
+        }
+    }
+
+    /// The options of the hardware plan `hw` for `model`: its board, clock and interface.
+    pub fn for_plan(model: &Model, hw: &Hardware) -> ScriptOptions {
+        ScriptOptions {
+            clock_ns: hw.clock_ns,
+            interface: hw.interface,
+            ..ScriptOptions::for_model(model.proto(), hw.board)
         }
     }
 

@@ -172,7 +172,7 @@ fn bias(
     match ty {
         Some(_) => Ok((lx.ty("bias type", ty)?, values.to_vec())),
         None if values.is_empty() => Ok((
-            FixedType::unsigned(1, 1 - accum.frac_bits()).map_err(|e| lx.err(e))?,
+            MacTypes::absent_bias(accum).map_err(|e| lx.err(e))?,
             vec![0; n],
         )),
         None => Err(lx.err("bias values without a bias type")),

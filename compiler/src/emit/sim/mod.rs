@@ -2,7 +2,7 @@
 //! the interpreter (docs/emit-sim.md).
 //!
 //! ```text
-//! ModelProto ──Model::from_proto (validates; the reference)──▶ vectors/ (inputs, outputs, trace)
+//! Model (validated once; the reference) ──▶ vectors/ (inputs, outputs, trace)
 //!            ──per layer: mac / pool / elementwise / activation / lut / movement──▶ LayerCode
 //!                 (config constructor call, kernel call, constants)
 //!            ──askama (hls-templates/sim/)──▶ Cargo.toml, README.md, src/{lib,weights,main}.rs,
@@ -75,6 +75,9 @@ pub struct SimOptions {
     pub vectors: Vec<i64>,
     /// How many random samples when `vectors` is empty (at least 1).
     pub random_vectors: usize,
+    /// Where the crate will live when it is written elsewhere first and moved (the runtime's path
+    /// in Cargo.toml is relative to it); None: where it is written.
+    pub final_dir: Option<PathBuf>,
 }
 
 impl SimOptions {
@@ -84,6 +87,7 @@ impl SimOptions {
             crate_name: None,
             vectors: Vec::new(),
             random_vectors: 8,
+            final_dir: None,
         }
     }
 }
@@ -104,7 +108,7 @@ pub struct SimCrate {
 /// generated files are replaced, anything else is left alone), depending on the runtime at
 /// `runtime_path`, with 8 seeded random test vectors.
 pub fn write_sim_crate(
-    model: &ModelProto,
+    model: &Model,
     sim_dir: &Path,
     runtime_path: &Path,
 ) -> Result<SimCrate, EmitError> {
@@ -113,7 +117,7 @@ pub fn write_sim_crate(
 
 /// [`write_sim_crate`] with options (test vectors from real inputs, the crate's name).
 pub fn write_sim_crate_with(
-    model: &ModelProto,
+    model: &Model,
     sim_dir: &Path,
     opts: &SimOptions,
 ) -> Result<SimCrate, EmitError> {
@@ -122,7 +126,8 @@ pub fn write_sim_crate_with(
         move |source| EmitError::Io { path, source }
     };
     std::fs::create_dir_all(sim_dir).map_err(io(sim_dir))?;
-    let dep = runtime_dependency(sim_dir, &opts.runtime_path);
+    let home = opts.final_dir.as_deref().unwrap_or(sim_dir);
+    let dep = runtime_dependency(home, &opts.runtime_path);
     let rendered = render_sim_crate(model, opts, &dep)?;
     for (rel, text) in &rendered.files {
         let path = sim_dir.join(rel);
@@ -191,11 +196,11 @@ pub fn runtime_dependency(sim_dir: &Path, runtime: &Path) -> String {
 
 /// Renders every file of the crate; `runtime_dep` is the runtime's path as Cargo.toml says it.
 pub fn render_sim_crate(
-    model: &ModelProto,
+    interp: &Model,
     opts: &SimOptions,
     runtime_dep: &str,
 ) -> Result<Rendered, EmitError> {
-    let interp = Model::from_proto(model)?;
+    let model = interp.proto();
     let code = Code::build(model)?;
     let crate_name = {
         let base = match &opts.crate_name {
@@ -213,7 +218,7 @@ pub fn render_sim_crate(
         ])
         .rust(&base)
     };
-    let vectors = Vectors::compute(&interp, &code, opts)?;
+    let vectors = Vectors::compute(interp, &code, opts)?;
     let version = env!("CARGO_PKG_VERSION");
     let model_comment = quoted_comment(&model.name);
     let source_comment = quoted_comment(&model.source);
@@ -548,7 +553,7 @@ impl Code {
                 op: layer.op.clone(),
                 reason: "has no kernel".into(),
             })?;
-            let kernel_name = crate::lower::kernel_name(kernel);
+            let kernel_name = kernel.stem();
             let mut lx = Lx {
                 index,
                 layer,

@@ -2,8 +2,11 @@
 //! the library (what `binpoint compile` runs, without a process per model).
 #![allow(dead_code)]
 
+use binpoint::emit::hls::HlsOptions;
+use binpoint::hardware::Hardware;
 use binpoint::lower::{lower, LowerOptions, Lowered};
 use binpoint::passes::CleanupOptions;
+use binpoint::pipeline::{plan_hardware, Target};
 use binpoint::quant::{
     calibrate, fit_input, load_npy, type_graph, Method, PrecisionConfig, RangeSource, TypedGraph,
 };
@@ -81,4 +84,17 @@ pub fn flat(x: &ArrayD<f32>) -> Vec<f32> {
 /// compile_* tests no longer skip anything); kept because other tests still call it.
 pub fn lut_missing(err: &str) -> bool {
     err.contains("look-up-table kernels")
+}
+
+/// The hardware plan `compile` makes for `m` by default (Ultra96-V2, m_axi, the folding chooser's
+/// reuse factors).
+pub fn hardware(m: &Model) -> Hardware {
+    plan_hardware(m, &Target::default())
+        .unwrap_or_else(|e| panic!("planning the hardware: {e}"))
+        .0
+}
+
+/// The HLS options of that plan.
+pub fn hls_options(m: &Model) -> HlsOptions {
+    HlsOptions::new(hardware(m))
 }

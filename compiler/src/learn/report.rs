@@ -8,8 +8,8 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::learn::train::{Epoch, Score};
-use crate::learn::Role;
+use super::train::{Epoch, Score};
+use super::Role;
 
 /// One quantized tensor.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -4,10 +4,11 @@
 //!
 //! Every candidate rule of [`CANDIDATES`] (energy levels and MAC budgets) is planned on the float
 //! graph; plans that factorize nothing, or the same ranks as an earlier candidate, are dropped. Each
-//! remaining plan is applied to a copy of the graph, which then goes through the same pipeline as
-//! `compile`: calibration on the data, typing with the precision config, lowering,
-//! `Model::from_bytes`, and the interpreter on every sample. The baseline is the undecomposed model
-//! through the same pipeline. The best plan has the fewest MACs per sample among those within
+//! remaining plan is applied to a copy of the graph, which the caller's [`Score`] measures: the
+//! pipeline gives one that compiles the graph exactly as `compile` ships it (K-hot projection,
+//! calibration, typing, lowering, the interpreter on every sample; `pipeline::Labelled`), so this
+//! phase never runs the backend itself. The baseline is the undecomposed model, measured the same
+//! way. The best plan has the fewest MACs per sample among those within
 //! `T` points of the baseline (ties: the higher accuracy, then the earlier candidate); when none is,
 //! nothing is factorized. Accuracy is not monotone in the rank, so every candidate is measured.
 //!
@@ -16,18 +17,14 @@
 //! within `T` points; repeat while anything changes, at most [`MAX_REFINE_TRIALS`] measurements.
 //! Every measurement is a `Trial` in the report (refined ones named `energy=0.93 + <layer>:9`).
 
-use ndarray::ArrayD;
 use serde::Serialize;
 
 use super::rank::model_macs;
 use super::{candidates, Decomposed, LayerRule, LowRank, LowRankSpec, PASS_NAME};
 use crate::error::CompileError;
 use crate::ir::Graph;
-use crate::lower::{lower, LowerOptions};
 use crate::passes::pass_err;
-use crate::quant::{calibrate, type_graph, PrecisionConfig, RangeSource};
-use crate::report::argmax;
-use binpoint_runtime::model::{Model, Threads};
+use crate::quant::PrecisionConfig;
 
 /// The rules the search tries.
 pub const CANDIDATES: &[LowRankSpec] = &[
@@ -54,11 +51,12 @@ pub const CANDIDATES: &[LowRankSpec] = &[
     LowRankSpec::Macs(0.9),
 ];
 
-/// Labelled data for the search: inputs fitted to the model's input, one label per sample.
-pub struct Labelled<'a> {
-    pub x: &'a ArrayD<f32>,
-    pub labels: &'a [i64],
-    pub threads: Threads,
+/// How the search measures a candidate: the fixed-point accuracy (0..1) of a float graph compiled
+/// as the pipeline ships it, on labelled data.
+pub trait Score {
+    /// Labelled samples the accuracy is measured on.
+    fn samples(&self) -> usize;
+    fn accuracy(&self, g: &Graph) -> Result<f64, String>;
 }
 
 /// One measured candidate.
@@ -84,47 +82,6 @@ pub struct Search {
     pub trials: Vec<Trial>,
 }
 
-/// Fixed-point accuracy on `data` of the float graph `g` compiled as `compile` does with `cfg`,
-/// calibrated on `calib`.
-pub fn fixed_accuracy(
-    g: &Graph,
-    cfg: &PrecisionConfig,
-    calib: &ArrayD<f32>,
-    data: &Labelled<'_>,
-) -> Result<f64, String> {
-    let cal = calibrate(g, std::slice::from_ref(calib), cfg.calibration.method())
-        .map_err(|e| e.to_string())?;
-    let typed = type_graph(g, cfg, RangeSource::Calibrated(&cal)).map_err(|e| e.to_string())?;
-    let lowered = lower(
-        &typed,
-        &LowerOptions {
-            source: g.source.clone(),
-            float_model: String::new(),
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    let model = Model::from_bytes(&lowered.proto.to_bytes()).map_err(|e| e.to_string())?;
-    let n = data.x.shape().first().copied().unwrap_or(0);
-    if n == 0 || data.labels.len() != n {
-        return Err(format!("{} labels for {n} samples", data.labels.len()));
-    }
-    let flat: Vec<f32> = data.x.iter().copied().collect();
-    let out = model
-        .run_f32(&[&flat], n, data.threads)
-        .map_err(|e| e.to_string())?;
-    let values = &out.first().ok_or("the model has no output")?.values;
-    let classes = values.len() / n;
-    if classes == 0 {
-        return Err("the model's output is empty".into());
-    }
-    let right = values
-        .chunks_exact(classes)
-        .zip(data.labels)
-        .filter(|(row, &label)| argmax(row.iter().copied()) as i64 == label)
-        .count();
-    Ok(right as f64 / n as f64)
-}
-
 /// A plan and what it measured.
 struct Best {
     macs: u64,
@@ -139,14 +96,13 @@ pub fn search(
     g: &mut Graph,
     tolerance: f64,
     cfg: &PrecisionConfig,
-    data: &Labelled<'_>,
+    score: &dyn Score,
 ) -> Result<(Vec<Decomposed>, Search), CompileError> {
     let err = |g: &Graph, what: &str, e: String| {
         pass_err(g, PASS_NAME, format!("tolerance={tolerance}: {what}: {e}"))
     };
     let cands = candidates(g)?;
-    let baseline_accuracy =
-        fixed_accuracy(g, cfg, data.x, data).map_err(|e| err(g, "baseline", e))?;
+    let baseline_accuracy = score.accuracy(g).map_err(|e| err(g, "baseline", e))?;
     let baseline_macs = model_macs(g);
     let within = |acc: f64| (baseline_accuracy - acc) * 100.0 <= tolerance + 1e-9;
     let mut trials = Vec::new();
@@ -155,7 +111,8 @@ pub fn search(
         let mut trial = g.clone();
         plan.apply(&mut trial, &cands)?;
         trial.verify_after(PASS_NAME)?;
-        let acc = fixed_accuracy(&trial, cfg, data.x, data)
+        let acc = score
+            .accuracy(&trial)
             .map_err(|e| err(g, &format!("candidate {label}"), e))?;
         let macs = model_macs(&trial);
         trials.push(Trial {
@@ -260,7 +217,7 @@ pub fn search(
         done,
         Search {
             tolerance,
-            samples: data.labels.len(),
+            samples: score.samples(),
             baseline_macs,
             baseline_accuracy,
             chosen,

@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::passes::low_rank::tolerance::Search;
-use crate::passes::low_rank::Decomposed;
+use super::tolerance::Search;
+use super::Decomposed;
 
 /// Flattened into [`super::Report`]: both keys are top-level in report.json.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

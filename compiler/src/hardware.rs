@@ -1,0 +1,246 @@
+//! The hardware plan: the one decision about the hardware of a compile, made once by the pipeline
+//! (`pipeline::plan_hardware`) and only read after that: by the HLS emitter (pragmas, interface),
+//! the estimator, the scripts (part, clock, interface), the report and `verify --regenerate`.
+//!
+//! It holds the board, the HLS clock, the data interface of the top function and, for every layer
+//! of the compiled model in order, its strategy, reuse factor and how its multiplies are built.
+//! `compile` stores it as `OUT/hardware.json` ([`Hardware::to_json`], [`Hardware::load`]); a plan
+//! that does not match the model it is used with is an error ([`Hardware::check`]), never a
+//! fallback. No emitter chooses a reuse factor.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use binpoint_runtime::model::Model;
+use serde::{Deserialize, Serialize};
+
+use crate::board::Board;
+
+/// The file `compile` writes the plan to, inside OUT.
+pub const FILE_NAME: &str = "hardware.json";
+
+/// The version of `hardware.json`; a reader refuses any other.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The data interface of the top function.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Interface {
+    /// `m_axi` pointers for the data (bundles gmem0, gmem1), `s_axilite` for the pointers,
+    /// `n_samples` and the return (bundle control).
+    #[default]
+    #[serde(rename = "m_axi")]
+    MAxi,
+    /// AXI-Stream (`hls::stream` of `ap_axis` words with TLAST) for the data, `s_axilite` for
+    /// `n_samples` and the return.
+    #[serde(rename = "axi-stream")]
+    AxiStream,
+}
+
+impl Interface {
+    /// As report.json's `hardware.data_ports` says it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interface::MAxi => "m_axi",
+            Interface::AxiStream => "axi-stream",
+        }
+    }
+}
+
+/// How a layer is built (hls4ml's vocabulary). Today every layer is `resource`: layers run one
+/// after another, each pipelined per output at II = its reuse factor, weights in a ROM.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    #[default]
+    Resource,
+}
+
+/// How a layer's multiplies are built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MulImpl {
+    /// As Vitis HLS chooses: LUTs when an operand has at most
+    /// [`crate::estimate::FABRIC_MAX_BITS`] bits, else DSPs.
+    #[default]
+    Auto,
+    /// DSP slices (`#pragma HLS bind_op op=mul impl=dsp`).
+    Dsp,
+    /// LUTs (`#pragma HLS bind_op op=mul impl=fabric`).
+    Fabric,
+    /// Constant multiplies lowered to shifts and adds (K-hot weights): no DSP.
+    ShiftAdd,
+}
+
+/// The plan of one layer. The HLS kernels read `reuse_factor` (the II of the pipelined output
+/// loop) and `block_factor` (multipliers, cyclic partition factor).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerPlan {
+    pub name: String,
+    /// The runtime kernel (`dense`, `conv2d`, `relu`, ...).
+    pub kernel: String,
+    pub strategy: Strategy,
+    /// Products per output of a MAC layer (1 for other layers).
+    pub fan_in: u64,
+    /// II of the output loop: each multiplier serves that many products. 1 for non-MAC layers.
+    pub reuse_factor: u64,
+    /// `ceil(fan_in / reuse_factor)`: parallel multipliers.
+    pub block_factor: u64,
+    /// Set by the multiplier-free rewrites (K-hot → [`MulImpl::ShiftAdd`]) or by hand.
+    pub mul_impl: MulImpl,
+}
+
+impl LayerPlan {
+    /// Sets the reuse factor (clamped to `1..=fan_in`) and the block factor with it.
+    pub fn set_reuse(&mut self, r: u64) {
+        self.reuse_factor = r.clamp(1, self.fan_in.max(1));
+        self.block_factor = self.fan_in.max(1).div_ceil(self.reuse_factor);
+    }
+
+    /// A multiply-accumulate layer: its reuse factor folds multipliers.
+    pub fn is_mac(&self) -> bool {
+        self.fan_in > 1 || binpoint_runtime::ops::kernel(&self.kernel).is_some_and(|k| k.mac)
+    }
+}
+
+/// The hardware of one compile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hardware {
+    pub format_version: u32,
+    #[serde(with = "board_name")]
+    pub board: &'static Board,
+    /// HLS clock period in ns.
+    pub clock_ns: f64,
+    pub interface: Interface,
+    /// How the reuse factors were chosen, in words (report.json `hardware.folding`).
+    pub chosen_by: String,
+    /// Every layer of the compiled model, in order.
+    pub layers: Vec<LayerPlan>,
+}
+
+/// A plan that cannot be read or does not match its model.
+#[derive(Debug, thiserror::Error)]
+pub enum HardwareError {
+    #[error("{file}: cannot read the hardware plan: {reason}")]
+    Read { file: String, reason: String },
+    #[error("the hardware plan does not match the compiled model: {0}")]
+    Mismatch(String),
+    #[error("the hardware plan: {0}")]
+    Invalid(String),
+}
+
+impl Hardware {
+    /// The plan of layer `index`, which must be named `name` (the model's layer).
+    pub fn layer(&self, index: usize, name: &str) -> Result<&LayerPlan, HardwareError> {
+        match self.layers.get(index) {
+            Some(l) if l.name == name => Ok(l),
+            Some(l) => Err(HardwareError::Mismatch(format!(
+                "layer {index} is '{name}' in the model and '{}' in the plan",
+                l.name
+            ))),
+            None => Err(HardwareError::Mismatch(format!(
+                "layer {index} '{name}' has no plan ({} layers planned)",
+                self.layers.len()
+            ))),
+        }
+    }
+
+    /// Every layer of `model` planned, in order, with its kernel; every reuse factor in
+    /// `1..=fan_in` and every block factor `ceil(fan_in / reuse)`.
+    pub fn check(&self, model: &Model) -> Result<(), HardwareError> {
+        if self.format_version != FORMAT_VERSION {
+            return Err(HardwareError::Invalid(format!(
+                "format version {} (this binpoint reads {FORMAT_VERSION})",
+                self.format_version
+            )));
+        }
+        if !(self.clock_ns.is_finite() && (1.0..=1000.0).contains(&self.clock_ns)) {
+            return Err(HardwareError::Invalid(format!(
+                "clock period {} ns (expected 1 to 1000 ns)",
+                self.clock_ns
+            )));
+        }
+        if self.layers.len() != model.layers().len() {
+            return Err(HardwareError::Mismatch(format!(
+                "{} layers planned, the model has {}",
+                self.layers.len(),
+                model.layers().len()
+            )));
+        }
+        for (i, l) in model.layers().iter().enumerate() {
+            let p = self.layer(i, &l.name)?;
+            if p.kernel != l.kernel() {
+                return Err(HardwareError::Mismatch(format!(
+                    "layer {i} '{}' runs kernel {} in the model and {} in the plan",
+                    l.name,
+                    l.kernel(),
+                    p.kernel
+                )));
+            }
+            let fan_in = p.fan_in.max(1);
+            if !(1..=fan_in).contains(&p.reuse_factor)
+                || p.block_factor != fan_in.div_ceil(p.reuse_factor)
+            {
+                return Err(HardwareError::Invalid(format!(
+                    "layer {i} '{}': reuse factor {} and block factor {} for {} products per output",
+                    l.name, p.reuse_factor, p.block_factor, p.fan_in
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The reuse factor of every multiply-accumulate layer, by layer name.
+    pub fn reuse_map(&self) -> BTreeMap<String, usize> {
+        self.layers
+            .iter()
+            .filter(|l| l.is_mac())
+            .map(|l| (l.name.clone(), l.reuse_factor as usize))
+            .collect()
+    }
+
+    /// `hardware.json`: pretty-printed, with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        s.push('\n');
+        s
+    }
+
+    pub fn from_json(text: &str) -> Result<Hardware, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Reads `OUT/hardware.json` and checks it against `model`.
+    pub fn load(out: &Path, model: &Model) -> Result<Hardware, HardwareError> {
+        let path = out.join(FILE_NAME);
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| HardwareError::Read {
+            file: file.clone(),
+            reason: format!("{e} (binpoint compile writes it; compile again)"),
+        })?;
+        let hw = Hardware::from_json(&text).map_err(|reason| HardwareError::Read {
+            file: file.clone(),
+            reason,
+        })?;
+        hw.check(model)?;
+        Ok(hw)
+    }
+}
+
+/// A board is stored by its `--board` name and must be one binpoint knows.
+mod board_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::board::Board;
+
+    pub fn serialize<S: Serializer>(b: &&'static Board, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(b.name)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<&'static Board, D::Error> {
+        let name = String::deserialize(d)?;
+        Board::lookup(&name).map_err(serde::de::Error::custom)
+    }
+}

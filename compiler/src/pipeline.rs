@@ -1,0 +1,687 @@
+//! The compile pipeline as a library: `binpoint compile`, the tests and any caller run these
+//! stages, in this order, and nothing else assembles them.
+//!
+//! ```text
+//! CompileOptions ──precision──▶ PrecisionConfig
+//!   ──load──▶ float Graph (ONNX → IR → cleanup passes)
+//!   ──compress──▶ float Graph (low-rank; tolerance=T measures candidates with `Labelled`,
+//!                 i.e. through the stages below)
+//!   ──quant::calibrate_and_type──▶ TypedGraph (K-hot projection, calibration, typing)
+//!   ──learn──▶ TypedGraph (`--learn`: learned binary points, re-typed by the same stage)
+//!   ──lower──▶ Lowered + Model (validated once: the hub every backend reads)
+//!   ──plan_hardware──▶ Hardware (board, clock, interface, per-layer strategy and reuse) + Estimate
+//!   ──report──▶ Report
+//!   = Compiled ──emit──▶ OUT (model.bpm, model.onnx, hardware.json, report.*, sim/, firmware/,
+//!                             tb/, scripts/)
+//! ```
+//!
+//! Errors are values ([`PipelineError`]); [`PipelineError::Usage`] marks a combination of options
+//! that cannot run (the CLI exits with status 2 on it).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use binpoint_runtime::model::{Model, ModelError, Threads};
+use ndarray::ArrayD;
+
+use crate::board::Board;
+use crate::compress::low_rank::{self, tolerance, Decomposed, LowRankSpec};
+use crate::emit::hls::HlsOptions;
+use crate::emit::scripts::ScriptOptions;
+use crate::emit::sim::SimOptions;
+use crate::error::CompileError;
+use crate::estimate::{choose_reuse, estimate_hardware, Estimate, EstimateError, FIT_MARGIN};
+use crate::hardware::{self, Hardware, Interface};
+use crate::ir::Graph;
+use crate::learn::{LearnError, LearnOptions, LearningReport};
+use crate::lower::{lower, LowerError, LowerOptions, Lowered};
+use crate::npy::NpyError;
+use crate::passes::CleanupOptions;
+use crate::quant::{
+    calibrate_and_type, count_saturations, fit_input, load_npy, PrecisionConfig, QuantError,
+    Ranges, TypedGraph,
+};
+use crate::report::{self, Report};
+use crate::{eval, learn};
+
+/// Every choice of `binpoint compile` (its flags), typed.
+#[derive(Clone, Debug)]
+pub struct CompileOptions {
+    /// The trained ONNX model.
+    pub model: PathBuf,
+    /// Calibration inputs (`--calib X.npy`).
+    pub calib: Option<PathBuf>,
+    /// Their class labels (`--labels L.npy`): accuracy in the report.
+    pub labels: Option<PathBuf>,
+    pub precision: Precision,
+    /// `--input-range LO,HI` for range propagation without calibration data.
+    pub input_range: Option<(f64, f64)>,
+    /// `--keep-batch-norm`.
+    pub keep_batch_norm: bool,
+    /// `--low-rank SPEC`.
+    pub low_rank: Option<LowRankSpec>,
+    /// `--learn` and its knobs.
+    pub learn: Option<LearnOptions>,
+    pub target: Target,
+    /// Threads of the accuracy runs (`--threads`).
+    pub threads: Threads,
+}
+
+/// The precision flags: a config file or a uniform word length, then the overrides.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Precision {
+    /// `--config F` (TOML, docs/precision.md).
+    pub config: Option<PathBuf>,
+    /// `--bits W` (default 16 without a config).
+    pub bits: Option<u32>,
+    /// `--percentile P`.
+    pub percentile: Option<f64>,
+    /// `--khot K`.
+    pub khot: Option<u32>,
+}
+
+/// The hardware flags: what the plan is made for, and the user's reuse factors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// `--board NAME`.
+    pub board: &'static Board,
+    /// `--clock NS` (default: the board's).
+    pub clock_ns: Option<f64>,
+    /// `--stream`: AXI-Stream data ports.
+    pub interface: Interface,
+    /// `--reuse R | LAYER=R`, in order.
+    pub reuse: Vec<Reuse>,
+}
+
+impl Default for Target {
+    fn default() -> Target {
+        Target {
+            board: Board::ultra96v2(),
+            clock_ns: None,
+            interface: Interface::MAxi,
+            reuse: Vec::new(),
+        }
+    }
+}
+
+/// One `--reuse`: every MAC layer, or the layer of that name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reuse {
+    All(u64),
+    Layer(String, u64),
+}
+
+impl std::fmt::Display for Reuse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reuse::All(r) => write!(f, "--reuse {r}"),
+            Reuse::Layer(n, r) => write!(f, "--reuse {n}={r}"),
+        }
+    }
+}
+
+/// What a compile produced: every stage's result.
+pub struct Compiled {
+    /// The ONNX file compiled.
+    pub source: PathBuf,
+    /// The float model after compression (what was typed).
+    pub graph: Graph,
+    pub typed: TypedGraph,
+    pub lowered: Lowered,
+    /// The compiled model, validated once: every backend reads it.
+    pub model: Model,
+    pub hardware: Hardware,
+    pub estimate: Estimate,
+    pub report: Report,
+}
+
+/// Why a compile failed. Every variant's message names the file, and the node or layer.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Options that cannot run together, or a value out of range.
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    #[error(transparent)]
+    Quant(Box<QuantError>),
+    #[error("{file}: learning the binary points: {error}")]
+    Learn { file: String, error: LearnError },
+    #[error(transparent)]
+    Config(#[from] crate::quant::ConfigError),
+    #[error(transparent)]
+    Lower(#[from] LowerError),
+    #[error("the interpreter cannot run this model: {0}")]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Estimate(#[from] EstimateError),
+    #[error(transparent)]
+    Npy(#[from] NpyError),
+    #[error("{0}")]
+    Data(String),
+    #[error("{what}: {reason}")]
+    Write { what: String, reason: String },
+}
+
+type Result<T> = std::result::Result<T, PipelineError>;
+
+impl From<QuantError> for PipelineError {
+    fn from(e: QuantError) -> PipelineError {
+        PipelineError::Quant(Box::new(e))
+    }
+}
+
+/// Runs every stage (see the module docs); [`emit`] writes the result.
+pub fn compile(opts: &CompileOptions) -> Result<Compiled> {
+    check_target(&opts.target)?;
+    let cfg = precision(&opts.precision)?;
+    if let (Some(spec @ LowRankSpec::Tolerance(_)), None) = (opts.low_rank, &opts.labels) {
+        return Err(PipelineError::Usage(format!(
+            "--low-rank {spec} measures accuracy: it needs --calib X.npy and --labels L.npy"
+        )));
+    }
+    if opts.learn.is_some() && opts.calib.is_none() {
+        return Err(PipelineError::Usage(
+            "--learn needs calibration data: give --calib X.npy (and optionally --labels L.npy)"
+                .into(),
+        ));
+    }
+    if let Some(l) = &opts.learn {
+        l.validate()
+            .map_err(|e| PipelineError::Usage(e.to_string()))?;
+    }
+    let mut g = load(&opts.model, opts.keep_batch_norm)?;
+    let calib = match &opts.calib {
+        Some(path) => Some(calibration_input(&g, path)?),
+        None => None,
+    };
+    let labels = match &opts.labels {
+        Some(p) => Some(crate::npy::read_labels(p)?),
+        None => None,
+    };
+    // The original float model stays the float reference of the accuracy report, as for `eval`.
+    let float_reference = g.clone();
+
+    let scorer = match (&calib, &labels, opts.low_rank) {
+        (Some(x), Some(labels), Some(LowRankSpec::Tolerance(_))) => Some(Labelled {
+            cfg: &cfg,
+            calib: x,
+            x,
+            labels,
+            threads: opts.threads,
+        }),
+        _ => None,
+    };
+    let (decomposed, search) = compress(
+        &mut g,
+        opts.low_rank,
+        &cfg,
+        scorer.as_ref().map(|s| s as &dyn tolerance::Score),
+    )?;
+
+    let ranges = match &calib {
+        Some(x) => Ranges::Calibrated(x),
+        None => Ranges::Propagated(opts.input_range),
+    };
+    let mut typed = calibrate_and_type(&g, &cfg, ranges)?;
+    let mut learning = None;
+    if let (Some(lopts), Some(x)) = (&opts.learn, &calib) {
+        let learned =
+            learn::learn(&g, &cfg, &typed, x, labels.as_deref(), lopts).map_err(|error| {
+                PipelineError::Learn {
+                    file: g.source.clone(),
+                    error,
+                }
+            })?;
+        typed = learned.typed;
+        learning = Some(learned.report);
+    }
+    let saturations = match &calib {
+        Some(x) => Some(count_saturations(&typed, std::slice::from_ref(x))?),
+        None => None,
+    };
+    let (lowered, model) = lower_model(&typed, &opts.model)?;
+    let accuracy = match (&labels, &calib, &opts.labels, &opts.calib) {
+        (Some(y), Some(x), Some(lpath), Some(xpath)) => Some(measure(
+            &float_reference,
+            &model,
+            x,
+            y,
+            xpath,
+            lpath,
+            opts.threads,
+        )?),
+        _ => None,
+    };
+    let (hardware, chooser_warning) = plan_hardware(&model, &opts.target)?;
+    let estimate = estimate_hardware(&model, &hardware, chooser_warning)?;
+    let mut report = report::build(
+        &typed,
+        &lowered,
+        saturations.as_deref(),
+        accuracy,
+        Vec::new(),
+    );
+    report.set_estimate(&estimate, &hardware);
+    report.learning = learning;
+    report.low_rank.low_rank = decomposed;
+    report.low_rank.low_rank_search = search;
+    Ok(Compiled {
+        source: opts.model.clone(),
+        graph: g,
+        typed,
+        lowered,
+        model,
+        hardware,
+        estimate,
+        report,
+    })
+}
+
+/// `--board`/`--clock` checked before anything slow runs.
+fn check_target(t: &Target) -> Result<()> {
+    let clock = t.clock_ns.unwrap_or(t.board.default_clock_ns);
+    if !(clock.is_finite() && (1.0..=1000.0).contains(&clock)) {
+        return Err(PipelineError::Usage(format!(
+            "--clock {clock}: the HLS clock period is 1 to 1000 ns (5 = 200 MHz)"
+        )));
+    }
+    Ok(())
+}
+
+/// The precision config of the flags: the file or `--bits W` (16), then `--percentile` and
+/// `--khot`.
+pub fn precision(p: &Precision) -> Result<PrecisionConfig> {
+    let mut cfg = match &p.config {
+        Some(f) => PrecisionConfig::from_file(f)?,
+        None => PrecisionConfig::uniform(p.bits.unwrap_or(16))?,
+    };
+    if let Some(pct) = p.percentile {
+        if !(pct > 0.0 && pct <= 100.0) {
+            return Err(PipelineError::Usage(format!(
+                "--percentile must be in (0, 100], got {pct}"
+            )));
+        }
+        cfg.calibration.percentile = Some(pct);
+        cfg.calibration.method = None;
+    }
+    if let Some(k) = p.khot {
+        cfg.set_default_khot(k)?;
+    }
+    Ok(cfg)
+}
+
+/// Stage 1: the ONNX file as a cleaned-up float graph.
+pub fn load(path: &Path, keep_batch_norm: bool) -> Result<Graph> {
+    Ok(crate::load_float_graph(
+        path,
+        &CleanupOptions { keep_batch_norm },
+    )?)
+}
+
+/// The calibration (or evaluation) inputs of `path`, reshaped to the model's single input.
+pub fn calibration_input(g: &Graph, path: &Path) -> Result<ArrayD<f32>> {
+    let [input] = g.inputs() else {
+        return Err(PipelineError::Data(format!(
+            "{}: calibration data feeds models with one input; this one has {}",
+            g.source,
+            g.inputs().len()
+        )));
+    };
+    let x = load_npy(path)?;
+    Ok(fit_input(g, *input, x)?)
+}
+
+/// Stage 2: low-rank compression (the flag's rule and the config's `low_rank` keys); with
+/// `tolerance=T`, a search whose candidates `score` measures.
+pub fn compress(
+    g: &mut Graph,
+    spec: Option<LowRankSpec>,
+    cfg: &PrecisionConfig,
+    score: Option<&dyn tolerance::Score>,
+) -> Result<(Vec<Decomposed>, Option<tolerance::Search>)> {
+    Ok(low_rank::for_compile(g, spec, cfg, score)?)
+}
+
+/// Labelled data that measures a float graph compiled exactly as [`compile`] ships it: typed by
+/// [`calibrate_and_type`] (K-hot projection included) on `calib`, lowered, run by the interpreter
+/// on `x`.
+pub struct Labelled<'a> {
+    pub cfg: &'a PrecisionConfig,
+    /// Calibration inputs (`compile`: the same as `x`).
+    pub calib: &'a ArrayD<f32>,
+    /// Inputs fitted to the model's input.
+    pub x: &'a ArrayD<f32>,
+    pub labels: &'a [i64],
+    pub threads: Threads,
+}
+
+impl tolerance::Score for Labelled<'_> {
+    fn samples(&self) -> usize {
+        self.labels.len()
+    }
+
+    fn accuracy(&self, g: &Graph) -> std::result::Result<f64, String> {
+        let typed = calibrate_and_type(g, self.cfg, Ranges::Calibrated(self.calib))
+            .map_err(|e| e.to_string())?;
+        let (_, model) = lower_model(&typed, Path::new(&g.source)).map_err(|e| e.to_string())?;
+        let n = self.x.shape().first().copied().unwrap_or(0);
+        if n == 0 || self.labels.len() != n {
+            return Err(format!("{} labels for {n} samples", self.labels.len()));
+        }
+        let flat: Vec<f32> = self.x.iter().copied().collect();
+        let out = model
+            .run_f32(&[&flat], n, self.threads)
+            .map_err(|e| e.to_string())?;
+        let values = &out.first().ok_or("the model has no output")?.values;
+        let classes = values.len() / n;
+        if classes == 0 {
+            return Err("the model's output is empty".into());
+        }
+        let right = values
+            .chunks_exact(classes)
+            .zip(self.labels)
+            .filter(|(row, &label)| eval::argmax(row.iter().copied()) as i64 == label)
+            .count();
+        Ok(right as f64 / n as f64)
+    }
+}
+
+/// Stage 5: the typed graph lowered into a compiled model, and that model validated (once) by the
+/// interpreter's loader. `source` is the ONNX file (only its name is stored).
+pub fn lower_model(typed: &TypedGraph, source: &Path) -> Result<(Lowered, Model)> {
+    let lowered = lower(
+        typed,
+        &LowerOptions {
+            source: file_name(source),
+            float_model: "model.onnx".into(),
+        },
+    )?;
+    let model = Model::from_bytes(&lowered.proto.to_bytes())?;
+    Ok((lowered, model))
+}
+
+/// Stage 6: the hardware plan of `model` for `target`: the folding chooser's reuse factors (the
+/// most parallel design that fits the board within [`FIT_MARGIN`]), then the `--reuse` overrides
+/// in order. Also returns the chooser's warning when it chose and the design does not fit.
+pub fn plan_hardware(model: &Model, target: &Target) -> Result<(Hardware, Option<String>)> {
+    let folding = choose_reuse(model.proto(), target.board)?;
+    let mut layers = folding.layers;
+    let mac: Vec<String> = layers
+        .iter()
+        .filter(|l| l.is_mac())
+        .map(|l| l.name.clone())
+        .collect();
+    for r in &target.reuse {
+        match r {
+            Reuse::All(factor) => {
+                for l in layers.iter_mut().filter(|l| mac.contains(&l.name)) {
+                    l.set_reuse(*factor);
+                }
+            }
+            Reuse::Layer(name, factor) => {
+                let Some(l) = layers.iter_mut().find(|l| &l.name == name) else {
+                    let mut names = mac.clone();
+                    names.sort();
+                    return Err(PipelineError::Usage(format!(
+                        "--reuse {name}={factor}: the model has no layer '{name}'; its \
+                         multiply-accumulate layers are: {}",
+                        names.join(", ")
+                    )));
+                };
+                if !mac.contains(name) {
+                    return Err(PipelineError::Usage(format!(
+                        "--reuse {name}={factor}: layer '{name}' ({}) has no multipliers to fold",
+                        l.kernel
+                    )));
+                }
+                l.set_reuse(*factor);
+            }
+        }
+    }
+    let (chosen_by, warning) = if target.reuse.is_empty() {
+        (
+            format!(
+                "chosen to fit the {} within {:.0}% of every resource",
+                target.board.display_name,
+                FIT_MARGIN * 100.0
+            ),
+            folding.warning,
+        )
+    } else {
+        // The chooser's verdict was about its own folding: the estimate judges this one.
+        let flags: Vec<String> = target.reuse.iter().map(Reuse::to_string).collect();
+        (format!("set by {}", flags.join(" ")), None)
+    };
+    let hw = Hardware {
+        format_version: hardware::FORMAT_VERSION,
+        board: target.board,
+        clock_ns: target.clock_ns.unwrap_or(target.board.default_clock_ns),
+        interface: target.interface,
+        chosen_by,
+        layers,
+    };
+    hw.check(model)
+        .map_err(|e| PipelineError::Data(e.to_string()))?;
+    Ok((hw, warning))
+}
+
+/// Float and fixed-point accuracy on `x` against `labels`.
+pub fn measure(
+    g: &Graph,
+    model: &Model,
+    x: &ArrayD<f32>,
+    labels: &[i64],
+    data: &Path,
+    label_file: &Path,
+    threads: Threads,
+) -> Result<eval::Accuracy> {
+    let n = x.shape().first().copied().unwrap_or(0);
+    if labels.len() != n {
+        return Err(PipelineError::Data(format!(
+            "{}: {} labels for {} samples in {}",
+            label_file.display(),
+            labels.len(),
+            n,
+            data.display()
+        )));
+    }
+    let float = eval::run_f32(g, x)?;
+    let flat: Vec<f32> = x.iter().copied().collect();
+    let fixed = model.run_f32(&[&flat], n, threads)?;
+    let values = fixed
+        .into_iter()
+        .next()
+        .ok_or_else(|| PipelineError::Data("the compiled model has no output".into()))?
+        .values;
+    let float: Vec<f32> = float.iter().copied().collect();
+    eval::compare(
+        &float,
+        &values,
+        labels,
+        &data.display().to_string(),
+        &label_file.display().to_string(),
+    )
+    .map_err(|e| PipelineError::Data(format!("{}: {e}", label_file.display())))
+}
+
+/// The files and folders [`emit`] writes into OUT.
+pub const OUT_FILES: [&str; 9] = [
+    "model.bpm",
+    "model.onnx",
+    hardware::FILE_NAME,
+    "report.txt",
+    "report.json",
+    "sim/",
+    "firmware/",
+    "tb/",
+    "scripts/",
+];
+
+/// The last stage: writes [`OUT_FILES`] into `out` (created if missing), every backend reading the
+/// one validated model and the one hardware plan.
+///
+/// Nothing the user has is lost: everything is written first into a staging folder inside `out`,
+/// then moved into place file by file (a rename, so no file is ever half-written, and a symlink
+/// in the way is replaced, never written through). Without `force`, `out` must be empty or
+/// missing, and a file that appeared there during the compile is an error, not overwritten; with
+/// `force`, the files `compile` writes are replaced and anything else is left alone. On an error
+/// the staging folder is removed and `out` is as it was, but for the files already moved.
+pub fn emit(c: &Compiled, out: &Path, force: bool) -> Result<()> {
+    check_out(out, force)?;
+    fs::create_dir_all(out)
+        .map_err(|e| write_err(out, &format!("cannot create the folder: {e}")))?;
+    let staging = out.join(format!(".binpoint-staging-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
+    let written = write_all(c, &staging, out).and_then(|()| install(&staging, out, force));
+    let _ = fs::remove_dir_all(&staging);
+    written
+}
+
+fn write_err(what: &Path, reason: &dyn std::fmt::Display) -> PipelineError {
+    PipelineError::Write {
+        what: what.display().to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// OUT may be missing or an empty folder; a non-empty one only with `force`.
+pub fn check_out(out: &Path, force: bool) -> Result<()> {
+    match fs::metadata(out) {
+        Err(_) => Ok(()),
+        Ok(m) if !m.is_dir() => Err(write_err(out, &"exists and is not a folder")),
+        Ok(_) => {
+            let mut entries = fs::read_dir(out)
+                .map_err(|e| write_err(out, &format!("cannot list the folder: {e}")))?
+                .filter_map(|e| e.ok())
+                .filter(|e| {
+                    !e.file_name()
+                        .to_string_lossy()
+                        .starts_with(".binpoint-staging-")
+                });
+            if entries.next().is_some() && !force {
+                return Err(write_err(
+                    out,
+                    &format!(
+                        "the folder is not empty; pass --force to write into it anyway (replaces \
+                         {}; other files are left alone)",
+                        OUT_FILES.join(", ")
+                    ),
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Every file of OUT, written into `dir` (the staging folder) for the final folder `out`.
+fn write_all(c: &Compiled, dir: &Path, out: &Path) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|e| write_err(dir, &format!("cannot create: {e}")))?;
+    let write = |name: &str, data: &[u8]| {
+        let path = dir.join(name);
+        fs::write(&path, data)
+            .map_err(|e| write_err(&out.join(name), &format!("cannot write: {e}")))
+    };
+    write("model.bpm", &c.lowered.proto.to_bytes())?;
+    let onnx =
+        fs::read(&c.source).map_err(|e| write_err(&c.source, &format!("cannot read: {e}")))?;
+    write("model.onnx", &onnx)?;
+    write(hardware::FILE_NAME, c.hardware.to_json().as_bytes())?;
+    write("report.json", c.report.to_json().as_bytes())?;
+    write("report.txt", c.report.to_text().as_bytes())?;
+    let sim = SimOptions {
+        final_dir: Some(out.join("sim")),
+        ..SimOptions::new(crate::emit::sim::default_runtime_path())
+    };
+    crate::emit::sim::write_sim_crate_with(&c.model, &dir.join("sim"), &sim).map_err(|e| {
+        write_err(
+            &out.join("sim"),
+            &format!("cannot write the simulator crate: {e}"),
+        )
+    })?;
+    crate::emit::hls::write_hls(&c.model, dir, &HlsOptions::new(c.hardware.clone())).map_err(
+        |e| {
+            write_err(
+                out,
+                &format!("cannot write the HLS firmware and testbench: {e}"),
+            )
+        },
+    )?;
+    crate::emit::scripts::write_scripts(dir, &ScriptOptions::for_plan(&c.model, &c.hardware))
+        .map_err(|e| {
+            write_err(
+                &out.join("scripts"),
+                &format!("cannot write the scripts: {e}"),
+            )
+        })?;
+    Ok(())
+}
+
+/// Moves every file of `staging` to the same place under `out`. Folders on the way that are
+/// symlinks are replaced by real folders (the link itself is removed, never what it points to).
+fn install(staging: &Path, out: &Path, force: bool) -> Result<()> {
+    let mut files = Vec::new();
+    collect(staging, Path::new(""), &mut files)
+        .map_err(|e| write_err(staging, &format!("cannot list: {e}")))?;
+    for rel in files {
+        let dest = out.join(&rel);
+        let mut dir = out.to_path_buf();
+        for part in rel.parent().into_iter().flat_map(|p| p.components()) {
+            dir.push(part);
+            real_dir(&dir)?;
+        }
+        match fs::symlink_metadata(&dest) {
+            Ok(_) if !force => {
+                return Err(write_err(
+                    &dest,
+                    &"appeared during the compile; pass --force to replace it",
+                ))
+            }
+            Ok(m) if m.is_dir() => {
+                return Err(write_err(&dest, &"is a folder where compile writes a file"))
+            }
+            _ => {}
+        }
+        fs::rename(staging.join(&rel), &dest)
+            .map_err(|e| write_err(&dest, &format!("cannot write: {e}")))?;
+    }
+    Ok(())
+}
+
+/// `dir` as a real folder: created if missing, a symlink replaced.
+fn real_dir(dir: &Path) -> Result<()> {
+    match fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => fs::remove_file(dir)
+            .and_then(|()| fs::create_dir(dir))
+            .map_err(|e| write_err(dir, &format!("cannot replace the symlink: {e}"))),
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(write_err(dir, &"is a file where compile writes a folder")),
+        Err(_) => fs::create_dir(dir).map_err(|e| write_err(dir, &format!("cannot create: {e}"))),
+    }
+}
+
+fn collect(base: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(base.join(rel))?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<std::io::Result<_>>()?;
+    entries.sort();
+    for name in entries {
+        let r = rel.join(name);
+        if fs::symlink_metadata(base.join(&r))?.is_dir() {
+            collect(base, &r, out)?;
+        } else {
+            out.push(r);
+        }
+    }
+    Ok(())
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// [`learn`]'s report, re-exported for callers of [`Compiled::report`].
+pub type Learning = LearningReport;
