@@ -33,7 +33,7 @@ use crate::error::CompileError;
 use crate::estimate::{choose_reuse, estimate_hardware, Estimate, EstimateError, FIT_MARGIN};
 use crate::hardware::{self, Hardware, Interface};
 use crate::ir::Graph;
-use crate::learn::{LearnError, LearnOptions, LearningReport};
+use crate::learn::{LearnError, LearnOptions};
 use crate::lower::{lower, LowerError, LowerOptions, Lowered};
 use crate::npy::NpyError;
 use crate::passes::CleanupOptions;
@@ -155,6 +155,8 @@ pub enum PipelineError {
     Model(#[from] ModelError),
     #[error(transparent)]
     Estimate(#[from] EstimateError),
+    #[error(transparent)]
+    Hardware(#[from] crate::hardware::HardwareError),
     #[error(transparent)]
     Npy(#[from] NpyError),
     #[error("{0}")]
@@ -461,8 +463,7 @@ pub fn plan_hardware(model: &Model, target: &Target) -> Result<(Hardware, Option
         chosen_by,
         layers,
     };
-    hw.check(model)
-        .map_err(|e| PipelineError::Data(e.to_string()))?;
+    hw.check(model)?;
     Ok((hw, warning))
 }
 
@@ -682,6 +683,3 @@ fn file_name(p: &Path) -> String {
         |n| n.to_string_lossy().into_owned(),
     )
 }
-
-/// [`learn`]'s report, re-exported for callers of [`Compiled::report`].
-pub type Learning = LearningReport;

@@ -1,7 +1,6 @@
 //! Errors of the testbench: each says what failed and how to fix it.
 
 use std::path::PathBuf;
-use std::process::ExitStatus;
 
 use binpoint_runtime::{FixedError, FixedType};
 
@@ -11,31 +10,15 @@ pub enum Error {
     #[error(transparent)]
     Tool(#[from] binpoint::emit::hls::ap_types::ToolError),
 
-    #[error("could not run `{cmd}`: {source}. {hint}")]
-    Spawn {
-        cmd: String,
-        source: std::io::Error,
-        hint: &'static str,
-    },
+    /// g++ or a compiled program failed (`binpoint::emit::hls::gxx`, the one harness).
+    #[error(transparent)]
+    Gxx(#[from] binpoint::emit::hls::gxx::GxxError),
 
     #[error("{what} {}: {source}", path.display())]
     Io {
         what: &'static str,
         path: PathBuf,
         source: std::io::Error,
-    },
-
-    #[error("g++ could not compile the oracle program {}:\n{stderr}", source_path.display())]
-    Compile {
-        source_path: PathBuf,
-        stderr: String,
-    },
-
-    #[error("the oracle program {} failed ({status}):\n{stderr}", program.display())]
-    Run {
-        program: PathBuf,
-        status: ExitStatus,
-        stderr: String,
     },
 
     #[error("the oracle program's output is malformed: {0}")]

@@ -78,6 +78,11 @@ impl Layer {
     pub fn kernel(&self) -> &'static str {
         self.kernel
     }
+
+    /// Its validated kernel config and constants.
+    pub fn exec(&self) -> &Exec {
+        &self.exec
+    }
 }
 
 /// A validated compiled model, ready to run.
@@ -267,7 +272,7 @@ pub(crate) fn narrow(ty: FixedType) -> bool {
 /// A data-movement plan: output element `i` is input element `map[i]`, or `fill` when
 /// `map[i] == PAD`.
 #[derive(Clone, Debug)]
-pub(crate) struct Gather {
+pub struct Gather {
     pub map: Vec<usize>,
     pub fill: i64,
 }
@@ -276,14 +281,15 @@ pub(crate) const PAD: usize = usize::MAX;
 
 /// One input of a concatenation: per outer index, `chunk` values, cast into the output type.
 #[derive(Clone, Debug)]
-pub(crate) struct ConcatPart {
+pub struct ConcatPart {
     pub chunk: usize,
     pub requant: Requant,
 }
 
-/// What a layer runs.
+/// What a layer runs: its kernel's config, built and checked once by the loader, and its
+/// constants. The backends (the HLS emitter, the twin test) read the configs from here.
 #[derive(Clone, Debug)]
-pub(crate) enum Exec {
+pub enum Exec {
     Dense {
         cfg: DenseConfig,
         /// Packed once, at load.

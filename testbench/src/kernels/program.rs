@@ -6,16 +6,15 @@
 //! source, the kernel headers' contents, the flags, the compiler and the header folder.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use std::{fs, thread};
 
+use binpoint::emit::hls::gxx::{self, Fnv};
 use binpoint_runtime::Fixed;
 
 use super::{CppCase, Options};
-use crate::ap_types::{ap_types_include, gxx, gxx_version, target_dir, workspace_root};
+use crate::ap_types::{ap_types_include, gxx_version, target_dir, workspace_root};
 use crate::Error;
 
 const PRELUDE: &str = include_str!("prelude.h");
@@ -41,13 +40,17 @@ pub(super) fn run_all(
     let include = ap_types_include()?;
     let kernels = kernels_dir();
     let version = gxx_version()?;
-    let flags: Vec<String> = [
+    let args: Vec<String> = [
         "-std=c++14",
         "-Wall",
         "-Werror",
         // The header asserts on a harmless out-of-range get_bit in some casts.
         "-DNDEBUG",
         &options.opt,
+        "-isystem",
+        &include.display().to_string(),
+        "-I",
+        &kernels.display().to_string(),
     ]
     .iter()
     .map(|s| s.to_string())
@@ -72,19 +75,17 @@ pub(super) fn run_all(
 
     let dir = target_dir().join("kernel-twins");
     fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
-    let mut key_parts = vec![version, include.display().to_string(), headers];
-    key_parts.extend(flags.iter().cloned());
-    key_parts.push(gxx().display().to_string());
+    let key_parts = [version.as_str(), headers.as_str()];
     let programs: Vec<Program> = members
         .into_iter()
-        .map(|m| Program::new(cases, m, &dir, &key_parts))
+        .map(|m| Program::new(cases, m, &dir, &args, &key_parts))
         .collect();
 
     let start = Instant::now();
     let compiled = thread::scope(|s| {
         let handles: Vec<_> = programs
             .iter()
-            .map(|p| s.spawn(|| p.build(options.cache, &include, &kernels, &flags)))
+            .map(|p| s.spawn(|| p.build(options.cache, &args)))
             .collect();
         handles
             .into_iter()
@@ -148,24 +149,29 @@ fn header_digest(dir: &Path) -> Result<String, Error> {
         .filter(|p| p.extension().is_some_and(|x| x == "h"))
         .collect();
     names.sort();
-    let mut hash = Fnv::new();
+    let mut hash = Fnv::default();
     for name in names {
         let text = fs::read(&name).map_err(|e| Error::io("reading", &name, e))?;
         hash.write(name.to_string_lossy().as_bytes());
         hash.write(&text);
     }
-    Ok(format!("{:016x}", hash.0))
+    Ok(format!("{:016x}", hash.finish()))
 }
 
 struct Program {
     members: Vec<usize>,
     source: String,
-    source_path: PathBuf,
-    binary: PathBuf,
+    exe: gxx::Program,
 }
 
 impl Program {
-    fn new(cases: &[CppCase], members: Vec<usize>, dir: &Path, key_parts: &[String]) -> Program {
+    fn new(
+        cases: &[CppCase],
+        members: Vec<usize>,
+        dir: &Path,
+        args: &[String],
+        key_parts: &[&str],
+    ) -> Program {
         let mut source = String::from(PRELUDE);
         for (k, &i) in members.iter().enumerate() {
             let case = &cases[i];
@@ -183,61 +189,17 @@ impl Program {
             let _ = writeln!(source, "  case_{k}();");
         }
         source.push_str("  return fflush(stdout) == 0 ? 0 : 4;\n}\n");
-        let mut hash = Fnv::new();
-        hash.write(source.as_bytes());
-        for part in key_parts {
-            hash.write(part.as_bytes());
-        }
-        let name = format!("twins-{:016x}", hash.0);
+        let exe = gxx::Program::new(dir, "twins", &source, args, key_parts);
         Program {
             members,
             source,
-            source_path: dir.join(format!("{name}.cpp")),
-            binary: dir.join(name),
+            exe,
         }
     }
 
     /// Compiles unless cached; true when it compiled.
-    fn build(
-        &self,
-        cache: bool,
-        include: &Path,
-        kernels: &Path,
-        flags: &[String],
-    ) -> Result<bool, Error> {
-        if cache && self.binary.is_file() {
-            return Ok(false);
-        }
-        fs::write(&self.source_path, &self.source)
-            .map_err(|e| Error::io("writing", &self.source_path, e))?;
-        let tmp = self
-            .binary
-            .with_extension(format!("tmp{}", std::process::id()));
-        let cxx = gxx();
-        let out = Command::new(&cxx)
-            .args(flags)
-            .arg("-isystem")
-            .arg(include)
-            .arg("-I")
-            .arg(kernels)
-            .arg("-o")
-            .arg(&tmp)
-            .arg(&self.source_path)
-            .output()
-            .map_err(|source| Error::Spawn {
-                cmd: format!("{} {}", cxx.display(), self.source_path.display()),
-                source,
-                hint: "Install g++ or set CXX to a C++14 compiler",
-            })?;
-        if !out.status.success() {
-            let _ = fs::remove_file(&tmp);
-            return Err(Error::Compile {
-                source_path: self.source_path.clone(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            });
-        }
-        fs::rename(&tmp, &self.binary).map_err(|e| Error::io("renaming", &self.binary, e))?;
-        Ok(true)
+    fn build(&self, cache: bool, args: &[String]) -> Result<bool, Error> {
+        Ok(self.exe.build(&self.source, args, cache)?.is_some())
     }
 
     fn run(&self, cases: &[CppCase]) -> Result<Vec<Vec<i64>>, Error> {
@@ -247,40 +209,8 @@ impl Program {
             .flat_map(|&i| cases[i].input.iter())
             .flat_map(|w| w.to_le_bytes())
             .collect();
-        let mut child = Command::new(&self.binary)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| Error::Spawn {
-                cmd: self.binary.display().to_string(),
-                source,
-                hint: "The program was just compiled; is the target dir writable?",
-            })?;
-        let stdin = child.stdin.take();
-        let writer = thread::spawn(move || -> std::io::Result<()> {
-            match stdin {
-                Some(mut s) => s.write_all(&input),
-                None => Ok(()),
-            }
-        });
-        let out = child
-            .wait_with_output()
-            .map_err(|e| Error::io("running", &self.binary, e))?;
-        let written = writer.join();
-        if !out.status.success() {
-            return Err(Error::Run {
-                program: self.binary.clone(),
-                status: out.status,
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            });
-        }
-        match written {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(Error::io("feeding", &self.binary, e)),
-            Err(_) => return Err(Error::Output("stdin writer panicked".into())),
-        }
-        self.parse(cases, &out.stdout)
+        let stdout = gxx::run(&self.exe.binary, &[], input)?;
+        self.parse(cases, &stdout)
     }
 
     fn parse(&self, cases: &[CppCase], stdout: &[u8]) -> Result<Vec<Vec<i64>>, Error> {
@@ -317,21 +247,5 @@ impl Program {
             return Err(Error::Output("trailing output words".into()));
         }
         Ok(out)
-    }
-}
-
-/// FNV-1a, 64 bits: a stable cache key.
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x100_0000_01b3);
-        }
     }
 }

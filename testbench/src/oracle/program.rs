@@ -7,17 +7,15 @@
 //! flags, compiler and header folder.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::time::Instant;
 use std::{fs, thread};
 
+use binpoint::emit::hls::gxx;
 use binpoint_runtime::{FixedType, Overflow, Rounding};
 
 use super::{Answer, CppType, Group, Options, Timing};
-use crate::ap_types::{ap_types_include, gxx, gxx_version, target_dir};
+use crate::ap_types::{ap_types_include, gxx_version, target_dir};
 use crate::Error;
 
 const PRELUDE: &str = include_str!("prelude.h");
@@ -57,16 +55,18 @@ pub(super) fn ask(groups: &[Group], options: &Options) -> Result<(Vec<Answer>, T
     let dir = target_dir().join("oracle");
     fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
     // NDEBUG: the header asserts on casts it computes well (see README.md, "asserts").
-    let flags = [
+    let args = [
         "-std=c++14".to_string(),
         options.opt.clone(),
         "-DNDEBUG".to_string(),
         "-w".to_string(),
+        "-isystem".to_string(),
+        include.display().to_string(),
     ];
 
     let programs: Vec<Program> = members
         .iter()
-        .map(|m| Program::new(groups, m, &include, &flags, &version, &dir))
+        .map(|m| Program::new(groups, m, &args, &version, &dir))
         .collect();
 
     let mut timing = Timing::default();
@@ -74,7 +74,7 @@ pub(super) fn ask(groups: &[Group], options: &Options) -> Result<(Vec<Answer>, T
     let compiled = thread::scope(|s| {
         let handles: Vec<_> = programs
             .iter()
-            .map(|p| s.spawn(|| p.build(options.cache, &include, &flags)))
+            .map(|p| s.spawn(|| p.build(options.cache, &args)))
             .collect();
         handles
             .into_iter()
@@ -177,16 +177,14 @@ fn cpp(ty: &FixedType) -> String {
 struct Program {
     members: Vec<usize>,
     source: String,
-    source_path: PathBuf,
-    binary: PathBuf,
+    exe: gxx::Program,
 }
 
 impl Program {
     fn new(
         groups: &[Group],
         members: &[usize],
-        include: &Path,
-        flags: &[String],
+        args: &[String],
         version: &str,
         dir: &Path,
     ) -> Program {
@@ -204,103 +202,22 @@ impl Program {
             let _ = writeln!(source, "  {call}({k});");
         }
         source.push_str("  return fflush(stdout) == 0 ? 0 : 4;\n}\n");
-
-        let mut key = Fnv::new();
-        for part in [source.as_str(), version, &include.to_string_lossy()] {
-            key.write(part.as_bytes());
-        }
-        key.write(gxx().to_string_lossy().as_bytes());
-        for f in flags {
-            key.write(f.as_bytes());
-        }
-        let name = format!("oracle-{:016x}", key.0);
+        let exe = gxx::Program::new(dir, "oracle", &source, args, &[version]);
         Program {
             members: members.to_vec(),
             source,
-            source_path: dir.join(format!("{name}.cpp")),
-            binary: dir.join(name),
+            exe,
         }
     }
 
     /// Compiles unless a cached binary exists; true when it compiled.
-    fn build(&self, cache: bool, include: &Path, flags: &[String]) -> Result<bool, Error> {
-        if cache && self.binary.is_file() {
-            return Ok(false);
-        }
-        // Unique names, renamed into place: concurrent builds of one program never clash.
-        static BUILDS: AtomicUsize = AtomicUsize::new(0);
-        let unique = format!(
-            "tmp{}-{}",
-            std::process::id(),
-            BUILDS.fetch_add(1, Ordering::Relaxed)
-        );
-        let tmp = self.binary.with_extension(&unique);
-        let tmp_source = self.binary.with_extension(format!("{unique}.cpp"));
-        fs::write(&tmp_source, &self.source).map_err(|e| Error::io("writing", &tmp_source, e))?;
-        let cxx = gxx();
-        let out = Command::new(&cxx)
-            .args(flags)
-            .arg("-isystem")
-            .arg(include)
-            .arg("-o")
-            .arg(&tmp)
-            .arg(&tmp_source)
-            .output()
-            .map_err(|source| Error::Spawn {
-                cmd: format!("{} {}", cxx.display(), self.source_path.display()),
-                source,
-                hint: "Install g++ or set CXX to a C++14 compiler",
-            })?;
-        let kept = fs::rename(&tmp_source, &self.source_path)
-            .map_err(|e| Error::io("renaming", &self.source_path, e));
-        if !out.status.success() {
-            let _ = fs::remove_file(&tmp);
-            return Err(Error::Compile {
-                source_path: self.source_path.clone(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            });
-        }
-        kept?;
-        fs::rename(&tmp, &self.binary).map_err(|e| Error::io("renaming", &self.binary, e))?;
-        Ok(true)
+    fn build(&self, cache: bool, args: &[String]) -> Result<bool, Error> {
+        Ok(self.exe.build(&self.source, args, cache)?.is_some())
     }
 
     fn run(&self, groups: &[Group]) -> Result<Vec<Answer>, Error> {
-        let input = self.input(groups);
-        let mut child = Command::new(&self.binary)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| Error::Spawn {
-                cmd: self.binary.display().to_string(),
-                source,
-                hint: "The oracle program was just compiled; is the target dir writable?",
-            })?;
-        let stdin = child.stdin.take();
-        let writer = thread::spawn(move || -> std::io::Result<()> {
-            match stdin {
-                Some(mut s) => s.write_all(&input),
-                None => Ok(()),
-            }
-        });
-        let out = child
-            .wait_with_output()
-            .map_err(|e| Error::io("running", &self.binary, e))?;
-        let written = writer.join();
-        if !out.status.success() {
-            return Err(Error::Run {
-                program: self.binary.clone(),
-                status: out.status,
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            });
-        }
-        match written {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(Error::io("feeding", &self.binary, e)),
-            Err(_) => return Err(Error::Output("stdin writer panicked".into())),
-        }
-        self.parse(groups, &out.stdout)
+        let stdout = gxx::run(&self.exe.binary, &[], self.input(groups))?;
+        self.parse(groups, &stdout)
     }
 
     fn input(&self, groups: &[Group]) -> Vec<u8> {
@@ -445,23 +362,5 @@ impl Reader<'_> {
         } else {
             v & ((1u128 << width) - 1)
         })
-    }
-}
-
-/// FNV-1a, 64 bits: a cache key that is stable across Rust versions.
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-        // Separate the parts so ("ab", "c") and ("a", "bc") differ.
-        self.0 ^= 0xff;
-        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
     }
 }

@@ -8,10 +8,9 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
 
 use super::ap_types::{ap_types_include, gxx, gxx_version, nonce, ToolError};
+use super::gxx::GxxError;
 
 /// The flags of every build (plus `-isystem`, `-I` and `-DBINPOINT_TRACE` for a trace build).
 pub const FLAGS: &[&str] = &["-std=c++14", "-O1", "-DNDEBUG", "-Wall", "-Werror"];
@@ -28,6 +27,8 @@ pub enum BuildError {
     },
     #[error("g++ could not compile the firmware and testbench in {}:\n{stderr}", dir.display())]
     Compile { dir: PathBuf, stderr: String },
+    #[error(transparent)]
+    Gxx(#[from] GxxError),
 }
 
 fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> BuildError + 'a {
@@ -50,27 +51,7 @@ pub struct Built {
     pub command: String,
 }
 
-/// FNV-1a, 64 bits: a content key, not a defence against adversaries.
-#[derive(Clone, Copy)]
-pub struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    pub fn write(&mut self, bytes: &[u8]) {
-        for &b in (bytes.len() as u64).to_le_bytes().iter().chain(bytes) {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    pub fn finish(self) -> u64 {
-        self.0
-    }
-}
+pub use super::gxx::Fnv;
 
 /// The sources of one build, sorted by name: every file of `firmware` and `tb.cpp`.
 fn sources(firmware: &Path, tb: &Path) -> Result<Vec<(String, Vec<u8>)>, BuildError> {
@@ -196,21 +177,15 @@ fn build_into(
         fs::write(&dest, data).map_err(io("writing", &dest))?;
     }
     let args = command(&fw, &tmp.join("tb.cpp"), &tmp.join("tb"));
-    let start = Instant::now();
-    let out = Command::new(gxx())
-        .args(&args)
-        .output()
-        .map_err(|source| ToolError::Spawn {
-            cmd: shown(&args),
-            source,
-            hint: "Install g++ or set CXX to a C++14 compiler",
-        })?;
-    let seconds = start.elapsed().as_secs_f64();
-    if !out.status.success() {
-        return Err(BuildError::Compile {
-            dir: tmp.to_path_buf(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        });
-    }
+    let seconds = match super::gxx::compile(&args) {
+        Ok(s) => s,
+        Err(GxxError::Compile { stderr, .. }) => {
+            return Err(BuildError::Compile {
+                dir: tmp.to_path_buf(),
+                stderr,
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok((seconds, shown(&args)))
 }

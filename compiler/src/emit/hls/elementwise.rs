@@ -1,53 +1,47 @@
 //! Element-wise layers with two operands: `add.h`, `sub.h`, `mul.h`. A constant operand (a
 //! broadcast bias, the reciprocal of a divisor) is a typed constant array; the others are the
-//! layer's inputs, in order.
+//! layer's inputs, in order. The config comes from the loader's ([`super::config::binary`]).
 
-use binpoint_runtime::model::format::{BinaryOpProto, BinaryProto, OperandProto};
+use binpoint_runtime::ops::binary::BinaryConfig;
 
+use super::config::{self, TypeName};
 use super::layer::{ConstArray, Ctx, Emitted};
 use super::HlsError;
 
-pub fn binary(ctx: &mut Ctx<'_>, b: &BinaryProto) -> Result<Emitted, HlsError> {
-    let kernel = match BinaryOpProto::try_from(b.op) {
-        Ok(BinaryOpProto::Add) => "add",
-        Ok(BinaryOpProto::Sub) => "sub",
-        Ok(BinaryOpProto::Mul) => "mul",
-        Err(_) => return Err(ctx.err(format!("unknown element-wise op {}", b.op))),
-    };
-    let mut c = ctx.config();
-    c.int("channels", b.channels as usize)
-        .int("size", b.size as usize);
+pub fn binary(
+    ctx: &mut Ctx<'_>,
+    cfg: &BinaryConfig,
+    a: &Option<Vec<i64>>,
+    b: &Option<Vec<i64>>,
+) -> Result<Emitted, HlsError> {
+    let kernel = cfg.op.name();
+    let name = ctx.config_name();
     let mut arrays = Vec::new();
     let mut args = Vec::new();
+    let mut types = Vec::new();
     let mut next = 0;
-    for (which, o) in [("a", &b.a), ("b", &b.b)] {
-        let o: &OperandProto = o
-            .as_ref()
-            .ok_or_else(|| ctx.err(format!("operand {which}: missing")))?;
-        c.int(&format!("{which}_len"), o.len as usize)
-            .int(&format!("{which}_stride_c"), o.stride_c as usize)
-            .int(&format!("{which}_stride_i"), o.stride_i as usize);
-        match &o.constant {
-            Some(k) => {
-                let ty = ctx.ty(&format!("operand {which} type"), &k.ty)?;
-                c.ty(&format!("{which}_t"), ty);
-                let name = ctx.name(which);
+    for (which, operand, constant) in [("a", &cfg.a, a), ("b", &cfg.b, b)] {
+        match constant {
+            Some(values) => {
+                types.push(TypeName::Literal(operand.ty));
+                let array = ctx.name(which);
                 arrays.push(ConstArray::typed(
-                    name.clone(),
-                    format!("{}::{which}_t", c.name),
-                    &k.values,
+                    array.clone(),
+                    format!("{name}::{which}_t"),
+                    values,
                 ));
-                args.push(format!("bpm::{name}"));
+                args.push(format!("bpm::{array}"));
             }
             None => {
                 let x = ctx.input(next)?.clone();
                 next += 1;
-                c.named(&format!("{which}_t"), x.ty_name.clone());
+                types.push(TypeName::Named(x.ty_name.clone()));
                 args.push(x.name);
             }
         }
     }
-    c.named("out_t", ctx.out.ty_name.clone());
+    let out = TypeName::Named(ctx.out.ty_name.clone());
+    let c = config::binary(name, cfg, &types[0], &types[1], &out);
     args.push(ctx.out.name.clone());
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let call = Emitted::call(kernel, &c.name, &refs);

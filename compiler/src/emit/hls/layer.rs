@@ -3,12 +3,14 @@
 
 use std::fmt::Write as _;
 
-use binpoint_runtime::model::format::{LayerProto, TypeProto};
+use binpoint_runtime::model::format::LayerProto;
 use binpoint_runtime::FixedType;
 
+use super::config::{Io, TypeName};
 use super::HlsError;
 use crate::emit::ident::Names;
 use crate::hardware::LayerPlan;
+use binpoint_runtime::model::Exec;
 
 /// The kernel header of `kernel` ([`binpoint_runtime::ops::KERNELS`]).
 pub fn header(kernel: &str) -> &'static str {
@@ -27,6 +29,8 @@ pub struct Ctx<'a> {
     pub names: &'a mut Names,
     /// Its hardware plan (the reuse factor of a MAC layer).
     pub plan: &'a LayerPlan,
+    /// Its kernel config and constants as the loader built and checked them.
+    pub exec: &'a Exec,
 }
 
 impl Ctx<'_> {
@@ -59,21 +63,31 @@ impl Ctx<'_> {
 
     /// The layer's config struct, named `<layer>_config`.
     pub fn config(&mut self) -> ConfigStruct {
-        ConfigStruct::new(self.name("config"))
+        ConfigStruct::new(self.config_name())
+    }
+
+    /// The name of the layer's config struct, `<layer>_config`.
+    pub fn config_name(&mut self) -> String {
+        self.name("config")
+    }
+
+    /// Its input and output types, by their typedefs.
+    pub fn io(&self) -> Io {
+        Io {
+            input: TypeName::Named(
+                self.ins
+                    .first()
+                    .map(|b| b.ty_name.clone())
+                    .unwrap_or_default(),
+            ),
+            output: TypeName::Named(self.out.ty_name.clone()),
+        }
     }
 
     pub fn input(&self, k: usize) -> Result<&BufRef, HlsError> {
         self.ins
             .get(k)
             .ok_or_else(|| self.err(format!("has no input {k}")))
-    }
-
-    /// A type of the layer's kernel (validated by the loader).
-    pub fn ty(&self, what: &str, t: &Option<TypeProto>) -> Result<FixedType, HlsError> {
-        t.as_ref()
-            .ok_or_else(|| self.err(format!("{what}: missing")))?
-            .to_fixed()
-            .map_err(|r| self.err(format!("{what}: {r}")))
     }
 }
 
@@ -167,6 +181,27 @@ impl ConfigStruct {
     pub fn sub(&mut self, s: SubStruct) -> &mut Self {
         self.subs.push(s);
         self
+    }
+
+    /// The struct's body as C++ lines (members, typedefs, nested structs), two spaces in: what
+    /// the kernel twin test declares. `parameters.h` renders the same struct through its
+    /// template.
+    pub fn cpp_body(&self) -> String {
+        let mut s = String::new();
+        for m in &self.members {
+            let _ = writeln!(s, "  static const {} {} = {};", m.ty, m.name, m.value);
+        }
+        for t in &self.types {
+            let _ = writeln!(s, "  typedef {} {};", t.ty, t.name);
+        }
+        for sub in &self.subs {
+            let _ = writeln!(s, "  struct {} {{", sub.name);
+            for m in &sub.members {
+                let _ = writeln!(s, "    static const {} {} = {};", m.ty, m.name, m.value);
+            }
+            let _ = writeln!(s, "  }};");
+        }
+        s
     }
 }
 

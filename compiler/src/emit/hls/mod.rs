@@ -19,7 +19,9 @@
 mod activation;
 pub mod ap_types;
 pub mod build;
+pub mod config;
 mod elementwise;
+pub mod gxx;
 mod layer;
 mod lut;
 mod mac;
@@ -27,6 +29,7 @@ mod movement;
 mod plan;
 mod pool;
 mod render;
+pub use layer::{ConfigStruct, Member, SubStruct, Typedef};
 pub use render::static_header;
 pub mod verify;
 

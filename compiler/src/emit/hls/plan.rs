@@ -2,11 +2,11 @@
 //! one [`HlsLayer`] per layer, and the top function's interface.
 
 use binpoint_runtime::model::format::layer::Kernel;
-use binpoint_runtime::model::{Model, TensorInfo};
+use binpoint_runtime::model::{Exec, Model, TensorInfo};
 use binpoint_runtime::FixedType;
 
 use super::layer::{BufRef, Ctx, Emitted};
-use super::{activation, elementwise, lut, mac, movement, pool, HlsError, HlsOptions};
+use super::{activation, config, elementwise, lut, mac, movement, pool, HlsError, HlsOptions};
 use crate::emit::ident::{comment, Names};
 
 /// One layer in C++.
@@ -134,7 +134,13 @@ impl Plan {
 
         let mut layers = Vec::with_capacity(proto.layers.len());
         let mut headers: Vec<&'static str> = vec!["binpoint_common.h"];
-        for (index, (lp, l)) in proto.layers.iter().zip(&model.layers).enumerate() {
+        for (index, ((lp, l), ml)) in proto
+            .layers
+            .iter()
+            .zip(&model.layers)
+            .zip(m.layers())
+            .enumerate()
+        {
             let base = names.cpp(&lp.name);
             let ins: Vec<BufRef> = l.inputs.iter().map(|&i| bufs[i].clone()).collect();
             let mut ctx = Ctx {
@@ -145,6 +151,7 @@ impl Plan {
                 base,
                 names: &mut names,
                 plan: opts.hardware.layer(index, &lp.name)?,
+                exec: ml.exec(),
             };
             let emitted = emit_layer(&mut ctx)?;
             if emitted.alias {
@@ -257,32 +264,59 @@ fn raw_bits(t: FixedType) -> u32 {
     t.width() + u32::from(!t.is_signed())
 }
 
+/// One layer in C++: the kernels from their validated configs, data movement from the proto.
 fn emit_layer(ctx: &mut Ctx<'_>) -> Result<Emitted, HlsError> {
-    let kernel = ctx
-        .layer
-        .kernel
-        .clone()
-        .ok_or_else(|| ctx.err("has no kernel"))?;
-    match &kernel {
-        Kernel::Dense(k) => mac::dense(ctx, k),
-        Kernel::Conv(k) => mac::conv(ctx, k),
-        Kernel::Affine(k) => mac::affine(ctx, k),
-        Kernel::MaxPool(k) => pool::max_pool(ctx, k),
-        Kernel::AveragePool(k) => pool::average_pool(ctx, k),
-        Kernel::GlobalMaxPool(k) => pool::global_max_pool(ctx, k),
-        Kernel::GlobalAveragePool(k) => pool::global_average_pool(ctx, k),
-        Kernel::Binary(k) => elementwise::binary(ctx, k),
-        Kernel::Relu(_) => activation::relu(ctx),
-        Kernel::Clip(k) => activation::clip(ctx, k),
-        Kernel::LeakyRelu(k) => activation::leaky_relu(ctx, k),
-        Kernel::HardSigmoid(k) => activation::hard(ctx, k, "hard_sigmoid"),
-        Kernel::HardSwish(k) => activation::hard(ctx, k, "hard_swish"),
-        Kernel::Lut(k) => lut::lut(ctx, k),
-        Kernel::Softmax(k) => lut::softmax(ctx, k),
-        Kernel::View(_) => Ok(movement::view()),
-        Kernel::Cast(_) => movement::cast(ctx),
-        Kernel::Transpose(k) => movement::transpose(ctx, k),
-        Kernel::Pad(k) => movement::pad(ctx, k),
-        Kernel::Concat(k) => movement::concat(ctx, k),
-    }
+    use activation::unary;
+    let exec = ctx.exec;
+    Ok(match exec {
+        Exec::Dense { cfg, b, .. } => mac::dense(ctx, cfg, b)?,
+        Exec::Conv1d { cfg, b, .. } => mac::conv1d(ctx, cfg, b)?,
+        Exec::Conv2d { cfg, b, .. } => mac::conv2d(ctx, cfg, b)?,
+        Exec::DenseShiftAdd { cfg, b } => mac::dense_shift_add(ctx, cfg, b)?,
+        Exec::Conv1dShiftAdd { cfg, b } => mac::conv1d_shift_add(ctx, cfg, b)?,
+        Exec::Conv2dShiftAdd { cfg, b } => mac::conv2d_shift_add(ctx, cfg, b)?,
+        Exec::Affine { cfg, scale, shift } => mac::affine(ctx, cfg, scale, shift)?,
+        Exec::MaxPool(cfg) => pool::max_pool(ctx, cfg),
+        Exec::AveragePool(cfg) => pool::average_pool(ctx, cfg),
+        Exec::GlobalMaxPool(cfg) => pool::global_max_pool(ctx, cfg),
+        Exec::GlobalAveragePool(cfg) => pool::global_average_pool(ctx, cfg),
+        Exec::Binary { cfg, a, b } => elementwise::binary(ctx, cfg, a, b)?,
+        Exec::Relu(cfg) => {
+            let c = config::relu(ctx.config_name(), cfg, &ctx.io());
+            unary(ctx, "relu", c)
+        }
+        Exec::Clip(cfg) => {
+            let c = config::clip(ctx.config_name(), cfg, &ctx.io());
+            unary(ctx, "clip", c)
+        }
+        Exec::LeakyRelu(cfg) => {
+            let c = config::leaky_relu(ctx.config_name(), cfg, &ctx.io());
+            unary(ctx, "leaky_relu", c)
+        }
+        Exec::HardSigmoid(cfg) => {
+            let c = config::hard_sigmoid(ctx.config_name(), cfg, &ctx.io());
+            unary(ctx, "hard_sigmoid", c)
+        }
+        Exec::HardSwish(cfg) => {
+            let c = config::hard_swish(ctx.config_name(), cfg, &ctx.io());
+            unary(ctx, "hard_swish", c)
+        }
+        Exec::Lut(cfg) => lut::lut(ctx, cfg),
+        Exec::Softmax(cfg) => lut::softmax(ctx, cfg),
+        Exec::View | Exec::Cast(_) | Exec::Gather(_) | Exec::Concat { .. } => {
+            let kernel = ctx
+                .layer
+                .kernel
+                .clone()
+                .ok_or_else(|| ctx.err("has no kernel"))?;
+            match &kernel {
+                Kernel::View(_) => movement::view(),
+                Kernel::Cast(_) => movement::cast(ctx)?,
+                Kernel::Transpose(k) => movement::transpose(ctx, k)?,
+                Kernel::Pad(k) => movement::pad(ctx, k)?,
+                Kernel::Concat(k) => movement::concat(ctx, k)?,
+                _ => return Err(ctx.err("a data movement without its kernel")),
+            }
+        }
+    })
 }
