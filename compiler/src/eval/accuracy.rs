@@ -21,7 +21,7 @@ pub struct Accuracy {
 }
 
 /// Compares `float` and `fixed` outputs (`samples × classes`, row-major) against `labels`.
-/// Errors when the lengths disagree.
+/// Errors when the lengths disagree or a label is not a class index (`0..classes`).
 pub fn compare(
     float: &[f32],
     fixed: &[f64],
@@ -41,6 +41,16 @@ pub fn compare(
         ));
     }
     let classes = float.len() / samples;
+    if let Some((i, bad)) = labels
+        .iter()
+        .enumerate()
+        .find(|(_, &c)| c < 0 || c as u64 >= classes as u64)
+    {
+        return Err(format!(
+            "label {bad} (sample {i}) is not a class of the model's {classes} outputs (0..{})",
+            classes - 1
+        ));
+    }
     let (mut float_ok, mut fixed_ok, mut agree) = (0usize, 0usize, 0usize);
     let mut max_abs_error = 0f64;
     for ((f, q), &label) in float
@@ -114,6 +124,10 @@ mod tests {
         assert!((a.argmax_agreement - 2.0 / 3.0).abs() < 1e-12);
         assert!((a.max_abs_error - 0.55).abs() < 1e-6);
         assert!(compare(&float, &fixed[..4], &[1, 0, 1], "x", "y").is_err());
+        for bad in [2, -1, 99, 1 << 62] {
+            let e = compare(&float, &fixed, &[1, bad, 1], "x", "y").unwrap_err();
+            assert!(e.contains(&format!("label {bad} (sample 1)")), "{e}");
+        }
         assert_eq!(argmax([1.0, 3.0, 3.0].into_iter()), 1);
     }
 }

@@ -21,6 +21,7 @@ mod frontend_mutation;
 mod frontend_ops;
 mod frontend_util;
 mod golden_out;
+mod hostile_inputs;
 mod kernel_zoo;
 mod khot_cli;
 mod learn;

@@ -34,13 +34,17 @@ pub enum Threads {
     Exactly(usize),
 }
 
+/// The most threads a pool gets: more only costs (a pool of 100,000 threads took minutes to
+/// build and never ran faster than one per core).
+pub const MAX_THREADS: usize = 256;
+
 impl Threads {
-    /// `0` = all, `1` = single, `n` = exactly `n`.
+    /// `0` = all, `1` = single, `n` = exactly `n`, at most [`MAX_THREADS`].
     pub fn from_count(n: usize) -> Threads {
         match n {
             0 => Threads::All,
             1 => Threads::Single,
-            n => Threads::Exactly(n),
+            n => Threads::Exactly(n.min(MAX_THREADS)),
         }
     }
 }

@@ -22,7 +22,7 @@ mod interp;
 mod load;
 
 pub use error::ModelError;
-pub use interp::{LayerOutput, Output, Threads};
+pub use interp::{LayerOutput, Output, Threads, MAX_THREADS};
 
 use crate::fixed::Requant;
 use crate::ops::affine::AffineConfig;

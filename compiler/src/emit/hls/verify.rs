@@ -46,6 +46,9 @@ fn io_err<'a>(
     move |e| VerifyError::Hls(HlsError::io(what, path, e))
 }
 
+/// The most random vectors one `verify` runs (their raw values are held in memory).
+pub const MAX_VECTORS: usize = 10_000_000;
+
 /// Vectors written next to the testbench in `OUT/tb/` (seed 0): few, for co-simulation.
 pub const TB_VECTORS: usize = 32;
 
@@ -340,6 +343,12 @@ fn first_failing_sample(stdout: &str) -> Option<usize> {
 
 /// Verifies the compiled model in `out` (see the module docs).
 pub fn verify(out: &Path, opts: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
+    if opts.vectors > MAX_VECTORS {
+        return Err(VerifyError::Input(format!(
+            "--vectors {}: at most {MAX_VECTORS} random vectors per run",
+            opts.vectors
+        )));
+    }
     let model = load(out)?;
     let mut emitted = Vec::new();
     let firmware = opts.regenerate || !out.join("firmware/binpoint_top.cpp").is_file();
