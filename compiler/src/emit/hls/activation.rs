@@ -1,7 +1,8 @@
 //! Piecewise-linear activations: relu, clip, leaky_relu, hard_sigmoid, hard_swish (one header
 //! each), configs from the loader's ([`super::config`]).
 
-use super::layer::{ConfigStruct, Ctx, Emitted};
+use super::config::ConfigStruct;
+use super::layer::{Ctx, Emitted};
 
 /// The call `kernel<config>(x, y)`.
 pub fn unary(ctx: &Ctx<'_>, kernel: &'static str, c: ConfigStruct) -> Emitted {

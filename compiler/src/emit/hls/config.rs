@@ -29,7 +29,129 @@ use binpoint_runtime::ops::softmax::SoftmaxConfig;
 use binpoint_runtime::ops::{MacTypes, Window2};
 use binpoint_runtime::FixedType;
 
-use super::layer::{int_member, ll, ConfigStruct, Member, SubStruct};
+use std::fmt::Write as _;
+
+/// `static const <ty> <name> = <value>;`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub ty: &'static str,
+    pub name: String,
+    pub value: String,
+}
+
+/// `typedef <ty> <name>;`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Typedef {
+    pub ty: String,
+    pub name: String,
+}
+
+/// A struct nested in a config (a table's index arithmetic).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubStruct {
+    pub name: String,
+    pub members: Vec<Member>,
+}
+
+/// A kernel's `CONFIG` struct (see the kernel header's comment for its members).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConfigStruct {
+    pub name: String,
+    pub members: Vec<Member>,
+    pub types: Vec<Typedef>,
+    pub subs: Vec<SubStruct>,
+}
+
+/// A C++ `long long` literal (the most negative one cannot be written directly).
+pub fn ll(v: i64) -> String {
+    if v == i64::MIN {
+        "(-9223372036854775807LL - 1)".to_string()
+    } else {
+        format!("{v}LL")
+    }
+}
+
+impl ConfigStruct {
+    pub fn new(name: String) -> ConfigStruct {
+        ConfigStruct {
+            name,
+            ..ConfigStruct::default()
+        }
+    }
+
+    /// `static const int` (every dimension is at most the runtime's tensor limit, 2^26).
+    pub fn int(&mut self, name: &str, v: usize) -> &mut Self {
+        self.members.push(int_member(name, v));
+        self
+    }
+
+    pub fn boolean(&mut self, name: &str, v: bool) -> &mut Self {
+        self.members.push(Member {
+            ty: "bool",
+            name: name.into(),
+            value: v.to_string(),
+        });
+        self
+    }
+
+    /// `static const long long`: a raw constant.
+    pub fn long(&mut self, name: &str, v: i64) -> &mut Self {
+        self.members.push(Member {
+            ty: "long long",
+            name: name.into(),
+            value: ll(v),
+        });
+        self
+    }
+
+    /// `typedef <ap_fixed type> <name>;`
+    pub fn ty(&mut self, name: &str, t: FixedType) -> &mut Self {
+        self.named(name, t.to_string())
+    }
+
+    /// `typedef <an existing type name> <name>;` (a tensor's typedef).
+    pub fn named(&mut self, name: &str, ty: String) -> &mut Self {
+        self.types.push(Typedef {
+            ty,
+            name: name.into(),
+        });
+        self
+    }
+
+    pub fn sub(&mut self, s: SubStruct) -> &mut Self {
+        self.subs.push(s);
+        self
+    }
+
+    /// The struct's body as C++ lines (members, typedefs, nested structs), two spaces in: what
+    /// the kernel twin test declares. `parameters.h` renders the same struct through its
+    /// template.
+    pub fn cpp_body(&self) -> String {
+        let mut s = String::new();
+        for m in &self.members {
+            let _ = writeln!(s, "  static const {} {} = {};", m.ty, m.name, m.value);
+        }
+        for t in &self.types {
+            let _ = writeln!(s, "  typedef {} {};", t.ty, t.name);
+        }
+        for sub in &self.subs {
+            let _ = writeln!(s, "  struct {} {{", sub.name);
+            for m in &sub.members {
+                let _ = writeln!(s, "    static const {} {} = {};", m.ty, m.name, m.value);
+            }
+            let _ = writeln!(s, "  }};");
+        }
+        s
+    }
+}
+
+pub fn int_member(name: &str, v: usize) -> Member {
+    Member {
+        ty: "int",
+        name: name.into(),
+        value: v.to_string(),
+    }
+}
 
 /// How a config names a tensor's type.
 #[derive(Clone, Debug, PartialEq, Eq)]

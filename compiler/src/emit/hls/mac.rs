@@ -13,8 +13,8 @@ use binpoint_runtime::ops::dense::DenseConfig;
 use binpoint_runtime::ops::dense_shift_add::DenseShiftAddConfig;
 use binpoint_runtime::ops::shift_add::{ShiftAddWeights, CPP_SHIFT_TYPE, CPP_SIGN_TYPE};
 
-use super::config;
-use super::layer::{header, ConfigStruct, ConstArray, Ctx, Emitted};
+use super::config::{self, ConfigStruct};
+use super::layer::{header, ConstArray, Ctx, Emitted};
 use super::HlsError;
 
 /// The layer's raw weights, as the compiled model stores them (the loader packs its own copy).

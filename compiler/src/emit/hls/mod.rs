@@ -29,7 +29,7 @@ mod movement;
 mod plan;
 mod pool;
 mod render;
-pub use layer::{ConfigStruct, Member, SubStruct, Typedef};
+pub use config::{ConfigStruct, Member, SubStruct, Typedef};
 pub use render::static_header;
 pub mod verify;
 

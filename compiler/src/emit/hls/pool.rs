@@ -6,8 +6,8 @@ use binpoint_runtime::ops::global_average_pool::GlobalAveragePoolConfig;
 use binpoint_runtime::ops::global_max_pool::GlobalMaxPoolConfig;
 use binpoint_runtime::ops::max_pool::MaxPoolConfig;
 
-use super::config;
-use super::layer::{ConfigStruct, ConstArray, Ctx, Emitted};
+use super::config::{self, ConfigStruct};
+use super::layer::{ConstArray, Ctx, Emitted};
 
 fn simple(ctx: &Ctx<'_>, kernel: &'static str, c: ConfigStruct) -> Emitted {
     let call = Emitted::call(kernel, &c.name, &[&ctx.ins[0].name, &ctx.out.name]);

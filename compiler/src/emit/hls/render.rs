@@ -3,7 +3,8 @@
 
 use askama::Template;
 
-use super::layer::{ConfigStruct, ConstArray};
+use super::config::ConfigStruct;
+use super::layer::ConstArray;
 use super::plan::{Plan, TensorDef};
 use super::{Files, HlsError};
 use crate::hardware::Interface;
