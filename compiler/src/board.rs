@@ -116,7 +116,7 @@ const ZYNQ_7000: Ps = Ps {
 };
 
 /// Every board `--board` accepts; the first is the default.
-pub const BOARDS: &[Board] = &[
+const BOARDS: &[Board] = &[
     // Avnet Ultra96-V2: XCZU3EG (DS891: 70,560 LUT, 141,120 FF, 216 BRAM36, 360 DSP48E2, no
     // URAM). The V1 board is the -1-e grade.
     Board {

@@ -75,7 +75,7 @@ pub fn read_f32(path: &Path) -> Result<(ArrayD<f32>, FloatKind), NpyError> {
 
 /// Reads an `.npy` file of integers, or of floats that are all whole numbers, as i64 (class
 /// labels); `what` names the values in the error when a float is not whole.
-pub fn read_whole(path: &Path, what: &str) -> Result<ArrayD<i64>, NpyError> {
+fn read_whole(path: &Path, what: &str) -> Result<ArrayD<i64>, NpyError> {
     match read_any(path)? {
         Array::Int(a) => Ok(a),
         Array::Float(x, _) => {

@@ -391,7 +391,7 @@ impl tolerance::Score for Labelled<'_> {
 
 /// Stage 5: the typed graph lowered into a compiled model, and that model validated (once) by the
 /// interpreter's loader. `source` is the ONNX file (only its name is stored).
-pub fn lower_model(typed: &TypedGraph, source: &Path) -> Result<(Lowered, Model)> {
+fn lower_model(typed: &TypedGraph, source: &Path) -> Result<(Lowered, Model)> {
     let lowered = lower(
         typed,
         &LowerOptions {

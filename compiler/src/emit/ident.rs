@@ -180,12 +180,12 @@ const CPP_KEYWORDS: &[&str] = &[
 ];
 
 /// A Rust identifier for `name`, unique in `used` (and added to it).
-pub fn rust_ident(name: &str, used: &mut BTreeSet<String>) -> String {
+fn rust_ident(name: &str, used: &mut BTreeSet<String>) -> String {
     unique(sanitize(name, RUST_KEYWORDS), used)
 }
 
 /// A C++ identifier for `name`, unique in `used` (and added to it).
-pub fn cpp_ident(name: &str, used: &mut BTreeSet<String>) -> String {
+fn cpp_ident(name: &str, used: &mut BTreeSet<String>) -> String {
     unique(sanitize(name, CPP_KEYWORDS), used)
 }
 

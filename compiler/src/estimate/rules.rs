@@ -16,7 +16,7 @@ pub const FABRIC_MAX_BITS: u32 = 8;
 pub const LUTRAM_MAX_DEPTH: u64 = 128;
 
 /// Words one LUT6 holds as distributed RAM/ROM (64×1).
-pub const LUTRAM_WORDS_PER_LUT: u64 = 64;
+const LUTRAM_WORDS_PER_LUT: u64 = 64;
 
 /// Read ports of an unpartitioned on-chip array (true dual-port block RAM / LUTRAM).
 pub const ARRAY_PORTS: u64 = 2;

@@ -32,7 +32,7 @@ pub fn run_f32(g: &Graph, input: &ArrayD<f32>) -> Result<ArrayD<f32>, CompileErr
 }
 
 /// Runs a graph: inputs in `g.inputs()` order, outputs in `g.outputs()` order.
-pub fn run_f32_multi(g: &Graph, inputs: &[ArrayD<f32>]) -> Result<Vec<ArrayD<f32>>, CompileError> {
+fn run_f32_multi(g: &Graph, inputs: &[ArrayD<f32>]) -> Result<Vec<ArrayD<f32>>, CompileError> {
     if inputs.len() != g.inputs().len() {
         return Err(eval_err(
             g,

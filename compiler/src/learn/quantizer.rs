@@ -26,7 +26,7 @@ pub fn cast(x: f64, ty: &FixedType) -> (f64, bool) {
 
 /// [`cast`] with the type's constants computed once, for whole tensors.
 #[derive(Clone, Copy, Debug)]
-pub struct Caster {
+struct Caster {
     ty: FixedType,
     scale: f64,
     lo: f64,
@@ -113,7 +113,7 @@ fn wrap(raw: f64, w: u32, signed: bool) -> f64 {
 }
 
 /// The largest and smallest values of `ty`.
-pub fn type_ends(ty: &FixedType) -> (f64, f64) {
+fn type_ends(ty: &FixedType) -> (f64, f64) {
     let step = pow2(-ty.frac_bits());
     (ty.min_raw() as f64 * step, ty.max_raw() as f64 * step)
 }

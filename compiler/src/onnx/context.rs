@@ -169,7 +169,7 @@ impl NodeCtx<'_> {
     }
 
     // ---- inputs -------------------------------------------------------------------------------
-    pub fn input_name(&self, i: usize) -> Option<&str> {
+    fn input_name(&self, i: usize) -> Option<&str> {
         self.node
             .input
             .get(i)

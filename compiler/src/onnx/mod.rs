@@ -23,7 +23,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 pub const MIN_OPSET: i64 = 11;
-pub const MAX_OPSET: i64 = 21;
+const MAX_OPSET: i64 = 21;
 
 /// Loads a model file; external data is read only from inside the model's folder.
 pub fn load_file(path: impl AsRef<Path>) -> Result<Graph, CompileError> {

@@ -9,7 +9,7 @@ use crate::ir::{EvalCtx, Graph};
 pub struct ConstantFolding;
 
 /// Larger results stay computed at run time rather than stored as constants.
-pub const MAX_FOLDED: u64 = 1 << 24;
+const MAX_FOLDED: u64 = 1 << 24;
 
 impl Pass for ConstantFolding {
     fn name(&self) -> &'static str {

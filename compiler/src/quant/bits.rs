@@ -10,7 +10,7 @@
 use binpoint_runtime::{Fixed, FixedError, FixedType, Overflow, Rounding};
 
 /// `floor(log2 x)` for a finite `x > 0`, exact (read from the IEEE exponent).
-pub fn floor_log2(x: f64) -> i32 {
+fn floor_log2(x: f64) -> i32 {
     let bits = x.to_bits();
     let exp = ((bits >> 52) & 0x7ff) as i32;
     if exp == 0 {

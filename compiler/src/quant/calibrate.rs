@@ -56,7 +56,7 @@ impl Default for TensorStats {
 
 impl TensorStats {
     /// Adds values; Err(value) on the first NaN or infinity.
-    pub fn observe(&mut self, values: impl IntoIterator<Item = f32>) -> Result<(), f32> {
+    fn observe(&mut self, values: impl IntoIterator<Item = f32>) -> Result<(), f32> {
         for v in values {
             if !v.is_finite() {
                 return Err(v);

@@ -26,22 +26,22 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Word length when nothing says otherwise.
-pub const DEFAULT_BITS: u32 = 16;
-pub const DEFAULT_ROUNDING: Rounding = Rounding::RndConv;
-pub const DEFAULT_OVERFLOW: Overflow = Overflow::Sat;
+const DEFAULT_BITS: u32 = 16;
+const DEFAULT_ROUNDING: Rounding = Rounding::RndConv;
+const DEFAULT_OVERFLOW: Overflow = Overflow::Sat;
 /// LUT entries when nothing says otherwise (hls4ml's default too).
-pub const DEFAULT_TABLE_SIZE: u32 = 1024;
-pub const MAX_TABLE_SIZE: u32 = 1 << 16;
+const DEFAULT_TABLE_SIZE: u32 = 1024;
+const MAX_TABLE_SIZE: u32 = 1 << 16;
 /// Largest `khot` accepted: a 64-bit weight never needs more than 32 CSD digits.
-pub const MAX_KHOT: u32 = 32;
+const MAX_KHOT: u32 = 32;
 /// The op types `khot` applies to (layers whose weights are multiplied): the IR's and their ONNX
 /// aliases.
-pub const KHOT_OPS: &[&str] = &["Conv", "Dense", "Gemm", "MatMul"];
+const KHOT_OPS: &[&str] = &["Conv", "Dense", "Gemm", "MatMul"];
 /// `|int_bits|` accepted in a config.
 pub const MAX_ABS_INT_BITS: i32 = 1024;
 
 /// The op types an `[op.NAME]` table may name: the IR's op names (`binpoint inspect` prints them).
-pub const OP_NAMES: &[&str] = &[
+const OP_NAMES: &[&str] = &[
     "Input",
     "Const",
     "Conv",
@@ -147,7 +147,7 @@ pub struct Level {
 
 impl Level {
     /// Every key, in the order of the docs.
-    pub const KEYS: &'static [&'static str] = &[
+    const KEYS: &'static [&'static str] = &[
         "bits",
         "int_bits",
         "type",
@@ -297,7 +297,7 @@ pub struct CalibrationConfig {
 }
 
 impl CalibrationConfig {
-    pub const KEYS: &'static [&'static str] = &["method", "percentile", "input_range"];
+    const KEYS: &'static [&'static str] = &["method", "percentile", "input_range"];
 
     fn validate(&self, file: &str) -> Result<(), ConfigError> {
         let bad = |key: &str, reason: String| ConfigError::BadValue {

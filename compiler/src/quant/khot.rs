@@ -40,7 +40,7 @@ pub use binpoint_runtime::fixed::{csd_digits, csd_weight, CsdDigit};
 
 /// The raw integers a K-hot projection may produce for `ty`: `[min_raw, max_raw]`, with a signed
 /// `AP_SAT_SYM` type's lower end at `-max_raw`.
-pub fn raw_bounds(ty: &FixedType) -> (i128, i128) {
+fn raw_bounds(ty: &FixedType) -> (i128, i128) {
     let hi = ty.max_raw();
     let lo = if ty.is_signed() && ty.overflow() == Overflow::SatSym {
         -hi
@@ -61,7 +61,7 @@ pub fn project(value: f64, k: u32, ty: &FixedType) -> f64 {
 }
 
 /// The raw integer of [`project`]: `value ≈ raw · 2^-F`, `raw` within [`raw_bounds`].
-pub fn project_raw(value: f64, k: u32, ty: &FixedType) -> Result<i128, FixedError> {
+fn project_raw(value: f64, k: u32, ty: &FixedType) -> Result<i128, FixedError> {
     if !value.is_finite() {
         return Err(FixedError::NotFinite { value, ty: *ty });
     }
@@ -139,12 +139,12 @@ pub(crate) fn store_projected(
 }
 
 /// The largest integer `<= n` with at most `k` non-zero CSD digits (`None`: `k = 0` and `n < 0`).
-pub fn khot_floor(n: i128, k: u32) -> Option<i128> {
+fn khot_floor(n: i128, k: u32) -> Option<i128> {
     Search::default().floor(n, k)
 }
 
 /// The smallest integer `>= n` with at most `k` non-zero CSD digits (`None`: `k = 0` and `n > 0`).
-pub fn khot_ceil(n: i128, k: u32) -> Option<i128> {
+fn khot_ceil(n: i128, k: u32) -> Option<i128> {
     Search::default().ceil(n, k)
 }
 

@@ -80,7 +80,7 @@ impl Candidate {
     pub fn params(&self) -> u64 {
         (self.rows * self.cols + if self.has_bias { self.rows } else { 0 }) as u64
     }
-    pub fn params_at(&self, r: usize) -> u64 {
+    fn params_at(&self, r: usize) -> u64 {
         (r * (self.rows + self.cols) + if self.has_bias { self.rows } else { 0 }) as u64
     }
     /// The largest rank that still pays: `r(rows + cols) < rows·cols`; 0 when none does.

@@ -27,7 +27,7 @@ use crate::passes::pass_err;
 use crate::quant::PrecisionConfig;
 
 /// The rules the search tries.
-pub const CANDIDATES: &[LowRankSpec] = &[
+const CANDIDATES: &[LowRankSpec] = &[
     LowRankSpec::Layer(LayerRule::Energy(0.5)),
     LowRankSpec::Layer(LayerRule::Energy(0.6)),
     LowRankSpec::Layer(LayerRule::Energy(0.7)),
@@ -227,7 +227,7 @@ pub fn search(
 }
 
 /// Measurements the refinement may add after the candidate rules.
-pub const MAX_REFINE_TRIALS: usize = 40;
+const MAX_REFINE_TRIALS: usize = 40;
 
 /// `energy=0.93 + /fc/Gemm:10`: the base rule and every rank the refinement changed, by layer.
 fn refined_label(base: &str, base_plan: &LowRank, plan: &LowRank) -> String {

@@ -13,7 +13,7 @@ use super::ap_types::{ap_types_include, gxx, gxx_version, nonce, ToolError};
 use super::gxx::GxxError;
 
 /// The flags of every build (plus `-isystem`, `-I` and `-DBINPOINT_TRACE` for a trace build).
-pub const FLAGS: &[&str] = &["-std=c++14", "-O1", "-DNDEBUG", "-Wall", "-Werror"];
+const FLAGS: &[&str] = &["-std=c++14", "-O1", "-DNDEBUG", "-Wall", "-Werror"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {

@@ -54,7 +54,7 @@ pub struct HlsOptions {
 }
 
 /// Samples per call the interface depths are sized for by default.
-pub const MAX_BATCH: usize = 16;
+const MAX_BATCH: usize = 16;
 
 impl HlsOptions {
     pub fn new(hardware: Hardware) -> HlsOptions {

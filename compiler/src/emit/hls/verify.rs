@@ -47,7 +47,7 @@ fn io_err<'a>(
 }
 
 /// The most random vectors one `verify` runs (their raw values are held in memory).
-pub const MAX_VECTORS: usize = 10_000_000;
+const MAX_VECTORS: usize = 10_000_000;
 
 /// Vectors written next to the testbench in `OUT/tb/` (seed 0): few, for co-simulation.
 pub const TB_VECTORS: usize = 32;
@@ -65,13 +65,13 @@ pub struct Vectors {
 
 /// SplitMix64: a small seeded generator (the vectors must not depend on a crate's version).
 #[derive(Clone, Debug)]
-pub struct SplitMix(u64);
+struct SplitMix(u64);
 
 impl SplitMix {
     pub fn new(seed: u64) -> SplitMix {
         SplitMix(seed)
     }
-    pub fn next_u64(&mut self) -> u64 {
+    fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -134,7 +134,7 @@ impl Vectors {
     }
 
     /// The vectors of raw inputs (one `Vec` per graph input, `samples` samples each).
-    pub fn from_inputs(
+    fn from_inputs(
         model: &Model,
         per_input: &[Vec<i64>],
         samples: usize,

@@ -26,12 +26,12 @@ use binpoint_runtime::model::Model;
 pub const SCRIPT_FILES: [&str; 4] = ["hls.tcl", "vivado.tcl", "driver.py", "run_vectors.py"];
 
 /// Folders the scripts create in `OUT/`.
-pub const HLS_PROJECT: &str = "binpoint_hls";
-pub const HLS_SOLUTION: &str = "solution1";
-pub const VIVADO_PROJECT: &str = "binpoint_vivado";
-pub const BLOCK_DESIGN: &str = "binpoint_bd";
+const HLS_PROJECT: &str = "binpoint_hls";
+const HLS_SOLUTION: &str = "solution1";
+const VIVADO_PROJECT: &str = "binpoint_vivado";
+const BLOCK_DESIGN: &str = "binpoint_bd";
 /// The AXI DMA of the AXI-Stream design.
-pub const DMA_CELL: &str = "axi_dma_0";
+const DMA_CELL: &str = "axi_dma_0";
 
 /// The data interface of the top function (the firmware's and the block design's agree: both
 /// read it from the hardware plan).
