@@ -113,16 +113,25 @@ fn invalid(path: &Path, reason: String) -> NpyError {
 
 fn decode_f32(bytes: &[u8]) -> Result<(ArrayD<f32>, FloatKind), String> {
     let header = checked_header(bytes)?;
-    let kind = match &header.descr[1..] {
-        "f4" => FloatKind::F32,
-        "f8" => FloatKind::F64,
-        _ => {
-            return Err(format!(
-                "data type '{}' is not supported: expected float32 or float64 ('<f4' or '<f8')",
-                header.descr
-            ))
-        }
-    };
+    match float_kind(&header) {
+        Some(kind) => floats(bytes, kind),
+        None => Err(format!(
+            "data type '{}' is not supported: expected float32 or float64 ('<f4' or '<f8')",
+            header.descr
+        )),
+    }
+}
+
+fn float_kind(header: &Header) -> Option<FloatKind> {
+    match &header.descr[1..] {
+        "f4" => Some(FloatKind::F32),
+        "f8" => Some(FloatKind::F64),
+        _ => None,
+    }
+}
+
+/// The data of a checked float header, as f32.
+fn floats(bytes: &[u8], kind: FloatKind) -> Result<(ArrayD<f32>, FloatKind), String> {
     let array = match kind {
         FloatKind::F32 => ArrayD::<f32>::read_npy(bytes),
         FloatKind::F64 => ArrayD::<f64>::read_npy(bytes).map(|a| a.mapv(|v| v as f32)),
@@ -140,11 +149,11 @@ fn decode(bytes: &[u8]) -> Result<Array, String> {
             .collect::<Result<Vec<i64>, String>>()
             .and_then(|v| ArrayD::from_shape_vec(a.shape(), v).map_err(|e| e.to_string()))
     };
+    if let Some(kind) = float_kind(&header) {
+        let (x, kind) = floats(bytes, kind)?;
+        return Ok(Array::Float(x, kind));
+    }
     let ints = match &header.descr[1..] {
-        "f4" | "f8" => {
-            let (x, kind) = decode_f32(bytes)?;
-            return Ok(Array::Float(x, kind));
-        }
         "i1" => ArrayD::<i8>::read_npy(bytes).map_err(bad)?.mapv(i64::from),
         "u1" => ArrayD::<u8>::read_npy(bytes).map_err(bad)?.mapv(i64::from),
         "b1" => ArrayD::<bool>::read_npy(bytes)

@@ -409,29 +409,28 @@ fn lower_model(typed: &TypedGraph, source: &Path) -> Result<(Lowered, Model)> {
 pub fn plan_hardware(model: &Model, target: &Target) -> Result<(Hardware, Option<String>)> {
     let folding = choose_reuse(model.proto(), target.board)?;
     let mut layers = folding.layers;
-    let mac: Vec<String> = layers
-        .iter()
-        .filter(|l| l.is_mac())
-        .map(|l| l.name.clone())
-        .collect();
     for r in &target.reuse {
         match r {
             Reuse::All(factor) => {
-                for l in layers.iter_mut().filter(|l| mac.contains(&l.name)) {
+                for l in layers.iter_mut().filter(|l| l.is_mac()) {
                     l.set_reuse(*factor);
                 }
             }
             Reuse::Layer(name, factor) => {
                 let Some(l) = layers.iter_mut().find(|l| &l.name == name) else {
-                    let mut names = mac.clone();
-                    names.sort();
+                    let mut names: Vec<&str> = layers
+                        .iter()
+                        .filter(|l| l.is_mac())
+                        .map(|l| l.name.as_str())
+                        .collect();
+                    names.sort_unstable();
                     return Err(PipelineError::Usage(format!(
                         "--reuse {name}={factor}: the model has no layer '{name}'; its \
                          multiply-accumulate layers are: {}",
                         names.join(", ")
                     )));
                 };
-                if !mac.contains(name) {
+                if !l.is_mac() {
                     return Err(PipelineError::Usage(format!(
                         "--reuse {name}={factor}: layer '{name}' ({}) has no multipliers to fold",
                         l.kernel

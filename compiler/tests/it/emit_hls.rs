@@ -8,7 +8,6 @@ use crate::compile_util;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use binpoint::emit::hls::ap_types::target_dir;
 use binpoint::emit::hls::verify::{verify, Vectors, VerifyOptions};
 use binpoint::emit::hls::{render_firmware, render_tb, write_tb, Files, Interface};
 use binpoint_runtime::model::format::ModelProto;
@@ -33,16 +32,9 @@ fn firmware(proto: &ModelProto) -> Files {
     render_firmware(&m, &hls_options(&m)).unwrap()
 }
 
-/// A fresh OUT folder under the target dir holding `proto` as model.bpm, with its hardware plan
-/// (`hardware.json`, as compile writes it).
+/// A fresh OUT folder under the target dir holding `proto` and its hardware plan.
 fn out_dir(name: &str, proto: &ModelProto) -> PathBuf {
-    let out = target_dir().join("emit-hls-tests").join(name);
-    let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join("model.bpm"), proto.to_bytes()).unwrap();
-    let hw = hardware(&validated(proto));
-    std::fs::write(out.join(binpoint::hardware::FILE_NAME), hw.to_json()).unwrap();
-    out
+    verify_dir("emit-hls-tests", name, proto)
 }
 
 #[test]

@@ -9,7 +9,6 @@ use crate::compile_util;
 
 use std::collections::BTreeSet;
 
-use binpoint::emit::hls::ap_types::target_dir;
 use binpoint::emit::hls::verify::{verify, VerifyOptions};
 use binpoint::emit::hls::{render_firmware, static_header};
 use binpoint::emit::sim::{render_sim_crate, SimOptions};
@@ -247,11 +246,7 @@ fn every_kernel_runs_through_every_backend_and_verifies() {
                 assert!(fw.get(header).is_some(), "{name}: {header} not shipped");
             }
             // Bit-exact: C-simulation of the firmware against the interpreter.
-            let out = target_dir().join("kernel-zoo").join(&name);
-            let _ = std::fs::remove_dir_all(&out);
-            std::fs::create_dir_all(&out).unwrap();
-            std::fs::write(out.join("model.bpm"), proto.to_bytes()).unwrap();
-            std::fs::write(out.join(binpoint::hardware::FILE_NAME), hw.to_json()).unwrap();
+            let out = verify_dir("kernel-zoo", &name, &proto);
             let r = verify(
                 &out,
                 &VerifyOptions {

@@ -14,7 +14,6 @@ use crate::compile_util;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use binpoint::emit::hls::ap_types::target_dir;
 use binpoint::emit::hls::verify::{verify, VerifyOptions};
 use binpoint::lower::{lower, LowerOptions};
 use binpoint::quant::{calibrate, type_graph, Method, PrecisionConfig, RangeSource};
@@ -63,19 +62,12 @@ fn case(model: &str, opset: u32, label: &str, config: &str) -> Result<String, St
         },
     )
     .unwrap();
-    let bytes = lowered.proto.to_bytes();
-    let compiled = match binpoint_runtime::model::Model::from_bytes(&bytes) {
-        Ok(m) => m,
-        Err(e) => return Err(e.to_string()),
-    };
+    if let Err(e) = binpoint_runtime::model::Model::from_proto(&lowered.proto) {
+        return Err(e.to_string());
+    }
     let name = format!("{model}_opset{opset}_{}", label.replace(' ', "_"));
-    let out: PathBuf = target_dir().join("verify-fixtures").join(name);
-    let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join("model.bpm"), &bytes).unwrap();
-    // The hardware plan compile would store: verify emits the firmware from it.
-    let plan = hardware(&compiled).to_json();
-    std::fs::write(out.join(binpoint::hardware::FILE_NAME), plan).unwrap();
+    // model.bpm and the hardware plan compile would store: verify emits the firmware from it.
+    let out: PathBuf = verify_dir("verify-fixtures", &name, &lowered.proto);
     let calib = fixtures().join("data/test_x.npy");
     let opts = VerifyOptions {
         vectors: vectors(),

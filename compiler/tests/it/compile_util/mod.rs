@@ -11,6 +11,7 @@ use binpoint::quant::{
     calibrate, fit_input, load_npy, type_graph, Method, PrecisionConfig, RangeSource, TypedGraph,
 };
 use binpoint::Graph;
+use binpoint_runtime::model::format::ModelProto;
 use binpoint_runtime::model::Model;
 use ndarray::{ArrayD, Axis, Slice};
 use std::path::PathBuf;
@@ -92,6 +93,25 @@ pub fn hardware(m: &Model) -> Hardware {
     plan_hardware(m, &Target::default())
         .unwrap_or_else(|e| panic!("planning the hardware: {e}"))
         .0
+}
+
+/// A fresh folder `target/<group>/<name>` holding `proto` as `model.bpm` and its default hardware
+/// plan as `hardware.json`, as `compile` writes them: what `verify` needs to emit and check the
+/// firmware.
+pub fn verify_dir(group: &str, name: &str, proto: &ModelProto) -> PathBuf {
+    let out = binpoint::emit::hls::ap_types::target_dir()
+        .join(group)
+        .join(name);
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("model.bpm"), proto.to_bytes()).unwrap();
+    let model = Model::from_proto(proto).unwrap_or_else(|e| panic!("{name}: {e}"));
+    std::fs::write(
+        out.join(binpoint::hardware::FILE_NAME),
+        hardware(&model).to_json(),
+    )
+    .unwrap();
+    out
 }
 
 /// The HLS options of that plan.
