@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use binpoint_runtime::model::Model;
+use binpoint_runtime::ops::{
+    closest_reuse_factor, reuse_is_valid, valid_reuse_factors, MacStrategy,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::board::Board;
@@ -20,7 +23,7 @@ use crate::board::Board;
 pub const FILE_NAME: &str = "hardware.json";
 
 /// The version of `hardware.json`; a reader refuses any other.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The data interface of the top function.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,13 +49,76 @@ impl Interface {
     }
 }
 
-/// How a layer is built (hls4ml's vocabulary). Today every layer is `resource`: layers run one
-/// after another, each pipelined per output at II = its reuse factor, weights in a ROM.
+/// How a layer is built, in hls4ml's words (docs/hls-backend.md shows both designs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
+    /// Every product of a position written out with the weights as compile-time constants (so
+    /// HLS builds each product from its constant), pipelined at II = reuse factor; with
+    /// [`Io::Parallel`] the whole top function is one pipeline.
+    Latency,
+    /// Layers one after another, each a loop of `R` steps per position over weights in a ROM.
     #[default]
     Resource,
+}
+
+impl Strategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Latency => "latency",
+            Strategy::Resource => "resource",
+        }
+    }
+
+    /// As the kernels' folding says it.
+    pub fn mac(self) -> MacStrategy {
+        match self {
+            Strategy::Latency => MacStrategy::Latency,
+            Strategy::Resource => MacStrategy::Resource,
+        }
+    }
+}
+
+impl std::str::FromStr for Strategy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Strategy, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "latency" => Ok(Strategy::Latency),
+            "resource" => Ok(Strategy::Resource),
+            _ => Err(format!("'{s}': a strategy is latency or resource")),
+        }
+    }
+}
+
+/// How layers pass tensors (hls4ml's `io_type`): a whole-design choice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Io {
+    /// Every tensor a local array of the top function.
+    #[default]
+    Parallel,
+    /// `hls::stream`s between layers in a `DATAFLOW` region: layers overlap.
+    Stream,
+}
+
+impl Io {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Io::Parallel => "parallel",
+            Io::Stream => "stream",
+        }
+    }
+}
+
+impl std::str::FromStr for Io {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Io, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "parallel" | "io_parallel" => Ok(Io::Parallel),
+            "stream" | "io_stream" => Ok(Io::Stream),
+            _ => Err(format!("'{s}': io is parallel or stream")),
+        }
+    }
 }
 
 /// How a layer's multiplies are built.
@@ -71,8 +137,10 @@ pub enum MulImpl {
     ShiftAdd,
 }
 
-/// The plan of one layer. The HLS kernels read `reuse_factor` (the II of the pipelined output
-/// loop) and `block_factor` (multipliers, cyclic partition factor).
+/// The plan of one layer. The reuse factor has hls4ml's meaning: each multiplier serves `R` of
+/// the `fan_in · n_out` products of a position (a dense layer, or one output pixel of a
+/// convolution), so a position takes `R` cycles on `block_factor = fan_in · n_out / R`
+/// multipliers. `R` satisfies hls4ml's rule ([`binpoint_runtime::ops::reuse_is_valid`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerPlan {
@@ -80,21 +148,41 @@ pub struct LayerPlan {
     /// The runtime kernel (`dense`, `conv2d`, `relu`, ...).
     pub kernel: String,
     pub strategy: Strategy,
-    /// Products per output of a MAC layer (1 for other layers).
+    /// Products per output value of a MAC layer (1 for other layers).
     pub fan_in: u64,
-    /// II of the output loop: each multiplier serves that many products. 1 for non-MAC layers.
+    /// Output values of a position that share its inputs (dense: `n_out`, conv: `C_out`; 1 for
+    /// other layers).
+    pub n_out: u64,
+    /// Products each multiplier serves; cycles per position. 1 for non-MAC layers.
     pub reuse_factor: u64,
-    /// `ceil(fan_in / reuse_factor)`: parallel multipliers.
+    /// `fan_in · n_out / reuse_factor`: parallel multipliers.
     pub block_factor: u64,
     /// Set by the multiplier-free rewrites (K-hot → [`MulImpl::ShiftAdd`]) or by hand.
     pub mul_impl: MulImpl,
 }
 
 impl LayerPlan {
-    /// Sets the reuse factor (clamped to `1..=fan_in`) and the block factor with it.
-    pub fn set_reuse(&mut self, r: u64) {
-        self.reuse_factor = r.clamp(1, self.fan_in.max(1));
-        self.block_factor = self.fan_in.max(1).div_ceil(self.reuse_factor);
+    /// Products of one position.
+    pub fn products(&self) -> u64 {
+        self.fan_in.max(1) * self.n_out.max(1)
+    }
+
+    /// Sets the reuse factor to the valid one nearest `r` (hls4ml's rule; ties: the smaller)
+    /// and the block factor with it; returns the factor set.
+    pub fn set_reuse(&mut self, r: u64) -> u64 {
+        let (n_in, n_out) = (self.fan_in.max(1) as usize, self.n_out.max(1) as usize);
+        let r = closest_reuse_factor(n_in, n_out, r.clamp(1, self.products()) as usize) as u64;
+        self.reuse_factor = r;
+        self.block_factor = self.products().div_ceil(r);
+        r
+    }
+
+    /// Every valid reuse factor of this layer, ascending.
+    pub fn valid_reuse(&self) -> Vec<u64> {
+        valid_reuse_factors(self.fan_in.max(1) as usize, self.n_out.max(1) as usize)
+            .into_iter()
+            .map(|r| r as u64)
+            .collect()
     }
 
     /// A multiply-accumulate layer: its reuse factor folds multipliers.
@@ -113,6 +201,8 @@ pub struct Hardware {
     /// HLS clock period in ns.
     pub clock_ns: f64,
     pub interface: Interface,
+    /// How layers pass tensors.
+    pub io: Io,
     /// How the reuse factors were chosen, in words (report.json `hardware.folding`).
     pub chosen_by: String,
     /// Every layer of the compiled model, in order.
@@ -178,13 +268,21 @@ impl Hardware {
                     p.kernel
                 )));
             }
-            let fan_in = p.fan_in.max(1);
-            if !(1..=fan_in).contains(&p.reuse_factor)
-                || p.block_factor != fan_in.div_ceil(p.reuse_factor)
-            {
+            let valid = reuse_is_valid(
+                p.fan_in.max(1) as usize,
+                p.n_out.max(1) as usize,
+                p.reuse_factor as usize,
+            );
+            if !valid || p.block_factor != p.products().div_ceil(p.reuse_factor.max(1)) {
                 return Err(HardwareError::Invalid(format!(
-                    "layer {i} '{}': reuse factor {} and block factor {} for {} products per output",
-                    l.name, p.reuse_factor, p.block_factor, p.fan_in
+                    "layer {i} '{}': reuse factor {} and block factor {} for {} × {} products \
+                     (valid reuse factors: {})",
+                    l.name,
+                    p.reuse_factor,
+                    p.block_factor,
+                    p.fan_in,
+                    p.n_out,
+                    short_list(&p.valid_reuse())
                 )));
             }
         }
@@ -226,6 +324,16 @@ impl Hardware {
         })?;
         hw.check(model)?;
         Ok(hw)
+    }
+}
+
+/// At most 16 values, then how many there are.
+pub fn short_list(v: &[u64]) -> String {
+    let shown: Vec<String> = v.iter().take(16).map(u64::to_string).collect();
+    if v.len() > shown.len() {
+        format!("{}, ... ({} in all)", shown.join(", "), v.len())
+    } else {
+        shown.join(", ")
     }
 }
 

@@ -30,8 +30,10 @@ use crate::emit::hls::HlsOptions;
 use crate::emit::scripts::ScriptOptions;
 use crate::emit::sim::SimOptions;
 use crate::error::CompileError;
-use crate::estimate::{choose_reuse, estimate_hardware, Estimate, EstimateError, FIT_MARGIN};
-use crate::hardware::{self, Hardware, Interface};
+use crate::estimate::{
+    estimate_hardware, fold_to_fit, Choice, Estimate, EstimateError, Folding, Lock, FIT_MARGIN,
+};
+use crate::hardware::{self, Hardware, Interface, Io, LayerPlan, MulImpl, Strategy};
 use crate::ir::Graph;
 use crate::learn::{LearnError, LearnOptions};
 use crate::lower::{lower, LowerError, LowerOptions, Lowered};
@@ -91,6 +93,10 @@ pub struct Target {
     pub interface: Interface,
     /// `--reuse R | LAYER=R`, in order.
     pub reuse: Vec<Reuse>,
+    /// `--strategy`: every multiply-accumulate layer's, unless its own config table says.
+    pub strategy: Option<Strategy>,
+    /// `--io`.
+    pub io: Option<Io>,
 }
 
 impl Default for Target {
@@ -100,6 +106,8 @@ impl Default for Target {
             clock_ns: None,
             interface: Interface::MAxi,
             reuse: Vec::new(),
+            strategy: None,
+            io: None,
         }
     }
 }
@@ -255,7 +263,7 @@ pub fn compile(opts: &CompileOptions) -> Result<Compiled> {
         )?),
         _ => None,
     };
-    let (hardware, chooser_warning) = plan_hardware(&model, &opts.target)?;
+    let (hardware, chooser_warning) = plan_hardware(&model, &opts.target, &cfg)?;
     let estimate = estimate_hardware(&model, &hardware, chooser_warning)?;
     let mut report = report::build(
         &typed,
@@ -406,66 +414,219 @@ fn lower_model(typed: &TypedGraph, source: &Path) -> Result<(Lowered, Model)> {
 /// Stage 6: the hardware plan of `model` for `target`: the folding chooser's reuse factors (the
 /// most parallel design that fits the board within [`FIT_MARGIN`]), then the `--reuse` overrides
 /// in order. Also returns the chooser's warning when it chose and the design does not fit.
-pub fn plan_hardware(model: &Model, target: &Target) -> Result<(Hardware, Option<String>)> {
-    let folding = choose_reuse(model.proto(), target.board)?;
-    let mut layers = folding.layers;
-    for r in &target.reuse {
-        match r {
-            Reuse::All(factor) => {
-                for l in layers.iter_mut().filter(|l| l.is_mac()) {
-                    l.set_reuse(*factor);
-                }
+pub fn plan_hardware(
+    model: &Model,
+    target: &Target,
+    cfg: &PrecisionConfig,
+) -> Result<(Hardware, Option<String>)> {
+    let io = design_io(model, target, cfg)?;
+    let mut start = Folding::unfolded(model.proto(), Strategy::Latency)?;
+    let n = start.layers.len();
+    let mut locked = vec![Lock::Free; n];
+    let mut notes = Vec::new();
+    // The model-wide strategy: the flag, else [default]/[hardware].
+    let keys: Vec<_> = model
+        .layers()
+        .iter()
+        .map(|l| cfg.layer_hardware(&l.name, &l.op))
+        .collect();
+    let wide_strategy = target.strategy.or_else(|| {
+        keys.iter()
+            .flat_map(|k| &k.strategy)
+            .find(|k| k.model_wide)
+            .map(|k| k.value)
+    });
+    check_reuse_flags(&start, &target.reuse)?;
+    for (i, (p, k)) in start.layers.iter_mut().zip(&keys).enumerate() {
+        if !p.is_mac() {
+            if let Some(r) = k.reuse.as_ref().filter(|r| !r.model_wide) {
+                return Err(PipelineError::Usage(format!(
+                    "{}: reuse = {}: layer '{}' ({}) has no multipliers to fold",
+                    r.from, r.value, p.name, p.kernel
+                )));
             }
-            Reuse::Layer(name, factor) => {
-                let Some(l) = layers.iter_mut().find(|l| &l.name == name) else {
-                    let mut names: Vec<&str> = layers
-                        .iter()
-                        .filter(|l| l.is_mac())
-                        .map(|l| l.name.as_str())
-                        .collect();
-                    names.sort_unstable();
-                    return Err(PipelineError::Usage(format!(
-                        "--reuse {name}={factor}: the model has no layer '{name}'; its \
-                         multiply-accumulate layers are: {}",
-                        names.join(", ")
-                    )));
-                };
-                if !l.is_mac() {
-                    return Err(PipelineError::Usage(format!(
-                        "--reuse {name}={factor}: layer '{name}' ({}) has no multipliers to fold",
-                        l.kernel
-                    )));
-                }
-                l.set_reuse(*factor);
+            continue;
+        }
+        let own_strategy = k
+            .strategy
+            .as_ref()
+            .filter(|s| !s.model_wide)
+            .map(|s| s.value);
+        let strategy = own_strategy.or(wide_strategy);
+        if let Some(s) = strategy {
+            p.strategy = s;
+        }
+        if own_strategy.is_some() {
+            locked[i] = Lock::Strategy;
+        }
+        // The reuse factor: the flags (a layer's, then every layer's), then the config.
+        let flag = target
+            .reuse
+            .iter()
+            .rev()
+            .find_map(|r| match r {
+                Reuse::Layer(name, f) if *name == p.name => Some((*f, r.to_string())),
+                _ => None,
+            })
+            .or_else(|| {
+                target.reuse.iter().rev().find_map(|r| match r {
+                    Reuse::All(f) => Some((*f, r.to_string())),
+                    _ => None,
+                })
+            });
+        let asked = flag.or_else(|| k.reuse.as_ref().map(|r| (r.value, r.from.clone())));
+        if let Some((r, from)) = asked {
+            if p.mul_impl == MulImpl::ShiftAdd && p.kernel.starts_with("dense") {
+                // A K-hot dense layer is one unrolled circuit: it has nothing to fold.
+                continue;
             }
+            if strategy.is_none() {
+                // hls4ml's default strategy when the user fixes the reuse factor.
+                p.strategy = Strategy::Latency;
+            }
+            let set = p.set_reuse(r);
+            if set != r {
+                notes.push(format!(
+                    "{from}: reuse factor {r} is not valid for layer '{}' ({} × {} products; \
+                     hls4ml's rule: it divides the {} inputs, or is a multiple of them dividing \
+                     the products): using {set} (valid: {})",
+                    p.name,
+                    p.fan_in,
+                    p.n_out,
+                    p.fan_in,
+                    hardware::short_list(&p.valid_reuse())
+                ));
+            }
+            locked[i] = Lock::Fixed;
         }
     }
-    let (chosen_by, warning) = if target.reuse.is_empty() {
-        (
-            format!(
-                "chosen to fit the {} within {:.0}% of every resource",
-                target.board.display_name,
-                FIT_MARGIN * 100.0
-            ),
-            folding.warning,
-        )
-    } else {
-        // The chooser's verdict was about its own folding: the estimate judges this one.
-        let flags: Vec<String> = target.reuse.iter().map(Reuse::to_string).collect();
-        (format!("set by {}", flags.join(" ")), None)
+    let choice = Choice {
+        latency: wide_strategy != Some(Strategy::Resource),
+        resource: wide_strategy != Some(Strategy::Latency),
+        locked: locked.clone(),
     };
+    let free = locked
+        .iter()
+        .zip(&start.layers)
+        .any(|(l, p)| *l != Lock::Fixed && p.is_mac());
+    let folding = fold_to_fit(model.proto(), target.board, start, &choice)?;
+    let chosen_by = describe_choice(&folding, &locked, target, wide_strategy, free);
+    let mut warnings = notes;
+    warnings.extend(folding.warning.clone().filter(|_| free));
     let hw = Hardware {
         format_version: hardware::FORMAT_VERSION,
         board: target.board,
         clock_ns: target.clock_ns.unwrap_or(target.board.default_clock_ns),
         interface: target.interface,
+        io,
         chosen_by,
-        layers,
+        layers: folding.layers,
     };
     hw.check(model)?;
+    let warning = (!warnings.is_empty()).then(|| warnings.join("\n"));
     Ok((hw, warning))
 }
 
+/// `--reuse LAYER=R` names a multiply-accumulate layer of the model.
+fn check_reuse_flags(f: &Folding, flags: &[Reuse]) -> Result<()> {
+    for r in flags {
+        let Reuse::Layer(name, factor) = r else {
+            continue;
+        };
+        match f.layers.iter().find(|l| &l.name == name) {
+            Some(l) if l.is_mac() => {}
+            Some(l) => {
+                return Err(PipelineError::Usage(format!(
+                    "--reuse {name}={factor}: layer '{name}' ({}) has no multipliers to fold",
+                    l.kernel
+                )))
+            }
+            None => {
+                let mut names: Vec<&str> = f
+                    .layers
+                    .iter()
+                    .filter(|l| l.is_mac())
+                    .map(|l| l.name.as_str())
+                    .collect();
+                names.sort_unstable();
+                return Err(PipelineError::Usage(format!(
+                    "--reuse {name}={factor}: the model has no layer '{name}'; its \
+                     multiply-accumulate layers are: {}",
+                    names.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The design's io: the flag, else the config's `[hardware]`/`[default]` key, else parallel; a
+/// layer's or op's own `io` key must agree (it is one choice for the whole design).
+fn design_io(model: &Model, target: &Target, cfg: &PrecisionConfig) -> Result<Io> {
+    let keys: Vec<_> = model
+        .layers()
+        .iter()
+        .map(|l| (l, cfg.layer_hardware(&l.name, &l.op)))
+        .collect();
+    let io = target
+        .io
+        .or_else(|| {
+            keys.iter()
+                .flat_map(|(_, k)| &k.io)
+                .find(|k| k.model_wide)
+                .map(|k| k.value)
+        })
+        .unwrap_or_default();
+    for (l, k) in &keys {
+        if let Some(key) = k.io.as_ref().filter(|k| !k.model_wide && k.value != io) {
+            return Err(PipelineError::Usage(format!(
+                "{}: io = \"{}\" for layer '{}' ({}), but the design is io {}: io is one choice \
+                 for the whole design (set it in [hardware] or with --io)",
+                key.from,
+                key.value.as_str(),
+                l.name,
+                l.op,
+                io.as_str()
+            )));
+        }
+    }
+    Ok(io)
+}
+
+/// How the plan was chosen, in words (report.json `hardware.folding`, report.txt).
+fn describe_choice(
+    f: &Folding,
+    locked: &[Lock],
+    target: &Target,
+    strategy: Option<Strategy>,
+    free: bool,
+) -> String {
+    let mac: Vec<&LayerPlan> = f.layers.iter().filter(|l| l.is_mac()).collect();
+    let designs: Vec<String> = mac
+        .iter()
+        .map(|l| format!("{} {} R={}", l.name, l.strategy.as_str(), l.reuse_factor))
+        .collect();
+    let user = locked.iter().filter(|l| **l == Lock::Fixed).count();
+    let how = if !free {
+        "set by the user".to_string()
+    } else {
+        let allowed = match strategy {
+            Some(s) => format!("{} designs", s.as_str()),
+            None => "latency or resource designs".into(),
+        };
+        let fixed = if user > 0 {
+            format!(" ({user} layer(s) fixed by the user)")
+        } else {
+            String::new()
+        };
+        format!(
+            "the fastest {allowed} per layer that fit the {} within {:.0}% of every resource{fixed}",
+            target.board.display_name,
+            FIT_MARGIN * 100.0
+        )
+    };
+    format!("{how}: {}", designs.join(", "))
+}
 /// Float and fixed-point accuracy on `x` against `labels`.
 pub fn measure(
     g: &Graph,

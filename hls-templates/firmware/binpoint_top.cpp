@@ -14,8 +14,14 @@
 binpoint_sample:
   for (unsigned s = 0; s < n_samples; s++) {
     BP_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max={{ max_batch }})
+{%- for p in sample_pragmas %}
+    BP_PRAGMA({{ p }})
+{%- endfor %}
 {%- for b in buffers %}
     bpm::{{ b.ty }} {{ b.name }}[{{ b.len }}];  // {{ b.comment }}
+{%- endfor %}
+{%- for p in buffer_pragmas %}
+    BP_PRAGMA({{ p }})
 {%- endfor %}
 {%- for r in reads %}
     {{ r }};

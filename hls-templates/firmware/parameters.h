@@ -30,7 +30,7 @@ struct {{ c.name }} {
 };
 {%- endfor %}
 {%- for a in l.arrays %}
-static const {{ a.elem }} {{ a.name }}[{{ a.len }}] = {
+static const {{ a.elem }} {{ a.name }}{{ a.dims }} = {
 {%- for row in a.rows %}
     {{ row }}
 {%- endfor %}

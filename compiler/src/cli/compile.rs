@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use binpoint::board::Board;
 use binpoint::compress::low_rank::LowRankSpec;
-use binpoint::hardware::Interface;
+use binpoint::hardware::{Interface, Io, Strategy};
 use binpoint::pipeline::{self, CompileOptions, PipelineError, Precision, Reuse, Target};
 use binpoint_runtime::model::Threads;
 use clap::Args;
@@ -111,9 +111,21 @@ pub struct CompileArgs {
     clock: Option<f64>,
 
     /// Reuse factor of every multiply-accumulate layer (R), or of one layer (LAYER=R); repeatable.
-    /// Default: the most parallel folding that fits the board
+    /// hls4ml's meaning: each multiplier serves R of a layer's n_in*n_out products (1: all at
+    /// once); an R that hls4ml's rule refuses becomes the nearest valid one, with a note.
+    /// Default: the fastest design that fits the board
     #[arg(long, value_name = "R|LAYER=R", value_parser = parse_reuse)]
     reuse: Vec<Reuse>,
+
+    /// How multiply-accumulate layers are built (hls4ml's words): latency (weights as constants,
+    /// every product unrolled, II = R) or resource (R steps over weights in ROM). Default: chosen
+    /// per layer to fit the board; latency when --reuse is given
+    #[arg(long, value_name = "latency|resource")]
+    strategy: Option<Strategy>,
+
+    /// How layers pass tensors: parallel (arrays) or stream (hls::stream, dataflow)
+    #[arg(long, value_name = "parallel|stream")]
+    io: Option<Io>,
 
     /// AXI-Stream data ports (an AXI DMA in the block design) instead of m_axi
     #[arg(long)]
@@ -237,6 +249,8 @@ fn options(args: &CompileArgs) -> anyhow::Result<CompileOptions> {
         target: Target {
             board,
             clock_ns: args.clock,
+            strategy: args.strategy,
+            io: args.io,
             interface: if args.stream {
                 Interface::AxiStream
             } else {

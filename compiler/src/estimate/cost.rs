@@ -2,13 +2,16 @@
 //! (docs/estimator.md explains every term).
 
 use super::rules::{
-    adder_levels_per_stage, array_cost, auto_is_fabric, dsps_per_multiplier,
-    fabric_multiplier_luts, multiplier_stages, tree_levels, MemoryCost, LAYER_BASE_FF,
-    LAYER_BASE_LUT, LOOP_OVERHEAD, SIMPLE_BASE_FF, SIMPLE_BASE_LUT,
+    adder_levels_per_stage, array_cost, auto_is_fabric, const_layer_cycles, dsps_per_multiplier,
+    fabric_multiplier_luts, multiplier_stages, tree_levels, MemoryCost, ARRAY_PORTS,
+    CONST_DSP_MUL_LUT, CONST_OUTPUT_LUT_16, CONST_SHIFT_ADD_LUT_16, CONST_SUM_ADD_FF_16_X100,
+    CONST_SUM_ADD_LUT_16, LAYER_BASE_FF, LAYER_BASE_LUT, LOOP_OVERHEAD, SIMPLE_BASE_FF,
+    SIMPLE_BASE_LUT,
 };
 use super::work::{KhotWork, Mac, Operand, Shape, Stream, Work};
 use super::{LayerEstimate, LayerPlan, MulImpl, Multiplier};
 use crate::board::Board;
+use crate::hardware::Strategy;
 
 /// Cycles to read a memory, register the operands, and cast and write a result.
 const READ_STAGES: u64 = 2;
@@ -40,6 +43,52 @@ pub(super) fn layer(w: &Work, fold: &LayerPlan, board: &Board, clock_ns: f64) ->
     e
 }
 
+/// A layer inside one pipeline (an all-latency design): MAC layers as [`layer`]; every other
+/// layer unrolled over its elements (each its own hardware: comparators, adders, multipliers,
+/// a table copy per two lookups) and chained into the pipeline: no cycle of its own unless it
+/// reads a table, multiplies or reduces (softmax).
+pub(super) fn pipelined_layer(
+    w: &Work,
+    fold: &LayerPlan,
+    board: &Board,
+    clock_ns: f64,
+) -> LayerEstimate {
+    let mut e = layer(w, fold, board, clock_ns);
+    let Shape::Stream(s) = &w.shape else {
+        return e;
+    };
+    let elements = s.trips.max(1);
+    let one = {
+        let mut unit = s.clone();
+        unit.roms.clear();
+        let mut u = e.clone();
+        stream(&mut u, &unit, fold.mul_impl, board, clock_ns);
+        u
+    };
+    let mut mem = MemoryCost::default();
+    for rom in &s.roms {
+        for _ in 0..s.trips.div_ceil(ARRAY_PORTS) {
+            mem += array_cost(rom.len, rom.width, 1);
+        }
+    }
+    e.dsp = one.dsp * elements;
+    e.lut = (one.lut - SIMPLE_BASE_LUT) * elements + mem.lut;
+    e.ff = (one.ff - SIMPLE_BASE_FF - u64::from(s.out_bits)) * elements + mem.ff;
+    e.bram18 = mem.bram18;
+    e.multipliers = one.multipliers * elements;
+    e.ii = 1;
+    e.iterations = 1;
+    let reduce = if s.loops > 1 {
+        tree_levels(s.trips).div_ceil(2)
+    } else {
+        0
+    };
+    let mults = u64::from(!s.mults.is_empty());
+    e.depth = u64::from(!s.roms.is_empty()) * (1 + u64::from(s.loops > 1)) + mults + reduce;
+    e.latency_cycles = e.depth;
+    e
+}
+
 /// How one multiply is built: the kind and, for DSPs, the slices per multiplier.
 fn resolve(a: Operand, b: Operand, imp: MulImpl, board: &Board) -> (Multiplier, u64) {
     let kind = match imp {
@@ -55,56 +104,62 @@ fn resolve(a: Operand, b: Operand, imp: MulImpl, board: &Board) -> (Multiplier, 
     (kind, dsps)
 }
 
-/// The reuse factor a MAC layer reaches with `requested`: at least what its input ports allow, at
-/// most its fan-in.
-pub(super) fn effective_reuse(m: &Mac, requested: u64) -> u64 {
-    requested.max(m.min_reuse).clamp(1, m.fan_in.max(1))
-}
-
 fn mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board, clock_ns: f64) {
     if let Some(k) = &m.khot {
         return khot_mac(e, m, k, fold, clock_ns);
     }
-    let r = effective_reuse(m, fold.reuse_factor);
-    let p = m.fan_in.div_ceil(r);
+    match fold.strategy {
+        Strategy::Latency => latency_mac(e, m, fold, board, clock_ns),
+        Strategy::Resource => resource_mac(e, m, fold, board, clock_ns),
+    }
+}
+
+/// The shape of one step of a resource MAC kernel: (outputs, inputs of each) (`MacFold`).
+pub(super) fn step_shape(m: &Mac, fold: &LayerPlan) -> (u64, u64) {
+    let r = fold.reuse_factor.max(1);
+    let groups = if r > m.fan_in { r / m.fan_in.max(1) } else { 1 };
+    let outs = (m.n_out / groups).max(1);
+    (outs, (fold.block_factor / outs).max(1))
+}
+
+/// The cycles one step of a resource MAC kernel takes: 1, or for a conv, whose input array is
+/// not partitioned, the taps it reads through the array's two ports.
+pub(super) fn step_ii(m: &Mac, fold: &LayerPlan) -> u64 {
+    if !m.reads_unpartitioned || fold.strategy == Strategy::Latency {
+        return 1;
+    }
+    step_shape(m, fold).1.div_ceil(ARRAY_PORTS).max(1)
+}
+
+/// `resource`: `R` steps per position, each `block_factor` products on as many multipliers (DSP
+/// or LUT as HLS chooses), the weights in a ROM of `block_factor` banks, one accumulator per
+/// output of a step.
+fn resource_mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board, clock_ns: f64) {
+    let r = fold.reuse_factor.max(1);
+    let p = fold.block_factor.max(1);
+    let (outs, ins) = step_shape(m, fold);
     let (kind, dsp_each) = resolve(m.x, m.w, fold.mul_impl, board);
     let (xs, ws) = (u64::from(m.x.signed_bits()), u64::from(m.w.signed_bits()));
     let acc = u64::from(m.acc_bits);
-    // The adders that sum the P products (and, when R > 1, accumulate over R cycles).
-    let adders = p - 1 + u64::from(r > 1);
+    // Every product is added into its output's accumulator: the step's adder trees and the
+    // accumulation add, one adder per product.
+    let adders = p;
     let (mut lut, mut ff, mut dsp) = (0, 0, 0);
     match kind {
-        Multiplier::Dsp => {
-            dsp = p * dsp_each;
-            // mul→add chains go into the DSPs' post-adders while the sum fits P (UG1399, "DSP
-            // Multi-Operation Matching"); wider accumulators add in fabric.
-            if m.acc_bits > board.dsp_slice.p_bits {
-                lut += adders * acc;
-                ff += adders * acc;
-            }
-        }
-        Multiplier::Fabric => {
+        Multiplier::Dsp => dsp = p * dsp_each,
+        _ => {
             lut += p * fabric_multiplier_luts(m.x.signed_bits(), m.w.signed_bits());
             ff += p * (xs + ws);
-            lut += adders * acc;
-            ff += adders * acc;
-        }
-        Multiplier::ShiftAdd => {
-            // K terms per product: K shifts of x (log2(W_w) select levels, two per LUT6) and K − 1
-            // adders, then the adders that sum the products.
-            let k = u64::from(m.max_terms.max(1));
-            let shift_levels = tree_levels(u64::from(m.w.width)).div_ceil(2).max(1);
-            lut += p * (k * (xs + ws) * shift_levels + (k - 1) * (xs + ws));
-            ff += p * (xs + ws);
-            lut += adders * acc;
-            ff += adders * acc;
         }
     }
-    // The output cast: rounding adder and saturation select.
-    lut += acc + u64::from(m.out_bits);
-    ff += u64::from(m.out_bits);
+    lut += adders * acc;
+    ff += outs * acc;
+    // The output cast of each accumulator: rounding adder and saturation select.
+    lut += outs * (acc + u64::from(m.out_bits));
+    ff += outs * u64::from(m.out_bits);
     let mut mem = array_cost(m.weights.len, m.weights.width, p);
-    mem += array_cost(m.bias.len, m.bias.width, 1);
+    mem += array_cost(m.bias.len, m.bias.width, outs);
+    let sii = step_ii(m, fold);
     e.reuse_factor = r;
     e.multipliers = p;
     e.multiplier = Some(kind);
@@ -113,18 +168,65 @@ fn mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board, clock_ns
     e.lut = LAYER_BASE_LUT + lut + mem.lut;
     e.ff = LAYER_BASE_FF + ff + mem.ff;
     e.bram18 = mem.bram18;
-    e.ii = r;
-    e.iterations = m.outputs;
+    e.ii = r * sii;
+    e.iterations = m.positions * r;
     e.depth = READ_STAGES
         + multiplier_stages(dsp_each, clock_ns)
-        + tree_levels(p).div_ceil(adder_levels_per_stage(clock_ns))
-        + (r - 1)
+        + tree_levels(ins).div_ceil(adder_levels_per_stage(clock_ns))
         + WRITE_STAGES;
-    e.latency_cycles = if m.outputs == 0 {
+    e.latency_cycles = if m.positions == 0 {
         0
     } else {
-        (m.outputs - 1) * r + e.depth + LOOP_OVERHEAD
+        (m.positions * r - 1) * sii + e.depth + LOOP_OVERHEAD
     };
+}
+
+/// `latency`: every product of a position written out with its constant weight, built as the
+/// constant says ([`super::work::ConstMatrix`]), at most `block_factor` multipliers; the sums'
+/// adds, the output registers and a one-cycle pipeline (rules::CONST_* and docs/estimator.md:
+/// measured on the jet tagger's csynth report).
+fn latency_mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board, clock_ns: f64) {
+    let c = &m.constants;
+    let r = fold.reuse_factor.max(1);
+    let mults = c.multipliers.min(fold.block_factor.max(1));
+    let (kind, dsp_each) = resolve(m.x, m.w, fold.mul_impl, board);
+    let acc = u64::from(m.acc_bits);
+    let xs = u64::from(m.x.signed_bits());
+    let out = u64::from(m.out_bits);
+    let mut lut = 0;
+    let mut dsp = 0;
+    match kind {
+        Multiplier::Dsp => {
+            dsp = mults * dsp_each;
+            lut += mults * CONST_DSP_MUL_LUT;
+        }
+        _ => lut += mults * fabric_multiplier_luts(m.x.signed_bits(), m.w.signed_bits()),
+    }
+    lut += per_16_bits(c.shift_adds * CONST_SHIFT_ADD_LUT_16, xs);
+    lut += per_16_bits(c.sum_adds * CONST_SUM_ADD_LUT_16, acc);
+    lut += per_16_bits(m.n_out * CONST_OUTPUT_LUT_16, out);
+    let ff = m.n_out * out + per_16_bits(c.sum_adds * CONST_SUM_ADD_FF_16_X100 / 100, acc);
+    e.reuse_factor = r;
+    e.multipliers = mults;
+    e.multiplier = Some(kind);
+    e.dsp_per_multiplier = dsp_each;
+    e.dsp = dsp;
+    e.lut = lut;
+    e.ff = ff;
+    e.bram18 = 0;
+    e.ii = r;
+    e.iterations = m.positions;
+    e.depth = const_layer_cycles(c.max_row_nonzero, clock_ns);
+    e.latency_cycles = if m.positions <= 1 {
+        e.depth + (r - 1)
+    } else {
+        (m.positions - 1) * r + e.depth + LOOP_OVERHEAD
+    };
+}
+
+/// `cost16 · bits / 16`, rounded: a cost measured on 16-bit operators, for `bits`-bit ones.
+fn per_16_bits(cost16: u64, bits: u64) -> u64 {
+    (cost16 * bits + 8) / 16
 }
 
 /// A K-hot layer (`*_shift_add.h`): no multiplier and no DSP; every weight is a constant-shift
@@ -136,7 +238,7 @@ fn khot_mac(e: &mut LayerEstimate, m: &Mac, k: &KhotWork, fold: &LayerPlan, cloc
     let (xs, ws) = (u64::from(m.x.signed_bits()), u64::from(m.w.signed_bits()));
     let acc = u64::from(m.acc_bits);
     let r = if k.iterations > 1 {
-        effective_reuse(m, fold.reuse_factor)
+        fold.reuse_factor.max(k.min_ii).max(1)
     } else {
         1
     };

@@ -1,36 +1,75 @@
-//! The folding chooser: the smallest reuse factors (the most parallel design) that fit the board
-//! within [`FIT_MARGIN`] of every resource.
+//! The design chooser: per multiply-accumulate layer, the fastest design (strategy and reuse
+//! factor) that fits the board within [`FIT_MARGIN`] of every resource.
 //!
-//! Greedy, from the most parallel folding: while some resource is above the margin, try halving
-//! the multipliers of each MAC layer that can still fold (`P → ceil(P/2)`, `R = ceil(fan_in/P)`),
-//! keep the step that lowers the total excess (`Σ max(0, used/(margin·budget) − 1)`) the most
-//! (ties: the smallest latency), and repeat. It stops when nothing is above the margin, or when
-//! no step helps (activation arrays and fixed costs do not fold); then it also tries the fully
-//! folded design and reports, in words, what does not fit.
+//! Greedy, from the most parallel design (every MAC layer at reuse factor 1, `latency` when it is
+//! allowed): while some resource is above the margin, try for each MAC layer that the user did
+//! not fix the next design down: the same strategy at the smallest valid reuse factor at least
+//! twice the current one, or, for a `latency` layer, `resource` at the same reuse factor (weights
+//! in ROMs instead of constant circuits); keep the step that lowers the total excess
+//! (`Σ max(0, used/(margin·budget) − 1)`) the most (ties: the smallest latency), and repeat. It
+//! stops when nothing is above the margin, or when no step helps; then it also tries the fully
+//! folded design and reports, in words, what does not fit. Layers that are not MAC layers are
+//! `latency` when every MAC layer is (the design is then one pipeline), else `resource`.
 
 use binpoint_runtime::model::format::ModelProto;
 
 use super::work::{ModelWork, Shape};
 use super::{evaluate, Estimate, EstimateError, Folding, FIT_MARGIN};
 use crate::board::Board;
+use crate::hardware::Strategy;
 
-/// The most parallel folding of `model` that fits `board` within [`FIT_MARGIN`] (see the module
-/// docs). Every layer's multiplies as HLS chooses ([`super::MulImpl::Auto`]).
-pub fn choose_reuse(model: &ModelProto, board: &Board) -> Result<Folding, EstimateError> {
-    let work = ModelWork::read(model)?;
-    let start = Folding::from_work(&work, false);
-    fold_work(&work, board, start)
+/// What the user fixed of one layer's design.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lock {
+    /// Nothing: the chooser picks strategy and reuse factor.
+    #[default]
+    Free,
+    /// The strategy (the chooser picks the reuse factor).
+    Strategy,
+    /// Strategy and reuse factor.
+    Fixed,
 }
 
-/// Folds further from `start` (whose reuse factors are the lower bounds and whose `mul_impl`
-/// flags are kept, e.g. shift-add layers from the K-hot rewrite) until the model fits `board`.
+/// What the chooser may pick: the strategies allowed, and per layer what it must leave as the
+/// start has it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choice {
+    /// `latency` may be chosen for free layers.
+    pub latency: bool,
+    /// `resource` may be chosen for free layers.
+    pub resource: bool,
+    pub locked: Vec<Lock>,
+}
+
+impl Choice {
+    /// Any strategy, nothing locked.
+    pub fn free(layers: usize) -> Choice {
+        Choice {
+            latency: true,
+            resource: true,
+            locked: vec![Lock::Free; layers],
+        }
+    }
+}
+
+/// The fastest design of `model` that fits `board` within [`FIT_MARGIN`] (see the module docs).
+pub fn choose_reuse(model: &ModelProto, board: &Board) -> Result<Folding, EstimateError> {
+    let work = ModelWork::read(model)?;
+    let start = Folding::from_work(&work, Strategy::Latency, false);
+    let choice = Choice::free(work.layers.len());
+    fold_work(&work, board, start, &choice)
+}
+
+/// Folds further from `start` (whose strategies and reuse factors are the starting point and
+/// whose `mul_impl` flags are kept) until the model fits `board`, within `choice`.
 pub fn fold_to_fit(
     model: &ModelProto,
     board: &Board,
     start: Folding,
+    choice: &Choice,
 ) -> Result<Folding, EstimateError> {
     let work = ModelWork::read(model)?;
-    fold_work(&work, board, start)
+    fold_work(&work, board, start, choice)
 }
 
 /// How far above the margin the design is: 0 when it fits within it.
@@ -42,52 +81,91 @@ fn excess(e: &Estimate) -> f64 {
         .sum()
 }
 
-fn fold_work(w: &ModelWork, board: &Board, start: Folding) -> Result<Folding, EstimateError> {
+/// Non-MAC layers follow the MAC layers: `latency` (one pipeline) when all of them are.
+pub fn settle_strategies(w: &ModelWork, f: &mut Folding) {
+    let all_latency = w
+        .layers
+        .iter()
+        .zip(&f.layers)
+        .filter(|(l, _)| matches!(l.shape, Shape::Mac(_)))
+        .all(|(_, p)| p.strategy == Strategy::Latency);
+    let s = if all_latency {
+        Strategy::Latency
+    } else {
+        Strategy::Resource
+    };
+    for (l, p) in w.layers.iter().zip(f.layers.iter_mut()) {
+        if !matches!(l.shape, Shape::Mac(_)) {
+            p.strategy = s;
+        }
+    }
+}
+
+/// The next designs down from layer `i`'s current one.
+fn steps_down(f: &Folding, i: usize, choice: &Choice) -> Vec<Folding> {
+    let l = &f.layers[i];
+    let mut out = Vec::new();
+    let r = l.reuse_factor;
+    if let Some(&next) = l.valid_reuse().iter().find(|&&v| v >= 2 * r) {
+        let mut t = f.clone();
+        t.layers[i].set_reuse(next);
+        out.push(t);
+    }
+    if l.strategy == Strategy::Latency && choice.resource && choice.locked[i] == Lock::Free {
+        let mut t = f.clone();
+        t.layers[i].strategy = Strategy::Resource;
+        out.push(t);
+    }
+    out
+}
+
+fn fold_work(
+    w: &ModelWork,
+    board: &Board,
+    start: Folding,
+    choice: &Choice,
+) -> Result<Folding, EstimateError> {
     let clock = board.default_clock_ns;
     let mut f = start;
-    if f.layers.len() != w.layers.len() {
+    if f.layers.len() != w.layers.len() || choice.locked.len() != w.layers.len() {
         return Err(EstimateError::Folding {
             folding: f.layers.len(),
             model: w.layers.len(),
         });
     }
-    // Start no lower than each kernel can reach.
-    for (l, lf) in w.layers.iter().zip(f.layers.iter_mut()) {
-        if let Shape::Mac(m) = &l.shape {
-            lf.fan_in = m.fan_in;
-            let r = lf.reuse_factor.max(m.min_reuse);
-            lf.set_reuse(r);
+    if !choice.latency {
+        for (l, p) in f.layers.iter_mut().enumerate() {
+            if choice.locked[l] == Lock::Free {
+                p.strategy = Strategy::Resource;
+            }
         }
     }
+    settle_strategies(w, &mut f);
     let mut est = evaluate(w, board, clock, &f)?;
     let mut ex = excess(&est);
     while ex > 0.0 {
         let mut best: Option<(f64, u64, Folding, Estimate)> = None;
         for (i, l) in w.layers.iter().enumerate() {
             let Shape::Mac(m) = &l.shape else { continue };
-            if m.khot.is_some() {
-                continue; // constant-shift circuits: unrolled by construction
+            if m.khot.is_some() || choice.locked[i] == Lock::Fixed {
+                continue; // constant-shift circuits are unrolled by construction
             }
-            let lf = &f.layers[i];
-            let p = m.fan_in.div_ceil(lf.reuse_factor);
-            if p <= 1 {
-                continue;
-            }
-            let mut trial = f.clone();
-            trial.layers[i].set_reuse(m.fan_in.div_ceil(p.div_ceil(2)));
-            let e = evaluate(w, board, clock, &trial)?;
-            let x = excess(&e);
-            if x >= ex - 1e-12 {
-                continue;
-            }
-            let better = match &best {
-                None => true,
-                Some((bx, bl, _, _)) => {
-                    x < bx - 1e-12 || (x <= bx + 1e-12 && e.totals.latency_cycles < *bl)
+            for mut trial in steps_down(&f, i, choice) {
+                settle_strategies(w, &mut trial);
+                let e = evaluate(w, board, clock, &trial)?;
+                let x = excess(&e);
+                if x >= ex - 1e-12 {
+                    continue;
                 }
-            };
-            if better {
-                best = Some((x, e.totals.latency_cycles, trial, e));
+                let better = match &best {
+                    None => true,
+                    Some((bx, bl, _, _)) => {
+                        x < bx - 1e-12 || (x <= bx + 1e-12 && e.totals.latency_cycles < *bl)
+                    }
+                };
+                if better {
+                    best = Some((x, e.totals.latency_cycles, trial, e));
+                }
             }
         }
         match best {
@@ -99,16 +177,20 @@ fn fold_work(w: &ModelWork, board: &Board, start: Folding) -> Result<Folding, Es
             None => break,
         }
     }
-    if ex > 0.0 {
-        // Stuck: compare with every MAC layer down to one multiplier.
+    if ex > 0.0 && choice.resource {
+        // Stuck: compare with every free MAC layer `resource` at one multiplier.
         let mut full = f.clone();
-        for (l, lf) in w.layers.iter().zip(full.layers.iter_mut()) {
+        for (i, (l, p)) in w.layers.iter().zip(full.layers.iter_mut()).enumerate() {
             if let Shape::Mac(m) = &l.shape {
-                if m.khot.is_none() {
-                    lf.set_reuse(m.fan_in);
+                if m.khot.is_none() && choice.locked[i] != Lock::Fixed {
+                    if choice.locked[i] == Lock::Free {
+                        p.strategy = Strategy::Resource;
+                    }
+                    p.set_reuse(p.products());
                 }
             }
         }
+        settle_strategies(w, &mut full);
         let e_full = evaluate(w, board, clock, &full)?;
         if excess(&e_full) < ex {
             ex = excess(&e_full);

@@ -25,7 +25,7 @@ mod rules;
 mod text;
 mod work;
 
-pub use fold::{choose_reuse, fold_to_fit};
+pub use fold::{choose_reuse, fold_to_fit, Choice, Lock};
 pub use rules::{
     array_cost, auto_is_fabric, bram18_blocks, csd_nonzeros, dsps_per_multiplier,
     fabric_multiplier_luts, MemoryCost, FABRIC_MAX_BITS, LUTRAM_MAX_DEPTH,
@@ -66,42 +66,52 @@ pub struct Folding {
 }
 
 impl Folding {
-    /// Every layer as parallel as its kernel allows: reuse factor 1 (conv: its input-port limit,
-    /// `ceil(fan_in / 2)`), DSPs or LUTs as HLS chooses.
-    pub fn unfolded(model: &ModelProto) -> Result<Folding, EstimateError> {
-        Ok(Folding::from_work(&ModelWork::read(model)?, false))
+    /// Every MAC layer as parallel as it goes: `strategy` at reuse factor 1; DSPs or LUTs as HLS
+    /// chooses, K-hot layers shift-add.
+    pub fn unfolded(model: &ModelProto, strategy: Strategy) -> Result<Folding, EstimateError> {
+        Ok(Folding::from_work(
+            &ModelWork::read(model)?,
+            strategy,
+            false,
+        ))
     }
 
-    /// Every MAC layer with a single multiplier (reuse factor = fan-in): the fewest resources.
+    /// Every MAC layer `resource` with one multiplier (reuse factor = its products): the fewest
+    /// resources.
     pub fn fully_folded(model: &ModelProto) -> Result<Folding, EstimateError> {
-        Ok(Folding::from_work(&ModelWork::read(model)?, true))
+        Ok(Folding::from_work(
+            &ModelWork::read(model)?,
+            Strategy::Resource,
+            true,
+        ))
     }
 
-    fn from_work(w: &ModelWork, full: bool) -> Folding {
+    pub(crate) fn from_work(w: &ModelWork, strategy: Strategy, full: bool) -> Folding {
         let layers = w
             .layers
             .iter()
             .map(|l| {
-                let (fan_in, r) = match &l.shape {
-                    Shape::Mac(m) if m.khot.is_some() => (m.fan_in, m.min_reuse),
-                    Shape::Mac(m) => (m.fan_in, if full { m.fan_in } else { m.min_reuse }),
-                    _ => (1, 1),
+                let (fan_in, n_out, khot) = match &l.shape {
+                    Shape::Mac(m) => (m.fan_in, m.n_out, m.khot.is_some()),
+                    _ => (1, 1, false),
                 };
-                let khot = matches!(&l.shape, Shape::Mac(m) if m.khot.is_some());
                 let mut f = LayerPlan {
                     name: l.name.clone(),
                     kernel: l.kernel.to_string(),
-                    strategy: Strategy::Resource,
+                    strategy,
                     fan_in,
+                    n_out,
                     reuse_factor: 1,
-                    block_factor: 1,
+                    block_factor: fan_in * n_out,
                     mul_impl: if khot {
                         MulImpl::ShiftAdd
                     } else {
                         MulImpl::Auto
                     },
                 };
-                f.set_reuse(r);
+                if full && !khot {
+                    f.set_reuse(fan_in * n_out);
+                }
                 f
             })
             .collect();
@@ -169,6 +179,11 @@ pub struct Totals {
     pub bram36: f64,
     /// Cycles per sample, input read to output written.
     pub latency_cycles: u64,
+    /// ... without the interface (DDR latency, words in and out): the layers' pipeline alone,
+    /// what hls4ml's csynth reports as the top's latency.
+    pub core_latency_cycles: u64,
+    /// Cycles between samples in a batch.
+    pub ii: u64,
 }
 
 /// Percentages of the board's budget.
@@ -313,22 +328,37 @@ fn evaluate(
     }
     let mut warnings = Vec::new();
     let mut layers = Vec::with_capacity(w.layers.len());
-    // Banks of each activation array: dense partitions its input by its block factor.
+    // An all-latency design is one pipeline: every tensor in registers, every layer unrolled.
+    let pipeline = folding
+        .layers
+        .iter()
+        .all(|l| l.strategy == Strategy::Latency);
+    // Banks of each activation array: a resource dense layer partitions its input by the
+    // inputs of a step.
     let mut banks = vec![1u64; w.storage.len()];
     for (l, f) in w.layers.iter().zip(&folding.layers) {
-        let e = cost::layer(l, f, board, clock_ns);
+        let e = if pipeline {
+            cost::pipelined_layer(l, f, board, clock_ns)
+        } else {
+            cost::layer(l, f, board, clock_ns)
+        };
         if let Shape::Mac(m) = &l.shape {
-            if f.reuse_factor < m.min_reuse {
+            let sii = cost::step_ii(m, f);
+            if !pipeline && m.khot.is_none() && f.strategy == Strategy::Resource && sii > 1 {
                 warnings.push(format!(
-                    "layer '{}' ({}): reuse factor {} is below {}, the most its input array \
-                     (two read ports) allows for {} taps per output; HLS will reach II {}",
-                    l.name, l.kernel, f.reuse_factor, m.min_reuse, m.fan_in, m.min_reuse
+                    "layer '{}' ({}): reuse factor {} makes each step read {} taps of the input \
+                     array, which has two read ports: each step takes {sii} cycles (a larger \
+                     reuse factor, or --io stream, avoids it)",
+                    l.name,
+                    l.kernel,
+                    f.reuse_factor,
+                    m.fan_in * (f.reuse_factor / m.fan_in).max(1) / f.reuse_factor
                 ));
             }
-            if m.partitions_input {
+            if !m.reads_unpartitioned && f.strategy == Strategy::Resource {
                 if let Some(&x) = l.inputs.first() {
                     let s = w.storage[x];
-                    banks[s] = banks[s].max(e.multipliers);
+                    banks[s] = banks[s].max(cost::step_shape(m, f).1);
                 }
             }
         }
@@ -336,13 +366,29 @@ fn evaluate(
     }
     let mut mem = MemoryCost::default();
     for b in &w.buffers {
-        mem += array_cost(b.len, b.width, banks[b.tensor]);
+        if pipeline {
+            // Registers at the layer boundaries (and the input register).
+            mem.ff += b.len * b.width;
+        } else {
+            mem += array_cost(b.len, b.width, banks[b.tensor]);
+        }
     }
+    // In one pipeline, a layer's result is registered before the next layer (one cycle per
+    // boundary: the jet tagger's csynth schedule registers 6 of its 7).
+    let boundaries = if pipeline {
+        layers
+            .iter()
+            .filter(|l| l.kernel != "view")
+            .count()
+            .saturating_sub(1) as u64
+    } else {
+        0
+    };
     let buffers = Overhead {
         lut: mem.lut,
         ff: mem.ff,
         bram18: mem.bram18,
-        latency_cycles: 0,
+        latency_cycles: boundaries,
     };
     let interface = Overhead {
         lut: 2 * rules::M_AXI_LUT + rules::S_AXILITE_LUT,
@@ -357,7 +403,24 @@ fn evaluate(
         lut: sum(&|l| l.lut) + buffers.lut + interface.lut,
         ff: sum(&|l| l.ff) + buffers.ff + interface.ff,
         bram36: bram18 as f64 / 2.0,
-        latency_cycles: sum(&|l| l.latency_cycles) + interface.latency_cycles,
+        latency_cycles: sum(&|l| l.latency_cycles)
+            + buffers.latency_cycles
+            + interface.latency_cycles,
+        core_latency_cycles: sum(&|l| l.latency_cycles) + buffers.latency_cycles,
+        ii: 0,
+    };
+    let mut totals = totals;
+    totals.ii = if pipeline {
+        // One sample per II: the slowest layer, or the interface's one word per cycle.
+        layers
+            .iter()
+            .map(|l| l.ii)
+            .chain([w.input_words, w.output_words])
+            .max()
+            .unwrap_or(1)
+            .max(1)
+    } else {
+        totals.latency_cycles
     };
     let budget = board.resources;
     let pct = |used: f64, have: u64| {

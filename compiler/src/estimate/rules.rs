@@ -37,6 +37,35 @@ pub const S_AXILITE_LUT: u64 = 200;
 pub const S_AXILITE_FF: u64 = 250;
 /// Cycles of DDR latency an `m_axi` burst pays before its first word.
 pub const M_AXI_LATENCY: u64 = 40;
+/// Constant products (latency strategy), measured on the csynth report of the jet tagger
+/// (Vitis HLS 2022.2, 16-bit data and accumulator, 5 ns; docs/estimator.md "Constant products";
+/// costs for 16-bit operators, scaled by width):
+/// - an add of a product into its output's sum: 16 or 23 LUT, 18 on average;
+pub const CONST_SUM_ADD_LUT_16: u64 = 18;
+/// - a shift-add operator (two-digit constant, negation): 17-26 LUT, 27 on average with its
+///   operand widening;
+pub const CONST_SHIFT_ADD_LUT_16: u64 = 27;
+/// - a multiplier by a constant of three or more digits: one DSP and 5 LUT;
+pub const CONST_DSP_MUL_LUT: u64 = 5;
+/// - the output return mux of each 16-bit output: 14 LUT;
+pub const CONST_OUTPUT_LUT_16: u64 = 14;
+/// - registers: each output, plus 4.75 FF per add (the partial sums crossing the pipeline
+///   register), ×100;
+pub const CONST_SUM_ADD_FF_16_X100: u64 = 475;
+
+/// Cycles of an unrolled constant-weight layer: HLS chains the multiplier and the adder tree
+/// (65 terms in the jet tagger) into one cycle at 5 ns (the four dense layers: 1 cycle each);
+/// without an adder tree (one term per output) nothing is registered (hls4ml's Dense(1→n)
+/// baselines: 0 cycles); at a faster clock, two.
+pub fn const_layer_cycles(max_row_terms: u64, clock_ns: f64) -> u64 {
+    if max_row_terms <= 1 {
+        0
+    } else if clock_ns >= 4.5 {
+        1
+    } else {
+        2
+    }
+}
 /// Loop entry/exit cycles every pipelined loop adds.
 pub const LOOP_OVERHEAD: u64 = 2;
 

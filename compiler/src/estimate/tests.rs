@@ -95,7 +95,7 @@ fn dense_16() -> ModelProto {
 #[test]
 fn dense_unfolded_by_hand() {
     let m = dense_16();
-    let f = Folding::unfolded(&m).unwrap();
+    let f = Folding::unfolded(&m, Strategy::Resource).unwrap();
     assert_eq!(f.layers[0].reuse_factor, 1);
     assert_eq!(f.layers[0].block_factor, 64);
     let e = estimate_with(&m, u96(), 5.0, &f).unwrap();
@@ -133,7 +133,7 @@ fn dense_unfolded_by_hand() {
 #[test]
 fn dense_folded_by_four() {
     let m = dense_16();
-    let mut f = Folding::unfolded(&m).unwrap();
+    let mut f = Folding::unfolded(&m, Strategy::Resource).unwrap();
     f.layers[0].set_reuse(4);
     assert_eq!(f.layers[0].block_factor, 16);
     let e = estimate_with(&m, u96(), 5.0, &f).unwrap();
@@ -162,7 +162,7 @@ fn narrow_multiplies_go_to_luts() {
     // Fabric multipliers: 2 stages at 5 ns: depth 2 + 2 + 6 + 2 = 12.
     assert_eq!(l.depth, 12);
     // Forcing DSPs counts one per multiplier and no fabric adders (24 ≤ 48 bits).
-    let mut f = Folding::unfolded(&m).unwrap();
+    let mut f = Folding::unfolded(&m, Strategy::Resource).unwrap();
     f.layers[0].mul_impl = MulImpl::Dsp;
     let e = estimate_with(&m, u96(), 5.0, &f).unwrap();
     assert_eq!(e.layers[0].dsp, 64);
@@ -175,7 +175,13 @@ fn wide_operands_take_several_dsps() {
     let mut b = B::new(&[16], 20);
     b.dense(16, 4, 20, 50, 20);
     let m = b.done();
-    let e = estimate_with(&m, u96(), 5.0, &Folding::unfolded(&m).unwrap()).unwrap();
+    let e = estimate_with(
+        &m,
+        u96(),
+        5.0,
+        &Folding::unfolded(&m, Strategy::Resource).unwrap(),
+    )
+    .unwrap();
     let l = &e.layers[0];
     assert_eq!((l.multipliers, l.dsp_per_multiplier, l.dsp), (16, 2, 32));
     // A 50-bit accumulator does not fit the 48-bit post-adder: 15 adders of 50 bits in LUTs.
@@ -194,7 +200,7 @@ fn wide_operands_take_several_dsps() {
 #[test]
 fn shift_add_layers_use_no_dsp() {
     let m = dense_16();
-    let mut f = Folding::unfolded(&m).unwrap();
+    let mut f = Folding::unfolded(&m, Strategy::Resource).unwrap();
     f.layers[0].mul_impl = MulImpl::ShiftAdd;
     let e = estimate_with(&m, u96(), 5.0, &f).unwrap();
     let l = &e.layers[0];
@@ -242,7 +248,7 @@ fn conv_is_limited_by_its_input_ports() {
     b.layer("flat", Kernel::View(ViewProto {}), &[512], 16);
     b.dense(512, 10, 16, 48, 16);
     let m = b.done();
-    let f = Folding::unfolded(&m).unwrap();
+    let f = Folding::unfolded(&m, Strategy::Resource).unwrap();
     // 9 taps per output through 2 ports: reuse factor ceil(9/2) = 5, block factor 2.
     assert_eq!((f.layers[0].reuse_factor, f.layers[0].block_factor), (5, 2));
     let e = estimate_with(&m, u96(), 5.0, &f).unwrap();
@@ -266,7 +272,7 @@ fn conv_is_limited_by_its_input_ports() {
 #[test]
 fn slower_clock_shortens_pipelines() {
     let m = dense_16();
-    let f = Folding::unfolded(&m).unwrap();
+    let f = Folding::unfolded(&m, Strategy::Resource).unwrap();
     let e = estimate_with(&m, u96(), 10.0, &f).unwrap();
     // At 10 ns: DSP 2 stages, two adder levels per stage: 2 + 2 + 3 + 0 + 2 = 9.
     assert_eq!(e.layers[0].depth, 9);
@@ -310,10 +316,10 @@ fn chooser_leaves_a_small_model_unfolded() {
 #[test]
 fn chooser_keeps_shift_add_flags_and_lower_bounds() {
     let m = dense_16();
-    let mut start = Folding::unfolded(&m).unwrap();
+    let mut start = Folding::unfolded(&m, Strategy::Resource).unwrap();
     start.layers[0].mul_impl = MulImpl::ShiftAdd;
     start.layers[0].set_reuse(8);
-    let f = fold_to_fit(&m, u96(), start).unwrap();
+    let f = fold_to_fit(&m, u96(), start, &Choice::free(m.layers.len())).unwrap();
     assert_eq!(f.layers[0].mul_impl, MulImpl::ShiftAdd);
     assert_eq!(f.layers[0].reuse_factor, 8);
 }
@@ -377,7 +383,7 @@ fn text_lists_layers_and_budget() {
 #[test]
 fn folding_must_match_the_model() {
     let m = dense_16();
-    let mut f = Folding::unfolded(&m).unwrap();
+    let mut f = Folding::unfolded(&m, Strategy::Resource).unwrap();
     f.layers.clear();
     assert!(matches!(
         estimate_with(&m, u96(), 5.0, &f),

@@ -35,29 +35,107 @@ pub struct Rom {
     pub width: u64,
 }
 
-/// A multiply-accumulate layer (dense, conv): one output per pipelined iteration, its `fan_in`
-/// products spread over `ceil(fan_in / reuse)` multipliers.
+/// A multiply-accumulate layer (dense, conv): `positions` positions (1 for dense, the output
+/// pixels of a conv), each `fan_in` products into each of `n_out` outputs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mac {
     pub x: Operand,
     pub w: Operand,
     pub acc_bits: u32,
     pub out_bits: u32,
-    /// Products per output.
+    /// Products per output value.
     pub fan_in: u64,
-    /// Outputs (iterations of the pipelined loop).
-    pub outputs: u64,
-    /// The smallest reuse factor the kernel can reach: dense partitions its input by the block
-    /// factor (1); conv reads `fan_in` taps of an unpartitioned input per output, two per cycle.
-    pub min_reuse: u64,
-    /// Dense partitions its input array cyclically by the block factor.
-    pub partitions_input: bool,
+    /// Output values per position (dense: `n_out`; conv: `C_out`).
+    pub n_out: u64,
+    /// Positions (dense: 1; conv: output pixels).
+    pub positions: u64,
+    /// The resource kernel reads its taps from an unpartitioned input (conv: two per cycle);
+    /// dense partitions its input by the taps of a step.
+    pub reads_unpartitioned: bool,
     pub weights: Rom,
     pub bias: Rom,
+    /// What the constant weights cost as hardware products ([`ConstMatrix`]).
+    pub constants: ConstMatrix,
     /// Largest number of non-zero CSD digits of a weight (shift-add terms per product).
     pub max_terms: u32,
     /// K-hot layers (`khot > 0` in the model): the multiplier-free kernels' hardware.
     pub khot: Option<KhotWork>,
+}
+
+/// A constant weight matrix `[n_out][fan_in]` read as the operators HLS builds when the weights
+/// are compile-time constants (the latency strategy). Measured on the csynth report of the jet
+/// tagger (docs/estimator.md, "Constant products"): a zero weight is nothing; `+2^k` is wiring and
+/// `-2^k` one negation; a constant with two non-zero canonical-signed-digit digits one adder
+/// (`+,+`) or subtractor (other signs; `-,-` also negates its higher digit); three or more
+/// digits a multiplier. Products of one input by one *signed* constant are built once (`c` and
+/// `-c` are not shared); so are the negations of one input by one shift.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConstMatrix {
+    pub zeros: u64,
+    pub powers_of_two: u64,
+    pub two_digit: u64,
+    /// Products with three or more digits.
+    pub multi_digit: u64,
+    /// Distinct (input, constant) pairs of three or more digits: the multipliers.
+    pub multipliers: u64,
+    /// Shift-add operators: two-digit adders and subtractors, and negations.
+    pub shift_adds: u64,
+    /// Non-zero products.
+    pub nonzero: u64,
+    /// Non-zero products plus non-zero biases minus outputs: the adds of the sums.
+    pub sum_adds: u64,
+    /// Most non-zero products of one output (its adder tree's width).
+    pub max_row_nonzero: u64,
+}
+
+impl ConstMatrix {
+    /// `weights [n_out][fan_in]` and `bias [n_out]` (empty: none); outputs of one group of
+    /// `group_outputs` share their inputs (a dense layer: all; a grouped conv: `C_out / groups`).
+    pub fn read(weights: &[i64], bias: &[i64], fan_in: u64, group_outputs: u64) -> ConstMatrix {
+        use binpoint_runtime::fixed::csd_digits;
+        use std::collections::HashSet;
+        let mut m = ConstMatrix::default();
+        let (mut mults, mut adds, mut negs) = (HashSet::new(), HashSet::new(), HashSet::new());
+        let fan_in = fan_in.max(1) as usize;
+        let mut rows = 0u64;
+        for (o, row) in weights.chunks(fan_in).enumerate() {
+            rows += 1;
+            let group = o as u64 / group_outputs.max(1);
+            let mut row_nonzero = 0;
+            for (t, &v) in row.iter().enumerate() {
+                let d = csd_digits(v);
+                match d.len() {
+                    0 => m.zeros += 1,
+                    1 => {
+                        m.powers_of_two += 1;
+                        if d[0].negative {
+                            negs.insert((group, t, d[0].shift));
+                        }
+                    }
+                    2 => {
+                        m.two_digit += 1;
+                        adds.insert((group, t, v));
+                        // Least significant first: d[1] is the higher digit.
+                        if d[0].negative && d[1].negative {
+                            negs.insert((group, t, d[1].shift));
+                        }
+                    }
+                    _ => {
+                        m.multi_digit += 1;
+                        mults.insert((group, t, v));
+                    }
+                }
+                row_nonzero += u64::from(v != 0);
+            }
+            m.nonzero += row_nonzero;
+            m.max_row_nonzero = m.max_row_nonzero.max(row_nonzero);
+        }
+        let bias_nonzero = bias.iter().filter(|&&b| b != 0).count() as u64;
+        m.multipliers = mults.len() as u64;
+        m.shift_adds = (adds.len() + negs.len()) as u64;
+        m.sum_adds = (m.nonzero + bias_nonzero).saturating_sub(rows);
+        m
+    }
 }
 
 /// A K-hot layer as `*_shift_add.h` builds it: every weight is its own constant-shift circuit
@@ -75,6 +153,9 @@ pub struct KhotWork {
     pub iterations: u64,
     /// Most shifted terms summed into one output (the adder tree's depth).
     pub max_row_terms: u64,
+    /// The smallest II of the position loop: a conv reads every tap of every input channel of a
+    /// position from its unpartitioned input, two per cycle.
+    pub min_ii: u64,
 }
 
 impl KhotWork {
@@ -87,6 +168,7 @@ impl KhotWork {
             parallel: rows,
             iterations,
             max_row_terms: 0,
+            min_ii: 1,
         };
         for row in weights.chunks(row_len) {
             let mut terms = 0u64;
@@ -336,9 +418,10 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
                 acc_bits: mac_acc_bits(d.accum_type, x, w, fan_in),
                 out_bits: cx.out_bits(),
                 fan_in,
-                outputs: d.n_out,
-                min_reuse: 1,
-                partitions_input: true,
+                n_out: d.n_out,
+                positions: 1,
+                reads_unpartitioned: false,
+                constants: ConstMatrix::read(&d.weights, &d.bias, fan_in, d.n_out),
                 weights: Rom {
                     len: d.n_in * d.n_out,
                     width: u64::from(w.width),
@@ -362,22 +445,27 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
             let outputs = cx.out_len;
             let khot = (c.khot > 0).then(|| {
                 let positions = outputs / c.out_channels.max(1);
-                KhotWork::new(c.khot, &c.weights, c.out_channels, positions)
+                let mut k = KhotWork::new(c.khot, &c.weights, c.out_channels, positions);
+                k.min_ii = (c.in_channels * win.kernel_h * win.kernel_w)
+                    .div_ceil(super::rules::ARRAY_PORTS)
+                    .max(1);
+                k
             });
-            // The shift-add kernel reads every tap of every input channel per position.
-            let taps = match khot {
-                Some(_) => c.in_channels * win.kernel_h * win.kernel_w,
-                None => fan_in,
-            };
             let mac = Mac {
                 x,
                 w,
                 acc_bits: mac_acc_bits(c.accum_type, x, w, fan_in),
                 out_bits: cx.out_bits(),
                 fan_in,
-                outputs,
-                min_reuse: taps.max(1).div_ceil(super::rules::ARRAY_PORTS),
-                partitions_input: false,
+                n_out: c.out_channels.max(1),
+                positions: outputs / c.out_channels.max(1),
+                reads_unpartitioned: true,
+                constants: ConstMatrix::read(
+                    &c.weights,
+                    &c.bias,
+                    fan_in,
+                    c.out_channels.max(1) / groups,
+                ),
                 weights: Rom {
                     len: c.weights.len() as u64,
                     width: u64::from(w.width),

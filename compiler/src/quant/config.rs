@@ -19,6 +19,7 @@
 //! Every table and key is checked; errors name the file, the table and the key.
 
 use super::serde_fixed;
+use crate::hardware::{Io, Strategy};
 use crate::ir::{Graph, Node};
 use binpoint_runtime::{FixedType, Overflow, Rounding};
 use serde::{Deserialize, Serialize};
@@ -143,6 +144,17 @@ pub struct Level {
     /// power-of-two digits (CSD), and its multiplies become shifts and adds (`quant::khot`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub khot: Option<u32>,
+    /// How multiply-accumulate layers are built: `"latency"` or `"resource"` (hls4ml's words,
+    /// docs/hls-backend.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
+    /// Reuse factor (hls4ml's meaning: products per multiplier) of multiply-accumulate layers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reuse: Option<u64>,
+    /// `"parallel"` or `"stream"`: one choice for the whole design (a table below `[default]`
+    /// may only repeat it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io: Option<Io>,
 }
 
 impl Level {
@@ -161,6 +173,9 @@ impl Level {
         "table_bits",
         "low_rank",
         "khot",
+        "strategy",
+        "reuse",
+        "io",
     ];
 
     /// `self`'s keys, then `other`'s for those `self` leaves unset.
@@ -179,6 +194,9 @@ impl Level {
             table_bits: self.table_bits.or(other.table_bits),
             low_rank: self.low_rank.or(other.low_rank),
             khot: self.khot.or(other.khot),
+            strategy: self.strategy.or(other.strategy),
+            reuse: self.reuse.or(other.reuse),
+            io: self.io.or(other.io),
         }
     }
 
@@ -201,6 +219,12 @@ impl Level {
                     return Err(bad(key, format!("word length must be in 1..=64, got {w}")));
                 }
             }
+        }
+        if self.reuse == Some(0) {
+            return Err(bad(
+                "reuse",
+                "a reuse factor is a whole number >= 1 (products per multiplier)".into(),
+            ));
         }
         if let Some(k) = self.khot {
             if k == 0 || k > MAX_KHOT {
@@ -356,6 +380,43 @@ pub struct PrecisionConfig {
     pub layer: BTreeMap<String, Level>,
     #[serde(default)]
     pub calibration: CalibrationConfig,
+    /// `[hardware]`: the model-wide `strategy`, `reuse` and `io` (as `[default]`'s keys).
+    #[serde(default)]
+    pub hardware: HardwareKeys,
+}
+
+/// `[hardware]`: the design's strategy, reuse factor and io, model-wide.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HardwareKeys {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reuse: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io: Option<Io>,
+}
+
+impl HardwareKeys {
+    const KEYS: &'static [&'static str] = &["strategy", "reuse", "io"];
+}
+
+/// What the config asks of one layer's hardware.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LayerHardware {
+    pub strategy: Option<HardwareKey<Strategy>>,
+    pub reuse: Option<HardwareKey<u64>>,
+    pub io: Option<HardwareKey<Io>>,
+}
+
+/// One hardware key's value and the table that gave it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HardwareKey<T> {
+    pub value: T,
+    /// `<file> [layer."x"]`, `<file> [op.Conv]`, `<file> [default]`, `<file> [hardware]`.
+    pub from: String,
+    /// From `[default]` or `[hardware]` (not a layer's or an op's own table).
+    pub model_wide: bool,
 }
 
 /// Errors in a precision config: each names the file, the table and the key.
@@ -369,7 +430,7 @@ pub enum ConfigError {
     },
     #[error("{file}: invalid TOML: {message}")]
     Syntax { file: String, message: String },
-    #[error("{file}: unknown table [{table}] (expected [default], [op.<OpType>], [layer.\"<name>\"] or [calibration])")]
+    #[error("{file}: unknown table [{table}] (expected [default], [op.<OpType>], [layer.\"<name>\"], [calibration] or [hardware])")]
     UnknownTable { file: String, table: String },
     #[error("{file}: {table}: unknown key '{key}' (expected one of: {expected})")]
     UnknownKey {
@@ -536,6 +597,10 @@ impl PrecisionConfig {
                     let t = as_table(file, "[calibration]", "calibration", &value)?;
                     cfg.calibration = parse_calibration(file, t)?;
                 }
+                "hardware" => {
+                    let t = as_table(file, "[hardware]", "hardware", &value)?;
+                    cfg.hardware = parse_hardware(file, t)?;
+                }
                 _ if !value.is_table() && Level::KEYS.contains(&key.as_str()) => {
                     return Err(ConfigError::BadValue {
                         file: file.into(),
@@ -636,6 +701,58 @@ impl PrecisionConfig {
         }
         v.push(&self.default);
         v
+    }
+
+    /// The hardware keys that apply to the compiled layer `name` lowered from an `op` node: its
+    /// `[layer."name"]` table, then `[op.<op>]` (and the op's ONNX aliases), `[default]`,
+    /// `[hardware]`.
+    pub fn layer_hardware(&self, name: &str, op: &str) -> LayerHardware {
+        let mut tables: Vec<(String, Level)> = Vec::new();
+        if let Some(l) = self.layer.get(name) {
+            tables.push((table_label("layer", name), l.clone()));
+        }
+        if let Some(l) = self.op.get(op) {
+            tables.push((table_label("op", op), l.clone()));
+        }
+        for (alias, target) in OP_ALIASES {
+            if *target == op {
+                if let Some(l) = self.op.get(*alias) {
+                    tables.push((table_label("op", alias), l.clone()));
+                }
+            }
+        }
+        tables.push(("[default]".into(), self.default.clone()));
+        let hw = &self.hardware;
+        tables.push((
+            "[hardware]".into(),
+            Level {
+                strategy: hw.strategy,
+                reuse: hw.reuse,
+                io: hw.io,
+                ..Level::default()
+            },
+        ));
+        let mut out = LayerHardware::default();
+        for (label, l) in tables {
+            let model_wide = label == "[default]" || label == "[hardware]";
+            let key = |value| HardwareKey {
+                value,
+                from: format!("{} {label}", self.source),
+                model_wide,
+            };
+            out.strategy = out.strategy.or(l.strategy.map(key));
+            out.reuse = out.reuse.or(l.reuse.map(|v| HardwareKey {
+                value: v,
+                from: format!("{} {label}", self.source),
+                model_wide,
+            }));
+            out.io = out.io.or(l.io.map(|v| HardwareKey {
+                value: v,
+                from: format!("{} {label}", self.source),
+                model_wide,
+            }));
+        }
+        out
     }
 
     /// The config of `node`'s output (and of its kernel: weight/bias widths, tables).
@@ -757,6 +874,27 @@ fn parse_level(
     }
     level.validate(file, table, in_layer)?;
     Ok(level)
+}
+
+fn parse_hardware(file: &str, t: &toml::Table) -> Result<HardwareKeys, ConfigError> {
+    let mut level = toml::Table::new();
+    for (key, value) in t {
+        if !HardwareKeys::KEYS.contains(&key.as_str()) {
+            return Err(ConfigError::UnknownKey {
+                file: file.into(),
+                table: "[hardware]".into(),
+                key: key.clone(),
+                expected: HardwareKeys::KEYS.join(", "),
+            });
+        }
+        level.insert(key.clone(), value.clone());
+    }
+    let l = parse_level(file, "[hardware]", &level, false)?;
+    Ok(HardwareKeys {
+        strategy: l.strategy,
+        reuse: l.reuse,
+        io: l.io,
+    })
 }
 
 fn parse_calibration(file: &str, t: &toml::Table) -> Result<CalibrationConfig, ConfigError> {

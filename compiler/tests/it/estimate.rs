@@ -6,6 +6,7 @@ use crate::compile_util;
 
 use binpoint::board::Board;
 use binpoint::estimate::{choose_reuse, estimate, estimate_with, Folding, Multiplier, FIT_MARGIN};
+use binpoint::hardware::Strategy;
 use binpoint_runtime::model::format::ModelProto;
 use compile_util::{graph, inputs, lowered, typed, MODELS};
 
@@ -75,7 +76,13 @@ fn cnn_bn_layers_by_hand() {
 fn fully_folded_is_the_smallest() {
     let board = Board::ultra96v2();
     let m = compiled("mlp", 16);
-    let un = estimate_with(&m, board, 5.0, &Folding::unfolded(&m).unwrap()).unwrap();
+    let un = estimate_with(
+        &m,
+        board,
+        5.0,
+        &Folding::unfolded(&m, Strategy::Resource).unwrap(),
+    )
+    .unwrap();
     let full = estimate_with(&m, board, 5.0, &Folding::fully_folded(&m).unwrap()).unwrap();
     assert!(full.totals.dsp < un.totals.dsp);
     assert!(full.totals.lut < un.totals.lut);

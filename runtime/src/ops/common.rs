@@ -771,3 +771,174 @@ impl SumKind {
         }
     }
 }
+
+/// How the HLS twin of a multiply-accumulate kernel is built, in hls4ml's words. It never changes
+/// a bit: the kernels compute the same sum in the same order under every strategy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum MacStrategy {
+    /// Every product of a position written out (weights as compile-time constants, so HLS builds
+    /// each product from its constant), pipelined at II = reuse factor with at most
+    /// `n_in·n_out / R` multipliers (`ALLOCATION`).
+    Latency,
+    /// A loop of `R` steps per position, each step `n_in·n_out / R` products with the weights in
+    /// a ROM partitioned by that many.
+    #[default]
+    Resource,
+}
+
+/// The folding of one position of a multiply-accumulate kernel (a dense layer, or one output
+/// pixel of a convolution: `n_in` products into each of `n_out` outputs).
+///
+/// The reuse factor has hls4ml's meaning: each multiplier serves `R` of the `n_in·n_out`
+/// products, so a position takes `R` cycles and `n_in·n_out / R` multipliers. `R` must satisfy
+/// hls4ml's rule ([`reuse_is_valid`]); the products are then done in `R` steps of
+/// [`MacFold::outputs_per_step`] outputs × [`MacFold::inputs_per_step`] inputs, every output's
+/// products in increasing input order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MacFold {
+    pub strategy: MacStrategy,
+    pub reuse_factor: usize,
+}
+
+impl Default for MacFold {
+    fn default() -> MacFold {
+        MacFold {
+            strategy: MacStrategy::Resource,
+            reuse_factor: 1,
+        }
+    }
+}
+
+impl MacFold {
+    /// The folding `strategy`/`reuse_factor` of `n_in × n_out` products, checked by hls4ml's rule.
+    pub fn new(
+        op: &'static str,
+        strategy: MacStrategy,
+        reuse_factor: usize,
+        n_in: usize,
+        n_out: usize,
+    ) -> Result<MacFold, OpError> {
+        if !reuse_is_valid(n_in, n_out, reuse_factor) {
+            return Err(OpError::config(
+                op,
+                format!(
+                    "reuse factor {reuse_factor} is not valid for {n_in} inputs × {n_out} outputs \
+                     (valid: {})",
+                    list_valid(n_in, n_out)
+                ),
+            ));
+        }
+        Ok(MacFold {
+            strategy,
+            reuse_factor,
+        })
+    }
+
+    /// Groups of outputs done one after another: `R / n_in` when `R > n_in`, else 1.
+    pub fn output_groups(&self, n_in: usize) -> usize {
+        if self.reuse_factor > n_in {
+            self.reuse_factor / n_in
+        } else {
+            1
+        }
+    }
+
+    /// Outputs computed in one step.
+    pub fn outputs_per_step(&self, n_in: usize, n_out: usize) -> usize {
+        n_out / self.output_groups(n_in)
+    }
+
+    /// Inputs of each of those outputs consumed in one step.
+    pub fn inputs_per_step(&self, n_in: usize) -> usize {
+        n_in * self.output_groups(n_in) / self.reuse_factor
+    }
+
+    /// Parallel multipliers: `n_in·n_out / R` (hls4ml's block factor).
+    pub fn block_factor(&self, n_in: usize, n_out: usize) -> usize {
+        (n_in * n_out).div_ceil(self.reuse_factor.max(1))
+    }
+}
+
+/// hls4ml's rule for a reuse factor of `n_in × n_out` products: `R` divides `n_in·n_out`, and
+/// either `R ≤ n_in` and `R` divides `n_in`, or `R` is a multiple of `n_in`. Equivalently the
+/// products split into `R` equal steps of whole output groups.
+pub fn reuse_is_valid(n_in: usize, n_out: usize, r: usize) -> bool {
+    if r == 0 || n_in == 0 || n_out == 0 || r > n_in * n_out {
+        return false;
+    }
+    if r <= n_in {
+        n_in % r == 0
+    } else {
+        r % n_in == 0 && n_out % (r / n_in) == 0
+    }
+}
+
+/// Every valid reuse factor of `n_in × n_out` products, ascending.
+pub fn valid_reuse_factors(n_in: usize, n_out: usize) -> Vec<usize> {
+    let divisors = |n: usize| (1..=n).filter(move |d| n % d == 0);
+    let mut v: Vec<usize> = divisors(n_in)
+        .chain(divisors(n_out).skip(1).map(|m| m * n_in))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The valid reuse factor nearest to `r` (ties: the smaller, as hls4ml picks).
+pub fn closest_reuse_factor(n_in: usize, n_out: usize, r: usize) -> usize {
+    valid_reuse_factors(n_in, n_out)
+        .into_iter()
+        .min_by_key(|&v| (v.abs_diff(r), v))
+        .unwrap_or(1)
+}
+
+fn list_valid(n_in: usize, n_out: usize) -> String {
+    let v = valid_reuse_factors(n_in, n_out);
+    let shown: Vec<String> = v.iter().take(24).map(usize::to_string).collect();
+    if v.len() > shown.len() {
+        format!("{}, ... ({} in all)", shown.join(", "), v.len())
+    } else {
+        shown.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::*;
+
+    /// hls4ml's own formulation, written out as it states it.
+    fn hls4ml_rule(n_in: usize, n_out: usize, rf: usize) -> bool {
+        let mult = n_in.min(rf);
+        let limit = (n_in * n_out).div_ceil(mult);
+        (limit % n_out == 0 || rf >= n_in)
+            && (rf % n_in == 0 || rf < n_in)
+            && (n_in * n_out) % rf == 0
+    }
+
+    #[test]
+    fn the_rule_is_hls4mls_and_the_steps_tile_the_products() {
+        for n_in in 1..=40 {
+            for n_out in 1..=24 {
+                let valid = valid_reuse_factors(n_in, n_out);
+                for r in 1..=n_in * n_out {
+                    assert_eq!(reuse_is_valid(n_in, n_out, r), hls4ml_rule(n_in, n_out, r));
+                    assert_eq!(
+                        valid.contains(&r),
+                        hls4ml_rule(n_in, n_out, r),
+                        "{n_in} {n_out} {r}"
+                    );
+                    if reuse_is_valid(n_in, n_out, r) {
+                        let f = MacFold::new("t", MacStrategy::Resource, r, n_in, n_out).unwrap();
+                        let per_step = f.outputs_per_step(n_in, n_out) * f.inputs_per_step(n_in);
+                        assert_eq!(per_step * r, n_in * n_out);
+                        assert_eq!(per_step, f.block_factor(n_in, n_out));
+                    }
+                }
+            }
+        }
+        assert_eq!(closest_reuse_factor(16, 64, 3), 2);
+        assert_eq!(closest_reuse_factor(16, 64, 6), 4);
+        assert_eq!(closest_reuse_factor(16, 64, 10_000), 1024);
+        assert_eq!(valid_reuse_factors(3, 4), vec![1, 3, 6, 12]);
+    }
+}

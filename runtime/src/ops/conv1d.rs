@@ -12,7 +12,7 @@
 //!
 //! The geometry is a [`Window2`] of height 1 ([`Window2::new_1d`]).
 
-use super::common::{MacPlan, MacTypes, OpError, Raw};
+use super::common::{MacFold, MacPlan, MacStrategy, MacTypes, OpError, Raw};
 use super::conv2d::check_groups;
 use super::gemm::{self, MacShape, PackedWeights};
 use super::window::Window2;
@@ -27,8 +27,9 @@ pub struct Conv1dConfig {
     /// Height 1: only the `_w` fields count.
     pub window: Window2,
     pub types: MacTypes,
-    /// HLS folding of the taps (the II of the position loop). Only the C++ twin uses it.
-    pub reuse_factor: usize,
+    /// How the HLS twin folds a position's products ([`MacFold`]). Only the C++ twin uses it;
+    /// it never changes a bit.
+    pub fold: MacFold,
     pub plan: MacPlan,
     shape: MacShape,
 }
@@ -55,21 +56,20 @@ impl Conv1dConfig {
             groups,
             window,
             types,
-            reuse_factor: 1,
+            fold: MacFold::default(),
             plan: MacPlan::new(OP, &types, fan_in)?,
             shape: MacShape::new(in_channels, out_channels, groups, window),
         })
     }
 
-    /// Sets the HLS reuse factor (`1..=fan_in`).
-    pub fn with_reuse_factor(mut self, reuse_factor: usize) -> Result<Conv1dConfig, OpError> {
-        if reuse_factor == 0 || reuse_factor > self.fan_in() {
-            return Err(OpError::config(
-                OP,
-                format!("reuse factor {reuse_factor} outside 1..={}", self.fan_in()),
-            ));
-        }
-        self.reuse_factor = reuse_factor;
+    /// Sets the HLS folding: `strategy` and a reuse factor valid for this layer's products
+    /// ([`super::common::reuse_is_valid`]).
+    pub fn with_fold(
+        mut self,
+        strategy: MacStrategy,
+        reuse_factor: usize,
+    ) -> Result<Conv1dConfig, OpError> {
+        self.fold = MacFold::new(OP, strategy, reuse_factor, self.fan_in(), self.out_channels)?;
         Ok(self)
     }
 

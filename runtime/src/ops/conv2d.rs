@@ -10,7 +10,7 @@
 //!   and skips taps in the padding; the kernel here computes the same exact sum in another order,
 //!   a matrix product over a tile of samples ([`super::gemm`]: padding taps skipped).
 
-use super::common::{MacPlan, MacTypes, OpError, Raw};
+use super::common::{MacFold, MacPlan, MacStrategy, MacTypes, OpError, Raw};
 use super::gemm::{self, MacShape, PackedWeights};
 use super::window::Window2;
 
@@ -23,9 +23,9 @@ pub struct Conv2dConfig {
     pub groups: usize,
     pub window: Window2,
     pub types: MacTypes,
-    /// HLS folding of the taps: each multiplier serves `reuse_factor` of them (the II of the
-    /// pixel loop). Only the C++ twin uses it.
-    pub reuse_factor: usize,
+    /// How the HLS twin folds a position's products ([`MacFold`]). Only the C++ twin uses it;
+    /// it never changes a bit.
+    pub fold: MacFold,
     pub plan: MacPlan,
     shape: MacShape,
 }
@@ -46,21 +46,20 @@ impl Conv2dConfig {
             groups,
             window,
             types,
-            reuse_factor: 1,
+            fold: MacFold::default(),
             plan: MacPlan::new(OP, &types, fan_in)?,
             shape: MacShape::new(in_channels, out_channels, groups, window),
         })
     }
 
-    /// Sets the HLS reuse factor (`1..=fan_in`).
-    pub fn with_reuse_factor(mut self, reuse_factor: usize) -> Result<Conv2dConfig, OpError> {
-        if reuse_factor == 0 || reuse_factor > self.fan_in() {
-            return Err(OpError::config(
-                OP,
-                format!("reuse factor {reuse_factor} outside 1..={}", self.fan_in()),
-            ));
-        }
-        self.reuse_factor = reuse_factor;
+    /// Sets the HLS folding: `strategy` and a reuse factor valid for this layer's products
+    /// ([`super::common::reuse_is_valid`]).
+    pub fn with_fold(
+        mut self,
+        strategy: MacStrategy,
+        reuse_factor: usize,
+    ) -> Result<Conv2dConfig, OpError> {
+        self.fold = MacFold::new(OP, strategy, reuse_factor, self.fan_in(), self.out_channels)?;
         Ok(self)
     }
 

@@ -10,7 +10,7 @@
 //!
 //! Weights are `[n_out][n_in]` row-major (ONNX Gemm with `transB = 1`, PyTorch `Linear.weight`).
 
-use super::common::{MacPlan, MacTypes, OpError, Raw};
+use super::common::{MacFold, MacPlan, MacStrategy, MacTypes, OpError, Raw};
 use super::gemm::{self, MacShape, PackedWeights};
 
 const OP: &str = "dense";
@@ -21,9 +21,9 @@ pub struct DenseConfig {
     pub n_in: usize,
     pub n_out: usize,
     pub types: MacTypes,
-    /// HLS folding: each multiplier serves `reuse_factor` products (the pipeline's II). Only the
-    /// C++ twin uses it; it never changes a bit.
-    pub reuse_factor: usize,
+    /// How the HLS twin folds a position's products ([`MacFold`]). Only the C++ twin uses it;
+    /// it never changes a bit.
+    pub fold: MacFold,
     pub plan: MacPlan,
     shape: MacShape,
 }
@@ -40,21 +40,20 @@ impl DenseConfig {
             n_in,
             n_out,
             types,
-            reuse_factor: 1,
+            fold: MacFold::default(),
             plan: MacPlan::new(OP, &types, n_in)?,
             shape: MacShape::dense(n_in, n_out),
         })
     }
 
-    /// Sets the HLS reuse factor (`1..=n_in`).
-    pub fn with_reuse_factor(mut self, reuse_factor: usize) -> Result<DenseConfig, OpError> {
-        if reuse_factor == 0 || reuse_factor > self.n_in {
-            return Err(OpError::config(
-                OP,
-                format!("reuse factor {reuse_factor} outside 1..={}", self.n_in),
-            ));
-        }
-        self.reuse_factor = reuse_factor;
+    /// Sets the HLS folding: `strategy` and a reuse factor valid for this layer's products
+    /// ([`super::common::reuse_is_valid`]).
+    pub fn with_fold(
+        mut self,
+        strategy: MacStrategy,
+        reuse_factor: usize,
+    ) -> Result<DenseConfig, OpError> {
+        self.fold = MacFold::new(OP, strategy, reuse_factor, self.n_in, self.n_out)?;
         Ok(self)
     }
 

@@ -67,8 +67,11 @@ pub mod relu;
 pub mod shift_add;
 pub mod sub;
 
+pub use common::{
+    closest_reuse_factor, reuse_is_valid, valid_reuse_factors, AccKind, Accum, MacFold,
+    MacStrategy, MacTypes, OpError, Raw, Span, Storage, SumKind,
+};
 pub(crate) use common::{with_simd, Simd};
-pub use common::{AccKind, Accum, MacTypes, OpError, Raw, Span, Storage, SumKind};
 pub use kernels::{kernel, Family, KernelInfo, KERNELS};
 pub use window::Window2;
 

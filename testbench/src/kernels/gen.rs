@@ -29,6 +29,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::render::{self, Rendered};
 use super::CppCase;
+use binpoint_runtime::ops::{valid_reuse_factors, MacStrategy};
 
 /// The kernels the twin test checks, in the order cases are generated: every kernel of the one
 /// table with its own Rust op and C++ header (`binpoint_runtime::ops::kernels::twins`).
@@ -217,12 +218,24 @@ fn concat(parts: &[&[i64]]) -> Vec<i64> {
 
 // ---------------------------------------------------------------- multiply-accumulate
 
+/// A random strategy and a random valid reuse factor (hls4ml's rule) of `n_in × n_out` products.
+fn fold(rng: &mut impl Rng, n_in: usize, n_out: usize) -> (MacStrategy, usize) {
+    let valid = valid_reuse_factors(n_in, n_out);
+    let r = valid[rng.random_range(0..valid.len())];
+    let s = if rng.random_bool(0.5) {
+        MacStrategy::Latency
+    } else {
+        MacStrategy::Resource
+    };
+    (s, r)
+}
+
 fn dense(rng: &mut impl Rng) -> Result<CppCase, OpError> {
     let n_in = rng.random_range(1..=48);
     let n_out = rng.random_range(1..=10);
     let t = mac_types(rng, n_in);
-    let reuse = rng.random_range(1..=n_in);
-    let cfg = DenseConfig::new(n_in, n_out, t)?.with_reuse_factor(reuse)?;
+    let (strategy, reuse) = fold(rng, n_in, n_out);
+    let cfg = DenseConfig::new(n_in, n_out, t)?.with_fold(strategy, reuse)?;
     let data = runs(rng, |rng| {
         let x = raws(rng, t.input, n_in);
         let w = raws(rng, t.weight, n_in * n_out);
@@ -305,9 +318,8 @@ fn conv_shift_add(rng: &mut impl Rng, two_d: bool) -> Result<CppCase, OpError> {
     let label = format!("{op} {cin}->{cout} g{groups} k{k} {win:?} {t:?}");
     if two_d {
         let conv = Conv2dConfig::new(cin, cout, groups, win, t)?;
-        let conv = conv
-            .clone()
-            .with_reuse_factor(rng.random_range(1..=conv.fan_in()))?;
+        let (strategy, reuse) = fold(rng, conv.fan_in(), cout);
+        let conv = conv.clone().with_fold(strategy, reuse)?;
         let mut first = None;
         let data = runs(rng, |rng| {
             let x = raws(rng, t.input, conv.input_len());
@@ -333,9 +345,8 @@ fn conv_shift_add(rng: &mut impl Rng, two_d: bool) -> Result<CppCase, OpError> {
         ))
     } else {
         let conv = Conv1dConfig::new(cin, cout, groups, win, t)?;
-        let conv = conv
-            .clone()
-            .with_reuse_factor(rng.random_range(1..=conv.fan_in()))?;
+        let (strategy, reuse) = fold(rng, conv.fan_in(), cout);
+        let conv = conv.clone().with_fold(strategy, reuse)?;
         let mut first = None;
         let data = runs(rng, |rng| {
             let x = raws(rng, t.input, conv.input_len());
@@ -419,8 +430,8 @@ fn conv2d(rng: &mut impl Rng) -> Result<CppCase, OpError> {
     let win = window(rng, true, false);
     let t = mac_types(rng, cin / groups * win.size());
     let cfg = Conv2dConfig::new(cin, cout, groups, win, t)?;
-    let reuse = rng.random_range(1..=cfg.fan_in());
-    let cfg = cfg.with_reuse_factor(reuse)?;
+    let (strategy, reuse) = fold(rng, cfg.fan_in(), cout);
+    let cfg = cfg.with_fold(strategy, reuse)?;
     let data = runs(rng, |rng| {
         let x = raws(rng, t.input, cfg.input_len());
         let w = raws(rng, t.weight, cfg.weight_len());
@@ -444,8 +455,8 @@ fn conv1d(rng: &mut impl Rng) -> Result<CppCase, OpError> {
     let win = window(rng, false, false);
     let t = mac_types(rng, cin / groups * win.kernel_w);
     let cfg = Conv1dConfig::new(cin, cout, groups, win, t)?;
-    let reuse = rng.random_range(1..=cfg.fan_in());
-    let cfg = cfg.with_reuse_factor(reuse)?;
+    let (strategy, reuse) = fold(rng, cfg.fan_in(), cout);
+    let cfg = cfg.with_fold(strategy, reuse)?;
     let data = runs(rng, |rng| {
         let x = raws(rng, t.input, cfg.input_len());
         let w = raws(rng, t.weight, cfg.weight_len());

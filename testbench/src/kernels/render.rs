@@ -53,6 +53,16 @@ impl Rendered {
         self
     }
 
+    /// `static CFG::<ty> <var>[rows][cols];` read row-major (the weights of MAC kernels).
+    fn matrix(&mut self, var: &str, ty: &str, rows: usize, cols: usize) -> &mut Self {
+        let _ = writeln!(
+            self.body,
+            "  static CFG::{ty} {var}[{rows}][{cols}];\n  bp_read(&{var}[0][0], {});",
+            rows * cols
+        );
+        self
+    }
+
     fn output(&mut self, var: &str, ty: &str, len: usize) -> &mut Self {
         let _ = writeln!(self.body, "  static CFG::{ty} {var}[{len}];");
         self
@@ -76,7 +86,7 @@ pub fn dense(cfg: &DenseConfig) -> Rendered {
     let io = Io::literal(cfg.types.input, cfg.types.output);
     Rendered::of(&config::dense(String::new(), cfg, &io))
         .input("x", "in_t", cfg.n_in)
-        .input("w", "weight_t", cfg.n_in * cfg.n_out)
+        .matrix("w", "weight_t", cfg.n_out, cfg.n_in)
         .input("b", "bias_t", cfg.n_out)
         .output("y", "out_t", cfg.n_out)
         .call("dense", "x, y, w, b", "y", cfg.n_out)
@@ -88,7 +98,7 @@ pub fn conv2d(cfg: &Conv2dConfig) -> Rendered {
     let io = Io::literal(cfg.types.input, cfg.types.output);
     Rendered::of(&config::conv2d(String::new(), cfg, &io))
         .input("x", "in_t", cfg.input_len())
-        .input("w", "weight_t", cfg.weight_len())
+        .matrix("w", "weight_t", cfg.out_channels, cfg.fan_in())
         .input("b", "bias_t", cfg.out_channels)
         .output("y", "out_t", cfg.output_len())
         .call("conv2d", "x, y, w, b", "y", cfg.output_len())
@@ -100,7 +110,7 @@ pub fn conv1d(cfg: &Conv1dConfig) -> Rendered {
     let io = Io::literal(cfg.types.input, cfg.types.output);
     Rendered::of(&config::conv1d(String::new(), cfg, &io))
         .input("x", "in_t", cfg.input_len())
-        .input("w", "weight_t", cfg.weight_len())
+        .matrix("w", "weight_t", cfg.out_channels, cfg.fan_in())
         .input("b", "bias_t", cfg.out_channels)
         .output("y", "out_t", cfg.output_len())
         .call("conv1d", "x, y, w, b", "y", cfg.output_len())

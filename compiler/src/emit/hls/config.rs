@@ -26,7 +26,7 @@ use binpoint_runtime::ops::max_pool::MaxPoolConfig;
 use binpoint_runtime::ops::relu::ReluConfig;
 use binpoint_runtime::ops::shift_add::{cpp_raw_type, CPP_SHIFT_TYPE, CPP_SIGN_TYPE};
 use binpoint_runtime::ops::softmax::SoftmaxConfig;
-use binpoint_runtime::ops::{MacTypes, Window2};
+use binpoint_runtime::ops::{MacFold, MacStrategy, MacTypes, Window2};
 use binpoint_runtime::FixedType;
 
 use std::fmt::Write as _;
@@ -82,6 +82,16 @@ impl ConfigStruct {
     /// `static const int` (every dimension is at most the runtime's tensor limit, 2^26).
     pub fn int(&mut self, name: &str, v: usize) -> &mut Self {
         self.members.push(int_member(name, v));
+        self
+    }
+
+    /// `static const int` set to a named C++ constant (an enumerator).
+    pub fn named_int(&mut self, name: &str, value: &str) -> &mut Self {
+        self.members.push(Member {
+            ty: "int",
+            name: name.into(),
+            value: value.into(),
+        });
         self
     }
 
@@ -193,10 +203,17 @@ fn io_types(c: &mut ConfigStruct, io: &Io) {
         .named("out_t", io.output.spelling());
 }
 
-/// Multipliers of a folded loop: `ceil(fan_in / reuse_factor)`.
-fn folding(c: &mut ConfigStruct, fan_in: usize, reuse: usize) {
-    c.int("reuse_factor", reuse)
-        .int("block_factor", fan_in.div_ceil(reuse.max(1)).max(1));
+/// The folding of a position's `n_in × n_out` products ([`MacFold`]): `strategy`,
+/// `reuse_factor` (hls4ml's), `block_factor` (multipliers) and `output_groups`.
+fn folding(c: &mut ConfigStruct, fold: &MacFold, n_in: usize, n_out: usize) {
+    let strategy = match fold.strategy {
+        MacStrategy::Latency => "binpoint::latency",
+        MacStrategy::Resource => "binpoint::resource",
+    };
+    c.named_int("strategy", strategy)
+        .int("reuse_factor", fold.reuse_factor)
+        .int("block_factor", fold.block_factor(n_in, n_out))
+        .int("output_groups", fold.output_groups(n_in));
 }
 
 /// `in_t, weight_t, bias_t, accum_t, out_t`.
@@ -239,7 +256,7 @@ fn window_1d(c: &mut ConfigStruct, w: &Window2) {
 pub fn dense(name: String, cfg: &DenseConfig, io: &Io) -> ConfigStruct {
     let mut c = ConfigStruct::new(name);
     c.int("n_in", cfg.n_in).int("n_out", cfg.n_out);
-    folding(&mut c, cfg.n_in, cfg.reuse_factor);
+    folding(&mut c, &cfg.fold, cfg.n_in, cfg.n_out);
     mac_types(&mut c, &cfg.types, io);
     c
 }
@@ -250,7 +267,8 @@ pub fn conv1d(name: String, cfg: &Conv1dConfig, io: &Io) -> ConfigStruct {
         .int("out_channels", cfg.out_channels)
         .int("groups", cfg.groups);
     window_1d(&mut c, &cfg.window);
-    folding(&mut c, cfg.fan_in(), cfg.reuse_factor);
+    c.int("fan_in", cfg.fan_in());
+    folding(&mut c, &cfg.fold, cfg.fan_in(), cfg.out_channels);
     mac_types(&mut c, &cfg.types, io);
     c
 }
@@ -261,7 +279,8 @@ pub fn conv2d(name: String, cfg: &Conv2dConfig, io: &Io) -> ConfigStruct {
         .int("out_channels", cfg.out_channels)
         .int("groups", cfg.groups);
     window_members(&mut c, &cfg.window);
-    folding(&mut c, cfg.fan_in(), cfg.reuse_factor);
+    c.int("fan_in", cfg.fan_in());
+    folding(&mut c, &cfg.fold, cfg.fan_in(), cfg.out_channels);
     mac_types(&mut c, &cfg.types, io);
     c
 }
@@ -313,7 +332,7 @@ pub fn conv1d_shift_add(name: String, cfg: &Conv1dShiftAddConfig, io: &Io) -> Co
         .int("out_channels", k.out_channels)
         .int("groups", k.groups);
     window_1d(&mut c, &k.window);
-    c.int("reuse_factor", k.reuse_factor);
+    c.int("reuse_factor", k.fold.reuse_factor);
     let p = &k.plan;
     shift_add_members(
         &mut c,
@@ -333,7 +352,7 @@ pub fn conv2d_shift_add(name: String, cfg: &Conv2dShiftAddConfig, io: &Io) -> Co
         .int("out_channels", k.out_channels)
         .int("groups", k.groups);
     window_members(&mut c, &k.window);
-    c.int("reuse_factor", k.reuse_factor);
+    c.int("reuse_factor", k.fold.reuse_factor);
     let p = &k.plan;
     shift_add_members(
         &mut c,

@@ -1,6 +1,7 @@
 //! What one layer becomes in C++: a config struct (every number computed here), constant arrays
 //! (raw integers, turned into values bit for bit) and the kernel calls of the top function.
 
+use binpoint_runtime::ops::MacStrategy;
 use std::fmt::Write as _;
 
 use binpoint_runtime::model::format::LayerProto;
@@ -34,16 +35,14 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// The plan's reuse factor for `fan_in` products per output: `1..=fan_in`, or the plan does
-    /// not fit this layer (an error, never a fallback).
-    pub fn reuse(&self, fan_in: usize) -> Result<usize, HlsError> {
-        let r = self.plan.reuse_factor as usize;
-        if r == 0 || r > fan_in.max(1) {
-            return Err(self.err(format!(
-                "the hardware plan's reuse factor {r} does not fit its {fan_in} products per output"
-            )));
-        }
-        Ok(r)
+    /// The plan's reuse factor (hls4ml's meaning; the kernel config checks it fits the layer).
+    pub fn reuse(&self) -> usize {
+        self.plan.reuse_factor as usize
+    }
+
+    /// The plan's strategy, as the kernels' folding says it.
+    pub fn strategy(&self) -> MacStrategy {
+        self.plan.strategy.mac()
     }
 
     pub fn err(&self, reason: impl Into<String>) -> HlsError {
@@ -97,6 +96,8 @@ pub struct ConstArray {
     pub name: String,
     pub elem: String,
     pub len: usize,
+    /// The declarator's dimensions: `[len]`, or `[rows][cols]` for a matrix.
+    pub dims: String,
     /// The initializer, a few values per row, each row ending with a comma.
     pub rows: Vec<String>,
 }
@@ -113,6 +114,23 @@ impl ConstArray {
             .map(|&v| format!("binpoint::param<{elem}>({})", int_lit(v)))
             .collect();
         ConstArray::from_literals(name, elem, lit, 4)
+    }
+
+    /// A `[rows][raw.len() / rows]` matrix of `elem` from raw integers, row-major (the weights of
+    /// multiply-accumulate kernels, which partition them along both dimensions).
+    pub fn matrix(name: String, elem: String, raw: &[i64], rows: usize) -> ConstArray {
+        let cols = raw.len() / rows.max(1);
+        let mut a = ConstArray::typed(name, elem.clone(), &[]);
+        a.len = raw.len();
+        a.dims = format!("[{rows}][{cols}]");
+        for r in raw.chunks(cols.max(1)) {
+            let row = ConstArray::typed(String::new(), elem.clone(), r);
+            a.rows.push("{".into());
+            a.rows
+                .extend(row.rows.into_iter().map(|l| format!("    {l}")));
+            a.rows.push("},".into());
+        }
+        a
     }
 
     /// A ROM of `ap_uint<W>` words holding raw values of a `W`-bit type (look-up tables).
@@ -158,6 +176,7 @@ impl ConstArray {
             name,
             elem,
             len,
+            dims: format!("[{len}]"),
             rows,
         }
     }

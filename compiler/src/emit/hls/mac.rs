@@ -32,12 +32,13 @@ fn finish(
     kernel: &'static str,
     c: ConfigStruct,
     bias: &[i64],
+    n_out: usize,
 ) -> Result<Emitted, HlsError> {
     let weights = weights(ctx)?;
     let w = ctx.name("w");
     let b = ctx.name("b");
     let arrays = vec![
-        ConstArray::typed(w.clone(), format!("{}::weight_t", c.name), weights),
+        ConstArray::matrix(w.clone(), format!("{}::weight_t", c.name), weights, n_out),
         ConstArray::typed(b.clone(), format!("{}::bias_t", c.name), bias),
     ];
     let call = Emitted::call(
@@ -60,24 +61,30 @@ fn finish(
 }
 
 pub fn dense(ctx: &mut Ctx<'_>, cfg: &DenseConfig, bias: &[i64]) -> Result<Emitted, HlsError> {
-    let mut cfg = cfg.clone();
-    cfg.reuse_factor = ctx.reuse(cfg.n_in)?;
+    let cfg = cfg
+        .clone()
+        .with_fold(ctx.strategy(), ctx.reuse())
+        .map_err(|e| ctx.err(e.to_string()))?;
     let c = config::dense(ctx.config_name(), &cfg, &ctx.io());
-    finish(ctx, "dense", c, bias)
+    finish(ctx, "dense", c, bias, cfg.n_out)
 }
 
 pub fn conv1d(ctx: &mut Ctx<'_>, cfg: &Conv1dConfig, bias: &[i64]) -> Result<Emitted, HlsError> {
-    let mut cfg = cfg.clone();
-    cfg.reuse_factor = ctx.reuse(cfg.fan_in())?;
+    let cfg = cfg
+        .clone()
+        .with_fold(ctx.strategy(), ctx.reuse())
+        .map_err(|e| ctx.err(e.to_string()))?;
     let c = config::conv1d(ctx.config_name(), &cfg, &ctx.io());
-    finish(ctx, "conv1d", c, bias)
+    finish(ctx, "conv1d", c, bias, cfg.out_channels)
 }
 
 pub fn conv2d(ctx: &mut Ctx<'_>, cfg: &Conv2dConfig, bias: &[i64]) -> Result<Emitted, HlsError> {
-    let mut cfg = cfg.clone();
-    cfg.reuse_factor = ctx.reuse(cfg.fan_in())?;
+    let cfg = cfg
+        .clone()
+        .with_fold(ctx.strategy(), ctx.reuse())
+        .map_err(|e| ctx.err(e.to_string()))?;
     let c = config::conv2d(ctx.config_name(), &cfg, &ctx.io());
-    finish(ctx, "conv2d", c, bias)
+    finish(ctx, "conv2d", c, bias, cfg.out_channels)
 }
 
 pub fn dense_shift_add(
@@ -95,7 +102,10 @@ pub fn conv1d_shift_add(
     bias: &[i64],
 ) -> Result<Emitted, HlsError> {
     let mut cfg = cfg.clone();
-    cfg.conv.reuse_factor = ctx.reuse(cfg.conv.fan_in())?;
+    cfg.conv = cfg
+        .conv
+        .with_fold(ctx.strategy(), ctx.reuse())
+        .map_err(|e| ctx.err(e.to_string()))?;
     let c = config::conv1d_shift_add(ctx.config_name(), &cfg, &ctx.io());
     shift_add(ctx, "conv1d_shift_add", c, &cfg.terms, bias)
 }
@@ -106,7 +116,10 @@ pub fn conv2d_shift_add(
     bias: &[i64],
 ) -> Result<Emitted, HlsError> {
     let mut cfg = cfg.clone();
-    cfg.conv.reuse_factor = ctx.reuse(cfg.conv.fan_in())?;
+    cfg.conv = cfg
+        .conv
+        .with_fold(ctx.strategy(), ctx.reuse())
+        .map_err(|e| ctx.err(e.to_string()))?;
     let c = config::conv2d_shift_add(ctx.config_name(), &cfg, &ctx.io());
     shift_add(ctx, "conv2d_shift_add", c, &cfg.terms, bias)
 }

@@ -7,7 +7,7 @@ use super::config::ConfigStruct;
 use super::layer::ConstArray;
 use super::plan::{Plan, TensorDef};
 use super::{Files, HlsError};
-use crate::hardware::Interface;
+use crate::hardware::{Interface, Strategy};
 
 /// The kernel headers and the firmware's own static headers, by file name.
 const STATIC_HEADERS: &[(&str, &str)] = &[
@@ -189,7 +189,10 @@ struct TopCpp<'a> {
     signature: &'a str,
     pragmas: Vec<String>,
     max_batch: usize,
+    /// The sample loop's own pragmas (an all-latency design: one pipeline).
+    sample_pragmas: Vec<String>,
     buffers: Vec<BufferView>,
+    buffer_pragmas: Vec<String>,
     reads: Vec<String>,
     layers: Vec<TopLayer<'a>>,
     writes: Vec<String>,
@@ -355,6 +358,34 @@ fn render<T: Template>(file: &'static str, t: &T) -> Result<String, HlsError> {
         .map_err(|source| HlsError::Template { file, source })
 }
 
+/// A design whose every layer is `latency` is one pipeline: the sample loop at II = the largest
+/// reuse factor, every tensor in registers.
+fn one_pipeline(plan: &Plan) -> Option<u64> {
+    let layers = &plan.opts.hardware.layers;
+    layers
+        .iter()
+        .all(|l| l.strategy == Strategy::Latency)
+        .then(|| layers.iter().map(|l| l.reuse_factor).max().unwrap_or(1))
+}
+
+fn sample_pragmas(plan: &Plan) -> Vec<String> {
+    one_pipeline(plan)
+        .map(|ii| format!("HLS PIPELINE II={ii}"))
+        .into_iter()
+        .collect()
+}
+
+fn buffer_pragmas(plan: &Plan) -> Vec<String> {
+    match one_pipeline(plan) {
+        Some(_) => plan
+            .buffers
+            .iter()
+            .map(|(b, _)| format!("HLS ARRAY_PARTITION variable={} complete", b.name))
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
 pub fn firmware(plan: &Plan) -> Result<Files, HlsError> {
     let it = interface_text(plan);
     let mut files = Files::default();
@@ -423,6 +454,8 @@ pub fn firmware(plan: &Plan) -> Result<Files, HlsError> {
                 signature: it.signature,
                 pragmas: it.pragmas,
                 max_batch: plan.opts.max_batch,
+                sample_pragmas: sample_pragmas(plan),
+                buffer_pragmas: buffer_pragmas(plan),
                 buffers: plan
                     .buffers
                     .iter()

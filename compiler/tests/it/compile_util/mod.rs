@@ -90,7 +90,7 @@ pub fn lut_missing(err: &str) -> bool {
 /// The hardware plan `compile` makes for `m` by default (Ultra96-V2, m_axi, the folding chooser's
 /// reuse factors).
 pub fn hardware(m: &Model) -> Hardware {
-    plan_hardware(m, &Target::default())
+    plan_hardware(m, &Target::default(), &PrecisionConfig::default())
         .unwrap_or_else(|e| panic!("planning the hardware: {e}"))
         .0
 }
