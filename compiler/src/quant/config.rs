@@ -18,7 +18,7 @@
 //! table, `weight_bits`/`bias_bits`/`table_bits` refine `bits` for weights, biases and LUT entries.
 //! Every table and key is checked; errors name the file, the table and the key.
 
-use super::serde_fixed;
+use super::serde_fixed::{self, AccumSpec};
 use crate::hardware::{Io, Strategy};
 use crate::ir::{Graph, Node};
 use binpoint_runtime::{FixedType, Overflow, Rounding};
@@ -144,6 +144,11 @@ pub struct Level {
     /// power-of-two digits (CSD), and its multiplies become shifts and adds (`quant::khot`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub khot: Option<u32>,
+    /// The accumulator of Conv/Dense layers: `"exact"` (the default: it holds every partial sum)
+    /// or a type such as `"ap_fixed<16,6>"`, honoured step by step as `ap_fixed` does
+    /// (docs/precision.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accum: Option<AccumSpec>,
     /// How multiply-accumulate layers are built: `"latency"` or `"resource"` (hls4ml's words,
     /// docs/hls-backend.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -173,6 +178,7 @@ impl Level {
         "table_bits",
         "low_rank",
         "khot",
+        "accum",
         "strategy",
         "reuse",
         "io",
@@ -194,6 +200,7 @@ impl Level {
             table_bits: self.table_bits.or(other.table_bits),
             low_rank: self.low_rank.or(other.low_rank),
             khot: self.khot.or(other.khot),
+            accum: self.accum.or(other.accum),
             strategy: self.strategy.or(other.strategy),
             reuse: self.reuse.or(other.reuse),
             io: self.io.or(other.io),
@@ -482,6 +489,8 @@ pub struct Resolved {
     pub table_bits: u32,
     /// `khot` of the node's tables (only Conv/Dense use it).
     pub khot: Option<u32>,
+    /// `accum` of the node's tables (only Conv/Dense use it).
+    pub accum: Option<AccumSpec>,
 }
 
 /// Which width key a constant operand reads from its consumer's tables.
@@ -574,6 +583,20 @@ impl PrecisionConfig {
                             });
                         }
                         let level = parse_level(file, &label, sub, key == "layer")?;
+                        if key == "op"
+                            && level.accum.is_some()
+                            && !KHOT_OPS.contains(&name.as_str())
+                        {
+                            return Err(ConfigError::BadValue {
+                                file: file.into(),
+                                table: label,
+                                key: "accum".into(),
+                                reason: format!(
+                                    "{name} has no multiply-accumulate; accum applies to {}",
+                                    KHOT_OPS.join(", ")
+                                ),
+                            });
+                        }
                         if key == "op" && level.khot.is_some() && !KHOT_OPS.contains(&name.as_str())
                         {
                             return Err(ConfigError::BadValue {
@@ -631,7 +654,10 @@ impl PrecisionConfig {
         for (name, level) in &self.layer {
             if names.contains(&name.as_str()) {
                 if level.khot.is_some() {
-                    self.check_khot_layer(g, name)?;
+                    self.check_khot_layer(g, name, "khot")?;
+                }
+                if level.accum.is_some() {
+                    self.check_khot_layer(g, name, "accum")?;
                 }
                 continue;
             }
@@ -650,7 +676,7 @@ impl PrecisionConfig {
     }
 
     /// `[layer."name"] khot = K` needs a Conv or Dense node of that name (or output tensor).
-    fn check_khot_layer(&self, g: &Graph, name: &str) -> Result<(), ConfigError> {
+    fn check_khot_layer(&self, g: &Graph, name: &str, key: &str) -> Result<(), ConfigError> {
         let found = g
             .node_indices()
             .into_iter()
@@ -661,10 +687,10 @@ impl PrecisionConfig {
             Some(n) => Err(ConfigError::BadValue {
                 file: self.source.clone(),
                 table: table_label("layer", name),
-                key: "khot".into(),
+                key: key.into(),
                 reason: format!(
-                    "'{name}' is a {} node, which has no weights to make K-hot; khot applies to \
-                     Conv and Dense layers (name the layer, not its weight tensor)",
+                    "'{name}' is a {} node, which has no weights: {key} applies to Conv and \
+                     Dense layers (name the layer, not its weight tensor)",
                     n.op.name()
                 ),
             }),
@@ -776,6 +802,7 @@ impl PrecisionConfig {
             table_size: merged.table_size.unwrap_or(DEFAULT_TABLE_SIZE),
             table_bits: first(&|l| l.table_bits.or(l.bits)).unwrap_or(DEFAULT_BITS),
             khot: merged.khot,
+            accum: merged.accum,
         }
     }
 
@@ -821,6 +848,7 @@ impl PrecisionConfig {
             table_size: DEFAULT_TABLE_SIZE,
             table_bits: bits,
             khot: None,
+            accum: None,
         }
     }
 

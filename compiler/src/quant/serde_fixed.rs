@@ -97,3 +97,44 @@ pub mod overflow_option {
             .transpose()
     }
 }
+
+/// An accumulator key: `"exact"` (binpoint's own, which never overflows) or a type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccumSpec {
+    Exact,
+    Type(FixedType),
+}
+
+impl std::fmt::Display for AccumSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AccumSpec::Exact => f.write_str("exact"),
+            AccumSpec::Type(t) => write!(f, "{t}"),
+        }
+    }
+}
+
+impl std::str::FromStr for AccumSpec {
+    type Err = String;
+    fn from_str(text: &str) -> Result<AccumSpec, String> {
+        if text.trim().eq_ignore_ascii_case("exact") {
+            return Ok(AccumSpec::Exact);
+        }
+        text.parse::<FixedType>().map(AccumSpec::Type).map_err(|e| {
+            format!("'{text}': expected \"exact\" or a type such as \"ap_fixed<16,6>\" ({e})")
+        })
+    }
+}
+
+impl serde::Serialize for AccumSpec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for AccumSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<AccumSpec, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(D::Error::custom)
+    }
+}

@@ -112,9 +112,14 @@ pub enum Kernel {
         /// One product `x·w`: `W_x + W_w`, `I_x + I_w` (exact).
         #[serde(with = "serde_fixed")]
         product: FixedType,
-        /// Never overflows: see [`super::bits::mac_accumulator`].
+        /// Never overflows ([`super::bits::mac_accumulator`]), unless the user's `accum` key set
+        /// it (`user_accum`): then every product is cast to it and every sum wraps or saturates
+        /// in it, as `ap_fixed` does (runtime `ops::accum`).
         #[serde(with = "serde_fixed")]
         accum: FixedType,
+        /// `accum` came from the precision config's `accum` key.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        user_accum: bool,
         fan_in: u64,
         /// K-hot weights (Conv/Dense with `khot = K`): every raw weight has at most `K` non-zero
         /// CSD digits, and the products are computed as shifts and adds (the same bits).
@@ -379,6 +384,7 @@ pub fn verify_typed(t: &TypedGraph) -> Result<(), QuantError> {
                 weight,
                 bias,
                 accum,
+                user_accum,
                 fan_in,
                 khot,
                 ..
@@ -407,7 +413,7 @@ pub fn verify_typed(t: &TypedGraph) -> Result<(), QuantError> {
                 let need = mac_accumulator(in_ty(0)?, *weight, *bias, *fan_in)
                     .map_err(|w| fail(format!("accumulator would need {w} bits")))?;
                 let (acc_i, acc_f) = (accum.int_bits(), accum.frac_bits());
-                if acc_i < need.int_bits() || acc_f < need.frac_bits() {
+                if !*user_accum && (acc_i < need.int_bits() || acc_f < need.frac_bits()) {
                     return Err(fail(format!(
                         "accumulator {accum} can overflow or round: needs at least {need}"
                     )));

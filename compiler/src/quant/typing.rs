@@ -17,6 +17,7 @@ use super::calibrate::{Calibration, Method};
 use super::config::{ParamRole, PrecisionConfig, Resolved, OP_ALIASES};
 use super::lut::{design, saturation_point, LutFunction, LutSpec, TableRequest};
 use super::ranges::{const_values, transfer, Interval};
+use super::serde_fixed::AccumSpec;
 use super::typed::{
     verify_typed, Kernel, LayerTypes, Reciprocal, ScalarConst, TypeOrigin, TypedGraph, TypedTensor,
 };
@@ -616,7 +617,26 @@ impl<'a> Typer<'a> {
                 .product(),
         };
         let product = product_type(x, w).map_err(|e| self.err(n, e.to_string()))?;
-        let accum = mac_accumulator(x, w, b, fan_in).map_err(|width| {
+        let user = match (self.cfg.resolve(node).accum, &node.op) {
+            (Some(AccumSpec::Type(t)), Op::Conv(_) | Op::Dense(_)) => {
+                if self.khot_of(n).is_some() {
+                    return Err(self.err(
+                        n,
+                        format!(
+                            "accum = \"{t}\": a K-hot layer needs the exact accumulator (its \
+                             shift-add kernels sum without casts); drop accum or khot for it"
+                        ),
+                    ));
+                }
+                Some(t)
+            }
+            _ => None,
+        };
+        let accum = match user {
+            Some(t) => Ok(t),
+            None => mac_accumulator(x, w, b, fan_in),
+        }
+        .map_err(|width| {
             self.too_wide(
                 n,
                 "accumulator",
@@ -636,6 +656,7 @@ impl<'a> Typer<'a> {
                 bias: b,
                 product,
                 accum,
+                user_accum: user.is_some(),
                 fan_in,
                 khot: self.khot_of(n),
             },

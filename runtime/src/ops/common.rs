@@ -351,9 +351,12 @@ impl MacTypes {
 
 /// What a multiply-accumulate kernel precomputes: the accumulator integer, the alignment shifts
 /// of the products and of the bias into the accumulator's binary point, and the output cast.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct MacPlan {
     pub acc: AccKind,
+    /// A user accumulator that does not hold every partial sum exactly: the kernels run its
+    /// casts step by step ([`super::accum`]); `None`: the exact fast paths.
+    pub user: Option<super::accum::UserAccum>,
     /// The number type the products are summed in ([`SumKind::choose`]: exact in every order).
     pub sum: SumKind,
     /// `F_acc - (F_x + F_w)`: the products' sum is shifted left by this.
@@ -366,34 +369,37 @@ pub struct MacPlan {
 
 impl MacPlan {
     pub(crate) fn new(op: &'static str, t: &MacTypes, fan_in: usize) -> Result<MacPlan, OpError> {
-        let need = t.accum_span(fan_in).ok_or_else(|| {
-            OpError::config(
-                op,
-                "the worst-case accumulator exceeds 128 bits".to_string(),
-            )
-        })?;
-        if !need.fits(t.accum) {
-            return Err(OpError::Accumulator {
-                op,
-                accum: t.accum,
-                need: need.to_string(),
-            });
-        }
         let acc = AccKind::for_type(t.accum).ok_or(OpError::Storage {
             op,
             tensor: "accumulator",
             ty: t.accum,
             bits: 64,
         })?;
-        let f_acc = t.accum.frac_bits();
-        let prod_shift = (f_acc - t.input.frac_bits() - t.weight.frac_bits()) as u32;
-        let bias_shift = (f_acc - t.bias.frac_bits()) as u32;
         let requant = Requant::new(t.accum, t.output).map_err(OpError::fixed(op))?;
+        let f_acc = t.accum.frac_bits();
+        let prod_shift = f_acc - t.input.frac_bits() - t.weight.frac_bits();
+        let bias_shift = f_acc - t.bias.frac_bits();
+        // Exact: every partial sum fits and no product or bias loses a bit; then each cast of
+        // the contract is the identity and the fast paths compute the same bits.
+        let exact = prod_shift >= 0
+            && bias_shift >= 0
+            && t.accum_span(fan_in).is_some_and(|need| need.fits(t.accum));
+        if !exact {
+            return Ok(MacPlan {
+                acc,
+                user: Some(super::accum::UserAccum::new(op, t)?),
+                sum: SumKind::I64,
+                prod_shift: 0,
+                bias_shift: 0,
+                requant,
+            });
+        }
         Ok(MacPlan {
             acc,
+            user: None,
             sum: SumKind::choose(t, fan_in, acc),
-            prod_shift,
-            bias_shift,
+            prod_shift: prod_shift as u32,
+            bias_shift: bias_shift as u32,
             requant,
         })
     }

@@ -38,6 +38,7 @@
 
 use std::mem::size_of;
 
+use super::accum::UserAccum;
 use super::common::{
     check_len, check_storage, with_simd, MacPlan, MacTypes, OpError, Raw, Simd, SumKind,
 };
@@ -230,6 +231,9 @@ pub struct PackedWeights {
     mr: usize,
     panels_per_group: usize,
     fan_in: usize,
+    /// The raw weights `[C_out][fan_in]` as given, for a layer with a user accumulator
+    /// ([`super::accum`]), which runs them one step at a time.
+    raw: Option<Vec<i64>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -269,6 +273,7 @@ impl PackedWeights {
             mr,
             panels_per_group,
             fan_in,
+            raw: None,
         }
     }
 
@@ -571,7 +576,55 @@ pub(crate) fn pack<W: Raw>(
 ) -> Result<PackedWeights, OpError> {
     check_len(op, "weight", w, shape.out_channels * shape.fan_in())?;
     check_storage::<W>(op, "weight", types.weight)?;
-    Ok(PackedWeights::new(shape, plan.sum, w))
+    let mut p = PackedWeights::new(shape, plan.sum, w);
+    if plan.user.is_some() {
+        p.raw = Some(w.iter().map(|&v| v.into()).collect());
+    }
+    Ok(p)
+}
+
+/// A tile through a user accumulator: every output value's steps in the kernels' order (bias,
+/// then its taps in increasing order), one sample at a time.
+#[allow(clippy::too_many_arguments)]
+fn run_user<X: Raw, B: Raw, Y: Raw>(
+    shape: &MacShape,
+    user: &UserAccum,
+    requant: &Requant,
+    w: &[i64],
+    x: &[X],
+    b: &[B],
+    y: &mut [Y],
+    lanes: usize,
+) {
+    let win = &shape.window;
+    let (cin_g, cout_g, fan_in) = (shape.cin_g(), shape.cout_g(), shape.fan_in());
+    let kernel = win.kernel_h * win.kernel_w;
+    for s in 0..lanes {
+        for co in 0..shape.out_channels {
+            let group = co / cout_g;
+            let row = &w[co * fan_in..][..fan_in];
+            for oy in 0..win.out_h {
+                for ox in 0..win.out_w {
+                    let mut acc = user.start(b[co].into());
+                    for (t, &wv) in row.iter().enumerate() {
+                        let ci = group * cin_g + t / kernel;
+                        let (ky, kx) = (t % kernel / win.kernel_w, t % win.kernel_w);
+                        let iy = (oy * win.stride_h + ky * win.dilation_h) as isize
+                            - win.pad_top as isize;
+                        let ix = (ox * win.stride_w + kx * win.dilation_w) as isize
+                            - win.pad_left as isize;
+                        if iy < 0 || ix < 0 || iy >= win.in_h as isize || ix >= win.in_w as isize {
+                            continue; // padding: a zero product
+                        }
+                        let i = (ci * win.in_h + iy as usize) * win.in_w + ix as usize;
+                        acc = user.step(acc, x[i * lanes + s].into(), wv);
+                    }
+                    let o = (co * win.out_h + oy) * win.out_w + ox;
+                    y[o * lanes + s] = Y::from_i64_unchecked(requant.apply(acc));
+                }
+            }
+        }
+    }
 }
 
 /// Checks the slices of a tile of `lanes` samples (lanes layout) and runs it.
@@ -605,6 +658,16 @@ pub(crate) fn run_layer<X: Raw, B: Raw, Y: Raw>(
             op,
             "the packed weights belong to another layer (pack them with this config)",
         ));
+    }
+    if let Some(user) = &plan.user {
+        let raw = packed.raw.as_deref().ok_or_else(|| {
+            OpError::config(
+                op,
+                "the packed weights were packed without the user accumulator",
+            )
+        })?;
+        run_user(shape, user, &plan.requant, raw, x, b, y, lanes);
+        return Ok(());
     }
     let bias: Vec<i64> = b
         .iter()

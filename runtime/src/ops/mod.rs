@@ -40,6 +40,7 @@
 //! - [`lut`] (Sigmoid, Tanh: one table, and [`lut::LutTable`], the index arithmetic of every table),
 //!   [`softmax`] (an `exp` table, an exact sum, a `1/s` table): table-driven activations.
 
+pub mod accum;
 mod common;
 pub mod gemm;
 pub mod kernels;
