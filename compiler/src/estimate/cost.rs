@@ -21,6 +21,7 @@ pub(super) fn layer(w: &Work, fold: &LayerPlan, board: &Board, clock_ns: f64) ->
     let mut e = LayerEstimate {
         name: w.name.clone(),
         kernel: w.kernel.to_string(),
+        strategy: fold.strategy,
         macs: w.macs,
         reuse_factor: 1,
         multipliers: 0,
@@ -146,13 +147,29 @@ fn resource_mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board,
     let adders = p;
     let (mut lut, mut ff, mut dsp) = (0, 0, 0);
     match kind {
-        Multiplier::Dsp => dsp = p * dsp_each,
-        _ => {
+        Multiplier::Dsp => {
+            dsp = p * dsp_each;
+            // mul→add chains go into the DSPs' post-adders while the sum fits P (UG1399, "DSP
+            // Multi-Operation Matching"); wider accumulators add in fabric.
+            if m.acc_bits > board.dsp_slice.p_bits {
+                lut += adders * acc;
+            }
+        }
+        Multiplier::Fabric => {
             lut += p * fabric_multiplier_luts(m.x.signed_bits(), m.w.signed_bits());
             ff += p * (xs + ws);
+            lut += adders * acc;
+        }
+        Multiplier::ShiftAdd => {
+            // K terms per product: K shifts of x (log2(W_w) select levels, two per LUT6) and K − 1
+            // adders.
+            let k = u64::from(m.max_terms.max(1));
+            let shift_levels = tree_levels(u64::from(m.w.width)).div_ceil(2).max(1);
+            lut += p * (k * (xs + ws) * shift_levels + (k - 1) * (xs + ws));
+            ff += p * (xs + ws);
+            lut += adders * acc;
         }
     }
-    lut += adders * acc;
     ff += outs * acc;
     // The output cast of each accumulator: rounding adder and saturation select.
     lut += outs * (acc + u64::from(m.out_bits));

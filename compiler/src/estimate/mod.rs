@@ -137,6 +137,7 @@ impl Folding {
 pub struct LayerEstimate {
     pub name: String,
     pub kernel: String,
+    pub strategy: Strategy,
     /// Multiplies per sample.
     pub macs: u64,
     /// The reuse factor the kernel reaches (at least its input-port limit).
@@ -184,6 +185,8 @@ pub struct Totals {
     pub core_latency_cycles: u64,
     /// Cycles between samples in a batch.
     pub ii: u64,
+    /// ... without the interface's one word per cycle: the layers' own (hls4ml's top II).
+    pub core_ii: u64,
 }
 
 /// Percentages of the board's budget.
@@ -211,6 +214,9 @@ pub struct Estimate {
     pub utilization: Utilization,
     /// `latency_cycles · clock_ns`, in microseconds.
     pub latency_us: f64,
+    /// Every layer `latency`: the design is one pipeline (II [`Totals::ii`]); else the layers
+    /// run one after the other.
+    pub pipelined: bool,
     pub warnings: Vec<String>,
 }
 
@@ -408,20 +414,17 @@ fn evaluate(
             + interface.latency_cycles,
         core_latency_cycles: sum(&|l| l.latency_cycles) + buffers.latency_cycles,
         ii: 0,
+        core_ii: 0,
     };
     let mut totals = totals;
-    totals.ii = if pipeline {
+    if pipeline {
         // One sample per II: the slowest layer, or the interface's one word per cycle.
-        layers
-            .iter()
-            .map(|l| l.ii)
-            .chain([w.input_words, w.output_words])
-            .max()
-            .unwrap_or(1)
-            .max(1)
+        totals.core_ii = layers.iter().map(|l| l.ii).max().unwrap_or(1).max(1);
+        totals.ii = totals.core_ii.max(w.input_words).max(w.output_words);
     } else {
-        totals.latency_cycles
-    };
+        totals.core_ii = totals.core_latency_cycles;
+        totals.ii = totals.latency_cycles;
+    }
     let budget = board.resources;
     let pct = |used: f64, have: u64| {
         if have == 0 {
@@ -451,6 +454,7 @@ fn evaluate(
         budget,
         utilization,
         latency_us: totals.latency_cycles as f64 * clock_ns / 1000.0,
+        pipelined: pipeline,
         warnings,
     })
 }

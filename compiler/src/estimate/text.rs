@@ -15,8 +15,8 @@ pub(super) fn render(e: &Estimate) -> String {
         1000.0 / e.clock_ns
     );
     let header = [
-        "layer", "kernel", "MACs", "reuse", "mults", "mult", "DSP", "LUT", "FF", "BRAM36", "II",
-        "cycles",
+        "layer", "kernel", "strategy", "MACs", "reuse", "mults", "mult", "DSP", "LUT", "FF",
+        "BRAM36", "II", "cycles",
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
     for l in &e.layers {
@@ -29,6 +29,7 @@ pub(super) fn render(e: &Estimate) -> String {
         rows.push(vec![
             l.name.clone(),
             l.kernel.clone(),
+            l.strategy.as_str().to_string(),
             l.macs.to_string(),
             l.reuse_factor.to_string(),
             l.multipliers.to_string(),
@@ -46,7 +47,7 @@ pub(super) fn render(e: &Estimate) -> String {
         ("(AXI interfaces)", &e.interface),
     ] {
         let mut r = vec![what.to_string()];
-        r.extend(["", "", "", "", "", "0"].iter().map(|c| c.to_string()));
+        r.extend(["", "", "", "", "", "", "0"].iter().map(|c| c.to_string()));
         r.extend([
             o.lut.to_string(),
             o.ff.to_string(),
@@ -69,11 +70,21 @@ pub(super) fn render(e: &Estimate) -> String {
         "  BRAM36  {:>9} / {:<7} ({:.1}%)",
         t.bram36, b.bram36, u.bram36
     );
-    let _ = writeln!(
-        s,
-        "  latency {} cycles per sample = {:.2} us at {} ns (layers run one after the other)",
-        t.latency_cycles, e.latency_us, e.clock_ns
-    );
+    if e.pipelined {
+        let _ = writeln!(
+            s,
+            "  latency {} cycles per sample = {:.2} us at {} ns with the DDR transfers; the layers \
+             are one pipeline: {} cycles, a new sample every {} cycles ({} with the interface's \
+             one word per cycle)",
+            t.latency_cycles, e.latency_us, e.clock_ns, t.core_latency_cycles, t.core_ii, t.ii
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "  latency {} cycles per sample = {:.2} us at {} ns (layers run one after the other)",
+            t.latency_cycles, e.latency_us, e.clock_ns
+        );
+    }
     let _ = writeln!(
         s,
         "  fits: {}",

@@ -91,12 +91,28 @@ pub struct ConstMatrix {
 impl ConstMatrix {
     /// `weights [n_out][fan_in]` and `bias [n_out]` (empty: none); outputs of one group of
     /// `group_outputs` share their inputs (a dense layer: all; a grouped conv: `C_out / groups`).
-    pub fn read(weights: &[i64], bias: &[i64], fan_in: u64, group_outputs: u64) -> ConstMatrix {
+    pub fn read(
+        weights: &[i64],
+        bias: &[i64],
+        fan_in: u64,
+        n_out: u64,
+        group_outputs: u64,
+    ) -> ConstMatrix {
         use binpoint_runtime::fixed::csd_digits;
         use std::collections::HashSet;
         let mut m = ConstMatrix::default();
-        let (mut mults, mut adds, mut negs) = (HashSet::new(), HashSet::new(), HashSet::new());
         let fan_in = fan_in.max(1) as usize;
+        if weights.len() as u64 != fan_in as u64 * n_out {
+            // Weights not given: every product a multiplier (the worst case).
+            let products = fan_in as u64 * n_out;
+            m.multi_digit = products;
+            m.multipliers = products;
+            m.nonzero = products;
+            m.sum_adds = products;
+            m.max_row_nonzero = fan_in as u64;
+            return m;
+        }
+        let (mut mults, mut adds, mut negs) = (HashSet::new(), HashSet::new(), HashSet::new());
         let mut rows = 0u64;
         for (o, row) in weights.chunks(fan_in).enumerate() {
             rows += 1;
@@ -421,7 +437,7 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
                 n_out: d.n_out,
                 positions: 1,
                 reads_unpartitioned: false,
-                constants: ConstMatrix::read(&d.weights, &d.bias, fan_in, d.n_out),
+                constants: ConstMatrix::read(&d.weights, &d.bias, fan_in, d.n_out, d.n_out),
                 weights: Rom {
                     len: d.n_in * d.n_out,
                     width: u64::from(w.width),
@@ -464,6 +480,7 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
                     &c.weights,
                     &c.bias,
                     fan_in,
+                    c.out_channels.max(1),
                     c.out_channels.max(1) / groups,
                 ),
                 weights: Rom {

@@ -115,6 +115,12 @@ pub struct HardwareTotals {
     /// Cycles per sample, input read to output written.
     pub latency_cycles: u64,
     pub latency_us: f64,
+    /// Cycles between samples of a batch.
+    pub ii: u64,
+    /// The layers alone (no DDR transfers, no word-per-cycle interface): what hls4ml's csynth
+    /// reports as its top function's latency and II.
+    pub core_latency_cycles: u64,
+    pub core_ii: u64,
     /// The `--board` name.
     pub board: String,
     pub budget: Resources,
@@ -138,6 +144,10 @@ pub struct HardwareReport {
     /// The reuse factor of every multiply-accumulate layer, by name, as the firmware has it
     /// (`binpoint verify --regenerate` emits the same).
     pub reuse: BTreeMap<String, usize>,
+    /// The strategy of every multiply-accumulate layer, by name (`latency`, `resource`).
+    pub strategy: BTreeMap<String, String>,
+    /// How layers pass tensors: `parallel` or `stream`.
+    pub io: String,
     /// The top function's data ports: `m_axi` or `axi-stream`.
     pub data_ports: String,
     /// The activation arrays of the top function.
@@ -305,6 +315,9 @@ impl Report {
             bram36: t.bram36,
             latency_cycles: t.latency_cycles,
             latency_us: e.latency_us,
+            ii: t.ii,
+            core_latency_cycles: t.core_latency_cycles,
+            core_ii: t.core_ii,
             board: board.name.to_string(),
             budget: e.budget,
             utilization: e.utilization,
@@ -320,6 +333,13 @@ impl Report {
             clock_ns: e.clock_ns,
             folding: hw.chosen_by.clone(),
             reuse: hw.reuse_map(),
+            strategy: hw
+                .layers
+                .iter()
+                .filter(|l| l.is_mac())
+                .map(|l| (l.name.clone(), l.strategy.as_str().to_string()))
+                .collect(),
+            io: hw.io.as_str().into(),
             data_ports: hw.interface.as_str().into(),
             buffers: e.buffers.clone(),
             interface: e.interface.clone(),
