@@ -28,6 +28,7 @@ mod mac;
 mod movement;
 mod plan;
 mod pool;
+mod stream;
 mod render;
 pub use config::{ConfigStruct, Member, SubStruct, Typedef};
 pub use render::static_header;
