@@ -148,6 +148,10 @@ pub fn stage(ctx: &mut Ctx<'_>, emitted: &mut Emitted) -> Result<Stage, HlsError
             args.extend(arrays);
             let refs: Vec<&str> = args.iter().map(String::as_str).collect();
             emitted.headers = vec![header(kernel)?, "line_buffer.h", "stream.h"];
+            if kernel == "conv1d_stream" {
+                // conv1d_stream is conv2d_stream on a plane of height 1.
+                emitted.headers.push("conv2d_stream.h");
+            }
             (
                 StageKind::Window,
                 vec![
@@ -419,7 +423,7 @@ pub fn top(plan: &Plan, model: &Model) -> Result<String, HlsError> {
         streams.push(format!("{} {name};", p.stream()));
         streams.push(format!("BP_PRAGMA(HLS STREAM variable={name} depth={d})"));
     };
-    let mut clones = Vec::new();
+    let mut clones = vec![Vec::<String>::new(); n_tensors];
     for t in 0..n_tensors {
         let n = readers[t].len();
         if n == 0 {
@@ -450,7 +454,7 @@ pub fn top(plan: &Plan, model: &Model) -> Result<String, HlsError> {
                 let last = format!("{base}_{}", j + 1);
                 declare(&mut streams, &last, &p, depth[t]);
                 reader_stream[t].push(last.clone());
-                clones.push(format!(
+                clones[t].push(format!(
                     "binpoint::clone2<bpm::{}, {}>({from}, {mine}, {last}, (long long)n_samples * {words});",
                     p.ty_name, p.channels
                 ));
@@ -458,7 +462,7 @@ pub fn top(plan: &Plan, model: &Model) -> Result<String, HlsError> {
             }
             let rest = format!("{base}_rest{j}");
             declare(&mut streams, &rest, &p, depth[t]);
-            clones.push(format!(
+            clones[t].push(format!(
                 "binpoint::clone2<bpm::{}, {}>({from}, {mine}, {rest}, (long long)n_samples * {words});",
                 p.ty_name, p.channels
             ));
@@ -472,10 +476,13 @@ pub fn top(plan: &Plan, model: &Model) -> Result<String, HlsError> {
     let mut args = vec!["input".to_string()];
     args.extend(model.inputs().iter().map(|&t| format!("fifoT{t}")));
     args.push("n_samples".into());
+    // Every process after the ones it reads from (C simulation runs them in this order).
     calls.push(format!("stageRead({});", args.join(", ")));
-    calls.extend(clones.iter().cloned());
     trace_calls.push(format!("stageRead({});", args.join(", ")));
-    trace_calls.extend(clones);
+    for &t in model.inputs() {
+        calls.extend(clones[t].iter().cloned());
+        trace_calls.extend(clones[t].iter().cloned());
+    }
     for (i, l) in model.layers().iter().enumerate() {
         let mut args: Vec<String> = l
             .inputs
@@ -498,6 +505,8 @@ pub fn top(plan: &Plan, model: &Model) -> Result<String, HlsError> {
             "binpoint::trace_stream<{i}, bpm::{}, {}, {}>({raw}, {out}, n_samples);",
             p.ty_name, p.channels, p.pixels
         ));
+        calls.extend(clones[l.output].iter().cloned());
+        trace_calls.extend(clones[l.output].iter().cloned());
     }
     let mut args: Vec<String> = model
         .outputs()
