@@ -23,7 +23,7 @@
 //!   arrays, the array design's call, the output streamed out. Correct for any layer; it does
 //!   not overlap within the layer.
 //!
-//! FIFO depths ([`depths`]): 2 words, except on a path from a fork (a tensor read by several
+//! The rules (words, stage kinds, FIFO depths) are [`crate::dataflow`]'s. FIFO depths: 2 words, except on a path from a fork (a tensor read by several
 //! layers, or several graph inputs) to a join (a layer with several stream inputs, or several
 //! graph outputs): there the whole tensor (its words), so that a join that reads one input to
 //! its end never stalls the branch that feeds its other input.
@@ -36,10 +36,8 @@ use super::layer::{BufRef, Ctx, Emitted};
 use super::plan::Plan;
 use super::render::interface_text;
 use super::HlsError;
+use crate::dataflow::{fifo_depths, geometry, stage_kind, StageKind};
 use crate::hardware::Interface;
-
-/// Depth of a stream that no fork-join path crosses.
-pub const SHALLOW_DEPTH: usize = 2;
 
 /// A tensor as words: `channels` per word, `pixels` words per sample.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,33 +67,6 @@ impl Port {
     }
 }
 
-/// Channels per word and words per sample of a one-sample shape.
-pub fn geometry(shape: &[usize]) -> (usize, usize) {
-    match shape {
-        [] => (1, 1),
-        [c] => (*c, 1),
-        [c, rest @ ..] => (*c, rest.iter().product()),
-    }
-}
-
-/// How a layer streams (docs/hls-backend.md, "Stream designs").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StageKind {
-    Window,
-    Pixel,
-    Tensor,
-}
-
-impl StageKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StageKind::Window => "window",
-            StageKind::Pixel => "pixel",
-            StageKind::Tensor => "tensor",
-        }
-    }
-}
-
 /// One layer as a dataflow process: `static void <name>(streamIn0, ..., streamOut, n_samples)`.
 #[derive(Clone, Debug)]
 pub struct Stage {
@@ -111,38 +82,25 @@ pub struct Stage {
 pub fn stage(ctx: &mut Ctx<'_>, emitted: &mut Emitted) -> Result<Stage, HlsError> {
     let ins: Vec<Port> = ctx.ins.iter().map(Port::of).collect();
     let out = Port::of(&ctx.out);
-    let window = match ctx.exec {
-        Exec::Conv2d { .. } => Some("conv2d_stream"),
-        Exec::Conv1d { .. } => Some("conv1d_stream"),
-        Exec::MaxPool(_) => Some("max_pool_stream"),
-        Exec::AveragePool(_) => Some("average_pool_stream"),
-        _ => None,
+    let per_channel = match ctx.exec {
+        Exec::Affine { cfg, .. } => cfg.channels == out.channels && cfg.size == out.pixels,
+        _ => true,
     };
-    let pixel = match ctx.exec {
-        Exec::Relu(_) => Some(("relu", "size", 0)),
-        Exec::Clip(_) => Some(("clip", "size", 0)),
-        Exec::LeakyRelu(_) => Some(("leaky_relu", "size", 0)),
-        Exec::HardSigmoid(_) => Some(("hard_sigmoid", "size", 0)),
-        Exec::HardSwish(_) => Some(("hard_swish", "size", 0)),
-        Exec::Lut(_) => Some(("lut", "size", 0)),
-        Exec::Cast(_) => Some(("cast", "size", 0)),
-        Exec::Affine { cfg, .. } if ins.len() == 1 && cfg.channels == out.channels => {
-            if cfg.size == out.pixels {
-                Some(("affine", "size", 1))
-            } else {
-                None
-            }
-        }
-        _ => None,
-    };
-    let same_words = ins.len() == 1 && ins[0].channels == out.channels;
+    let kernel = ctx_kernel(ctx);
+    let kind = stage_kind(kernel, ins.len(), per_channel);
+    // A pixel stage calls the array kernel once per word: one call of that kernel.
+    let same_words = ins.len() == 1
+        && ins[0].channels == out.channels
+        && emitted.calls.len() == 1
+        && emitted.calls[0].starts_with(&format!("binpoint::{kernel}<"));
     let arrays: Vec<String> = emitted
         .arrays
         .iter()
         .map(|a| format!("bpm::{}", a.name))
         .collect();
-    let (kind, body) = match (window, pixel) {
-        (Some(kernel), _) if ins.len() == 1 && emitted.configs.len() == 1 => {
+    let (kind, body) = match kind {
+        StageKind::Window if emitted.configs.len() == 1 => {
+            let kernel = stream_kernel(kernel)?;
             let cfg = emitted.configs[0].name.clone();
             let mut args = vec!["streamIn0".to_string(), "streamOut".to_string()];
             args.extend(arrays);
@@ -162,12 +120,15 @@ pub fn stage(ctx: &mut Ctx<'_>, emitted: &mut Emitted) -> Result<Stage, HlsError
                 ],
             )
         }
-        (None, Some((kernel, member, fixed))) if same_words && emitted.configs.len() == 1 => {
-            let size = if fixed > 0 { fixed } else { out.channels };
-            let mut pc = resized(&emitted.configs[0], ctx.name("pixel_config"), member, size);
-            if kernel == "affine" {
-                pc = resized(&pc, pc.name.clone(), "channels", out.channels);
-            }
+        StageKind::Pixel if same_words && emitted.configs.len() == 1 => {
+            // The array kernel's config for one word: `size` values (affine: `channels` of
+            // `size` 1).
+            let pc = if kernel == "affine" {
+                let pc = resized(&emitted.configs[0], ctx.name("pixel_config"), "size", 1);
+                resized(&pc, pc.name.clone(), "channels", out.channels)
+            } else {
+                resized(&emitted.configs[0], ctx.name("pixel_config"), "size", out.channels)
+            };
             let mut args = vec!["a.v".to_string(), "b.v".to_string()];
             args.extend(arrays);
             let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -204,6 +165,37 @@ pub fn stage(ctx: &mut Ctx<'_>, emitted: &mut Emitted) -> Result<Stage, HlsError
     })
 }
 
+/// The runtime kernel of the layer being emitted.
+fn ctx_kernel(ctx: &Ctx<'_>) -> &'static str {
+    match ctx.exec {
+        Exec::Conv2d { .. } => "conv2d",
+        Exec::Conv1d { .. } => "conv1d",
+        Exec::MaxPool(_) => "max_pool",
+        Exec::AveragePool(_) => "average_pool",
+        Exec::Relu(_) => "relu",
+        Exec::Clip(_) => "clip",
+        Exec::LeakyRelu(_) => "leaky_relu",
+        Exec::HardSigmoid(_) => "hard_sigmoid",
+        Exec::HardSwish(_) => "hard_swish",
+        Exec::Lut(_) => "lut",
+        Exec::Cast(_) => "cast",
+        Exec::Affine { .. } => "affine",
+        _ => "",
+    }
+}
+
+/// The stream kernel of a window layer.
+fn stream_kernel(kernel: &str) -> Result<&'static str, HlsError> {
+    match kernel {
+        "conv2d" => Ok("conv2d_stream"),
+        "conv1d" => Ok("conv1d_stream"),
+        "max_pool" => Ok("max_pool_stream"),
+        "average_pool" => Ok("average_pool_stream"),
+        _ => Err(HlsError::Unsupported(format!("no stream kernel for {kernel}"))),
+    }
+}
+
+/// A stream kernel's header.
 fn header(kernel: &str) -> Result<&'static str, HlsError> {
     match kernel {
         "conv2d_stream" => Ok("conv2d_stream.h"),
@@ -325,7 +317,14 @@ pub fn top(plan: &Plan, model: &Model) -> Result<String, HlsError> {
     for (k, &t) in model.outputs().iter().enumerate() {
         readers[t].push(Reader::Output(k));
     }
-    let depth = depths(model, &readers)?;
+    let pixels: Vec<usize> = model.tensors().iter().map(|t| geometry(&t.shape).1).collect();
+    let edges: Vec<(Vec<usize>, usize)> = model
+        .layers()
+        .iter()
+        .map(|l| (l.inputs.clone(), l.output))
+        .collect();
+    let reads: Vec<usize> = readers.iter().map(Vec::len).collect();
+    let depth = fifo_depths(&pixels, &edges, model.inputs(), model.outputs(), &reads);
 
     let mut functions = Vec::new();
     // The read stage.
@@ -536,56 +535,4 @@ pub fn top(plan: &Plan, model: &Model) -> Result<String, HlsError> {
         file: "binpoint_top_stream.cpp",
         source,
     })
-}
-
-/// Every tensor's FIFO depth in words: [`SHALLOW_DEPTH`], or its words per sample when a path
-/// from a fork to a join crosses it (see the module doc).
-fn depths(model: &Model, readers: &[Vec<Reader>]) -> Result<Vec<usize>, HlsError> {
-    let n = model.tensors().len();
-    let layers = model.layers();
-    // Forward from the forks.
-    let mut fork = vec![false; n];
-    for (t, r) in readers.iter().enumerate() {
-        fork[t] = r.len() > 1;
-    }
-    if model.inputs().len() > 1 {
-        for &t in model.inputs() {
-            fork[t] = true;
-        }
-    }
-    for l in layers {
-        if l.inputs.iter().any(|&t| fork[t]) {
-            fork[l.output] = true;
-        }
-    }
-    // Backward from the joins.
-    let mut join = vec![false; n];
-    for l in layers {
-        if l.inputs.len() > 1 {
-            for &t in &l.inputs {
-                join[t] = true;
-            }
-        }
-    }
-    if model.outputs().len() > 1 {
-        for &t in model.outputs() {
-            join[t] = true;
-        }
-    }
-    for l in layers.iter().rev() {
-        if join[l.output] {
-            for &t in &l.inputs {
-                join[t] = true;
-            }
-        }
-    }
-    Ok((0..n)
-        .map(|t| {
-            if fork[t] && join[t] {
-                geometry(&model.tensors()[t].shape).1.max(SHALLOW_DEPTH)
-            } else {
-                SHALLOW_DEPTH
-            }
-        })
-        .collect())
 }
