@@ -421,6 +421,7 @@ pub fn plan_hardware(
 ) -> Result<(Hardware, Option<String>)> {
     let io = design_io(model, target, cfg)?;
     let mut start = Folding::unfolded(model.proto(), Strategy::Latency)?;
+    start.io = io;
     let n = start.layers.len();
     let mut locked = vec![Lock::Free; n];
     let mut notes = Vec::new();

@@ -9,7 +9,9 @@
 //
 // Timing: the walk takes one padded position per iteration, pipelined at II = reuse_factor
 // (each multiplier serves reuse_factor of an output pixel's fan_in * C_out products), so a
-// pixel in costs reuse_factor cycles; at most block_factor multipliers.
+// pixel in costs reuse_factor cycles; at most block_factor multipliers. The strategy only
+// changes where the weights live: latency, registers (constants HLS builds each product
+// from); resource, block_factor ROM banks (one word of each read per cycle).
 //
 // CONFIG: conv2d.h's (in_channels, out_channels, groups, the Window2 members, fan_in,
 //   reuse_factor, block_factor; typedefs in_t, weight_t, bias_t, accum_t, out_t).
@@ -23,10 +25,11 @@
 namespace binpoint {
 
 template <class CONFIG>
-void conv2d_stream(hls::stream<word<typename CONFIG::in_t, CONFIG::in_channels> >& x,
-                   hls::stream<word<typename CONFIG::out_t, CONFIG::out_channels> >& y,
-                   const typename CONFIG::weight_t w[CONFIG::out_channels][CONFIG::fan_in],
-                   const typename CONFIG::bias_t b[CONFIG::out_channels]) {
+void conv2d_stream_walk(hls::stream<word<typename CONFIG::in_t, CONFIG::in_channels> >& x,
+                        hls::stream<word<typename CONFIG::out_t, CONFIG::out_channels> >& y,
+                        const typename CONFIG::weight_t w[CONFIG::out_channels][CONFIG::fan_in],
+                        const typename CONFIG::bias_t b[CONFIG::out_channels]) {
+  BP_PRAGMA(HLS INLINE)
   typedef typename CONFIG::in_t in_t;
   typedef typename CONFIG::accum_t accum_t;
   typedef window_geometry<CONFIG> geom;
@@ -37,8 +40,6 @@ void conv2d_stream(hls::stream<word<typename CONFIG::in_t, CONFIG::in_channels> 
   BP_PRAGMA(HLS ARRAY_PARTITION variable=sw.line complete dim=1)
   BP_PRAGMA(HLS ARRAY_PARTITION variable=sw.line complete dim=3)
   BP_PRAGMA(HLS ARRAY_PARTITION variable=sw.win complete dim=0)
-  BP_PRAGMA(HLS ARRAY_PARTITION variable=w complete dim=0)
-  BP_PRAGMA(HLS ARRAY_PARTITION variable=b complete)
   BP_PRAGMA(HLS ALLOCATION operation instances=mul limit=CONFIG::block_factor)
 conv2d_stream_walk:
   for (int k = 0; k < geom::rows * geom::cols; k++) {
@@ -70,6 +71,39 @@ conv2d_stream_walk:
       }
       y.write(out);
     }
+  }
+}
+
+template <class CONFIG>
+void conv2d_stream_latency(hls::stream<word<typename CONFIG::in_t, CONFIG::in_channels> >& x,
+                           hls::stream<word<typename CONFIG::out_t, CONFIG::out_channels> >& y,
+                           const typename CONFIG::weight_t w[CONFIG::out_channels][CONFIG::fan_in],
+                           const typename CONFIG::bias_t b[CONFIG::out_channels]) {
+  BP_PRAGMA(HLS ARRAY_PARTITION variable=w complete dim=0)
+  BP_PRAGMA(HLS ARRAY_PARTITION variable=b complete)
+  conv2d_stream_walk<CONFIG>(x, y, w, b);
+}
+
+template <class CONFIG>
+void conv2d_stream_resource(hls::stream<word<typename CONFIG::in_t, CONFIG::in_channels> >& x,
+                            hls::stream<word<typename CONFIG::out_t, CONFIG::out_channels> >& y,
+                            const typename CONFIG::weight_t w[CONFIG::out_channels][CONFIG::fan_in],
+                            const typename CONFIG::bias_t b[CONFIG::out_channels]) {
+  BP_PRAGMA(HLS ARRAY_RESHAPE variable=w cyclic factor=CONFIG::block_factor dim=2)
+  BP_PRAGMA(HLS ARRAY_PARTITION variable=b complete)
+  conv2d_stream_walk<CONFIG>(x, y, w, b);
+}
+
+template <class CONFIG>
+void conv2d_stream(hls::stream<word<typename CONFIG::in_t, CONFIG::in_channels> >& x,
+                   hls::stream<word<typename CONFIG::out_t, CONFIG::out_channels> >& y,
+                   const typename CONFIG::weight_t w[CONFIG::out_channels][CONFIG::fan_in],
+                   const typename CONFIG::bias_t b[CONFIG::out_channels]) {
+  BP_PRAGMA(HLS INLINE)
+  if (CONFIG::strategy == latency) {
+    conv2d_stream_latency<CONFIG>(x, y, w, b);
+  } else {
+    conv2d_stream_resource<CONFIG>(x, y, w, b);
   }
 }
 

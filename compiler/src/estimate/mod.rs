@@ -22,6 +22,7 @@
 mod cost;
 mod fold;
 mod rules;
+mod stream;
 mod text;
 mod work;
 
@@ -36,7 +37,7 @@ use binpoint_runtime::model::Model;
 use serde::Serialize;
 
 use crate::board::{Board, Resources};
-use crate::hardware::{Hardware, Strategy};
+use crate::hardware::{Hardware, Io, Strategy};
 pub use crate::hardware::{LayerPlan, MulImpl};
 use work::{ModelWork, Shape};
 
@@ -63,6 +64,8 @@ pub struct Folding {
     pub within_margin: bool,
     /// Why not, in words, when it does not fit within the margin.
     pub warning: Option<String>,
+    /// The design the layers are in: arrays one after another, or a dataflow of streams.
+    pub io: Io,
 }
 
 impl Folding {
@@ -120,6 +123,7 @@ impl Folding {
             fits: false,
             within_margin: false,
             warning: None,
+            io: Io::Parallel,
         }
     }
 
@@ -212,6 +216,8 @@ pub struct Estimate {
     /// `latency_cycles · clock_ns`, in microseconds.
     pub latency_us: f64,
     pub warnings: Vec<String>,
+    /// The design estimated: arrays one after another, or a dataflow of streams.
+    pub io: Io,
 }
 
 impl Estimate {
@@ -284,6 +290,7 @@ pub fn estimate_hardware(
         fits: false,
         within_margin: false,
         warning,
+        io: hw.io,
     };
     estimate_with(model.proto(), hw.board, hw.clock_ns, &folding)
 }
@@ -325,6 +332,38 @@ fn evaluate(
             folding: folding.layers.len(),
             model: w.layers.len(),
         });
+    }
+    let interface = |latency_cycles| Overhead {
+        lut: 2 * rules::M_AXI_LUT + rules::S_AXILITE_LUT,
+        ff: 2 * rules::M_AXI_FF + rules::S_AXILITE_FF,
+        bram18: 2 * rules::M_AXI_BRAM18,
+        latency_cycles,
+    };
+    if folding.io == Io::Stream {
+        let d = stream::design(w, board, clock_ns, folding)?;
+        // The interface words are inside the read and write stages.
+        let interface = interface(2 * rules::M_AXI_LATENCY);
+        let sum = |f: &dyn Fn(&LayerEstimate) -> u64| d.layers.iter().map(f).sum::<u64>();
+        let bram18 = sum(&|l| l.bram18) + d.memories.bram18 + interface.bram18;
+        let totals = Totals {
+            dsp: sum(&|l| l.dsp),
+            lut: sum(&|l| l.lut) + d.memories.lut + interface.lut,
+            ff: sum(&|l| l.ff) + d.memories.ff + interface.ff,
+            bram36: bram18 as f64 / 2.0,
+            latency_cycles: d.core_latency + interface.latency_cycles,
+            core_latency_cycles: d.core_latency,
+            ii: d.ii,
+        };
+        return Ok(finish(
+            board,
+            clock_ns,
+            Io::Stream,
+            d.layers,
+            d.memories,
+            interface,
+            totals,
+            Vec::new(),
+        ));
     }
     let mut warnings = Vec::new();
     let mut layers = Vec::with_capacity(w.layers.len());
@@ -390,12 +429,7 @@ fn evaluate(
         bram18: mem.bram18,
         latency_cycles: boundaries,
     };
-    let interface = Overhead {
-        lut: 2 * rules::M_AXI_LUT + rules::S_AXILITE_LUT,
-        ff: 2 * rules::M_AXI_FF + rules::S_AXILITE_FF,
-        bram18: 2 * rules::M_AXI_BRAM18,
-        latency_cycles: 2 * rules::M_AXI_LATENCY + w.input_words + w.output_words,
-    };
+    let interface = interface(2 * rules::M_AXI_LATENCY + w.input_words + w.output_words);
     let sum = |f: &dyn Fn(&LayerEstimate) -> u64| layers.iter().map(f).sum::<u64>();
     let bram18 = sum(&|l| l.bram18) + buffers.bram18 + interface.bram18;
     let totals = Totals {
@@ -422,6 +456,30 @@ fn evaluate(
     } else {
         totals.latency_cycles
     };
+    Ok(finish(
+        board,
+        clock_ns,
+        Io::Parallel,
+        layers,
+        buffers,
+        interface,
+        totals,
+        warnings,
+    ))
+}
+
+/// The estimate from its parts: utilisation of the board's budget, latency in microseconds.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    board: &Board,
+    clock_ns: f64,
+    io: Io,
+    layers: Vec<LayerEstimate>,
+    buffers: Overhead,
+    interface: Overhead,
+    totals: Totals,
+    warnings: Vec<String>,
+) -> Estimate {
     let budget = board.resources;
     let pct = |used: f64, have: u64| {
         if have == 0 {
@@ -440,7 +498,7 @@ fn evaluate(
         ff: pct(totals.ff as f64, budget.ff),
         bram36: pct(totals.bram36, budget.bram36),
     };
-    Ok(Estimate {
+    Estimate {
         board: board.display_name.to_string(),
         part: board.part.to_string(),
         clock_ns,
@@ -452,7 +510,8 @@ fn evaluate(
         utilization,
         latency_us: totals.latency_cycles as f64 * clock_ns / 1000.0,
         warnings,
-    })
+        io,
+    }
 }
 
 #[cfg(test)]
