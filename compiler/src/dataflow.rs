@@ -87,7 +87,9 @@ pub fn fifo_depths(
     reads: &[usize],
 ) -> Vec<usize> {
     let n = pixels.len();
-    let mut fork: Vec<bool> = (0..n).map(|t| reads.get(t).copied().unwrap_or(0) > 1).collect();
+    let mut fork: Vec<bool> = (0..n)
+        .map(|t| reads.get(t).copied().unwrap_or(0) > 1)
+        .collect();
     if inputs.len() > 1 {
         for &t in inputs {
             fork[t] = true;
@@ -146,7 +148,10 @@ mod tests {
         assert_eq!(geometry(&[8, 4, 4]), (8, 16));
         assert_eq!(geometry(&[10]), (10, 1));
         // 3x3, pad 1, stride 1 on 8x8: 10 x 10 positions.
-        assert_eq!(walk((8, 8), (8, 8), (3, 3), (1, 1), (1, 1), (1, 1)), (10, 10));
+        assert_eq!(
+            walk((8, 8), (8, 8), (3, 3), (1, 1), (1, 1), (1, 1)),
+            (10, 10)
+        );
         // 2x2 stride 2, no pad, on 5x5 -> 2x2: every input row is still read.
         assert_eq!(walk((5, 5), (2, 2), (2, 2), (2, 2), (1, 1), (0, 0)), (5, 5));
     }

@@ -82,19 +82,35 @@ impl StreamWork {
             let (c, p) = geometry(&shape);
             w.channels.push(c as u64);
             w.pixels.push(p as u64);
-            w.bits.push(t.ty.as_ref().map_or(0, |ty| u64::from(ty.width)));
+            w.bits
+                .push(t.ty.as_ref().map_or(0, |ty| u64::from(ty.width)));
         }
         let mut reads = vec![0usize; n];
         let mut edges = Vec::new();
         for l in &model.layers {
-            let ins: Vec<usize> = l.inputs.iter().map(|&i| i as usize).filter(|&i| i < n).collect();
+            let ins: Vec<usize> = l
+                .inputs
+                .iter()
+                .map(|&i| i as usize)
+                .filter(|&i| i < n)
+                .collect();
             for &i in &ins {
                 reads[i] += 1;
             }
             edges.push((ins, (l.output as usize).min(n.saturating_sub(1))));
         }
-        let outputs: Vec<usize> = model.outputs.iter().map(|&i| i as usize).filter(|&i| i < n).collect();
-        let inputs: Vec<usize> = model.inputs.iter().map(|&i| i as usize).filter(|&i| i < n).collect();
+        let outputs: Vec<usize> = model
+            .outputs
+            .iter()
+            .map(|&i| i as usize)
+            .filter(|&i| i < n)
+            .collect();
+        let inputs: Vec<usize> = model
+            .inputs
+            .iter()
+            .map(|&i| i as usize)
+            .filter(|&i| i < n)
+            .collect();
         for &t in &outputs {
             reads[t] += 1;
         }
@@ -111,13 +127,19 @@ impl StreamWork {
                 w.pixels.get(out).copied().unwrap_or(1),
             );
             let (stem, window, per_channel) = match &l.kernel {
-                Some(Kernel::Conv(k)) if k.khot == 0 => {
-                    (if k.rank == 1 { "conv1d" } else { "conv2d" }, k.window.clone(), true)
-                }
+                Some(Kernel::Conv(k)) if k.khot == 0 => (
+                    if k.rank == 1 { "conv1d" } else { "conv2d" },
+                    k.window.clone(),
+                    true,
+                ),
                 Some(Kernel::MaxPool(k)) => ("max_pool", k.window.clone(), true),
                 Some(Kernel::AveragePool(k)) => ("average_pool", k.window.clone(), true),
                 Some(Kernel::Affine(a)) => ("affine", None, a.channels == c_out && a.size == p_out),
-                Some(k) => (binpoint_runtime::model::format::layer::Kernel::stem(k), None, true),
+                Some(k) => (
+                    binpoint_runtime::model::format::layer::Kernel::stem(k),
+                    None,
+                    true,
+                ),
                 None => ("", None, true),
             };
             let kind = stage_kind(stem, l.inputs.len(), per_channel);
@@ -204,9 +226,8 @@ pub(super) fn design(
         });
     }
     let words = |t: usize| sw.pixels.get(t).copied().unwrap_or(1);
-    let word_bits = |t: usize| {
-        sw.channels.get(t).copied().unwrap_or(1) * sw.bits.get(t).copied().unwrap_or(0)
-    };
+    let word_bits =
+        |t: usize| sw.channels.get(t).copied().unwrap_or(1) * sw.bits.get(t).copied().unwrap_or(0);
     let mut layers = Vec::with_capacity(w.layers.len());
     let mut mem = MemoryCost::default();
     for ((l, f), s) in w.layers.iter().zip(&folding.layers).zip(&sw.stages) {
@@ -256,7 +277,11 @@ pub(super) fn design(
         if reads == 0 {
             continue;
         }
-        let streams = if reads == 1 { 1 } else { 1 + reads + (reads - 2) };
+        let streams = if reads == 1 {
+            1
+        } else {
+            1 + reads + (reads - 2)
+        };
         for _ in 0..streams {
             mem += fifo_cost(sw.depths.get(t).copied().unwrap_or(2), word_bits(t));
         }

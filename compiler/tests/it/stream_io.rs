@@ -27,12 +27,21 @@ fn verify_stream(name: &str, proto: &ModelProto, vectors: usize) -> Option<Strin
     hw.io = Io::Stream;
     std::fs::write(out.join(FILE_NAME), hw.to_json()).unwrap();
     let est = estimate_hardware(&model, &hw, None).unwrap_or_else(|e| panic!("{name}: {e}"));
-    assert!(est.totals.ii >= 1 && est.totals.ii <= est.totals.latency_cycles, "{name}");
+    assert!(
+        est.totals.ii >= 1 && est.totals.ii <= est.totals.latency_cycles,
+        "{name}"
+    );
     let fw = render_firmware(&model, &binpoint::emit::hls::HlsOptions::new(hw))
         .unwrap_or_else(|e| panic!("{name}: firmware: {e}"));
     let top = fw.get("binpoint_top.cpp").unwrap();
-    assert!(top.contains("BP_PRAGMA(HLS DATAFLOW)"), "{name}: no DATAFLOW");
-    assert!(top.contains("hls::stream<binpoint::word<"), "{name}: no streams");
+    assert!(
+        top.contains("BP_PRAGMA(HLS DATAFLOW)"),
+        "{name}: no DATAFLOW"
+    );
+    assert!(
+        top.contains("hls::stream<binpoint::word<"),
+        "{name}: no streams"
+    );
     let r = verify(
         &out,
         &VerifyOptions {
@@ -59,7 +68,10 @@ fn every_fixture_streams_bit_exact() {
 #[test]
 fn every_zoo_kernel_streams_bit_exact() {
     let mut failures = Vec::new();
-    for (gname, g) in [("zoo2d", kernel_zoo::zoo_2d()), ("zoo1d", kernel_zoo::zoo_1d())] {
+    for (gname, g) in [
+        ("zoo2d", kernel_zoo::zoo_2d()),
+        ("zoo1d", kernel_zoo::zoo_1d()),
+    ] {
         for (cname, cfg) in kernel_zoo::configs() {
             let proto = typed_proto(&g, &cfg);
             if gname == "zoo1d" && cname == "8bit" {
@@ -124,18 +136,50 @@ fn odd_shapes() -> Graph {
     let x = b.input("x", &[0, 4, 7, 5]);
     let narrow = b.input("narrow", &[0, 2, 3, 2]);
     let mut outs = Vec::new();
-    let s2 = conv(&mut b, "stride2", x, (4, 6, 1), window([3, 3], 2, [1, 0, 0, 2], 1));
+    let s2 = conv(
+        &mut b,
+        "stride2",
+        x,
+        (4, 6, 1),
+        window([3, 3], 2, [1, 0, 0, 2], 1),
+    );
     outs.push(s2);
-    let dw = conv(&mut b, "depthwise", x, (4, 4, 4), window([3, 3], 1, [1, 1, 1, 1], 1));
-    let g2 = conv(&mut b, "groups2_k1", dw, (4, 6, 2), window([1, 1], 1, [0, 0, 0, 0], 1));
+    let dw = conv(
+        &mut b,
+        "depthwise",
+        x,
+        (4, 4, 4),
+        window([3, 3], 1, [1, 1, 1, 1], 1),
+    );
+    let g2 = conv(
+        &mut b,
+        "groups2_k1",
+        dw,
+        (4, 6, 2),
+        window([1, 1], 1, [0, 0, 0, 0], 1),
+    );
     outs.push(g2);
-    let dil = conv(&mut b, "dilated", x, (4, 3, 1), window([3, 2], 1, [2, 1, 2, 1], 2));
+    let dil = conv(
+        &mut b,
+        "dilated",
+        x,
+        (4, 3, 1),
+        window([3, 2], 1, [2, 1, 2, 1], 2),
+    );
     outs.push(dil);
-    let nar = conv(&mut b, "narrow_conv", narrow, (2, 3, 1), window([3, 3], 1, [1, 1, 1, 1], 1));
+    let nar = conv(
+        &mut b,
+        "narrow_conv",
+        narrow,
+        (2, 3, 1),
+        window([3, 3], 1, [1, 1, 1, 1], 1),
+    );
     outs.push(nar);
     let mut mp = window([2, 2], 2, [0, 0, 0, 0], 1);
     mp.ceil_mode = true;
-    let pool = b.op("maxpool_ceil", MaxPool { window: mp }, &[dil]).unwrap();
+    let pool = b
+        .op("maxpool_ceil", MaxPool { window: mp }, &[dil])
+        .unwrap();
     let ap = b
         .op(
             "avgpool_pad",
@@ -156,6 +200,8 @@ fn odd_shapes() -> Graph {
 #[test]
 fn line_buffer_kernels_on_odd_shapes_are_bit_exact() {
     let proto = typed_proto(&odd_shapes(), &PrecisionConfig::uniform(8).unwrap());
-    let failures: Vec<String> = verify_stream("odd_shapes", &proto, 200).into_iter().collect();
+    let failures: Vec<String> = verify_stream("odd_shapes", &proto, 200)
+        .into_iter()
+        .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -9,8 +9,8 @@ use super::layer::{BufRef, Ctx, Emitted};
 use super::{
     activation, config, elementwise, lut, mac, movement, pool, stream, HlsError, HlsOptions,
 };
-use crate::hardware::Io;
 use crate::emit::ident::{comment, Names};
+use crate::hardware::Io;
 
 /// One layer in C++.
 #[derive(Clone, Debug)]

@@ -494,38 +494,38 @@ fn array_top(
     writes: Vec<String>,
 ) -> Result<String, HlsError> {
     render(
-            "binpoint_top.cpp",
-            &TopCpp {
-                model: &plan.model,
-                signature,
-                pragmas,
-                max_batch: plan.opts.max_batch,
-                sample_pragmas: sample_pragmas(plan),
-                buffer_pragmas: buffer_pragmas(plan),
-                buffers: plan
-                    .buffers
-                    .iter()
-                    .map(|(b, comment)| BufferView {
-                        ty: b.ty_name.clone(),
-                        name: b.name.clone(),
-                        len: b.len,
-                        comment: comment.clone(),
-                    })
-                    .collect(),
-                reads,
-                layers: plan
-                    .layers
-                    .iter()
-                    .map(|l| TopLayer {
-                        index: l.index,
-                        comment: &l.comment,
-                        calls: &l.emitted.calls,
-                        out: &l.out.name,
-                        len: l.out.len,
-                    })
-                    .collect(),
-                writes,
-            },
+        "binpoint_top.cpp",
+        &TopCpp {
+            model: &plan.model,
+            signature,
+            pragmas,
+            max_batch: plan.opts.max_batch,
+            sample_pragmas: sample_pragmas(plan),
+            buffer_pragmas: buffer_pragmas(plan),
+            buffers: plan
+                .buffers
+                .iter()
+                .map(|(b, comment)| BufferView {
+                    ty: b.ty_name.clone(),
+                    name: b.name.clone(),
+                    len: b.len,
+                    comment: comment.clone(),
+                })
+                .collect(),
+            reads,
+            layers: plan
+                .layers
+                .iter()
+                .map(|l| TopLayer {
+                    index: l.index,
+                    comment: &l.comment,
+                    calls: &l.emitted.calls,
+                    out: &l.out.name,
+                    len: l.out.len,
+                })
+                .collect(),
+            writes,
+        },
     )
 }
 

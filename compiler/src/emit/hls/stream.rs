@@ -127,7 +127,12 @@ pub fn stage(ctx: &mut Ctx<'_>, emitted: &mut Emitted) -> Result<Stage, HlsError
                 let pc = resized(&emitted.configs[0], ctx.name("pixel_config"), "size", 1);
                 resized(&pc, pc.name.clone(), "channels", out.channels)
             } else {
-                resized(&emitted.configs[0], ctx.name("pixel_config"), "size", out.channels)
+                resized(
+                    &emitted.configs[0],
+                    ctx.name("pixel_config"),
+                    "size",
+                    out.channels,
+                )
             };
             let mut args = vec!["a.v".to_string(), "b.v".to_string()];
             args.extend(arrays);
@@ -191,7 +196,9 @@ fn stream_kernel(kernel: &str) -> Result<&'static str, HlsError> {
         "conv1d" => Ok("conv1d_stream"),
         "max_pool" => Ok("max_pool_stream"),
         "average_pool" => Ok("average_pool_stream"),
-        _ => Err(HlsError::Unsupported(format!("no stream kernel for {kernel}"))),
+        _ => Err(HlsError::Unsupported(format!(
+            "no stream kernel for {kernel}"
+        ))),
     }
 }
 
@@ -317,7 +324,11 @@ pub fn top(plan: &Plan, model: &Model) -> Result<String, HlsError> {
     for (k, &t) in model.outputs().iter().enumerate() {
         readers[t].push(Reader::Output(k));
     }
-    let pixels: Vec<usize> = model.tensors().iter().map(|t| geometry(&t.shape).1).collect();
+    let pixels: Vec<usize> = model
+        .tensors()
+        .iter()
+        .map(|t| geometry(&t.shape).1)
+        .collect();
     let edges: Vec<(Vec<usize>, usize)> = model
         .layers()
         .iter()
@@ -426,7 +437,8 @@ pub fn top(plan: &Plan, model: &Model) -> Result<String, HlsError> {
     for t in 0..n_tensors {
         let n = readers[t].len();
         if n == 0 {
-            let produced = model.inputs().contains(&t) || model.layers().iter().any(|l| l.output == t);
+            let produced =
+                model.inputs().contains(&t) || model.layers().iter().any(|l| l.output == t);
             if produced {
                 return Err(HlsError::Unsupported(format!(
                     "tensor '{}' is computed but nothing reads it: a stream design needs a \
