@@ -129,11 +129,11 @@ impl StreamWork {
             let (stem, window, per_channel) = match &l.kernel {
                 Some(Kernel::Conv(k)) if k.khot == 0 => (
                     if k.rank == 1 { "conv1d" } else { "conv2d" },
-                    k.window.clone(),
+                    k.window,
                     true,
                 ),
-                Some(Kernel::MaxPool(k)) => ("max_pool", k.window.clone(), true),
-                Some(Kernel::AveragePool(k)) => ("average_pool", k.window.clone(), true),
+                Some(Kernel::MaxPool(k)) => ("max_pool", k.window, true),
+                Some(Kernel::AveragePool(k)) => ("average_pool", k.window, true),
                 Some(Kernel::Affine(a)) => ("affine", None, a.channels == c_out && a.size == p_out),
                 Some(k) => (
                     binpoint_runtime::model::format::layer::Kernel::stem(k),
