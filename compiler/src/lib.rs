@@ -29,6 +29,7 @@ pub mod lower;
 pub mod passes;
 pub mod quant;
 
+pub mod dataflow;
 pub mod hardware;
 
 pub mod emit;

@@ -421,6 +421,7 @@ pub fn plan_hardware(
 ) -> Result<(Hardware, Option<String>)> {
     let io = design_io(model, target, cfg)?;
     let mut start = Folding::unfolded(model.proto(), Strategy::Latency)?;
+    start.io = io;
     let n = start.layers.len();
     let mut locked = vec![Lock::Free; n];
     let mut notes = Vec::new();
@@ -509,7 +510,7 @@ pub fn plan_hardware(
         .iter()
         .zip(&start.layers)
         .any(|(l, p)| *l != Lock::Fixed && p.is_mac());
-    let folding = fold_to_fit(model.proto(), target.board, start, &choice)?;
+    let folding = choose_design(model, target, start, &choice)?;
     let chosen_by = describe_choice(&folding, &locked, target, wide_strategy, free);
     let mut warnings = notes;
     warnings.extend(folding.warning.clone().filter(|_| free));
@@ -525,6 +526,40 @@ pub fn plan_hardware(
     hw.check(model)?;
     let warning = (!warnings.is_empty()).then(|| warnings.join("\n"));
     Ok((hw, warning))
+}
+
+/// The chooser run from two starts (every free MAC layer `latency`, and `resource`, when both
+/// are allowed): the one within the board's margin with the smaller II, then latency. From the
+/// latency start alone, a streaming CNN folds its constant circuits before trying ROM weights and
+/// ends far slower than the resource start.
+fn choose_design(
+    model: &Model,
+    target: &Target,
+    start: Folding,
+    choice: &Choice,
+) -> Result<Folding> {
+    let board = target.board;
+    let clock = target.clock_ns.unwrap_or(board.default_clock_ns);
+    let mut starts = vec![start.clone()];
+    if choice.latency && choice.resource {
+        let mut resource = start;
+        for (p, lock) in resource.layers.iter_mut().zip(&choice.locked) {
+            if *lock == Lock::Free {
+                p.strategy = Strategy::Resource;
+            }
+        }
+        starts.push(resource);
+    }
+    let mut best: Option<(Folding, (bool, u64, u64))> = None;
+    for s in starts {
+        let f = fold_to_fit(model.proto(), board, s, choice)?;
+        let e = crate::estimate::estimate_with(model.proto(), board, clock, &f)?;
+        let key = (!f.within_margin, e.totals.ii, e.totals.latency_cycles);
+        if best.as_ref().is_none_or(|(_, k)| key < *k) {
+            best = Some((f, key));
+        }
+    }
+    Ok(best.map(|(f, _)| f).expect("at least one start"))
 }
 
 /// `--reuse LAYER=R` names a multiply-accumulate layer of the model.
@@ -608,7 +643,12 @@ fn describe_choice(
         .collect();
     let user = locked.iter().filter(|l| **l == Lock::Fixed).count();
     let how = if !free {
-        "set by the user".to_string()
+        let flags: Vec<String> = target.reuse.iter().map(Reuse::to_string).collect();
+        if flags.is_empty() {
+            "set by the precision config".to_string()
+        } else {
+            format!("set by {}", flags.join(" "))
+        }
     } else {
         let allowed = match strategy {
             Some(s) => format!("{} designs", s.as_str()),

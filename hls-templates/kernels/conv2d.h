@@ -86,6 +86,7 @@ void conv2d_resource(
     const typename CONFIG::weight_t w[CONFIG::out_channels][CONFIG::fan_in],
     const typename CONFIG::bias_t b[CONFIG::out_channels]) {
   const int pixels = CONFIG::out_h * CONFIG::out_w;
+  const int all_steps = CONFIG::out_h * CONFIG::out_w * CONFIG::reuse_factor;
   const int steps = CONFIG::reuse_factor / CONFIG::output_groups;  // per output group
   const int outs = CONFIG::out_channels / CONFIG::output_groups;   // outputs per step
   const int ins = CONFIG::fan_in / steps;                           // taps per output per step
@@ -94,7 +95,7 @@ void conv2d_resource(
   typename CONFIG::accum_t acc[outs];
   BP_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
 conv2d_step:
-  for (int k = 0; k < pixels * CONFIG::reuse_factor; k++) {
+  for (int k = 0; k < all_steps; k++) {
     BP_PRAGMA(HLS PIPELINE II=1)
     const int p = k / CONFIG::reuse_factor;
     const int g = k % CONFIG::reuse_factor / steps;

@@ -22,6 +22,7 @@
 mod cost;
 mod fold;
 mod rules;
+mod stream;
 mod text;
 mod work;
 
@@ -36,7 +37,7 @@ use binpoint_runtime::model::Model;
 use serde::Serialize;
 
 use crate::board::{Board, Resources};
-use crate::hardware::{Hardware, Strategy};
+use crate::hardware::{Hardware, Io, Strategy};
 pub use crate::hardware::{LayerPlan, MulImpl};
 use work::{ModelWork, Shape};
 
@@ -63,6 +64,8 @@ pub struct Folding {
     pub within_margin: bool,
     /// Why not, in words, when it does not fit within the margin.
     pub warning: Option<String>,
+    /// The design the layers are in: arrays one after another, or a dataflow of streams.
+    pub io: Io,
 }
 
 impl Folding {
@@ -120,6 +123,7 @@ impl Folding {
             fits: false,
             within_margin: false,
             warning: None,
+            io: Io::Parallel,
         }
     }
 
@@ -218,6 +222,8 @@ pub struct Estimate {
     /// run one after the other.
     pub pipelined: bool,
     pub warnings: Vec<String>,
+    /// The design estimated: arrays one after another, or a dataflow of streams.
+    pub io: Io,
 }
 
 impl Estimate {
@@ -290,6 +296,7 @@ pub fn estimate_hardware(
         fits: false,
         within_margin: false,
         warning,
+        io: hw.io,
     };
     estimate_with(model.proto(), hw.board, hw.clock_ns, &folding)
 }
@@ -332,7 +339,41 @@ fn evaluate(
             model: w.layers.len(),
         });
     }
-    let mut warnings = Vec::new();
+    let interface = |latency_cycles| Overhead {
+        lut: 2 * rules::M_AXI_LUT + rules::S_AXILITE_LUT,
+        ff: 2 * rules::M_AXI_FF + rules::S_AXILITE_FF,
+        bram18: 2 * rules::M_AXI_BRAM18,
+        latency_cycles,
+    };
+    if folding.io == Io::Stream {
+        let d = stream::design(w, board, clock_ns, folding)?;
+        // The interface words are inside the read and write stages.
+        let interface = interface(2 * rules::M_AXI_LATENCY);
+        let sum = |f: &dyn Fn(&LayerEstimate) -> u64| d.layers.iter().map(f).sum::<u64>();
+        let bram18 = sum(&|l| l.bram18) + d.memories.bram18 + interface.bram18;
+        let totals = Totals {
+            dsp: sum(&|l| l.dsp),
+            lut: sum(&|l| l.lut) + d.memories.lut + interface.lut,
+            ff: sum(&|l| l.ff) + d.memories.ff + interface.ff,
+            bram36: bram18 as f64 / 2.0,
+            latency_cycles: d.core_latency + interface.latency_cycles,
+            core_latency_cycles: d.core_latency,
+            ii: d.ii,
+            core_ii: d.ii,
+        };
+        return Ok(finish(
+            board,
+            clock_ns,
+            Io::Stream,
+            false,
+            d.layers,
+            d.memories,
+            interface,
+            totals,
+            Vec::new(),
+        ));
+    }
+    let warnings = Vec::new();
     let mut layers = Vec::with_capacity(w.layers.len());
     // An all-latency design is one pipeline: every tensor in registers, every layer unrolled.
     let pipeline = folding
@@ -349,18 +390,6 @@ fn evaluate(
             cost::layer(l, f, board, clock_ns)
         };
         if let Shape::Mac(m) = &l.shape {
-            let sii = cost::step_ii(m, f);
-            if !pipeline && m.khot.is_none() && f.strategy == Strategy::Resource && sii > 1 {
-                warnings.push(format!(
-                    "layer '{}' ({}): reuse factor {} makes each step read {} taps of the input \
-                     array, which has two read ports: each step takes {sii} cycles (a larger \
-                     reuse factor, or --io stream, avoids it)",
-                    l.name,
-                    l.kernel,
-                    f.reuse_factor,
-                    m.fan_in * (f.reuse_factor / m.fan_in).max(1) / f.reuse_factor
-                ));
-            }
             if !m.reads_unpartitioned && f.strategy == Strategy::Resource {
                 if let Some(&x) = l.inputs.first() {
                     let s = w.storage[x];
@@ -396,12 +425,7 @@ fn evaluate(
         bram18: mem.bram18,
         latency_cycles: boundaries,
     };
-    let interface = Overhead {
-        lut: 2 * rules::M_AXI_LUT + rules::S_AXILITE_LUT,
-        ff: 2 * rules::M_AXI_FF + rules::S_AXILITE_FF,
-        bram18: 2 * rules::M_AXI_BRAM18,
-        latency_cycles: 2 * rules::M_AXI_LATENCY + w.input_words + w.output_words,
-    };
+    let interface = interface(2 * rules::M_AXI_LATENCY + w.input_words + w.output_words);
     let sum = |f: &dyn Fn(&LayerEstimate) -> u64| layers.iter().map(f).sum::<u64>();
     let bram18 = sum(&|l| l.bram18) + buffers.bram18 + interface.bram18;
     let totals = Totals {
@@ -425,6 +449,32 @@ fn evaluate(
         totals.core_ii = totals.core_latency_cycles;
         totals.ii = totals.latency_cycles;
     }
+    Ok(finish(
+        board,
+        clock_ns,
+        Io::Parallel,
+        pipeline,
+        layers,
+        buffers,
+        interface,
+        totals,
+        warnings,
+    ))
+}
+
+/// The estimate from its parts: utilisation of the board's budget, latency in microseconds.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    board: &Board,
+    clock_ns: f64,
+    io: Io,
+    pipelined: bool,
+    layers: Vec<LayerEstimate>,
+    buffers: Overhead,
+    interface: Overhead,
+    totals: Totals,
+    warnings: Vec<String>,
+) -> Estimate {
     let budget = board.resources;
     let pct = |used: f64, have: u64| {
         if have == 0 {
@@ -443,7 +493,7 @@ fn evaluate(
         ff: pct(totals.ff as f64, budget.ff),
         bram36: pct(totals.bram36, budget.bram36),
     };
-    Ok(Estimate {
+    Estimate {
         board: board.display_name.to_string(),
         part: board.part.to_string(),
         clock_ns,
@@ -454,9 +504,10 @@ fn evaluate(
         budget,
         utilization,
         latency_us: totals.latency_cycles as f64 * clock_ns / 1000.0,
-        pipelined: pipeline,
+        pipelined,
         warnings,
-    })
+        io,
+    }
 }
 
 #[cfg(test)]

@@ -309,13 +309,11 @@ fn conv_is_limited_by_its_input_ports() {
     assert_eq!(l.macs, 512 * 9);
     // Depth 2 + 3 + log2(9) = 4 + 2 = 11; latency 63·5 + 11 + 2.
     assert_eq!(l.latency_cycles, 63 * 5 + 13);
-    assert!(e.warnings[0].contains("takes 5 cycles"), "{:?}", e.warnings);
     // R = 9: one tap per step, no port limit: 64·9 steps.
     f.layers[0].set_reuse(9);
     let e9 = estimate_with(&m, u96(), 5.0, &f).unwrap();
     assert_eq!((e9.layers[0].ii, e9.layers[0].multipliers), (9, 8));
     assert_eq!(e9.layers[0].latency_cycles, 64 * 9 - 1 + 7 + 2);
-    assert!(e9.warnings.is_empty(), "{:?}", e9.warnings);
     // The view costs nothing.
     assert_eq!(e9.layers[1].lut + e9.layers[1].latency_cycles, 0);
 }

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::{Estimate, Multiplier};
+use crate::hardware::Io;
 
 pub(super) fn render(e: &Estimate) -> String {
     let mut s = String::new();
@@ -43,7 +44,13 @@ pub(super) fn render(e: &Estimate) -> String {
         ]);
     }
     for (what, o) in [
-        ("(activation arrays)", &e.buffers),
+        (
+            match e.io {
+                Io::Parallel => "(activation arrays)",
+                Io::Stream => "(FIFOs, line buffers)",
+            },
+            &e.buffers,
+        ),
         ("(AXI interfaces)", &e.interface),
     ] {
         let mut r = vec![what.to_string()];
@@ -70,20 +77,31 @@ pub(super) fn render(e: &Estimate) -> String {
         "  BRAM36  {:>9} / {:<7} ({:.1}%)",
         t.bram36, b.bram36, u.bram36
     );
-    if e.pipelined {
-        let _ = writeln!(
-            s,
-            "  latency {} cycles per sample = {:.2} us at {} ns with the DDR transfers; the layers \
-             are one pipeline: {} cycles, a new sample every {} cycles ({} with the interface's \
-             one word per cycle)",
-            t.latency_cycles, e.latency_us, e.clock_ns, t.core_latency_cycles, t.core_ii, t.ii
-        );
-    } else {
-        let _ = writeln!(
-            s,
-            "  latency {} cycles per sample = {:.2} us at {} ns (layers run one after the other)",
-            t.latency_cycles, e.latency_us, e.clock_ns
-        );
+    match e.io {
+        Io::Stream => {
+            let _ = writeln!(
+                s,
+                "  latency {} cycles per sample = {:.2} us at {} ns; a new sample every {} cycles \
+                 (II; dataflow: layers overlap)",
+                t.latency_cycles, e.latency_us, e.clock_ns, t.ii
+            );
+        }
+        Io::Parallel if e.pipelined => {
+            let _ = writeln!(
+                s,
+                "  latency {} cycles per sample = {:.2} us at {} ns with the DDR transfers; the \
+                 layers are one pipeline: {} cycles, a new sample every {} cycles ({} with the \
+                 interface's one word per cycle)",
+                t.latency_cycles, e.latency_us, e.clock_ns, t.core_latency_cycles, t.core_ii, t.ii
+            );
+        }
+        Io::Parallel => {
+            let _ = writeln!(
+                s,
+                "  latency {} cycles per sample = {:.2} us at {} ns (layers run one after the other)",
+                t.latency_cycles, e.latency_us, e.clock_ns
+            );
+        }
     }
     let _ = writeln!(
         s,

@@ -259,6 +259,8 @@ pub struct ModelWork {
     /// Words per sample through the `m_axi` ports.
     pub input_words: u64,
     pub output_words: u64,
+    /// Words, windows and FIFOs of the stream design ([`super::stream`]).
+    pub stream: super::stream::StreamWork,
 }
 
 impl ModelWork {
@@ -343,6 +345,7 @@ impl ModelWork {
             buffers,
             input_words: words(&model.inputs),
             output_words: words(&model.outputs),
+            stream: super::stream::StreamWork::read(model),
         })
     }
 }

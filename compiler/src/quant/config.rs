@@ -689,9 +689,14 @@ impl PrecisionConfig {
                 table: table_label("layer", name),
                 key: key.into(),
                 reason: format!(
-                    "'{name}' is a {} node, which has no weights: {key} applies to Conv and \
-                     Dense layers (name the layer, not its weight tensor)",
-                    n.op.name()
+                    "'{name}' is a {} node, which has no weights to {}; {key} applies to \
+                     Conv and Dense layers (name the layer, not its weight tensor)",
+                    n.op.name(),
+                    if key == "khot" {
+                        "make K-hot"
+                    } else {
+                        "accumulate"
+                    }
                 ),
             }),
             None => Ok(()),

@@ -216,7 +216,7 @@ fn corruptions_are_named() {
             let l = layer_mut(p, |k| matches!(k, Kernel::Conv(_)));
             if let Some(Kernel::Conv(c)) = &mut l.kernel {
                 c.accum_type = Some(TypeProto {
-                    width: 12,
+                    width: 100,
                     ..c.accum_type.unwrap()
                 });
             }

@@ -189,7 +189,7 @@ fn board_clock_and_reuse_reach_the_firmware_the_estimate_and_the_scripts() {
     assert!(r["hardware"]["folding"]
         .as_str()
         .unwrap()
-        .starts_with("chosen to fit"));
+        .starts_with("the fastest latency or resource designs per layer"));
     let chosen = estimated_reuse(&r);
     assert_eq!(chosen.len(), 3);
     assert_eq!(firmware_reuse(&out), chosen);
@@ -232,11 +232,18 @@ fn board_clock_and_reuse_reach_the_firmware_the_estimate_and_the_scripts() {
     assert_eq!(r["hardware"]["clock_ns"], 8.0);
     assert_eq!(
         r["hardware"]["folding"],
-        "set by --reuse 40 --reuse /fc/Gemm=2"
+        "set by --reuse 40 --reuse /fc/Gemm=2: /features/features.0/Conv latency R=36, \
+         /features/features.4/Conv latency R=36, /fc/Gemm latency R=2"
     );
-    // The first conv has 9 products per output: its reuse factor stops at 9.
-    assert_eq!(estimated_reuse(&r), [9, 40, 2]);
-    assert_eq!(firmware_reuse(&out), [9, 40, 2]);
+    // hls4ml's rule: 40 is valid for neither conv (9 × 8 and 72 × 16 products): the nearest
+    // valid factor, 36, with a note naming the flag.
+    assert_eq!(estimated_reuse(&r), [36, 36, 2]);
+    assert_eq!(firmware_reuse(&out), [36, 36, 2]);
+    let notes = r["warnings"].to_string();
+    assert!(
+        notes.contains("--reuse 40: reuse factor 40 is not valid for layer '/features/features.0/Conv' (9 × 8 products"),
+        "{notes}"
+    );
     let hls = std::fs::read_to_string(out.join("scripts/hls.tcl")).unwrap();
     assert!(hls.contains("xc7z020"), "{hls}");
     assert!(hls.contains("set clock_ns 8\n"), "{hls}");

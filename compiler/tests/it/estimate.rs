@@ -41,29 +41,42 @@ fn every_fixture_fits_the_ultra96v2_at_8_and_16_bits() {
 fn cnn_bn_layers_by_hand() {
     let board = Board::ultra96v2();
     let m = compiled("cnn_bn", 16);
-    let f = choose_reuse(&m, board).unwrap();
-    assert!(f.within_margin && f.warning.is_none());
+    // Every MAC layer `resource` with one input (tap) per step: R = its fan-in.
+    let mut f = Folding::unfolded(&m, Strategy::Resource).unwrap();
+    for l in f.layers.iter_mut().filter(|l| l.is_mac()) {
+        let r = l.fan_in;
+        assert_eq!(l.set_reuse(r), r);
+    }
     let e = estimate_with(&m, board, 5.0, &f).unwrap();
     let by_kernel = |k: &'static str| e.layers.iter().filter(move |l| l.kernel == k);
     let convs: Vec<_> = by_kernel("conv2d").collect();
     assert_eq!(convs.len(), 2);
-    // conv 1 → 8, 3×3: fan-in 9 through two ports: II 5, 2 multipliers, 8·8·8 outputs.
+    // conv 1 → 8, 3×3 on 8×8: 9 taps into 8 outputs per pixel; R = 9: 8 multipliers, 9 steps
+    // of one tap per pixel (no port limit), 64 pixels.
     let c1 = convs[0];
-    assert_eq!((c1.ii, c1.multipliers, c1.iterations), (5, 2, 512));
+    assert_eq!((c1.ii, c1.multipliers, c1.iterations), (9, 8, 64 * 9));
     assert_eq!(c1.macs, 512 * 9);
-    // conv 8 → 16, 3×3 on 4×4: fan-in 72 → II 36, 2 multipliers, 16·4·4 outputs.
+    // conv 8 → 16, 3×3 on 4×4: 72 taps into 16 outputs; R = 72: 16 multipliers, 16 pixels.
     let c2 = convs[1];
-    assert_eq!((c2.ii, c2.multipliers, c2.iterations), (36, 2, 256));
+    assert_eq!((c2.ii, c2.multipliers, c2.iterations), (72, 16, 16 * 72));
     // 16-bit operands: one DSP48E2 per multiplier.
     for c in [c1, c2] {
         assert_eq!(c.multiplier, Some(Multiplier::Dsp));
-        assert_eq!(c.dsp, 2);
+        assert_eq!(c.dsp, c.multipliers);
     }
-    // dense 64 → 10, unfolded: 64 multipliers.
+    // dense 64 → 10 at R = 64: 10 multipliers.
     let d: Vec<_> = by_kernel("dense").collect();
     assert_eq!(d.len(), 1);
-    assert_eq!((d[0].reuse_factor, d[0].multipliers, d[0].dsp), (1, 64, 64));
-    assert_eq!(e.totals.dsp, 68);
+    assert_eq!(
+        (d[0].reuse_factor, d[0].multipliers, d[0].dsp),
+        (64, 10, 10)
+    );
+    assert_eq!(e.totals.dsp, 8 + 16 + 10);
+    // The chooser's design fits within the margin and is at least as fast.
+    let chosen = choose_reuse(&m, board).unwrap();
+    assert!(chosen.within_margin && chosen.warning.is_none());
+    let ec = estimate_with(&m, board, 5.0, &chosen).unwrap();
+    assert!(ec.totals.latency_cycles <= e.totals.latency_cycles);
 
     // At 8 bits every multiply goes to LUTs.
     let m8 = compiled("cnn_bn", 8);

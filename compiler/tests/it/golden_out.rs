@@ -42,6 +42,18 @@ const CASES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "cnn_bn_io_stream",
+        &[
+            "cnn_bn/cnn_bn_opset13.onnx",
+            "--bits",
+            "8",
+            "--calib",
+            "data/train_x.npy",
+            "--io",
+            "stream",
+        ],
+    ),
+    (
         "dwsep_khot2_zcu104",
         &[
             "dwsep/dwsep_opset13.onnx",

@@ -40,7 +40,7 @@ fn values(n: usize, seed: usize) -> impl Fn(usize) -> f32 {
 }
 
 /// A 2-D graph with every element-wise, pooling, table and data-movement kernel.
-fn zoo_2d() -> Graph {
+pub(crate) fn zoo_2d() -> Graph {
     let mut b = GraphBuilder::new("zoo2d");
     let x = b.input("x", &[0, 2, 6, 6]);
     let w = b.constant_fn("conv_w", &[4, 2, 3, 3], values(18, 1));
@@ -152,7 +152,7 @@ fn zoo_2d() -> Graph {
 }
 
 /// A 1-D convolution.
-fn zoo_1d() -> Graph {
+pub(crate) fn zoo_1d() -> Graph {
     let mut b = GraphBuilder::new("zoo1d");
     let x = b.input("x", &[0, 2, 9]);
     let w = b.constant_fn("conv_w", &[3, 2, 3], values(6, 5));
@@ -178,7 +178,7 @@ fn zoo_1d() -> Graph {
 }
 
 /// The configs each graph is compiled with: 8 bits, and K-hot (the shift-add kernels).
-fn configs() -> Vec<(&'static str, PrecisionConfig)> {
+pub(crate) fn configs() -> Vec<(&'static str, PrecisionConfig)> {
     let plain = PrecisionConfig::uniform(8).unwrap();
     let mut khot = PrecisionConfig::uniform(8).unwrap();
     khot.set_default_khot(2).unwrap();
@@ -189,7 +189,7 @@ fn configs() -> Vec<(&'static str, PrecisionConfig)> {
 /// lowering writes it today (typing's casts become the kernels' own output casts). So it is made
 /// by hand: the 1-D zoo with its flatten (a view) turned into a cast to a narrower, rounding and
 /// saturating type.
-fn with_cast(mut proto: ModelProto) -> ModelProto {
+pub(crate) fn with_cast(mut proto: ModelProto) -> ModelProto {
     let layer = proto
         .layers
         .iter_mut()

@@ -34,5 +34,6 @@ mod quant_config;
 mod quant_fixtures;
 mod quant_rules;
 mod scripts_tcl;
+mod stream_io;
 mod verify_cli;
 mod verify_fixtures;

@@ -75,8 +75,8 @@ fn the_hardware_plan_round_trips_and_is_checked_against_its_model() {
         text.replace("\"ultra96v2\"", "\"no-such-board\""),
         text.replace("\"m_axi\"", "\"pcie\""),
         text.replace(
-            "\"format_version\": 1",
-            "\"format_version\": 1, \"extra\": 0",
+            "\"format_version\": 2",
+            "\"format_version\": 2, \"extra\": 0",
         ),
         text.replace("\"strategy\": \"resource\"", "\"strategy\": \"fastest\""),
     ] {

@@ -873,15 +873,15 @@ pub fn reuse_is_valid(n_in: usize, n_out: usize, r: usize) -> bool {
         return false;
     }
     if r <= n_in {
-        n_in % r == 0
+        n_in.is_multiple_of(r)
     } else {
-        r % n_in == 0 && n_out % (r / n_in) == 0
+        r.is_multiple_of(n_in) && n_out.is_multiple_of(r / n_in)
     }
 }
 
 /// Every valid reuse factor of `n_in × n_out` products, ascending.
 pub fn valid_reuse_factors(n_in: usize, n_out: usize) -> Vec<usize> {
-    let divisors = |n: usize| (1..=n).filter(move |d| n % d == 0);
+    let divisors = |n: usize| (1..=n).filter(move |d| n.is_multiple_of(*d));
     let mut v: Vec<usize> = divisors(n_in)
         .chain(divisors(n_out).skip(1).map(|m| m * n_in))
         .collect();
@@ -916,9 +916,9 @@ mod fold_tests {
     fn hls4ml_rule(n_in: usize, n_out: usize, rf: usize) -> bool {
         let mult = n_in.min(rf);
         let limit = (n_in * n_out).div_ceil(mult);
-        (limit % n_out == 0 || rf >= n_in)
-            && (rf % n_in == 0 || rf < n_in)
-            && (n_in * n_out) % rf == 0
+        (limit.is_multiple_of(n_out) || rf >= n_in)
+            && (rf.is_multiple_of(n_in) || rf < n_in)
+            && (n_in * n_out).is_multiple_of(rf)
     }
 
     #[test]

@@ -1243,8 +1243,45 @@ fn windows_match_brute_force() {
     }
 }
 
+/// A user accumulator, step by step with `Fixed` (the differential-tested casts): the kernels'
+/// contract (`ops::accum`) written out independently.
+fn user_reference(t: &MacTypes, x: &[i64], w: &[i64], b: &[i64]) -> Vec<i64> {
+    let n_in = x.len();
+    let prod = FixedType::signed(
+        t.input.width() + t.weight.width(),
+        t.input.int_bits() + t.weight.int_bits(),
+    )
+    .unwrap();
+    let sum = FixedType::new(
+        t.accum.is_signed(),
+        t.accum.width() + 1,
+        t.accum.int_bits() + 1,
+        Rounding::Trn,
+        Overflow::Wrap,
+        0,
+    )
+    .unwrap();
+    b.iter()
+        .enumerate()
+        .map(|(o, &bo)| {
+            let mut acc = Fixed::from_raw(i128::from(bo), t.bias)
+                .unwrap()
+                .cast(t.accum);
+            for i in 0..n_in {
+                let p = Fixed::from_raw(i128::from(x[i] * w[o * n_in + i]), prod)
+                    .unwrap()
+                    .cast(t.accum);
+                acc = Fixed::from_raw(acc.raw() + p.raw(), sum)
+                    .unwrap()
+                    .cast(t.accum);
+            }
+            acc.cast(t.output).raw() as i64
+        })
+        .collect()
+}
+
 #[test]
-fn narrow_accumulators_and_storage_are_refused() {
+fn narrow_accumulators_run_step_by_step_and_storage_is_checked() {
     let t8 = FixedType::signed(8, 3).unwrap();
     let types = MacTypes {
         input: t8,
@@ -1253,16 +1290,43 @@ fn narrow_accumulators_and_storage_are_refused() {
         accum: FixedType::signed(16, 6).unwrap(),
         output: t8,
     };
-    let err = DenseConfig::new(100, 2, types).unwrap_err();
-    assert!(matches!(err, OpError::Accumulator { .. }), "{err}");
-    assert!(err.to_string().contains("ap_fixed<"), "{err}");
-    // Too few fractional bits for the bias is not exact either.
+    // 100 products of 8-bit values do not fit ap_fixed<16,6>: a user accumulator, whose
+    // products lose bits and whose sums wrap, or saturate, exactly as ap_fixed does.
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for modes in [
+        (Rounding::Trn, Overflow::Wrap),
+        (Rounding::Rnd, Overflow::Sat),
+        (Rounding::RndConv, Overflow::SatSym),
+    ] {
+        let t = MacTypes {
+            accum: FixedType::signed(12, 4)
+                .unwrap()
+                .with_modes(modes.0, modes.1, 0)
+                .unwrap(),
+            ..types
+        };
+        let cfg = DenseConfig::new(100, 2, t).unwrap();
+        assert!(cfg.plan.user.is_some());
+        for _ in 0..50 {
+            let x = raws(&mut rng, t8, 100);
+            let w = raws(&mut rng, t8, 200);
+            let b = raws(&mut rng, t8, 2);
+            let mut y = vec![0i64; 2];
+            ops::dense::run(&cfg, &x, &w, &b, &mut y).unwrap();
+            assert_eq!(y, user_reference(&t, &x, &w, &b), "{modes:?}");
+        }
+    }
+    // Too few fractional bits for the bias is not exact either: the step-by-step path.
     let fine_bias = MacTypes {
         bias: FixedType::signed(16, 0).unwrap(),
         accum: FixedType::signed(30, 16).unwrap(),
         ..types
     };
-    assert!(DenseConfig::new(4, 2, fine_bias).is_err());
+    assert!(DenseConfig::new(4, 2, fine_bias)
+        .unwrap()
+        .plan
+        .user
+        .is_some());
     let ok = MacTypes {
         accum: types.accum_span(100).unwrap().smallest_type().unwrap(),
         ..types

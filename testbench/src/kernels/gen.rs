@@ -176,6 +176,16 @@ fn mac_types(rng: &mut impl Rng, fan_in: usize) -> MacTypes {
     }
 }
 
+/// One time in three, a user accumulator (the `accum` key): a random type of 4 to 40 bits with
+/// random modes, usually too narrow to be exact, so that every product is cast to it and every
+/// sum wraps or saturates in it (`runtime::ops::accum`), in both strategies.
+fn user_accum(rng: &mut impl Rng, mut t: MacTypes) -> MacTypes {
+    if rng.random_bool(1.0 / 3.0) {
+        t.accum = random_type(rng, 4..=40);
+    }
+    t
+}
+
 /// Runs of every instantiation, each on fresh random data (free: g++ time is per instantiation).
 pub const RUNS: usize = 6;
 
@@ -234,6 +244,7 @@ fn dense(rng: &mut impl Rng) -> Result<CppCase, OpError> {
     let n_in = rng.random_range(1..=48);
     let n_out = rng.random_range(1..=10);
     let t = mac_types(rng, n_in);
+    let t = user_accum(rng, t);
     let (strategy, reuse) = fold(rng, n_in, n_out);
     let cfg = DenseConfig::new(n_in, n_out, t)?.with_fold(strategy, reuse)?;
     let data = runs(rng, |rng| {
@@ -429,6 +440,7 @@ fn conv2d(rng: &mut impl Rng) -> Result<CppCase, OpError> {
     let (cin, cout, groups) = channels_and_groups(rng);
     let win = window(rng, true, false);
     let t = mac_types(rng, cin / groups * win.size());
+    let t = user_accum(rng, t);
     let cfg = Conv2dConfig::new(cin, cout, groups, win, t)?;
     let (strategy, reuse) = fold(rng, cfg.fan_in(), cout);
     let cfg = cfg.with_fold(strategy, reuse)?;
@@ -454,6 +466,7 @@ fn conv1d(rng: &mut impl Rng) -> Result<CppCase, OpError> {
     let (cin, cout, groups) = channels_and_groups(rng);
     let win = window(rng, false, false);
     let t = mac_types(rng, cin / groups * win.kernel_w);
+    let t = user_accum(rng, t);
     let cfg = Conv1dConfig::new(cin, cout, groups, win, t)?;
     let (strategy, reuse) = fold(rng, cfg.fan_in(), cout);
     let cfg = cfg.with_fold(strategy, reuse)?;

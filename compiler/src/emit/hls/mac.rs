@@ -75,7 +75,10 @@ pub fn conv1d(ctx: &mut Ctx<'_>, cfg: &Conv1dConfig, bias: &[i64]) -> Result<Emi
         .with_fold(ctx.strategy(), ctx.reuse())
         .map_err(|e| ctx.err(e.to_string()))?;
     let c = config::conv1d(ctx.config_name(), &cfg, &ctx.io());
-    finish(ctx, "conv1d", c, bias, cfg.out_channels)
+    let mut e = finish(ctx, "conv1d", c, bias, cfg.out_channels)?;
+    // conv1d.h is conv2d.h on a plane of height 1: it includes it.
+    e.headers.push(header("conv2d"));
+    Ok(e)
 }
 
 pub fn conv2d(ctx: &mut Ctx<'_>, cfg: &Conv2dConfig, bias: &[i64]) -> Result<Emitted, HlsError> {

@@ -29,6 +29,7 @@ mod movement;
 mod plan;
 mod pool;
 mod render;
+mod stream;
 pub use config::{ConfigStruct, Member, SubStruct, Typedef};
 pub use render::static_header;
 pub mod verify;

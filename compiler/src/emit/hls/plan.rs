@@ -6,8 +6,11 @@ use binpoint_runtime::model::{Exec, Model, TensorInfo};
 use binpoint_runtime::FixedType;
 
 use super::layer::{BufRef, Ctx, Emitted};
-use super::{activation, config, elementwise, lut, mac, movement, pool, HlsError, HlsOptions};
+use super::{
+    activation, config, elementwise, lut, mac, movement, pool, stream, HlsError, HlsOptions,
+};
 use crate::emit::ident::{comment, Names};
+use crate::hardware::Io;
 
 /// One layer in C++.
 #[derive(Clone, Debug)]
@@ -18,6 +21,8 @@ pub struct HlsLayer {
     pub emitted: Emitted,
     /// Its output buffer and length (for the trace).
     pub out: BufRef,
+    /// Its dataflow process, in a stream design.
+    pub stage: Option<stream::Stage>,
 }
 
 /// A tensor's typedef.
@@ -52,6 +57,8 @@ pub struct Plan {
     pub io_bits: u32,
     /// Kernel headers to copy and include, sorted.
     pub headers: Vec<&'static str>,
+    /// A stream design's top function file (`stream::top`); `None`: the array design.
+    pub stream_top: Option<String>,
 }
 
 /// Identifiers the emitted code defines or uses itself, and lowercase macros of the C and C++
@@ -153,7 +160,11 @@ impl Plan {
                 plan: opts.hardware.layer(index, &lp.name)?,
                 exec: ml.exec(),
             };
-            let emitted = emit_layer(&mut ctx)?;
+            let mut emitted = emit_layer(&mut ctx)?;
+            let stage = match opts.hardware.io {
+                Io::Stream => Some(stream::stage(&mut ctx, &mut emitted)?),
+                Io::Parallel => None,
+            };
             if emitted.alias {
                 let from = ctx.ins[0].clone();
                 bufs[l.output].name = from.name;
@@ -165,6 +176,7 @@ impl Plan {
                 comment: format!("{} ({}, {})", comment(&lp.name), comment(&lp.op), l.kernel),
                 emitted,
                 out: bufs[l.output].clone(),
+                stage,
             });
         }
         headers.sort_unstable();
@@ -208,7 +220,7 @@ impl Plan {
         } else {
             64
         };
-        Ok(Plan {
+        let mut plan = Plan {
             model: comment(&proto.name),
             source: comment(&proto.source),
             opts: opts.clone(),
@@ -221,7 +233,12 @@ impl Plan {
             out_words,
             io_bits,
             headers,
-        })
+            stream_top: None,
+        };
+        if opts.hardware.io == Io::Stream {
+            plan.stream_top = Some(stream::top(&plan, m)?);
+        }
+        Ok(plan)
     }
 }
 

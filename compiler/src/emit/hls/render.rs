@@ -112,6 +112,30 @@ const STATIC_HEADERS: &[(&str, &str)] = &[
         include_str!("../../../../hls-templates/firmware/binpoint_io.h"),
     ),
     (
+        "average_pool_stream.h",
+        include_str!("../../../../hls-templates/kernels/average_pool_stream.h"),
+    ),
+    (
+        "conv1d_stream.h",
+        include_str!("../../../../hls-templates/kernels/conv1d_stream.h"),
+    ),
+    (
+        "conv2d_stream.h",
+        include_str!("../../../../hls-templates/kernels/conv2d_stream.h"),
+    ),
+    (
+        "line_buffer.h",
+        include_str!("../../../../hls-templates/kernels/line_buffer.h"),
+    ),
+    (
+        "max_pool_stream.h",
+        include_str!("../../../../hls-templates/kernels/max_pool_stream.h"),
+    ),
+    (
+        "stream.h",
+        include_str!("../../../../hls-templates/firmware/stream.h"),
+    ),
+    (
         "binpoint_param.h",
         include_str!("../../../../hls-templates/firmware/binpoint_param.h"),
     ),
@@ -206,13 +230,13 @@ struct TbCpp<'a> {
 }
 
 /// What differs between the two interfaces.
-struct InterfaceText {
+pub(super) struct InterfaceText {
     doc: &'static str,
-    signature: &'static str,
+    pub(super) signature: &'static str,
     io_decls: Vec<String>,
-    pragmas: Vec<String>,
-    reads: Vec<String>,
-    writes: Vec<String>,
+    pub(super) pragmas: Vec<String>,
+    pub(super) reads: Vec<String>,
+    pub(super) writes: Vec<String>,
     tb_call: &'static str,
 }
 
@@ -262,7 +286,7 @@ fn axis_decls(bits: u32) -> Vec<String> {
     ]
 }
 
-fn interface_text(plan: &Plan) -> InterfaceText {
+pub(super) fn interface_text(plan: &Plan) -> InterfaceText {
     let max = plan.opts.max_batch;
     let (iw, ow) = (plan.in_words, plan.out_words);
     match plan.opts.hardware.interface {
@@ -445,43 +469,11 @@ pub fn firmware(plan: &Plan) -> Result<Files, HlsError> {
             },
         )?,
     );
-    put(
-        "binpoint_top.cpp",
-        render(
-            "binpoint_top.cpp",
-            &TopCpp {
-                model: &plan.model,
-                signature: it.signature,
-                pragmas: it.pragmas,
-                max_batch: plan.opts.max_batch,
-                sample_pragmas: sample_pragmas(plan),
-                buffer_pragmas: buffer_pragmas(plan),
-                buffers: plan
-                    .buffers
-                    .iter()
-                    .map(|(b, comment)| BufferView {
-                        ty: b.ty_name.clone(),
-                        name: b.name.clone(),
-                        len: b.len,
-                        comment: comment.clone(),
-                    })
-                    .collect(),
-                reads: it.reads,
-                layers: plan
-                    .layers
-                    .iter()
-                    .map(|l| TopLayer {
-                        index: l.index,
-                        comment: &l.comment,
-                        calls: &l.emitted.calls,
-                        out: &l.out.name,
-                        len: l.out.len,
-                    })
-                    .collect(),
-                writes: it.writes,
-            },
-        )?,
-    );
+    let top = match &plan.stream_top {
+        Some(text) => text.clone(),
+        None => array_top(plan, it.signature, it.pragmas, it.reads, it.writes)?,
+    };
+    put("binpoint_top.cpp", top);
     for name in plan
         .headers
         .iter()
@@ -491,6 +483,50 @@ pub fn firmware(plan: &Plan) -> Result<Files, HlsError> {
         put(name, shipped_header(name)?.to_string());
     }
     Ok(files)
+}
+
+/// The array design's top function.
+fn array_top(
+    plan: &Plan,
+    signature: &str,
+    pragmas: Vec<String>,
+    reads: Vec<String>,
+    writes: Vec<String>,
+) -> Result<String, HlsError> {
+    render(
+        "binpoint_top.cpp",
+        &TopCpp {
+            model: &plan.model,
+            signature,
+            pragmas,
+            max_batch: plan.opts.max_batch,
+            sample_pragmas: sample_pragmas(plan),
+            buffer_pragmas: buffer_pragmas(plan),
+            buffers: plan
+                .buffers
+                .iter()
+                .map(|(b, comment)| BufferView {
+                    ty: b.ty_name.clone(),
+                    name: b.name.clone(),
+                    len: b.len,
+                    comment: comment.clone(),
+                })
+                .collect(),
+            reads,
+            layers: plan
+                .layers
+                .iter()
+                .map(|l| TopLayer {
+                    index: l.index,
+                    comment: &l.comment,
+                    calls: &l.emitted.calls,
+                    out: &l.out.name,
+                    len: l.out.len,
+                })
+                .collect(),
+            writes,
+        },
+    )
 }
 
 pub fn tb(plan: &Plan) -> Result<Files, HlsError> {

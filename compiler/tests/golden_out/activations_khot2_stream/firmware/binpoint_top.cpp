@@ -15,6 +15,7 @@ void binpoint_top(hls::stream<io_axis_t> &input, hls::stream<io_axis_t> &output,
 binpoint_sample:
   for (unsigned s = 0; s < n_samples; s++) {
     BP_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=16)
+    BP_PRAGMA(HLS PIPELINE II=1)
     bpm::input_2_t input_2[64];  // input [64]
     bpm::linear_t linear[32];  // linear [32]
     bpm::leaky_relu_t leaky_relu[32];  // leaky_relu [32]
@@ -28,6 +29,19 @@ binpoint_sample:
     bpm::hardsigmoid_t hardsigmoid[16];  // hardsigmoid [16]
     bpm::linear_5_t linear_5[10];  // linear_5 [10]
     bpm::output_2_t output_2[10];  // output [10]
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=input_2 complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=linear complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=leaky_relu complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=linear_1 complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=hardswish complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=linear_2 complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=tanh complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=linear_3 complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=sigmoid complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=linear_4 complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=hardsigmoid complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=linear_5 complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=output_2 complete)
     binpoint::read_stream(input, input_2, 64);
 
     // 0: node_linear (Dense, dense_shift_add)

@@ -22,6 +22,16 @@
 
 namespace binpoint {
 
+// How a multiply-accumulate layer is built (CONFIG::strategy), in hls4ml's words:
+//   latency   every product of a position written out, the weights compile-time constants (so
+//             HLS builds each product from its constant's bits), pipelined at II = reuse_factor
+//             with at most block_factor multipliers;
+//   resource  reuse_factor steps per position, block_factor products per step, the weights in
+//             ROM banks partitioned so that one step reads one word of each bank.
+// The reuse factor has hls4ml's meaning: each multiplier serves reuse_factor of the n_in*n_out
+// products of a position. Both compute the same bits (the same sums in the same order).
+enum strategy_t { latency = 0, resource = 1 };
+
 // The lowest value of a fixed-point type: the start of a running maximum.
 template <class T>
 struct limits;

@@ -17,6 +17,7 @@ void binpoint_top(const io_word_t *input, io_word_t *output, unsigned n_samples)
 binpoint_sample:
   for (unsigned s = 0; s < n_samples; s++) {
     BP_PRAGMA(HLS LOOP_TRIPCOUNT min=1 max=16)
+    BP_PRAGMA(HLS PIPELINE II=1)
     bpm::input_2_t input_2[64];  // input [1, 8, 8]
     bpm::features_features_0_conv_output_0_t features_features_0_conv_output_0[512];  // /features/features.0/Conv_output_0 [8, 8, 8]
     bpm::features_features_2_clip_output_0_t features_features_2_clip_output_0[512];  // /features/features.2/Clip_output_0 [8, 8, 8]
@@ -26,6 +27,15 @@ binpoint_sample:
     bpm::features_features_8_clip_output_0_t features_features_8_clip_output_0[256];  // /features/features.8/Clip_output_0 [16, 4, 4]
     bpm::features_features_9_averagepool_output_0_t features_features_9_averagepool_output_0[64];  // /features/features.9/AveragePool_output_0 [16, 2, 2]
     bpm::output_2_t output_2[10];  // output [10]
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=input_2 complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=features_features_0_conv_output_0 complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=features_features_2_clip_output_0 complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=features_features_3_conv_output_0 complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=features_features_5_clip_output_0 complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=features_features_6_conv_output_0 complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=features_features_8_clip_output_0 complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=features_features_9_averagepool_output_0 complete)
+    BP_PRAGMA(HLS ARRAY_PARTITION variable=output_2 complete)
     binpoint::read_words(input + s * 64 + 0, input_2, 64);
 
     // 0: /features/features.0/Conv (Conv, conv2d_shift_add)

@@ -34,7 +34,7 @@ struct features_features_0_conv_config {
   static const int pad_right = 1;
   static const int out_h = 8;
   static const int out_w = 8;
-  static const int reuse_factor = 5;
+  static const int reuse_factor = 1;
   static const int khot = 2;
   static const int prod_shift = 0;
   static const int bias_shift = 5;
@@ -98,7 +98,7 @@ struct features_features_3_conv_config {
   static const int pad_right = 1;
   static const int out_h = 4;
   static const int out_w = 4;
-  static const int reuse_factor = 9;
+  static const int reuse_factor = 1;
   static const int khot = 2;
   static const int prod_shift = 0;
   static const int bias_shift = 4;
@@ -162,7 +162,7 @@ struct features_features_6_conv_config {
   static const int pad_right = 0;
   static const int out_h = 4;
   static const int out_w = 4;
-  static const int reuse_factor = 4;
+  static const int reuse_factor = 1;
   static const int khot = 2;
   static const int prod_shift = 0;
   static const int bias_shift = 5;
