@@ -273,6 +273,16 @@ pub fn compile(opts: &CompileOptions) -> Result<Compiled> {
         Vec::new(),
     );
     report.set_estimate(&estimate, &hardware);
+    if let Some(x) = &calib {
+        match count_accum_overflows(&model, x) {
+            Ok(counts) => {
+                report.set_accum_overflows(&counts, x.shape().first().copied().unwrap_or(0) as u64)
+            }
+            Err(e) => report
+                .warnings
+                .push(format!("user accumulators' overflows not counted: {e}")),
+        }
+    }
     report.learning = learning;
     report.low_rank.low_rank = decomposed;
     report.low_rank.low_rank_search = search;
@@ -560,6 +570,46 @@ fn choose_design(
         }
     }
     Ok(best.map(|(f, _)| f).expect("at least one start"))
+}
+
+/// On how many samples of `x` each layer with a user accumulator overflowed (only layers whose
+/// accumulator is narrower than exact; none: an empty list).
+pub fn count_accum_overflows(model: &Model, x: &ArrayD<f32>) -> Result<Vec<(String, u64)>> {
+    use binpoint_runtime::model::Exec;
+    let user = model.layers().iter().any(|l| match l.exec() {
+        Exec::Dense { cfg, .. } => cfg.plan.user.is_some(),
+        Exec::Conv1d { cfg, .. } => cfg.plan.user.is_some(),
+        Exec::Conv2d { cfg, .. } => cfg.plan.user.is_some(),
+        _ => false,
+    });
+    let [input] = model.inputs() else {
+        return Ok(Vec::new());
+    };
+    if !user {
+        return Ok(Vec::new());
+    }
+    let n = x.shape().first().copied().unwrap_or(0);
+    let per = if n == 0 { 0 } else { x.len() / n };
+    let flat: Vec<f32> = x.iter().copied().collect();
+    let mut counts: Vec<(String, u64)> = Vec::new();
+    for s in 0..n {
+        let raw = model
+            .quantize(*input, &flat[s * per..][..per])
+            .map_err(|e| PipelineError::Data(format!("calibration sample {s}: {e}")))?;
+        let over = model
+            .accum_overflows(&[&raw])
+            .map_err(|e| PipelineError::Data(format!("calibration sample {s}: {e}")))?;
+        if counts.is_empty() {
+            counts = over
+                .iter()
+                .map(|&(i, _)| (model.layers()[i].name.clone(), 0))
+                .collect();
+        }
+        for (c, (_, o)) in counts.iter_mut().zip(&over) {
+            c.1 += u64::from(*o);
+        }
+    }
+    Ok(counts)
 }
 
 /// `--reuse LAYER=R` names a multiply-accumulate layer of the model.

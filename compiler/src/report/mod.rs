@@ -85,6 +85,10 @@ pub struct LayerReport {
     pub params: u64,
     pub macs: u64,
     pub saturation: Option<Saturation>,
+    /// With a user accumulator (`accum` key) and calibration data: on how many calibration
+    /// samples one of its casts wrapped or saturated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accum_overflow_samples: Option<u64>,
     /// Resources and latency of this layer on the board (null without an estimate).
     pub estimate: Option<LayerEstimate>,
 }
@@ -248,6 +252,7 @@ pub fn build(
                 .map(|d| d.len() as u64)
                 .sum(),
             macs: node.op.spec().macs(&shapes, &node.shape),
+            accum_overflow_samples: None,
             saturation: sat.get(node.name.as_str()).map(|s| Saturation {
                 values: s.values,
                 saturated: s.saturated,
@@ -298,6 +303,24 @@ pub fn build(
 }
 
 impl Report {
+    /// The user accumulators' overflow counts on the calibration data (`(layer, samples with an
+    /// overflow)`, out of `samples`), with a warning for each layer that overflowed.
+    pub fn set_accum_overflows(&mut self, counts: &[(String, u64)], samples: u64) {
+        for (name, n) in counts {
+            let Some(l) = self.layers.iter_mut().find(|l| &l.name == name) else {
+                continue;
+            };
+            l.accum_overflow_samples = Some(*n);
+            if *n > 0 {
+                let accum = l.types["accum"].as_str().unwrap_or("its type").to_string();
+                self.warnings.push(format!(
+                    "layer '{name}': its accumulator {accum} (the accum key) wrapped or saturated \
+                     on {n} of {samples} calibration samples"
+                ));
+            }
+        }
+    }
+
     /// Adds the resource and latency estimate of `folding`: per layer (matched by name), the
     /// totals against the board's budget, the board and folding (`how`: how it was chosen), and
     /// the estimate's warnings after the report's own. The data ports are `m_axi` until set.

@@ -117,3 +117,77 @@ fn the_latency_estimate_matches_the_csynth_report_of_the_jet_tagger() {
         assert_eq!(l.dsp, r["layers"][name]["DSP"].as_u64().unwrap(), "{name}");
     }
 }
+
+/// A narrower, saturating accumulator than hls4ml's: the report counts the calibration samples
+/// on which it wrapped or saturated, layer by layer, and the C++ (g++ against Xilinx's
+/// `ap_fixed.h`) computes the interpreter's bits on every vector, in the all-latency design (one
+/// pipeline) and in the resource design.
+#[test]
+fn narrow_saturating_accumulators_are_counted_and_bit_exact() {
+    use binpoint::emit::hls::verify::{verify, VerifyOptions};
+    let d = jet_dir();
+    let base = std::fs::read_to_string(d.join("prec_16_6.toml")).unwrap();
+    let narrow = base.replace(
+        "accum = \"ap_fixed<16,6>\"",
+        "accum = \"ap_fixed<10,3,AP_RND_CONV,AP_SAT>\"",
+    );
+    assert_ne!(narrow, base);
+    let work = binpoint::emit::hls::ap_types::target_dir().join("csynth-jet-narrow");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let cfg = work.join("narrow.toml");
+    std::fs::write(&cfg, narrow).unwrap();
+    for (label, strategy) in [
+        ("latency", Strategy::Latency),
+        ("resource", Strategy::Resource),
+    ] {
+        let c = compile(&CompileOptions {
+            model: d.join("nrp_model1.onnx"),
+            calib: Some(d.join("input_normal_200x16.npy")),
+            labels: None,
+            precision: Precision {
+                config: Some(cfg.clone()),
+                ..Precision::default()
+            },
+            input_range: None,
+            keep_batch_norm: false,
+            low_rank: None,
+            learn: None,
+            target: Target {
+                strategy: Some(strategy),
+                reuse: vec![Reuse::All(2)],
+                ..Target::default()
+            },
+            threads: Threads::All,
+        })
+        .unwrap();
+        let counts: Vec<u64> = c
+            .report
+            .layers
+            .iter()
+            .filter_map(|l| l.accum_overflow_samples)
+            .collect();
+        assert_eq!(counts.len(), 4, "{label}: the four dense layers");
+        assert!(counts.iter().any(|&n| n > 0), "{label}: {counts:?}");
+        assert!(
+            c.report
+                .warnings
+                .iter()
+                .any(|w| w.contains("wrapped or saturated on")),
+            "{label}: {:?}",
+            c.report.warnings
+        );
+        let out = work.join(label);
+        binpoint::pipeline::emit(&c, &out, true).unwrap();
+        let r = verify(
+            &out,
+            &VerifyOptions {
+                vectors: 300,
+                calib: Some(d.join("input_normal_200x16.npy")),
+                ..VerifyOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!((r.failed, r.passed), (0, 500), "{label}: {}", r.tb_output);
+    }
+}

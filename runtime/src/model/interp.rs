@@ -334,6 +334,37 @@ impl Model {
         Ok(trace)
     }
 
+    /// For each layer with a user accumulator (`ops::accum`), in order: its index and whether
+    /// any of its casts wrapped or saturated on this one sample (raw inputs, as [`Model::trace`]).
+    pub fn accum_overflows(&self, inputs: &[&[i64]]) -> Result<Vec<(usize, bool)>, ModelError> {
+        let trace = self.trace(inputs)?;
+        let mut values: std::collections::HashMap<usize, &[i64]> = self
+            .inputs
+            .iter()
+            .copied()
+            .zip(inputs.iter().copied())
+            .collect();
+        for (l, t) in self.layers.iter().zip(&trace) {
+            values.insert(l.output, &t.raw);
+        }
+        let mut out = Vec::new();
+        for (i, l) in self.layers.iter().enumerate() {
+            let Some(x) = l.inputs.first().and_then(|x| values.get(x)) else {
+                continue;
+            };
+            let over = match l.exec() {
+                Exec::Dense { cfg, w, b } => cfg.accum_overflows(w, x, b),
+                Exec::Conv1d { cfg, w, b } => cfg.accum_overflows(w, x, b),
+                Exec::Conv2d { cfg, w, b } => cfg.accum_overflows(w, x, b),
+                _ => None,
+            };
+            if let Some(o) = over {
+                out.push((i, o));
+            }
+        }
+        Ok(out)
+    }
+
     /// Runs samples `first..first + n` (`n <= ws.tile`) of the raw inputs through every layer.
     fn run_tile(
         &self,

@@ -94,6 +94,13 @@ impl Conv1dConfig {
         self.output_len() * self.fan_in()
     }
 
+    /// With a user accumulator ([`super::accum`]): whether any of its casts wrapped or saturated
+    /// on one sample `x` (raw values), weights packed by `pack`; `None` when the accumulator is
+    /// exact (it never overflows).
+    pub fn accum_overflows(&self, packed: &PackedWeights, x: &[i64], b: &[i64]) -> Option<bool> {
+        gemm::accum_overflows(&self.shape, &self.plan, packed, x, b)
+    }
+
     /// The weights `[C_out][C_in/groups][k]`, checked and packed for [`run_lanes`].
     pub fn pack<W: Raw>(&self, w: &[W]) -> Result<PackedWeights, OpError> {
         gemm::pack(OP, &self.shape, &self.types, &self.plan, w)

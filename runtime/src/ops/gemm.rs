@@ -596,35 +596,99 @@ fn run_user<X: Raw, B: Raw, Y: Raw>(
     y: &mut [Y],
     lanes: usize,
 ) {
+    for s in 0..lanes {
+        user_sample(
+            shape,
+            w,
+            |i| x[i * lanes + s].into(),
+            b,
+            |o, bias, taps| {
+                let mut acc = user.start(bias);
+                for (xv, wv) in taps {
+                    acc = user.step(acc, xv, wv);
+                }
+                y[o * lanes + s] = Y::from_i64_unchecked(requant.apply(acc));
+            },
+        );
+    }
+}
+
+/// Whether any cast of the user accumulator left its range (a wrap or a saturation) on one
+/// sample `x` (raw values, one sample's layout).
+pub(crate) fn user_overflows<B: Raw>(
+    shape: &MacShape,
+    user: &UserAccum,
+    w: &[i64],
+    x: &[i64],
+    b: &[B],
+) -> bool {
+    let mut over = false;
+    user_sample(
+        shape,
+        w,
+        |i| x[i],
+        b,
+        |_, bias, taps| {
+            let (mut acc, o) = user.start_checked(bias);
+            over |= o;
+            for (xv, wv) in taps {
+                let (a, o) = user.step_checked(acc, xv, wv);
+                acc = a;
+                over |= o;
+            }
+        },
+    );
+    over
+}
+
+/// Visits every output value of one sample: its index, its bias and its (x, w) taps in the
+/// kernels' order (padding taps left out: they add a zero product).
+fn user_sample<B: Raw>(
+    shape: &MacShape,
+    w: &[i64],
+    x: impl Fn(usize) -> i64,
+    b: &[B],
+    mut out: impl FnMut(usize, i64, &mut dyn Iterator<Item = (i64, i64)>),
+) {
     let win = &shape.window;
     let (cin_g, cout_g, fan_in) = (shape.cin_g(), shape.cout_g(), shape.fan_in());
     let kernel = win.kernel_h * win.kernel_w;
-    for s in 0..lanes {
-        for co in 0..shape.out_channels {
-            let group = co / cout_g;
-            let row = &w[co * fan_in..][..fan_in];
-            for oy in 0..win.out_h {
-                for ox in 0..win.out_w {
-                    let mut acc = user.start(b[co].into());
-                    for (t, &wv) in row.iter().enumerate() {
-                        let ci = group * cin_g + t / kernel;
-                        let (ky, kx) = (t % kernel / win.kernel_w, t % win.kernel_w);
-                        let iy = (oy * win.stride_h + ky * win.dilation_h) as isize
-                            - win.pad_top as isize;
-                        let ix = (ox * win.stride_w + kx * win.dilation_w) as isize
-                            - win.pad_left as isize;
-                        if iy < 0 || ix < 0 || iy >= win.in_h as isize || ix >= win.in_w as isize {
-                            continue; // padding: a zero product
-                        }
-                        let i = (ci * win.in_h + iy as usize) * win.in_w + ix as usize;
-                        acc = user.step(acc, x[i * lanes + s].into(), wv);
+    for co in 0..shape.out_channels {
+        let group = co / cout_g;
+        let row = &w[co * fan_in..][..fan_in];
+        for oy in 0..win.out_h {
+            for ox in 0..win.out_w {
+                let mut taps = row.iter().enumerate().filter_map(|(t, &wv)| {
+                    let ci = group * cin_g + t / kernel;
+                    let (ky, kx) = (t % kernel / win.kernel_w, t % win.kernel_w);
+                    let iy =
+                        (oy * win.stride_h + ky * win.dilation_h) as isize - win.pad_top as isize;
+                    let ix =
+                        (ox * win.stride_w + kx * win.dilation_w) as isize - win.pad_left as isize;
+                    if iy < 0 || ix < 0 || iy >= win.in_h as isize || ix >= win.in_w as isize {
+                        return None; // padding: a zero product
                     }
-                    let o = (co * win.out_h + oy) * win.out_w + ox;
-                    y[o * lanes + s] = Y::from_i64_unchecked(requant.apply(acc));
-                }
+                    let i = (ci * win.in_h + iy as usize) * win.in_w + ix as usize;
+                    Some((x(i), wv))
+                });
+                let o = (co * win.out_h + oy) * win.out_w + ox;
+                out(o, b[co].into(), &mut taps);
             }
         }
     }
+}
+
+/// [`user_overflows`] for a layer's config: `None` when its accumulator is exact.
+pub(crate) fn accum_overflows(
+    shape: &MacShape,
+    plan: &MacPlan,
+    packed: &PackedWeights,
+    x: &[i64],
+    b: &[i64],
+) -> Option<bool> {
+    let user = plan.user.as_ref()?;
+    let w = packed.raw.as_deref()?;
+    Some(user_overflows(shape, user, w, x, b))
 }
 
 /// Checks the slices of a tile of `lanes` samples (lanes layout) and runs it.
