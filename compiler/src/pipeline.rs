@@ -589,7 +589,7 @@ pub fn count_accum_overflows(model: &Model, x: &ArrayD<f32>) -> Result<Vec<(Stri
         return Ok(Vec::new());
     }
     let n = x.shape().first().copied().unwrap_or(0);
-    let per = if n == 0 { 0 } else { x.len() / n };
+    let per = x.len().checked_div(n).unwrap_or(0);
     let flat: Vec<f32> = x.iter().copied().collect();
     let mut counts: Vec<(String, u64)> = Vec::new();
     for s in 0..n {

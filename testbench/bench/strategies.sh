@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every fixture (opset 13, 8 bits, calibrated) and the digits CNN example under each design:
 # the chooser's (no flag), --strategy latency --reuse 1, --strategy resource (the chooser's reuse
-# factors), and --strategy resource --reuse 64 (most folded); prints the binpoint estimate
+# factors), --strategy resource --reuse 64 (most folded) and --io stream (dataflow, the
+# chooser's reuse factors); prints the binpoint estimate
 # (DSP, LUT, FF, BRAM36, II, latency) and the verify result (g++ C-sim of the emitted HLS against
 # the interpreter, 200 random vectors + the test digits), as a markdown table.
 # Usage: testbench/bench/strategies.sh [BINPOINT] (about 2-4 minutes, mostly g++).
@@ -37,6 +38,7 @@ designs() {
   row "$name" "latency R=1" "$model" "${common[@]}" --strategy latency --reuse 1
   row "$name" "resource" "$model" "${common[@]}" --strategy resource
   row "$name" "resource R=64" "$model" "${common[@]}" --strategy resource --reuse 64
+  row "$name" "stream (chooser)" "$model" "${common[@]}" --io stream
 }
 calib=$data/train_x.npy test=$data/test_x.npy
 for m in mlp cnn_bn conv1d dwsep resnet activations; do
