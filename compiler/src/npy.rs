@@ -428,3 +428,30 @@ mod tests {
         assert!(e.contains("does not fit an int64"), "{e}");
     }
 }
+
+/// Whether samples of shape `data` (one sample, without the batch) hold an input of shape `want`
+/// in its layout: the same number of values, and either side flat, or the same shape up to
+/// dimensions of size 1. Another order of the same values (a channels-last `[8,8,3]` image for a
+/// channels-first `[3,8,8]` input) is not.
+pub fn same_layout(data: &[usize], want: &[usize]) -> bool {
+    let squeeze = |d: &[usize]| -> Vec<usize> { d.iter().copied().filter(|&v| v != 1).collect() };
+    let (d, w) = (squeeze(data), squeeze(want));
+    data.iter().product::<usize>() == want.iter().product::<usize>()
+        && (d.len() <= 1 || w.len() <= 1 || d == w)
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::same_layout;
+
+    #[test]
+    fn layouts() {
+        assert!(same_layout(&[64], &[1, 8, 8]));
+        assert!(same_layout(&[8, 8], &[64]));
+        assert!(same_layout(&[8, 8, 1], &[1, 8, 8]));
+        assert!(same_layout(&[3, 8, 8], &[3, 8, 8]));
+        assert!(!same_layout(&[8, 8, 3], &[3, 8, 8]));
+        assert!(!same_layout(&[64, 63], &[63, 64]));
+        assert!(!same_layout(&[63], &[64]));
+    }
+}

@@ -312,9 +312,11 @@ fn check_target(t: &Target) -> Result<()> {
 /// The precision config of the flags: the file or `--bits W` (16), then `--percentile` and
 /// `--khot`.
 pub fn precision(p: &Precision) -> Result<PrecisionConfig> {
+    // A flag's value out of range is a usage error (exit status 2), like `--clock 0`.
+    let usage = |e: crate::quant::ConfigError| PipelineError::Usage(e.to_string());
     let mut cfg = match &p.config {
         Some(f) => PrecisionConfig::from_file(f)?,
-        None => PrecisionConfig::uniform(p.bits.unwrap_or(16))?,
+        None => PrecisionConfig::uniform(p.bits.unwrap_or(16)).map_err(usage)?,
     };
     if let Some(pct) = p.percentile {
         if !(pct > 0.0 && pct <= 100.0) {
@@ -326,7 +328,7 @@ pub fn precision(p: &Precision) -> Result<PrecisionConfig> {
         cfg.calibration.method = None;
     }
     if let Some(k) = p.khot {
-        cfg.set_default_khot(k)?;
+        cfg.set_default_khot(k).map_err(usage)?;
     }
     Ok(cfg)
 }
@@ -782,6 +784,7 @@ pub fn emit(c: &Compiled, out: &Path, force: bool) -> Result<()> {
     check_out(out, force)?;
     fs::create_dir_all(out)
         .map_err(|e| write_err(out, &format!("cannot create the folder: {e}")))?;
+    remove_stale_staging(out);
     let staging = out.join(format!(".binpoint-staging-{}", std::process::id()));
     let _ = fs::remove_dir_all(&staging);
     let written = write_all(c, &staging, out).and_then(|()| install(&staging, out, force));
@@ -797,6 +800,28 @@ fn write_err(what: &Path, reason: &dyn std::fmt::Display) -> PipelineError {
 }
 
 /// OUT may be missing or an empty folder; a non-empty one only with `force`.
+/// Staging folders a compile killed before it could clean up left in `out`
+/// (`.binpoint-staging-<pid>` whose process is gone): binpoint's own, removed.
+fn remove_stale_staging(out: &Path) {
+    // Whether a process lives is read from /proc (Linux); elsewhere nothing is removed.
+    let (true, Ok(entries)) = (Path::new("/proc/self").exists(), fs::read_dir(out)) else {
+        return;
+    };
+    for e in entries.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(".binpoint-staging-") else {
+            continue;
+        };
+        let alive = pid
+            .parse::<u32>()
+            .map(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists())
+            .unwrap_or(true);
+        if !alive && e.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 pub fn check_out(out: &Path, force: bool) -> Result<()> {
     match fs::metadata(out) {
         Err(_) => Ok(()),

@@ -85,6 +85,26 @@ pub fn load_bytes(
     if !graph.sparse_initializer.is_empty() {
         return Err(invalid("sparse initializers are not supported".into()));
     }
+    // A name given twice would silently merge two tensors (or drop one): refused.
+    let twice = |kind: &str, names: Vec<&str>| {
+        let mut seen = HashSet::new();
+        match names.into_iter().find(|n| !seen.insert(*n)) {
+            Some(n) => Err(invalid(format!("two graph {kind} are named '{n}'"))),
+            None => Ok(()),
+        }
+    };
+    twice(
+        "initializers",
+        graph.initializer.iter().map(|t| t.name.as_str()).collect(),
+    )?;
+    twice(
+        "inputs",
+        graph.input.iter().map(|t| t.name.as_str()).collect(),
+    )?;
+    twice(
+        "outputs",
+        graph.output.iter().map(|t| t.name.as_str()).collect(),
+    )?;
     for init in &graph.initializer {
         let data = tensor::decode(init, file, base_dir)?;
         l.values.insert(init.name.clone(), Value::Const(data));

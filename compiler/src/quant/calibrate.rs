@@ -231,6 +231,22 @@ pub fn fit_input(g: &Graph, input: NodeIndex, x: ArrayD<f32>) -> Result<ArrayD<f
             node.shape
         )));
     }
+    // The same values in another layout (a channels-last image for a channels-first input, a
+    // transposed matrix) would be read as garbage: the per-sample shape must be the input's, or
+    // flat, or the input's up to dimensions of size 1.
+    let data = &x.shape()[1..];
+    if !crate::npy::same_layout(data, &per_sample) {
+        return Err(err(format!(
+            "calibration samples of shape {data:?} do not have the input's layout {} (another \
+             order, e.g. channels-last?): give them as [N, {}] or flat as [N, {want}]",
+            node.shape,
+            per_sample
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
     if let Some(&Dim::Fixed(b)) = dims.first() {
         if b != 1 && b != n {
             return Err(err(format!(

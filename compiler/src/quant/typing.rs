@@ -926,7 +926,7 @@ impl<'a> Typer<'a> {
     /// Warns when fewer than 16 entries span the observed input range (a table that collapsed).
     fn check_coverage(&self, n: NodeIndex, table: &LutSpec, cover: Interval) {
         let distinct = ((cover.hi - cover.lo) / table.step).floor() + 1.0;
-        if distinct < 16.0 && table.size >= 16 {
+        if distinct < 16.0 {
             let name = &self.g.node(n).name;
             self.warnings.borrow_mut().push(format!(
                 "'{name}': only {distinct} {:?} table entries span the input range [{}, {}] (step {}, \

@@ -151,9 +151,16 @@ fn out_is_never_overwritten_without_force() {
     );
     assert_eq!(std::fs::read(out.join("model.bpm")).unwrap(), before);
 
+    // The staging folder of a compile killed mid-write (its process is gone; 999999999 is above
+    // Linux's pid_max) does not count as the user's, and the next compile removes it.
+    let stale = out.join(".binpoint-staging-999999999");
+    std::fs::create_dir_all(stale.join("firmware")).unwrap();
+    std::fs::write(stale.join("model.onnx"), "half written").unwrap();
+
     ok(&compile(&model, &out, &["--bits", "16", "--force"]));
     assert_ne!(std::fs::read(out.join("model.bpm")).unwrap(), before);
     assert_eq!(std::fs::read_to_string(&mine).unwrap(), "user file");
+    assert!(!stale.exists(), "a stale staging folder was left");
 
     // An empty folder is fine without --force; a file is not a folder.
     let empty = dir.join("empty");
@@ -183,8 +190,26 @@ fn usage_errors() {
         &["--bits", "8", "--config", "p.toml"],
     );
     assert_eq!(e.status.code(), Some(2), "{}", text(&e.stderr));
+    // A flag value out of range is a usage error (exit status 2), as --clock 0 and --reuse 0.
+    for bits in ["0", "65", "100"] {
+        let e = compile(&model, &dir.join("o3"), &["--bits", bits]);
+        assert_eq!(
+            e.status.code(),
+            Some(2),
+            "--bits {bits}: {}",
+            text(&e.stderr)
+        );
+    }
+    for khot in ["0", "99"] {
+        let e = compile(&model, &dir.join("o3"), &["--bits", "8", "--khot", khot]);
+        assert_eq!(
+            e.status.code(),
+            Some(2),
+            "--khot {khot}: {}",
+            text(&e.stderr)
+        );
+    }
     let e = compile(&model, &dir.join("o3"), &["--bits", "0"]);
-    assert_eq!(e.status.code(), Some(1));
     assert!(text(&e.stderr).contains("--bits"), "{}", text(&e.stderr));
     let e = compile(&model, &dir.join("o4"), &["--input-range", "1,0"]);
     assert_eq!(e.status.code(), Some(2), "{}", text(&e.stderr));

@@ -412,3 +412,20 @@ fn unknown_pass_is_an_error() {
         "{e}"
     );
 }
+
+/// A name given twice would merge two tensors or drop one without a word: refused, naming it.
+#[test]
+fn duplicate_graph_names_are_refused() {
+    let mut m = mlp(13);
+    m.input("x", &[0, 4]);
+    let e = m.load().unwrap_err().to_string();
+    assert!(e.contains("two graph inputs are named 'x'"), "{e}");
+    let mut m = mlp(13);
+    m.output("y");
+    let e = m.load().unwrap_err().to_string();
+    assert!(e.contains("two graph outputs are named 'y'"), "{e}");
+    let mut m = mlp(13);
+    m.weight("b", &[3]);
+    let e = m.load().unwrap_err().to_string();
+    assert!(e.contains("two graph initializers are named 'b'"), "{e}");
+}

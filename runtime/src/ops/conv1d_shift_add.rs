@@ -29,16 +29,7 @@ impl Conv1dShiftAddConfig {
     /// `weights` (raw) must each have at most `k` CSD digits.
     pub fn new(conv: Conv1dConfig, k: u32, weights: &[i64]) -> Result<Self, OpError> {
         check_len(OP, "weight", weights, conv.weight_len())?;
-        if conv.plan.user.is_some() {
-            return Err(OpError::config(
-                OP,
-                format!(
-                    "accumulator {} does not hold every partial sum exactly; a K-hot layer \
-                     needs an exact accumulator (no accum key on K-hot layers)",
-                    conv.types.accum
-                ),
-            ));
-        }
+        super::shift_add::check_exact(OP, &conv.plan, conv.types.accum)?;
         let terms = ShiftAddWeights::new(OP, k, weights)?;
         Ok(Conv1dShiftAddConfig { conv, terms })
     }

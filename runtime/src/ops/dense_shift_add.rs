@@ -31,16 +31,7 @@ impl DenseShiftAddConfig {
     /// `weights` (`[n_out][n_in]`, raw) must each have at most `k` CSD digits.
     pub fn new(dense: DenseConfig, k: u32, weights: &[i64]) -> Result<Self, OpError> {
         check_len(OP, "weight", weights, dense.n_in * dense.n_out)?;
-        if dense.plan.user.is_some() {
-            return Err(OpError::config(
-                OP,
-                format!(
-                    "accumulator {} does not hold every partial sum exactly; a K-hot layer \
-                     needs an exact accumulator (no accum key on K-hot layers)",
-                    dense.types.accum
-                ),
-            ));
-        }
+        super::shift_add::check_exact(OP, &dense.plan, dense.types.accum)?;
         let terms = ShiftAddWeights::new(OP, k, weights)?;
         Ok(DenseShiftAddConfig { dense, terms })
     }

@@ -113,6 +113,24 @@ impl ShiftAddWeights {
     }
 }
 
+/// The shift-add kernels sum exactly, without casts: a user accumulator (`ops::accum`) is refused.
+pub(crate) fn check_exact(
+    op: &'static str,
+    plan: &MacPlan,
+    accum: crate::FixedType,
+) -> Result<(), OpError> {
+    if plan.user.is_some() {
+        return Err(OpError::config(
+            op,
+            format!(
+                "accumulator {accum} does not hold every partial sum exactly; a K-hot layer \
+                 needs an exact accumulator (no accum key on K-hot layers)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `x·w` for the weight whose terms are `terms`: `Σ ±(x << s)` (wrapping `i64`).
 #[inline(always)]
 pub fn product(x: i64, terms: &[CsdDigit]) -> i64 {

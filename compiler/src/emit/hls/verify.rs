@@ -290,12 +290,17 @@ fn calib_inputs(model: &Model, path: &Path) -> Result<(Vec<Vec<i64>>, usize), Ve
     };
     let x = crate::quant::load_npy(path).map_err(|e| VerifyError::Input(e.to_string()))?;
     let values: Vec<f32> = x.iter().copied().collect();
-    let len = model.tensors()[*id].len;
-    if values.is_empty() || !values.len().is_multiple_of(len) {
+    let t = &model.tensors()[*id];
+    let len = t.len;
+    let sample = x.shape().get(1..).unwrap_or(&[]);
+    if values.is_empty() || x.ndim() < 2 || !crate::npy::same_layout(sample, &t.shape) {
         return Err(VerifyError::Input(format!(
-            "{}: {} values are not whole samples of {len} inputs",
+            "{}: samples of shape {sample:?} (array {:?}) are not inputs '{}' of shape {:?} \
+             ({len} values per sample, in that layout or flat)",
             path.display(),
-            values.len()
+            x.shape(),
+            t.name,
+            t.shape
         )));
     }
     Ok((vec![model.quantize(*id, &values)?], values.len() / len))
