@@ -48,6 +48,11 @@ pub struct VerifyArgs {
     #[arg(long)]
     regenerate: bool,
 
+    /// Verify OUT/rtl/ (Verilog) with Verilator instead of the C++ with g++: lint, the same
+    /// vectors plus edge samples, raw bits and the latency in cycles (docs/rtl.md)
+    #[arg(long)]
+    rtl: bool,
+
     /// When emitting: the AXI-Stream top interface instead of m_axi (default: as compile recorded)
     #[arg(long)]
     stream: bool,
@@ -58,11 +63,14 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         vectors: args.vectors,
         seed: args.seed,
         trace: args.trace,
-        calib: args.calib,
+        calib: args.calib.clone(),
         cache: None,
         regenerate: args.regenerate,
         stream: args.stream,
     };
+    if args.rtl {
+        return run_rtl(&args, &opts);
+    }
     let r = verify(&args.out, &opts)?;
     for e in &r.emitted {
         eprintln!("emitted {}", args.out.join(e).display());
@@ -89,6 +97,35 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         println!("run again with --trace to name the first mismatching layer");
     }
     Ok(if r.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn run_rtl(args: &VerifyArgs, opts: &VerifyOptions) -> anyhow::Result<ExitCode> {
+    let r = binpoint::emit::rtl::verify::verify_rtl(&args.out, opts)?;
+    if r.emitted {
+        eprintln!("emitted {}", args.out.join("rtl").display());
+    }
+    let build = if r.build.cached {
+        "cached build".to_string()
+    } else {
+        format!("verilator {:.1} s", r.build.seconds)
+    };
+    eprintln!(
+        "{} vectors (5 edge, {} random, seed {}); lint clean; {build}; simulation {:.2} s",
+        r.samples, args.vectors, args.seed, r.sim_seconds
+    );
+    print!("{}", r.output);
+    let latency_ok = r.latency_measured == Some(r.latency_stated);
+    if !latency_ok {
+        println!(
+            "latency: OUT/rtl/rtl.json states {} cycles, the simulation measured {:?}",
+            r.latency_stated, r.latency_measured
+        );
+    }
+    Ok(if r.failed == 0 && latency_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
