@@ -64,26 +64,46 @@ pub fn module(
     let _ = writeln!(v, "  input wire [{}:0] x,", n_in as u32 * wx - 1);
     let _ = writeln!(v, "  output reg [{}:0] y", n_out as u32 * wy - 1);
     let _ = writeln!(v, ");");
-    // Each input, extended to the accumulator's width (modulo 2^W_acc).
-    let mut used = vec![false; n_in];
-    for o in 0..n_out {
-        for i in 0..n_in {
-            used[i] |= w[o * n_in + i] != 0;
-        }
+    // Every product's terms: (input, shift into the accumulator, negative). A term shifted by
+    // W_acc or more is a multiple of 2^W_acc: 0 modulo 2^W_acc.
+    let terms_of: Vec<Vec<(usize, u32, bool)>> = (0..n_out)
+        .map(|o| {
+            (0..n_in)
+                .flat_map(|i| {
+                    csd_digits(w[o * n_in + i])
+                        .into_iter()
+                        .map(move |d| (i, d.shift + cfg.plan.prod_shift, d.negative))
+                })
+                .filter(|&(_, s, _)| s < wa)
+                .collect()
+        })
+        .collect();
+    // Each input, extended to the accumulator's width less its smallest shift (the bits above
+    // are shifted out of every term).
+    let mut min_shift: Vec<Option<u32>> = vec![None; n_in];
+    for &(i, s, _) in terms_of.iter().flatten() {
+        min_shift[i] = Some(min_shift[i].map_or(s, |m| m.min(s)));
     }
-    for (i, _) in used.iter().enumerate().filter(|(_, &u)| u) {
-        let xi = format!("x[{}:{}]", (i as u32 + 1) * wx - 1, i as u32 * wx);
-        let ext = if wa > wx {
+    let used: Vec<bool> = min_shift.iter().map(Option::is_some).collect();
+    let mut high_unused = Vec::new();
+    for (i, m) in min_shift.iter().enumerate() {
+        let Some(m) = *m else { continue };
+        let we = wa - m; // bits of the extended input
+        let lo = i as u32 * wx;
+        let ext = if we > wx {
             let fill = if t.input.is_signed() {
-                format!("x[{}]", (i as u32 + 1) * wx - 1)
+                format!("x[{}]", lo + wx - 1)
             } else {
                 "1'b0".into()
             };
-            format!("{{{{{}{{{fill}}}}}, {xi}}}", wa - wx)
+            format!("{{{{{}{{{fill}}}}}, x[{}:{lo}]}}", we - wx, lo + wx - 1)
         } else {
-            format!("x[{}:{}]", i as u32 * wx + wa - 1, i as u32 * wx)
+            if we < wx {
+                high_unused.push(format!("x[{}:{}]", lo + wx - 1, lo + we));
+            }
+            format!("x[{}:{lo}]", lo + we - 1)
         };
-        let _ = writeln!(v, "  wire [{}:0] xe{i} = {ext};", wa - 1);
+        let _ = writeln!(v, "  wire [{}:0] xe{i} = {ext};", we - 1);
     }
     let unused: Vec<String> = used
         .iter()
@@ -91,18 +111,10 @@ pub fn module(
         .filter(|(_, &u)| !u)
         .map(|(i, _)| format!("x[{}:{}]", (i as u32 + 1) * wx - 1, i as u32 * wx))
         .collect();
-    if !unused.is_empty() || wa < wx {
-        // Inputs every weight of the layer ignores (and bits above the accumulator).
+    if !unused.is_empty() || !high_unused.is_empty() {
+        // Inputs every weight of the layer ignores, and bits every term shifts out.
         let mut parts = unused;
-        if wa < wx {
-            for i in (0..n_in).filter(|&i| used[i]) {
-                parts.push(format!(
-                    "x[{}:{}]",
-                    (i as u32 + 1) * wx - 1,
-                    i as u32 * wx + wa
-                ));
-            }
-        }
+        parts.extend(high_unused);
         let _ = writeln!(
             v,
             "  wire unused_x = &{{1'b0, {}, 1'b0}};",
@@ -111,24 +123,20 @@ pub fn module(
     }
     let mut outs = Vec::with_capacity(n_out);
     for o in 0..n_out {
-        let mut terms = Vec::new();
-        for i in 0..n_in {
-            for d in csd_digits(w[o * n_in + i]) {
-                let s = d.shift + cfg.plan.prod_shift;
-                if s >= wa {
-                    continue; // a multiple of 2^W_acc: 0 modulo 2^W_acc
-                }
-                let e = if s == 0 {
+        let mut terms: Vec<Term> = terms_of[o]
+            .iter()
+            .map(|&(i, s, negative)| {
+                let m = min_shift[i].unwrap_or(0);
+                let expr = if s == 0 {
                     format!("xe{i}")
+                } else if s == m {
+                    format!("{{xe{i}, {s}'b0}}")
                 } else {
                     format!("{{xe{i}[{}:0], {s}'b0}}", wa - 1 - s)
                 };
-                terms.push(Term {
-                    negative: d.negative,
-                    expr: e,
-                });
-            }
-        }
+                Term { negative, expr }
+            })
+            .collect();
         let shift = cfg.plan.bias_shift;
         let bias = if shift >= wa {
             0 // a multiple of 2^W_acc

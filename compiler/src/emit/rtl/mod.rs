@@ -295,7 +295,7 @@ fn top(
     );
     let _ = writeln!(
         v,
-        "// Each port is one raw value (W bits of its type); value = raw * 2^-F."
+        "// Each port is one raw value (W bits of its type); value = raw / 2^F."
     );
     let _ = writeln!(v, "module {TOP} (");
     let _ = writeln!(v, "  input wire clk,");
