@@ -138,3 +138,51 @@ fn a_missing_tool_is_named() {
         "{m}"
     );
 }
+
+/// A dense 6 -> 4, ReLU, dense 4 -> 3 model at 6 bits (range propagation from [-1, 1]).
+fn tiny() -> binpoint_runtime::model::format::ModelProto {
+    use binpoint::ir::ops::{Dense, Relu};
+    use binpoint::ir::GraphBuilder;
+    use binpoint::quant::Interval;
+    let values = |k: usize| move |i: usize| ((i * 7 + k) % 11) as f32 / 8.0 - 0.6;
+    let mut b = GraphBuilder::new("tiny");
+    let x = b.input("x", &[0, 6]);
+    let w1 = b.constant_fn("w1", &[4, 6], values(1));
+    let b1 = b.constant_fn("b1", &[4], values(2));
+    let d1 = b.op("fc1", Dense, &[x, w1, b1]).unwrap();
+    let r = b.op("relu", Relu, &[d1]).unwrap();
+    let w2 = b.constant_fn("w2", &[3, 4], values(3));
+    let b2 = b.constant_fn("b2", &[3], values(4));
+    let y = b.op("fc2", Dense, &[r, w2, b2]).unwrap();
+    b.output(y);
+    let g = b.finish().unwrap();
+    let typed = type_graph(
+        &g,
+        &PrecisionConfig::uniform(6).unwrap(),
+        RangeSource::Propagated(vec![Interval::new(-1.0, 1.0)]),
+    )
+    .unwrap();
+    lower(&typed, &LowerOptions::default()).unwrap().proto
+}
+
+#[test]
+fn yosys_maps_a_small_model_without_dsp() {
+    let proto = tiny();
+    let out = verify_dir("rtl", "tiny_synth", &proto);
+    let model = Model::from_proto(&proto).unwrap();
+    write_rtl(&model, &out).unwrap();
+    let r = verify_rtl(&out, &VerifyOptions::default()).unwrap();
+    assert_eq!((r.passed, r.failed), (1005, 0), "{}", r.output);
+    let s = binpoint::emit::rtl::synth::synth(&out, &model).unwrap();
+    assert!(s.tool.starts_with("Yosys"), "{}", s.tool);
+    assert_eq!(s.layers.len(), 3);
+    assert!(s.total.lut > 0 && s.total.ff > 0, "{:?}", s.total);
+    assert_eq!(s.total.dsp, 0, "constant products must not become DSPs");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["synth"]["label"],
+        "Yosys-mapped cells of binpoint's RTL"
+    );
+    assert_eq!(report["synth"]["total"]["lut"], s.total.lut);
+}

@@ -13,6 +13,7 @@
 pub mod cast;
 mod dense;
 mod relu;
+pub mod synth;
 mod tree;
 pub mod verify;
 pub mod verilator;
