@@ -23,6 +23,7 @@ pub const SCRIPT: &str = "synth_xilinx -family xcup -flatten -noiopad -abc9";
 /// Cells of one synthesized module.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Cells {
+    /// LUT1-LUT6 and INV.
     pub lut: u64,
     pub ff: u64,
     /// CARRY8 equivalents: CARRY8 + CARRY4 / 2.
@@ -42,7 +43,8 @@ impl Cells {
         let mut c = Cells::default();
         for (t, &n) in &by_type {
             let t = t.as_str();
-            if t.starts_with("LUT") {
+            // INV: Vivado maps an inverter onto a LUT1.
+            if t.starts_with("LUT") || t == "INV" {
                 c.lut += n;
             } else if t.starts_with("FD") {
                 c.ff += n;
