@@ -2,6 +2,8 @@
 //! [--regenerate]`: builds the emitted HLS C++ (OUT/firmware) and its testbench (OUT/tb) with g++
 //! against Xilinx's ap_types headers, runs them on random inputs (plus X.npy) and compares the raw
 //! outputs with the interpreter's, bit for bit. Exit status 0 when every sample matches, 1 otherwise.
+//! With `--rtl`: the same for OUT/rtl/ (Verilog) with Verilator, latency included
+//! ([`binpoint::emit::rtl::verify`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,6 +16,7 @@ Examples:
   binpoint verify out
   binpoint verify out --vectors 5000 --seed 7 --trace
   binpoint verify out --calib train_x.npy
+  binpoint verify out --rtl --calib train_x.npy   (OUT/rtl/ with Verilator; docs/rtl.md)
 
 OUT is a folder written by `binpoint compile` (OUT/model.bpm). OUT/firmware and OUT/tb/tb.cpp are
 emitted when missing (--regenerate: always) from the hardware plan compile stored in
