@@ -119,6 +119,17 @@ fn unsupported_layers_are_refused_by_name() {
     let e = emit(&model).unwrap_err().to_string();
     assert!(e.contains("layer 0 '/net/net.0/Gemm' (Dense)"), "{e}");
     assert!(e.contains("AP_WRAP_SM"), "{e}");
+    // A user accumulator narrower than the exact one: refused, naming the layer.
+    let (_, model) = compiled(
+        "mlp",
+        "mlp_8_user_accum",
+        "[default]\nbits = 8\naccum = \"ap_fixed<14,8>\"\n",
+    );
+    let e = emit(&model).unwrap_err().to_string();
+    assert!(
+        e.contains("layer 0 '/net/net.0/Gemm' (Dense)") && e.contains("user accumulator"),
+        "{e}"
+    );
 }
 
 #[test]
