@@ -150,14 +150,16 @@ fn a_missing_tool_is_named() {
     );
 }
 
-/// A dense 6 -> 4, ReLU, dense 4 -> 3 model at 6 bits (range propagation from [-1, 1]).
+/// A Flatten of a 2x3 input (a view: wires), dense 6 -> 4, ReLU, dense 4 -> 3, at 6 bits
+/// (range propagation from [-1, 1]).
 fn tiny() -> binpoint_runtime::model::format::ModelProto {
-    use binpoint::ir::ops::{Dense, Relu};
+    use binpoint::ir::ops::{Dense, Flatten, Relu};
     use binpoint::ir::GraphBuilder;
     use binpoint::quant::Interval;
     let values = |k: usize| move |i: usize| ((i * 7 + k) % 11) as f32 / 8.0 - 0.6;
     let mut b = GraphBuilder::new("tiny");
-    let x = b.input("x", &[0, 6]);
+    let x = b.input("x", &[0, 2, 3]);
+    let x = b.op("flatten", Flatten { axis: 1 }, &[x]).unwrap();
     let w1 = b.constant_fn("w1", &[4, 6], values(1));
     let b1 = b.constant_fn("b1", &[4], values(2));
     let d1 = b.op("fc1", Dense, &[x, w1, b1]).unwrap();
@@ -181,7 +183,10 @@ fn yosys_maps_a_small_model_without_dsp() {
     let proto = tiny();
     let out = verify_dir("rtl", "tiny_synth", &proto);
     let model = Model::from_proto(&proto).unwrap();
-    write_rtl(&model, &out).unwrap();
+    let rtl = write_rtl(&model, &out).unwrap();
+    // The view is wires: input register + dense + ReLU + dense.
+    assert_eq!(model.layers()[0].kernel(), "view");
+    assert_eq!(rtl.latency, 4);
     let r = verify_rtl(&out, &VerifyOptions::default()).unwrap();
     assert_eq!((r.passed, r.failed), (1005, 0), "{}", r.output);
     let s = binpoint::emit::rtl::synth::synth(&out, &model).unwrap();
