@@ -137,6 +137,10 @@ pub struct CompileArgs {
     #[arg(long, value_name = "SPEC", value_parser = parse_low_rank)]
     low_rank: Option<Box<LowRankSpec>>,
 
+    /// Also write OUT/rtl/: Verilog of the fully-parallel design (dense, ReLU, views; docs/rtl.md)
+    #[arg(long)]
+    rtl: bool,
+
     /// Write into a non-empty OUT (replacing the files compile writes; others are left alone)
     #[arg(long)]
     force: bool,
@@ -188,6 +192,16 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
     let opts = options(&args)?;
     let compiled = pipeline::compile(&opts).map_err(usage)?;
     pipeline::emit(&compiled, &args.out, args.force)?;
+    if args.rtl {
+        let model = binpoint_runtime::model::Model::load(args.out.join("model.bpm"))?;
+        let rtl = binpoint::emit::rtl::write_rtl(&model, &args.out)?;
+        eprintln!(
+            "wrote {}: {} files, latency {} cycles",
+            args.out.join(binpoint::emit::rtl::DIR).display(),
+            rtl.files.len(),
+            rtl.latency
+        );
+    }
 
     let report = &compiled.report;
     if let Some(r) = &report.learning {

@@ -15,6 +15,7 @@ mod fixed;
 mod inspect;
 mod learn_args;
 mod simulate;
+mod synth;
 mod verify;
 
 use std::fmt;
@@ -61,6 +62,9 @@ enum Command {
     /// Build the emitted HLS C++ and its testbench with g++ and check them against the interpreter
     #[command(after_help = verify::EXAMPLES)]
     Verify(verify::VerifyArgs),
+    /// Map OUT/rtl/ onto UltraScale+ cells with Yosys: per-layer and total LUT, FF, CARRY, DSP, BRAM
+    #[command(after_help = synth::EXAMPLES)]
+    Synth(synth::SynthArgs),
 }
 
 /// A request that parsed but cannot be carried out as asked (exit status 2, like clap's own
@@ -103,6 +107,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compile(args) => compile::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Synth(args) => synth::run(args),
     }
 }
 

@@ -2,6 +2,8 @@
 //! [--regenerate]`: builds the emitted HLS C++ (OUT/firmware) and its testbench (OUT/tb) with g++
 //! against Xilinx's ap_types headers, runs them on random inputs (plus X.npy) and compares the raw
 //! outputs with the interpreter's, bit for bit. Exit status 0 when every sample matches, 1 otherwise.
+//! With `--rtl`: the same for OUT/rtl/ (Verilog) with Verilator, latency included
+//! ([`binpoint::emit::rtl::verify`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,6 +16,7 @@ Examples:
   binpoint verify out
   binpoint verify out --vectors 5000 --seed 7 --trace
   binpoint verify out --calib train_x.npy
+  binpoint verify out --rtl --calib train_x.npy   (OUT/rtl/ with Verilator; docs/rtl.md)
 
 OUT is a folder written by `binpoint compile` (OUT/model.bpm). OUT/firmware and OUT/tb/tb.cpp are
 emitted when missing (--regenerate: always) from the hardware plan compile stored in
@@ -48,6 +51,11 @@ pub struct VerifyArgs {
     #[arg(long)]
     regenerate: bool,
 
+    /// Verify OUT/rtl/ (Verilog) with Verilator instead of the C++ with g++: lint, the same
+    /// vectors plus edge samples, raw bits and the latency in cycles (docs/rtl.md)
+    #[arg(long)]
+    rtl: bool,
+
     /// When emitting: the AXI-Stream top interface instead of m_axi (default: as compile recorded)
     #[arg(long)]
     stream: bool,
@@ -58,11 +66,14 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         vectors: args.vectors,
         seed: args.seed,
         trace: args.trace,
-        calib: args.calib,
+        calib: args.calib.clone(),
         cache: None,
         regenerate: args.regenerate,
         stream: args.stream,
     };
+    if args.rtl {
+        return run_rtl(&args, &opts);
+    }
     let r = verify(&args.out, &opts)?;
     for e in &r.emitted {
         eprintln!("emitted {}", args.out.join(e).display());
@@ -89,6 +100,35 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         println!("run again with --trace to name the first mismatching layer");
     }
     Ok(if r.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn run_rtl(args: &VerifyArgs, opts: &VerifyOptions) -> anyhow::Result<ExitCode> {
+    let r = binpoint::emit::rtl::verify::verify_rtl(&args.out, opts)?;
+    if r.emitted {
+        eprintln!("emitted {}", args.out.join("rtl").display());
+    }
+    let build = if r.build.cached {
+        "cached build".to_string()
+    } else {
+        format!("verilator {:.1} s", r.build.seconds)
+    };
+    eprintln!(
+        "{} vectors (5 edge, {} random, seed {}); lint clean; {build}; simulation {:.2} s",
+        r.samples, args.vectors, args.seed, r.sim_seconds
+    );
+    print!("{}", r.output);
+    let latency_ok = r.latency_measured == Some(r.latency_stated);
+    if !latency_ok {
+        println!(
+            "latency: OUT/rtl/rtl.json states {} cycles, the simulation measured {:?}",
+            r.latency_stated, r.latency_measured
+        );
+    }
+    Ok(if r.failed == 0 && latency_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

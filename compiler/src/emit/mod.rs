@@ -7,5 +7,6 @@
 
 pub mod hls;
 pub mod ident;
+pub mod rtl;
 pub mod scripts;
 pub mod sim;

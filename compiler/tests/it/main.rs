@@ -33,6 +33,7 @@ mod pipeline;
 mod quant_config;
 mod quant_fixtures;
 mod quant_rules;
+mod rtl;
 mod scripts_tcl;
 mod stream_io;
 mod verify_cli;

@@ -387,4 +387,4 @@ impl Fixed {
 
 mod requant;
 pub use csd::{csd_digits, csd_weight, CsdDigit};
-pub use requant::{difference_type, product_type, sum_type, FloatRequant, Requant};
+pub use requant::{difference_type, product_type, sum_type, FloatRequant, OverflowStep, Requant};

@@ -35,6 +35,19 @@ pub struct Requant {
     clamp: Clamp,
 }
 
+/// [`Requant::overflow_step`]: the overflow handling of a cast, after quantization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OverflowStep {
+    /// Keep the low `W` bits of the destination (also when the header checks nothing).
+    Wrap,
+    /// Clamp into `lo..=hi` (`AP_SAT`, `AP_SAT_SYM`).
+    Sat { lo: i64, hi: i64 },
+    /// Values outside `lo..=hi` become 0 (`AP_SAT_ZERO`).
+    SatZero { lo: i64, hi: i64 },
+    /// `AP_WRAP` with `N > 0` or `AP_WRAP_SM`: only [`Fixed::cast`] states it.
+    General,
+}
+
 /// How the raw value moves to the destination's binary point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shift {
@@ -125,6 +138,18 @@ impl Requant {
 
     pub fn dst(&self) -> FixedType {
         self.dst
+    }
+
+    /// What the cast does to a quantized value outside the destination's range, as decided once
+    /// here (the header's `overflow_checked` included): for backends that build the cast in
+    /// hardware, so that they never restate the rule.
+    pub fn overflow_step(&self) -> OverflowStep {
+        match self.clamp {
+            Clamp::Wrap { .. } => OverflowStep::Wrap,
+            Clamp::Sat { lo, hi } => OverflowStep::Sat { lo, hi },
+            Clamp::SatZero { lo, hi } => OverflowStep::SatZero { lo, hi },
+            Clamp::General => OverflowStep::General,
+        }
     }
 
     /// True when `apply` takes the precomputed path (false: `AP_WRAP` with `N > 0`, `AP_WRAP_SM`).

@@ -134,7 +134,7 @@ impl Vectors {
     }
 
     /// The vectors of raw inputs (one `Vec` per graph input, `samples` samples each).
-    fn from_inputs(
+    pub fn from_inputs(
         model: &Model,
         per_input: &[Vec<i64>],
         samples: usize,
@@ -280,7 +280,10 @@ pub fn load(out: &Path) -> Result<Model, VerifyError> {
 }
 
 /// Calibration inputs from an `.npy` of real values, quantized into the single input's type.
-fn calib_inputs(model: &Model, path: &Path) -> Result<(Vec<Vec<i64>>, usize), VerifyError> {
+pub(crate) fn calib_inputs(
+    model: &Model,
+    path: &Path,
+) -> Result<(Vec<Vec<i64>>, usize), VerifyError> {
     let [id] = model.inputs() else {
         return Err(VerifyError::Input(format!(
             "{}: calibration inputs feed models with one input; this one has {}",

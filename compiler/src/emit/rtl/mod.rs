@@ -1,0 +1,393 @@
+//! `OUT/rtl/`: synthesizable Verilog-2005 of the fully-parallel (latency) design, for models made
+//! of dense layers, ReLU and views (docs/rtl.md). Read from the validated compiled model only
+//! (`Model::layers()`, each layer's `exec()` config and the proto's raw constants): the RTL
+//! computes the interpreter's bits, which `binpoint verify --rtl` checks with Verilator
+//! ([`verify`]).
+//!
+//! The design: a registered top (`binpoint_top`) with `in_valid` and one port per input value,
+//! an input register, one module per computing layer (dense: [`dense`], ReLU: [`relu`]) ending
+//! in one register, views as wires, and `out_valid` from a shift register of valids as long as
+//! the pipeline. Latency: 1 (the input register) + one cycle per computing layer; a new sample
+//! every cycle. Any other layer kind is an error naming the layer and its op.
+
+pub mod cast;
+mod dense;
+mod relu;
+pub mod synth;
+mod tree;
+pub mod verify;
+pub mod verilator;
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use binpoint_runtime::model::format::layer::Kernel;
+use binpoint_runtime::model::{Exec, Model};
+
+use super::ident::comment;
+
+/// The top module's name (and the Verilator model's `V<top>` class).
+pub const TOP: &str = "binpoint_top";
+
+/// The folder under OUT.
+pub const DIR: &str = "rtl";
+
+/// One Verilog module and its text.
+#[derive(Clone, Debug)]
+pub struct Module {
+    pub name: String,
+    pub text: String,
+}
+
+/// A data port of the top: one raw value of a graph input or output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Port {
+    pub name: String,
+    pub width: u32,
+    pub signed: bool,
+}
+
+/// One pipeline stage: the layer that ends in a register.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Stage {
+    pub index: usize,
+    pub layer: String,
+    pub op: String,
+    pub module: String,
+}
+
+/// The emitted design.
+#[derive(Clone, Debug)]
+pub struct Rtl {
+    /// `(file name, text)`, the top first.
+    pub files: Vec<(String, String)>,
+    pub inputs: Vec<Port>,
+    pub outputs: Vec<Port>,
+    /// Cycles from a sample's `in_valid` to its `out_valid`.
+    pub latency: u32,
+    pub stages: Vec<Stage>,
+}
+
+/// Why the RTL cannot be emitted, built or run.
+#[derive(Debug, thiserror::Error)]
+pub enum RtlError {
+    #[error("layer {index} '{name}' ({op}): {reason}")]
+    Layer {
+        index: usize,
+        name: String,
+        op: String,
+        reason: String,
+    },
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "`{tool}` is not installed (not on PATH): the RTL flow needs it. Install it, e.g. \
+         `apt-get install -y {package}` on Debian/Ubuntu"
+    )]
+    MissingTool {
+        tool: &'static str,
+        package: &'static str,
+    },
+    #[error("{tool} failed ({command}):\n{output}")]
+    Tool {
+        tool: &'static str,
+        command: String,
+        output: String,
+    },
+}
+
+impl RtlError {
+    /// An error about the layer called `name` (the index is filled in by [`emit`]).
+    pub(crate) fn layer(name: &str, op: &str, reason: impl Into<String>) -> RtlError {
+        RtlError::Layer {
+            index: usize::MAX,
+            name: name.to_string(),
+            op: op.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn io(what: &'static str, path: &Path, source: std::io::Error) -> RtlError {
+        RtlError::Io {
+            what,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    fn at(self, index: usize) -> RtlError {
+        match self {
+            RtlError::Layer {
+                name, op, reason, ..
+            } => RtlError::Layer {
+                index,
+                name,
+                op,
+                reason,
+            },
+            e => e,
+        }
+    }
+}
+
+/// A tensor as the top sees it: the wire holding its raw values and the cycle they are valid in
+/// (counted from the sample's `in_valid`).
+#[derive(Clone, Debug)]
+struct Signal {
+    wire: String,
+    stage: u32,
+}
+
+/// The RTL of `model` (see the module docs).
+pub fn emit(model: &Model) -> Result<Rtl, RtlError> {
+    let [input] = model.inputs() else {
+        return Err(RtlError::Unsupported(format!(
+            "the RTL takes models with one input; this one has {}",
+            model.inputs().len()
+        )));
+    };
+    let [output] = model.outputs() else {
+        return Err(RtlError::Unsupported(format!(
+            "the RTL takes models with one output; this one has {}",
+            model.outputs().len()
+        )));
+    };
+    let tensors = model.tensors();
+    let bus = |id: usize| -> u32 { tensors[id].ty.width() * tensors[id].len as u32 };
+    let mut signals: Vec<Option<Signal>> = vec![None; tensors.len()];
+    signals[*input] = Some(Signal {
+        wire: "t_in".into(),
+        stage: 1,
+    });
+    let mut body = String::new();
+    let mut modules = Vec::new();
+    let mut stages = Vec::new();
+    for (index, layer) in model.layers().iter().enumerate() {
+        let op = layer.op.as_str();
+        let refuse = |reason: String| RtlError::Layer {
+            index,
+            name: layer.name.clone(),
+            op: op.to_string(),
+            reason,
+        };
+        let [src] = layer.inputs.as_slice() else {
+            return Err(refuse(format!(
+                "{} inputs: the RTL has no {} kernel yet",
+                layer.inputs.len(),
+                layer.kernel()
+            )));
+        };
+        let Some(x) = signals[*src].clone() else {
+            return Err(refuse("its input is computed after it".into()));
+        };
+        let y = layer.output;
+        let name = format!("l{index}_{}", layer.kernel());
+        let shown = comment(&layer.name);
+        let module = match layer.exec() {
+            Exec::Dense { cfg, b, .. } => {
+                let Some(Kernel::Dense(d)) = &model.proto().layers[index].kernel else {
+                    return Err(refuse("a dense layer without weights".into()));
+                };
+                dense::module(&name, &shown, cfg, &d.weights, b)
+            }
+            Exec::Relu(cfg) => relu::module(&name, &shown, cfg),
+            Exec::View => {
+                if bus(*src) != bus(y) {
+                    return Err(refuse(format!(
+                        "a view from {} to {} bits",
+                        bus(*src),
+                        bus(y)
+                    )));
+                }
+                let _ = writeln!(body, "  // {index}: {shown} ({op}, view): wires");
+                signals[y] = Some(x);
+                continue;
+            }
+            _ => {
+                return Err(refuse(format!(
+                    "the RTL has no {} kernel yet (this slice builds dense, relu and views)",
+                    layer.kernel()
+                )))
+            }
+        }
+        .map_err(|e| e.at(index))?;
+        let wire = format!("t{index}");
+        let _ = writeln!(body, "  // {index}: {shown} ({op}, {})", layer.kernel());
+        let _ = writeln!(body, "  wire [{}:0] {wire};", bus(y) - 1);
+        let _ = writeln!(
+            body,
+            "  {name} u{index} (.clk(clk), .x({}), .y({wire}));",
+            x.wire
+        );
+        signals[y] = Some(Signal {
+            wire,
+            stage: x.stage + 1,
+        });
+        stages.push(Stage {
+            index,
+            layer: layer.name.clone(),
+            op: op.to_string(),
+            module: name.clone(),
+        });
+        modules.push(module);
+    }
+    let Some(out) = signals[*output].clone() else {
+        return Err(RtlError::Unsupported(
+            "the graph output is computed by no layer".into(),
+        ));
+    };
+    let ports = |id: usize, prefix: &str| -> Vec<Port> {
+        let t = &tensors[id];
+        (0..t.len)
+            .map(|i| Port {
+                name: format!("{prefix}_{i}"),
+                width: t.ty.width(),
+                signed: t.ty.is_signed(),
+            })
+            .collect()
+    };
+    let (inputs, outputs) = (ports(*input, "in"), ports(*output, "out"));
+    let latency = out.stage;
+    let top = top(
+        model, *input, *output, &inputs, &outputs, latency, &out.wire, &body,
+    );
+    let mut files = vec![(format!("{TOP}.v"), top)];
+    files.extend(
+        modules
+            .into_iter()
+            .map(|m| (format!("{}.v", m.name), m.text)),
+    );
+    Ok(Rtl {
+        files,
+        inputs,
+        outputs,
+        latency,
+        stages,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn top(
+    model: &Model,
+    input: usize,
+    output: usize,
+    inputs: &[Port],
+    outputs: &[Port],
+    latency: u32,
+    result: &str,
+    body: &str,
+) -> String {
+    let t = model.tensors();
+    let mut v = String::new();
+    let _ = writeln!(
+        v,
+        "// binpoint_top: {} ({}) -> {} ({}); latency {latency} cycles, a new sample every cycle.",
+        comment(&t[input].name),
+        t[input].ty,
+        comment(&t[output].name),
+        t[output].ty
+    );
+    let _ = writeln!(
+        v,
+        "// Each port is one raw value (W bits of its type); value = raw / 2^F."
+    );
+    let _ = writeln!(v, "module {TOP} (");
+    let _ = writeln!(v, "  input wire clk,");
+    let _ = writeln!(v, "  input wire rst,");
+    let _ = writeln!(v, "  input wire in_valid,");
+    for p in inputs {
+        let _ = writeln!(v, "  input wire [{}:0] {},", p.width - 1, p.name);
+    }
+    let _ = writeln!(v, "  output wire out_valid,");
+    let last = outputs.len() - 1;
+    for (i, p) in outputs.iter().enumerate() {
+        let sep = if i == last { "" } else { "," };
+        let _ = writeln!(v, "  output wire [{}:0] {}{sep}", p.width - 1, p.name);
+    }
+    let _ = writeln!(v, ");");
+    let win: u32 = inputs.iter().map(|p| p.width).sum();
+    let _ = writeln!(v, "  reg [{}:0] t_in;", win - 1);
+    let names: Vec<&str> = inputs.iter().rev().map(|p| p.name.as_str()).collect();
+    let _ = writeln!(
+        v,
+        "  always @(posedge clk) t_in <= {{{}}};",
+        names.join(", ")
+    );
+    let _ = writeln!(v, "  reg [{}:0] valid;", latency - 1);
+    let shift = if latency == 1 {
+        "in_valid".to_string()
+    } else {
+        format!("{{valid[{}:0], in_valid}}", latency - 2)
+    };
+    let _ = writeln!(v, "  always @(posedge clk) begin");
+    let _ = writeln!(v, "    if (rst) valid <= {latency}'h0;");
+    let _ = writeln!(v, "    else valid <= {shift};");
+    let _ = writeln!(v, "  end");
+    v.push_str(body);
+    let _ = writeln!(v, "  assign out_valid = valid[{}];", latency - 1);
+    let mut at = 0;
+    for p in outputs {
+        let _ = writeln!(
+            v,
+            "  assign {} = {result}[{}:{at}];",
+            p.name,
+            at + p.width - 1
+        );
+        at += p.width;
+    }
+    let _ = writeln!(v, "endmodule");
+    v
+}
+
+/// What `OUT/rtl/rtl.json` records: the latency `verify --rtl` checks and the stages.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct RtlInfo {
+    pub top: String,
+    pub latency_cycles: u32,
+    pub initiation_interval: u32,
+    pub files: Vec<String>,
+}
+
+/// Emits the RTL of `model` into `OUT/rtl/` (replacing the folder's `.v` files and `rtl.json`).
+pub fn write_rtl(model: &Model, out: &Path) -> Result<Rtl, RtlError> {
+    let rtl = emit(model)?;
+    let dir = out.join(DIR);
+    if dir.is_dir() {
+        let entries = fs::read_dir(&dir).map_err(|e| RtlError::io("reading", &dir, e))?;
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "v") {
+                fs::remove_file(&p).map_err(|e| RtlError::io("removing", &p, e))?;
+            }
+        }
+    }
+    fs::create_dir_all(&dir).map_err(|e| RtlError::io("creating", &dir, e))?;
+    for (name, text) in &rtl.files {
+        let p = dir.join(name);
+        fs::write(&p, text).map_err(|e| RtlError::io("writing", &p, e))?;
+    }
+    let info = RtlInfo {
+        top: TOP.into(),
+        latency_cycles: rtl.latency,
+        initiation_interval: 1,
+        files: rtl.files.iter().map(|(n, _)| n.clone()).collect(),
+    };
+    let p = dir.join("rtl.json");
+    let json = serde_json::to_string_pretty(&info).unwrap_or_default() + "\n";
+    fs::write(&p, json).map_err(|e| RtlError::io("writing", &p, e))?;
+    Ok(rtl)
+}
+
+/// `OUT/rtl/rtl.json`.
+pub fn read_info(out: &Path) -> Result<RtlInfo, RtlError> {
+    let p = out.join(DIR).join("rtl.json");
+    let text = fs::read_to_string(&p).map_err(|e| RtlError::io("reading", &p, e))?;
+    serde_json::from_str(&text).map_err(|e| RtlError::Unsupported(format!("{}: {e}", p.display())))
+}
