@@ -23,6 +23,7 @@ mod cost;
 mod fold;
 mod rules;
 mod stream;
+mod stream_work;
 mod text;
 mod work;
 

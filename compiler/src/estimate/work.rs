@@ -260,7 +260,7 @@ pub struct ModelWork {
     pub input_words: u64,
     pub output_words: u64,
     /// Words, windows and FIFOs of the stream design ([`super::stream`]).
-    pub stream: super::stream::StreamWork,
+    pub stream: super::stream_work::StreamWork,
 }
 
 impl ModelWork {
@@ -345,7 +345,7 @@ impl ModelWork {
             buffers,
             input_words: words(&model.inputs),
             output_words: words(&model.outputs),
-            stream: super::stream::StreamWork::read(model),
+            stream: super::stream_work::StreamWork::read(model),
         })
     }
 }

@@ -14,7 +14,6 @@
 //! for the others, where products lose low bits and sums wrap or saturate exactly as `ap_fixed`
 //! does. A padding tap of a convolution adds a zero product, which changes nothing.
 
-use super::common::{MacTypes, OpError};
 use crate::fixed::{FixedType, Overflow, Requant, Rounding};
 
 /// The casts of one user accumulator.
@@ -44,16 +43,22 @@ fn product_type(a: FixedType, b: FixedType) -> Option<FixedType> {
 }
 
 impl UserAccum {
-    pub fn new(op: &'static str, t: &MacTypes) -> Result<UserAccum, OpError> {
-        let acc = t.accum;
-        let refuse = |why: String| OpError::config(op, format!("accumulator {acc}: {why}"));
-        let prod = product_type(t.input, t.weight)
+    /// The casts of accumulator `acc` for products `input × weight` and a bias of type `bias`;
+    /// the reason in words when it cannot be run.
+    pub fn new(
+        input: FixedType,
+        weight: FixedType,
+        bias: FixedType,
+        acc: FixedType,
+    ) -> Result<UserAccum, String> {
+        let refuse = |why: String| format!("accumulator {acc}: {why}");
+        let prod = product_type(input, weight)
             .filter(|p| p.width() <= 64)
             .ok_or_else(|| {
                 refuse(format!(
                     "the product of {} and {} is wider than 64 bits, which a narrowed \
                      accumulator does not support",
-                    t.input, t.weight
+                    input, weight
                 ))
             })?;
         if acc.width() > 63 {
@@ -83,7 +88,7 @@ impl UserAccum {
         .filter(|u| u.int_bits() > prod.int_bits() + 1)
         .and_then(|u| Requant::new(prod, u).ok());
         Ok(UserAccum {
-            bias: cast(t.bias)?,
+            bias: cast(bias)?,
             product: cast(prod)?,
             sum: cast(sum)?,
             product_unbounded: unbounded,

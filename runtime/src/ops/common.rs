@@ -387,7 +387,10 @@ impl MacPlan {
         if !exact {
             return Ok(MacPlan {
                 acc,
-                user: Some(super::accum::UserAccum::new(op, t)?),
+                user: Some(
+                    super::accum::UserAccum::new(t.input, t.weight, t.bias, t.accum)
+                        .map_err(|why| OpError::config(op, why))?,
+                ),
                 sum: SumKind::I64,
                 prod_shift: 0,
                 bias_shift: 0,
