@@ -30,6 +30,7 @@ mod plan;
 mod pool;
 mod render;
 mod stream;
+mod stream_top;
 pub use config::{ConfigStruct, Member, SubStruct, Typedef};
 pub use render::static_header;
 pub mod verify;
@@ -130,7 +131,10 @@ impl Files {
 /// The firmware of a compiled model: `binpoint_top.cpp`, `binpoint_top.h`, `defines.h`,
 /// `parameters.h` and the kernel headers it includes.
 pub fn render_firmware(model: &Model, opts: &HlsOptions) -> Result<Files, HlsError> {
-    let plan = plan::Plan::new(model, opts)?;
+    let mut plan = plan::Plan::new(model, opts)?;
+    if opts.hardware.io == crate::hardware::Io::Stream {
+        plan.stream_top = Some(stream_top::top(&plan, model)?);
+    }
     render::firmware(&plan)
 }
 

@@ -57,7 +57,8 @@ pub struct Plan {
     pub io_bits: u32,
     /// Kernel headers to copy and include, sorted.
     pub headers: Vec<&'static str>,
-    /// A stream design's top function file (`stream::top`); `None`: the array design.
+    /// A stream design's top function file (`stream_top::top`, set by `render_firmware` once the
+    /// plan is made); `None`: the array design.
     pub stream_top: Option<String>,
 }
 
@@ -220,7 +221,7 @@ impl Plan {
         } else {
             64
         };
-        let mut plan = Plan {
+        Ok(Plan {
             model: comment(&proto.name),
             source: comment(&proto.source),
             opts: opts.clone(),
@@ -234,11 +235,7 @@ impl Plan {
             io_bits,
             headers,
             stream_top: None,
-        };
-        if opts.hardware.io == Io::Stream {
-            plan.stream_top = Some(stream::top(&plan, m)?);
-        }
-        Ok(plan)
+        })
     }
 }
 
