@@ -3,11 +3,10 @@
 
 use super::rules::{
     adder_levels_per_stage, array_cost, auto_is_fabric, const_layer_cycles, csd_nonzeros,
-    dsps_per_multiplier,
-    fabric_multiplier_luts, multiplier_stages, tree_levels, MemoryCost, ARRAY_PORTS,
-    CONST_DSP_MUL_LUT, CONST_OUTPUT_LUT_16, CONST_SHIFT_ADD_LUT_16, CONST_SUM_ADD_FF_16_X100,
-    CONST_SUM_ADD_LUT_16, LAYER_BASE_FF, LAYER_BASE_LUT, LOOP_OVERHEAD, SIMPLE_BASE_FF,
-    SIMPLE_BASE_LUT,
+    dsps_per_multiplier, fabric_multiplier_luts, multiplier_stages, tree_levels, MemoryCost,
+    ARRAY_PORTS, CONST_DSP_MUL_LUT, CONST_OUTPUT_LUT_16, CONST_SHIFT_ADD_LUT_16,
+    CONST_SUM_ADD_FF_16_X100, CONST_SUM_ADD_LUT_16, LAYER_BASE_FF, LAYER_BASE_LUT, LOOP_OVERHEAD,
+    SIMPLE_BASE_FF, SIMPLE_BASE_LUT,
 };
 use super::work::{KhotWork, Mac, Operand, Shape, Stream, Work};
 use super::{LayerEstimate, LayerPlan, MulImpl, Multiplier};

@@ -237,7 +237,11 @@ pub struct ConstMul {
 impl ConstMul {
     /// Canonical-signed-digit digits of the costliest constant.
     pub fn digits(&self) -> u32 {
-        self.values.iter().map(|&v| csd_nonzeros(v)).max().unwrap_or(0)
+        self.values
+            .iter()
+            .map(|&v| csd_nonzeros(v))
+            .max()
+            .unwrap_or(0)
     }
 }
 

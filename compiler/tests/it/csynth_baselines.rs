@@ -54,10 +54,30 @@ fn cases() -> Vec<Case> {
         latency: true,
     };
     let mut v = vec![
-        dense("dense64_relu.onnx", "Dense(1->64)+relu", Io::Parallel, "io_parallel"),
-        dense("dense64_leaky.onnx", "Dense(1->64)+leaky_relu", Io::Parallel, "io_parallel"),
-        dense("dense64_relu.onnx", "Dense(1->64)+relu", Io::Stream, "io_stream"),
-        dense("dense64_leaky.onnx", "Dense(1->64)+leaky_relu", Io::Stream, "io_stream"),
+        dense(
+            "dense64_relu.onnx",
+            "Dense(1->64)+relu",
+            Io::Parallel,
+            "io_parallel",
+        ),
+        dense(
+            "dense64_leaky.onnx",
+            "Dense(1->64)+leaky_relu",
+            Io::Parallel,
+            "io_parallel",
+        ),
+        dense(
+            "dense64_relu.onnx",
+            "Dense(1->64)+relu",
+            Io::Stream,
+            "io_stream",
+        ),
+        dense(
+            "dense64_leaky.onnx",
+            "Dense(1->64)+leaky_relu",
+            Io::Stream,
+            "io_stream",
+        ),
         Case {
             model: "conv2d_4x4s4.onnx",
             calib: "x_3x28x28.npy",
@@ -94,7 +114,11 @@ fn cases() -> Vec<Case> {
                 let kind = format!("{kind}{dims}D").leak();
                 v.push(Case {
                     model,
-                    calib: if dims == 1 { "x_3x121.npy" } else { "x_3x18x15.npy" },
+                    calib: if dims == 1 {
+                        "x_3x121.npy"
+                    } else {
+                        "x_3x18x15.npy"
+                    },
                     pins: &[],
                     strategy: Strategy::Latency,
                     io: Io::Parallel,
@@ -116,10 +140,7 @@ fn cases() -> Vec<Case> {
 fn range(reports: &[&Value], key: &str) -> (u64, u64) {
     let values: Vec<u64> = reports.iter().filter_map(|r| r[key].as_u64()).collect();
     assert!(!values.is_empty(), "no {key}");
-    (
-        *values.iter().min().unwrap(),
-        *values.iter().max().unwrap(),
-    )
+    (*values.iter().min().unwrap(), *values.iter().max().unwrap())
 }
 
 fn estimate(dir: &std::path::Path, c: &Case) -> Estimate {
