@@ -40,11 +40,12 @@ ranges seen on those inputs (max-abs, or --percentile). X.npy may be [N, feature
 takes [N, C, H, W] with as many values per sample. --labels (class indices, with --calib as their
 inputs) adds float and fixed accuracy to report.json.
 
-The reuse factor of each multiply-accumulate layer (II of its output loop; multipliers =
-ceil(fan_in / R)) is by default the most parallel folding that fits --board within 80% of every
-resource; --reuse R sets every such layer, --reuse LAYER=R one of them (repeatable, after R). The
-firmware's pragmas and the estimate in report.txt/report.json use the same folding; a design that
-does not fit is reported as a warning. --stream gives the top function AXI-Stream data ports (and
+The strategy and reuse factor of each multiply-accumulate layer (hls4ml's meaning: R products per
+multiplier; a layer or output pixel takes R cycles) are by default the fastest design that fits
+--board within 80% of every resource; --strategy sets the strategy, --reuse R every such layer,
+--reuse LAYER=R one of them (repeatable, after R), and a precision config may set both per layer.
+The firmware's pragmas and the estimate in report.txt/report.json use the same plan
+(OUT/hardware.json); a design that does not fit is reported as a warning. --stream gives the top function AXI-Stream data ports (and
 the block design an AXI DMA) instead of m_axi.
 
 Files written: OUT/model.bpm, OUT/model.onnx, OUT/report.txt, OUT/report.json, OUT/sim/ (the model

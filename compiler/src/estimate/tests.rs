@@ -81,6 +81,21 @@ impl B {
     }
 }
 
+/// Every Dense/Conv weight a distinct constant of three or more CSD digits: at R = 1 HLS builds
+/// each product from its constant, so this is what makes every product a multiplier.
+fn multi_digit_weights(m: &mut ModelProto) {
+    for l in &mut m.layers {
+        let w = match &mut l.kernel {
+            Some(Kernel::Dense(d)) => &mut d.weights,
+            Some(Kernel::Conv(c)) => &mut c.weights,
+            _ => continue,
+        };
+        for (i, v) in w.iter_mut().enumerate() {
+            *v = 21 + 32 * i as i64;
+        }
+    }
+}
+
 fn u96() -> &'static Board {
     Board::ultra96v2()
 }
@@ -94,7 +109,8 @@ fn dense_16() -> ModelProto {
 
 #[test]
 fn dense_unfolded_by_hand() {
-    let m = dense_16();
+    let mut m = dense_16();
+    multi_digit_weights(&mut m);
     let f = Folding::unfolded(&m, Strategy::Resource).unwrap();
     // hls4ml's reuse factor: R = 1 puts all 64·10 products on their own multiplier.
     assert_eq!(f.layers[0].reuse_factor, 1);
@@ -187,7 +203,8 @@ fn wide_operands_take_several_dsps() {
     // 20-bit inputs and weights: 20 > 18 on the B port in both orientations: 2 DSPs each.
     let mut b = B::new(&[16], 20);
     b.dense(16, 4, 20, 50, 20);
-    let m = b.done();
+    let mut m = b.done();
+    multi_digit_weights(&mut m);
     let e = estimate_with(
         &m,
         u96(),
@@ -295,7 +312,8 @@ fn conv_is_limited_by_its_input_ports() {
     b.layer("conv", Kernel::Conv(c), &[8, 8, 8], 16);
     b.layer("flat", Kernel::View(ViewProto {}), &[512], 16);
     b.dense(512, 10, 16, 48, 16);
-    let m = b.done();
+    let mut m = b.done();
+    multi_digit_weights(&mut m);
     let mut f = Folding::unfolded(&m, Strategy::Resource).unwrap();
     f.layers[2].set_reuse(512);
     // R = 1: 72 multipliers, but each step reads 9 taps through 2 ports: 5 cycles a step.

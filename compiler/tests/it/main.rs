@@ -9,6 +9,7 @@ mod compile_format;
 mod compile_out;
 mod compile_reference;
 mod compile_util;
+mod csynth_baselines;
 mod csynth_jet;
 mod emit_hls;
 mod emit_sim;
