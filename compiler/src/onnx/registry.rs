@@ -6,11 +6,31 @@ use crate::error::CompileError;
 
 pub type Convert = fn(&mut NodeCtx) -> Result<(), CompileError>;
 
+/// The QONNX custom-op domains whose ops are listed here (`Quant`, `BipolarQuant`).
+pub const QONNX_DOMAINS: &[&str] = &[
+    "qonnx.custom_op.general",
+    "finn.custom_op.general",
+    "onnx.brevitas",
+];
+
+/// The converter of `op_type` in `domain`: the default domain's ops, and the QONNX quantizers in
+/// the QONNX domains (Brevitas' older exports put `Quant` in the default domain too).
+pub fn lookup_in(domain: &str, op_type: &str) -> Option<Convert> {
+    if domain.is_empty() || domain == "ai.onnx" {
+        lookup(op_type)
+    } else if QONNX_DOMAINS.contains(&domain) && matches!(op_type, "Quant" | "BipolarQuant") {
+        lookup(op_type)
+    } else {
+        None
+    }
+}
+
 pub fn lookup(op_type: &str) -> Option<Convert> {
     Some(match op_type {
         "Add" => ops::add::convert,
         "AveragePool" => ops::average_pool::convert,
         "BatchNormalization" => ops::batch_normalization::convert,
+        "BipolarQuant" => ops::bipolar_quant::convert,
         "Cast" => ops::cast::convert,
         "Clip" => ops::clip::convert,
         "Concat" => ops::concat::convert,
@@ -32,6 +52,7 @@ pub fn lookup(op_type: &str) -> Option<Convert> {
         "MaxPool" => ops::max_pool::convert,
         "Mul" => ops::mul::convert,
         "Pad" => ops::pad::convert,
+        "Quant" => ops::quant::convert,
         "ReduceMean" => ops::reduce_mean::convert,
         "Relu" => ops::relu::convert,
         "Reshape" => ops::reshape::convert,
@@ -52,6 +73,7 @@ pub const SUPPORTED: &[&str] = &[
     "Add",
     "AveragePool",
     "BatchNormalization",
+    "BipolarQuant",
     "Cast",
     "Clip",
     "Concat",
@@ -73,6 +95,7 @@ pub const SUPPORTED: &[&str] = &[
     "MaxPool",
     "Mul",
     "Pad",
+    "Quant",
     "ReduceMean",
     "Relu",
     "Reshape",

@@ -3,6 +3,7 @@
 pub mod add;
 pub mod average_pool;
 pub mod batch_normalization;
+pub mod bipolar_quant;
 pub mod cast;
 pub mod clip;
 pub mod concat;
@@ -24,6 +25,7 @@ pub mod matmul;
 pub mod max_pool;
 pub mod mul;
 pub mod pad;
+pub mod quant;
 pub mod reduce_mean;
 pub mod relu;
 pub mod reshape;
