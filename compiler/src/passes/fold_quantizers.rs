@@ -433,7 +433,7 @@ fn pin(g: &mut Graph) -> Result<(), CompileError> {
             }
             Op::Affine(_) => {
                 let x = ins[0];
-                let x_int = g.model_types.get(&g.node(x).tensor).copied();
+                let x_int = integer_input(g, x);
                 let from_input = matches!(g.node(x).op, Op::Input(_));
                 let Some(xt) = x_int.filter(|t| t.width() as i32 == t.int_bits()) else {
                     if from_input && pinned(g, n) {
