@@ -107,6 +107,9 @@ pub fn load_bytes(
     )?;
     for init in &graph.initializer {
         let data = tensor::decode(init, file, base_dir)?;
+        if let Some(t) = tensor::small_int_type(init) {
+            l.int_types.insert(init.name.clone(), t);
+        }
         l.values.insert(init.name.clone(), Value::Const(data));
     }
     for input in &graph.input {

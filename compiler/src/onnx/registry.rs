@@ -16,9 +16,9 @@ pub const QONNX_DOMAINS: &[&str] = &[
 /// The converter of `op_type` in `domain`: the default domain's ops, and the QONNX quantizers in
 /// the QONNX domains (Brevitas' older exports put `Quant` in the default domain too).
 pub fn lookup_in(domain: &str, op_type: &str) -> Option<Convert> {
-    if domain.is_empty() || domain == "ai.onnx" {
-        lookup(op_type)
-    } else if QONNX_DOMAINS.contains(&domain) && matches!(op_type, "Quant" | "BipolarQuant") {
+    let default = domain.is_empty() || domain == "ai.onnx";
+    let qonnx = QONNX_DOMAINS.contains(&domain) && matches!(op_type, "Quant" | "BipolarQuant");
+    if default || qonnx {
         lookup(op_type)
     } else {
         None
@@ -37,6 +37,7 @@ pub fn lookup(op_type: &str) -> Option<Convert> {
         "Constant" => ops::constant::convert,
         "ConstantOfShape" => ops::constant_of_shape::convert,
         "Conv" => ops::conv::convert,
+        "DequantizeLinear" => ops::dequantize_linear::convert,
         "Div" => ops::div::convert,
         "Dropout" => ops::dropout::convert,
         "Flatten" => ops::flatten::convert,
@@ -53,6 +54,7 @@ pub fn lookup(op_type: &str) -> Option<Convert> {
         "Mul" => ops::mul::convert,
         "Pad" => ops::pad::convert,
         "Quant" => ops::quant::convert,
+        "QuantizeLinear" => ops::quantize_linear::convert,
         "ReduceMean" => ops::reduce_mean::convert,
         "Relu" => ops::relu::convert,
         "Reshape" => ops::reshape::convert,
@@ -80,6 +82,7 @@ pub const SUPPORTED: &[&str] = &[
     "Constant",
     "ConstantOfShape",
     "Conv",
+    "DequantizeLinear",
     "Div",
     "Dropout",
     "Flatten",
@@ -96,6 +99,7 @@ pub const SUPPORTED: &[&str] = &[
     "Mul",
     "Pad",
     "Quant",
+    "QuantizeLinear",
     "ReduceMean",
     "Relu",
     "Reshape",

@@ -357,8 +357,7 @@ fn bits_for(mag: f64) -> i32 {
 /// The largest magnitude a type holds.
 fn type_mag(t: FixedType) -> f64 {
     let f = t.width() as i32 - t.int_bits();
-    let max = 2f64.powi(t.width() as i32 - i32::from(t.is_signed())) * 2f64.powi(-f);
-    max
+    2f64.powi(t.width() as i32 - i32::from(t.is_signed())) * 2f64.powi(-f)
 }
 
 /// Model type of the tensor reaching `n` through data movement, if any.

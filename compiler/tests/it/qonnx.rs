@@ -6,7 +6,7 @@
 //!   half-way ties) gives, raw, the integers of the qonnx semantics (the IR's float `Quant`);
 //! - quantizers without an `ap_fixed` equivalent are refused naming the node and the reason.
 
-use crate::frontend_util::{attr_i, attr_ints, attr_s, tensor_f32, Model};
+use crate::frontend_util::{attr_i, attr_ints, attr_s, tensor_f32, tensor_i64, Model};
 use binpoint::eval::argmax;
 use binpoint::lower::{lower, LowerOptions};
 use binpoint::passes::CleanupOptions;
@@ -15,6 +15,9 @@ use binpoint::quant::{calibrate, type_graph, Method, RangeSource, TypeOrigin, Ty
 use binpoint::Graph;
 use binpoint_runtime::model::{Model as Compiled, Threads};
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
+use onnx_protobuf::tensor_proto::DataType;
+use onnx_protobuf::TensorProto;
+use protobuf::Enum;
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
@@ -145,12 +148,9 @@ fn kws_w3a3_predicts_what_the_fpga_predicted_on_1000_real_samples() {
 
 fn quant(
     m: &mut Model,
-    x: &str,
-    s: &str,
+    (x, s, out): (&str, &str, &str),
     bits: f32,
-    out: &str,
-    signed: i64,
-    narrow: i64,
+    (signed, narrow): (i64, i64),
     mode: &str,
 ) {
     let (z, b) = (format!("{out}_z"), format!("{out}_b"));
@@ -174,13 +174,16 @@ fn small_model(act_mode: &str, act_narrow: i64, zero: f32) -> Model {
     let mut m = Model::new(13);
     m.input("x", &[0, 4]).output("y");
     m.init(tensor_f32("s_in", &[], vec![0.25]));
-    quant(&mut m, "x", "s_in", 6.0, "xq", 1, 1, "ROUND");
+    quant(&mut m, ("x", "s_in", "xq"), 6.0, (1, 1), "ROUND");
     let w: Vec<f32> = (0..12)
         .map(|i| ((i * 7 % 11) as f32 - 5.0) * 0.13)
         .collect();
-    m.init(tensor_f32("w", &[3, 4], w))
-        .init(tensor_f32("s_w", &[3, 1], vec![0.2113, 0.1731, 0.3037]));
-    quant(&mut m, "w", "s_w", 3.0, "wq", 1, 1, "ROUND");
+    m.init(tensor_f32("w", &[3, 4], w)).init(tensor_f32(
+        "s_w",
+        &[3, 1],
+        vec![0.2113, 0.1731, 0.3037],
+    ));
+    quant(&mut m, ("w", "s_w", "wq"), 3.0, (1, 1), "ROUND");
     m.node(
         "Transpose",
         &["wq"],
@@ -295,5 +298,75 @@ fn quantizers_without_an_ap_fixed_equivalent_are_refused_by_name() {
     assert!(
         e.contains("BipolarQuant_0") && e.contains("sign function"),
         "{e}"
+    );
+}
+
+fn int_tensor(name: &str, dims: &[i64], v: Vec<i32>, dtype: DataType) -> TensorProto {
+    let mut t = tensor_i64(name, dims, vec![]);
+    t.data_type = dtype.value();
+    t.int32_data = v;
+    t
+}
+
+#[test]
+fn onnx_qdq_pairs_and_int8_weights_give_the_same_integers() {
+    // x → Q/DQ int8 (0.05) → MatMul(DQ(int8 W [4,3], per-axis scales)) → Q/DQ uint8 (0.1) → y.
+    let mut m = Model::new(13);
+    m.input("x", &[0, 4]).output("y");
+    m.init(tensor_f32("s_x", &[], vec![0.05]))
+        .init(int_tensor("z_x", &[], vec![0], DataType::INT8))
+        .init(int_tensor(
+            "w",
+            &[4, 3],
+            (0..12).map(|i| (i * 37 % 255) - 127).collect(),
+            DataType::INT8,
+        ))
+        .init(tensor_f32("s_w", &[3], vec![0.0123, 0.0071, 0.0157]))
+        .init(int_tensor("z_w", &[3], vec![0; 3], DataType::INT8))
+        .init(tensor_f32("s_y", &[], vec![0.1]))
+        .init(int_tensor("z_y", &[], vec![0], DataType::UINT8))
+        .node("QuantizeLinear", &["x", "s_x", "z_x"], &["xq"], vec![])
+        .node("DequantizeLinear", &["xq", "s_x", "z_x"], &["xd"], vec![])
+        .node(
+            "DequantizeLinear",
+            &["w", "s_w", "z_w"],
+            &["wd"],
+            vec![attr_i("axis", 1)],
+        )
+        .node("MatMul", &["xd", "wd"], &["h"], vec![])
+        .node("QuantizeLinear", &["h", "s_y", "z_y"], &["hq"], vec![])
+        .node("DequantizeLinear", &["hq", "s_y", "z_y"], &["y"], vec![]);
+    let raw = m.load().unwrap();
+    let n = 300;
+    let x = ArrayD::from_shape_vec(
+        IxDyn(&[n, 4]),
+        (0..n * 4)
+            .map(|i| ((i * 31 % 101) as f32 - 50.0) / 16.0)
+            .collect(),
+    )
+    .unwrap();
+    let want = binpoint::eval::run_f32(&raw, &x).unwrap();
+    let mut g = raw.clone();
+    binpoint::passes::cleanup(&mut g, &CleanupOptions::default()).unwrap();
+    let t = typed_no_bits(&g, &x);
+    let y = raw_outputs(&compiled(&t), &x);
+    let mismatches = (0..n)
+        .flat_map(|i| (0..3).map(move |k| (i, k)))
+        .filter(|&(i, k)| (f64::from(want[[i, k]]) / 0.1).round() != (y[i][k] / 0.1).round())
+        .count();
+    assert_eq!(mismatches, 0);
+    let model_types: Vec<String> = t
+        .ordered()
+        .iter()
+        .filter(|(_, l)| l.output.origin == TypeOrigin::Model)
+        .map(|(_, l)| l.output.ty.to_string())
+        .collect();
+    assert!(
+        model_types.contains(&"ap_fixed<8,8,AP_RND_CONV,AP_SAT>".to_string()),
+        "{model_types:?}"
+    );
+    assert!(
+        model_types.contains(&"ap_ufixed<8,8,AP_RND_CONV,AP_SAT>".to_string()),
+        "{model_types:?}"
     );
 }
