@@ -872,6 +872,11 @@ impl PrecisionConfig {
     /// the user's `[layer."x"] type` wins over the model's.
     pub fn with_model_types(&self, types: &BTreeMap<String, FixedType>) -> PrecisionConfig {
         let mut out = self.clone();
+        out.source = format!(
+            "{} + {} tensor types from the model's quantizers",
+            self.source,
+            types.len()
+        );
         for (tensor, ty) in types {
             let level = out.layer.entry(tensor.clone()).or_default();
             if level.ty.is_none() {
