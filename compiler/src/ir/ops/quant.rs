@@ -157,3 +157,70 @@ impl OpSpec for Quant {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use binpoint_runtime::{Fixed, FixedType};
+
+    /// Every rounding mode with an `ap_fixed` equivalent rounds like that mode's cast onto the integer
+    /// grid, on a grid of quarters (ties included), and the overflow modes clamp to qonnx's range.
+    #[test]
+    fn quant_rounding_and_range_equal_the_ap_fixed_cast() {
+        let modes = [
+            QuantRounding::HalfEven,
+            QuantRounding::Floor,
+            QuantRounding::Down,
+            QuantRounding::HalfUp,
+            QuantRounding::HalfDown,
+            QuantRounding::Ceil,
+            QuantRounding::Up,
+        ];
+        for mode in modes {
+            for (signed, narrow) in [(true, true), (true, false), (false, false), (false, true)] {
+                let q = Quant {
+                    bits: 3,
+                    signed,
+                    narrow,
+                    rounding: mode,
+                };
+                let (Some(r), Some(o)) = (mode.ap_rounding(), q.ap_overflow()) else {
+                    continue;
+                };
+                let ty = FixedType::new(signed, 3, 3, r, o, 0).unwrap();
+                for k in -48..=48 {
+                    let v = k as f32 / 4.0;
+                    let want = q.integer(v, 1.0);
+                    let got = Fixed::from_f64(f64::from(v), ty).unwrap().to_f64();
+                    assert_eq!(got, f64::from(want), "{} {ty} at {v}", mode.label());
+                }
+            }
+        }
+        // The rounding functions themselves, as numpy computes them.
+        let r = |m: QuantRounding| [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, -1.2, 1.7].map(|v| m.round(v));
+        assert_eq!(
+            r(QuantRounding::HalfEven),
+            [-2.0, -2.0, -0.0, 0.0, 2.0, 2.0, -1.0, 2.0]
+        );
+        assert_eq!(
+            r(QuantRounding::HalfUp),
+            [-3.0, -2.0, -1.0, 1.0, 2.0, 3.0, -1.0, 2.0]
+        );
+        assert_eq!(
+            r(QuantRounding::HalfDown),
+            [-2.0, -1.0, -0.0, 0.0, 1.0, 2.0, -1.0, 2.0]
+        );
+        assert_eq!(
+            r(QuantRounding::Ceil),
+            [-2.0, -1.0, -0.0, 1.0, 2.0, 3.0, -1.0, 2.0]
+        );
+        assert_eq!(
+            r(QuantRounding::Up),
+            [-3.0, -2.0, -1.0, 1.0, 2.0, 3.0, -2.0, 2.0]
+        );
+        assert_eq!(
+            r(QuantRounding::Down),
+            [-2.0, -1.0, -0.0, 0.0, 1.0, 2.0, -1.0, 1.0]
+        );
+    }
+}
