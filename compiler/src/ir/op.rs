@@ -86,6 +86,7 @@ ops!(
     Pad,
     Identity,
     Dropout,
+    Quant,
 );
 
 impl Op {

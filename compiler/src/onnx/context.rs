@@ -70,6 +70,9 @@ pub struct Loader {
     pub opset: i64,
     pub values: HashMap<String, Value>,
     materialized: HashMap<String, NodeIndex>,
+    /// Bit width and signedness of the 8- and 16-bit integer initializers (what QDQ's zero points
+    /// and quantized weights are): their values are i64 like any integer tensor.
+    pub int_types: HashMap<String, (u32, bool)>,
 }
 
 impl Loader {
@@ -81,6 +84,7 @@ impl Loader {
             opset,
             values: HashMap::new(),
             materialized: HashMap::new(),
+            int_types: HashMap::new(),
         }
     }
 

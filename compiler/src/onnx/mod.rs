@@ -107,6 +107,9 @@ pub fn load_bytes(
     )?;
     for init in &graph.initializer {
         let data = tensor::decode(init, file, base_dir)?;
+        if let Some(t) = tensor::small_int_type(init) {
+            l.int_types.insert(init.name.clone(), t);
+        }
         l.values.insert(init.name.clone(), Value::Const(data));
     }
     for input in &graph.input {
@@ -142,7 +145,7 @@ pub fn load_bytes(
             unique = format!("{base}#{k}");
             k += 1;
         }
-        let convert = registry::lookup(&node.op_type)
+        let convert = registry::lookup_in(&node.domain, &node.op_type)
             .ok_or_else(|| unsupported_err(file, node, &unique, opset))?;
         let mut ctx = NodeCtx {
             l: &mut l,
@@ -197,10 +200,7 @@ fn check_supported(graph: &GraphProto, file: &str, opset: i64) -> Result<(), Com
         .node
         .iter()
         .enumerate()
-        .filter(|(_, n)| {
-            !(n.domain.is_empty() || n.domain == "ai.onnx")
-                || registry::lookup(&n.op_type).is_none()
-        })
+        .filter(|(_, n)| registry::lookup_in(&n.domain, &n.op_type).is_none())
         .map(|(i, n)| UnsupportedOp {
             node: if n.name.is_empty() {
                 n.output.first().cloned().unwrap_or_else(|| format!("#{i}"))

@@ -240,3 +240,14 @@ fn read_external(
     f.read_exact(&mut buf).map_err(|e| err(e.to_string()))?;
     Ok(buf)
 }
+
+/// `(bits, signed)` of an int8/uint8/int16/uint16 tensor (QDQ's integer types).
+pub(crate) fn small_int_type(t: &TensorProto) -> Option<(u32, bool)> {
+    match protobuf::Enum::from_i32(t.data_type)? {
+        DataType::INT8 => Some((8, true)),
+        DataType::UINT8 => Some((8, false)),
+        DataType::INT16 => Some((16, true)),
+        DataType::UINT16 => Some((16, false)),
+        _ => None,
+    }
+}

@@ -77,6 +77,7 @@ const OP_NAMES: &[&str] = &[
     "Pad",
     "Identity",
     "Dropout",
+    "Quant",
 ];
 
 /// ONNX spellings of ops that cleanup turns into another IR op: `(alias, IR op)`. A node of the IR op
@@ -855,6 +856,34 @@ impl PrecisionConfig {
             khot: None,
             accum: None,
         }
+    }
+
+    /// The names whose `[layer."x"]` table pins a `type`.
+    pub fn pinned_names(&self) -> std::collections::BTreeSet<String> {
+        self.layer
+            .iter()
+            .filter(|(_, l)| l.ty.is_some())
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// This config with the model's quantizer types (`Graph::model_types`) pinned for the tensors
+    /// the user's config does not pin: the model's types win over `--bits` and `[default]`/`[op.X]`,
+    /// the user's `[layer."x"] type` wins over the model's.
+    pub fn with_model_types(&self, types: &BTreeMap<String, FixedType>) -> PrecisionConfig {
+        let mut out = self.clone();
+        out.source = format!(
+            "{} + {} tensor types from the model's quantizers",
+            self.source,
+            types.len()
+        );
+        for (tensor, ty) in types {
+            let level = out.layer.entry(tensor.clone()).or_default();
+            if level.ty.is_none() {
+                level.ty = Some(*ty);
+            }
+        }
+        out
     }
 
     /// The input range for range propagation, when the config gives one.

@@ -31,6 +31,7 @@ mod learn_cli;
 mod low_rank_bench;
 mod low_rank_cli;
 mod pipeline;
+mod qonnx;
 mod quant_config;
 mod quant_fixtures;
 mod quant_rules;
