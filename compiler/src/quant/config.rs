@@ -544,10 +544,11 @@ impl PrecisionConfig {
 
     pub fn from_file(path: impl AsRef<Path>) -> Result<PrecisionConfig, ConfigError> {
         let file = path.as_ref().display().to_string();
-        let text = std::fs::read_to_string(path.as_ref()).map_err(|source| ConfigError::Io {
-            file: file.clone(),
-            source,
-        })?;
+        let text =
+            crate::input::read_regular_text(path.as_ref()).map_err(|source| ConfigError::Io {
+                file: file.clone(),
+                source,
+            })?;
         PrecisionConfig::parse(&text, &file)
     }
 
