@@ -40,8 +40,8 @@ use crate::lower::{lower, LowerError, LowerOptions, Lowered};
 use crate::npy::NpyError;
 use crate::passes::CleanupOptions;
 use crate::quant::{
-    calibrate_and_type, count_saturations, fit_input, load_npy, PrecisionConfig, QuantError,
-    Ranges, TypedGraph,
+    calibrate_and_type, count_saturations, fit_input, load_npy, saturations_on_data,
+    DataSaturation, PrecisionConfig, QuantError, Ranges, TypedGraph,
 };
 use crate::report::{self, Report};
 use crate::{eval, learn};
@@ -78,6 +78,8 @@ pub struct Precision {
     pub bits: Option<u32>,
     /// `--percentile P`.
     pub percentile: Option<f64>,
+    /// `--headroom BITS`.
+    pub headroom: Option<u32>,
     /// `--khot K`.
     pub khot: Option<u32>,
 }
@@ -246,9 +248,10 @@ pub fn compile(opts: &CompileOptions) -> Result<Compiled> {
         typed = learned.typed;
         learning = Some(learned.report);
     }
+    // Without data, the weights' and biases' saturations are still counted (and announced).
     let saturations = match &calib {
-        Some(x) => Some(count_saturations(&typed, std::slice::from_ref(x))?),
-        None => None,
+        Some(x) => count_saturations(&typed, std::slice::from_ref(x))?,
+        None => count_saturations(&typed, &[])?,
     };
     let (lowered, model) = lower_model(&typed, &opts.model)?;
     let accuracy = match (&labels, &calib, &opts.labels, &opts.calib) {
@@ -265,13 +268,7 @@ pub fn compile(opts: &CompileOptions) -> Result<Compiled> {
     };
     let (hardware, chooser_warning) = plan_hardware(&model, &opts.target, &cfg)?;
     let estimate = estimate_hardware(&model, &hardware, chooser_warning)?;
-    let mut report = report::build(
-        &typed,
-        &lowered,
-        saturations.as_deref(),
-        accuracy,
-        Vec::new(),
-    );
+    let mut report = report::build(&typed, &lowered, Some(&saturations), accuracy, Vec::new());
     report.set_estimate(&estimate, &hardware);
     if let Some(x) = &calib {
         match count_accum_overflows(&model, x) {
@@ -326,6 +323,15 @@ pub fn precision(p: &Precision) -> Result<PrecisionConfig> {
         }
         cfg.calibration.percentile = Some(pct);
         cfg.calibration.method = None;
+    }
+    if let Some(h) = p.headroom {
+        if h > crate::quant::config::MAX_HEADROOM {
+            return Err(PipelineError::Usage(format!(
+                "--headroom must be 0..={} bits, got {h}",
+                crate::quant::config::MAX_HEADROOM
+            )));
+        }
+        cfg.calibration.headroom = Some(h);
     }
     if let Some(k) = p.khot {
         cfg.set_default_khot(k).map_err(usage)?;
@@ -719,6 +725,30 @@ fn describe_choice(
     };
     format!("{how}: {}", designs.join(", "))
 }
+/// Where `model`'s types overflow on data `x` (fitted to the float graph `g`'s input): its
+/// inputs' and layers' types against the float model's values, by name ([`saturations_on_data`]).
+/// `simulate` and `eval` run it on the data they are given; `compile` counts the same on the
+/// calibration data. Returns the tensors that overflow and how many tensors were checked.
+pub fn data_saturations(
+    g: &Graph,
+    model: &Model,
+    x: &ArrayD<f32>,
+) -> Result<(Vec<DataSaturation>, usize)> {
+    let tensors = model.tensors();
+    let types: std::collections::BTreeMap<String, binpoint_runtime::FixedType> = model
+        .inputs()
+        .iter()
+        .map(|&i| (tensors[i].name.clone(), tensors[i].ty))
+        .chain(
+            model
+                .layers()
+                .iter()
+                .map(|l| (l.name.clone(), tensors[l.output].ty)),
+        )
+        .collect();
+    Ok(saturations_on_data(g, &types, x)?)
+}
+
 /// Float and fixed-point accuracy on `x` against `labels`.
 pub fn measure(
     g: &Graph,

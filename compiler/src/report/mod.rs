@@ -277,6 +277,15 @@ pub fn build(
     };
     let mut all_warnings = typed.warnings.clone();
     for l in &layers {
+        for c in l.constants.iter().filter(|c| c.saturated > 0) {
+            let values = c.tensor.shape.fixed_numel().unwrap_or(0);
+            all_warnings.push(format!(
+                "layer '{}': {} of {values} values of its constant '{}' saturate {} (clipped to \
+                 the type's range): give it more integer bits (int_bits, or weight_bits/bias_bits \
+                 of the layer)",
+                l.name, c.saturated, c.tensor.tensor, c.tensor.ty
+            ));
+        }
         if let Some(v) = l.saturation.as_ref().filter(|v| v.saturated > 0) {
             all_warnings.push(format!(
                 "'{}': {} of {} calibration values saturate {} (worst by {:.1} steps)",
