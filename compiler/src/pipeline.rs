@@ -341,10 +341,38 @@ pub fn precision(p: &Precision) -> Result<PrecisionConfig> {
 
 /// Stage 1: the ONNX file as a cleaned-up float graph.
 pub fn load(path: &Path, keep_batch_norm: bool) -> Result<Graph> {
-    Ok(crate::load_float_graph(
-        path,
-        &CleanupOptions { keep_batch_norm },
-    )?)
+    let g = crate::load_float_graph(path, &CleanupOptions { keep_batch_norm })?;
+    check_finite_constants(&g)?;
+    Ok(g)
+}
+
+/// Every float constant a layer reads is finite: a NaN or infinite weight is the model's fault,
+/// named with the layer that reads it, before any phase (low-rank's SVD, typing) trips over it.
+fn check_finite_constants(g: &Graph) -> Result<()> {
+    for n in g.topo_order().unwrap_or_else(|_| g.node_indices()) {
+        let Some(data) = g.const_f32(n) else { continue };
+        let Some((i, v)) = data.iter().enumerate().find(|(_, v)| !v.is_finite()) else {
+            continue;
+        };
+        let node = g.node(n);
+        let (layer, op) = g
+            .consumers(n)
+            .first()
+            .map(|&(c, _)| (g.node(c).name.clone(), g.node(c).op.name().to_string()))
+            .unwrap_or_else(|| (node.name.clone(), "Const".into()));
+        return Err(CompileError::Unsupported {
+            file: g.source.clone(),
+            node: layer,
+            op,
+            reason: format!(
+                "its constant '{}' holds {v} (value {i} of {}): weights must be finite",
+                node.tensor,
+                data.len()
+            ),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// The calibration (or evaluation) inputs of `path`, reshaped to the model's single input.
@@ -357,6 +385,25 @@ pub fn calibration_input(g: &Graph, path: &Path) -> Result<ArrayD<f32>> {
         )));
     };
     let x = load_npy(path)?;
+    let data = |reason: String| {
+        PipelineError::from(QuantError::Data {
+            file: path.display().to_string(),
+            reason,
+        })
+    };
+    if x.shape().first().is_none_or(|&n| n == 0) || x.is_empty() {
+        return Err(data(format!(
+            "holds no samples (shape {:?}): binpoint needs at least one",
+            x.shape()
+        )));
+    }
+    if let Some((i, v)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        let per = x.len() / x.shape()[0];
+        return Err(data(format!(
+            "sample {} holds {v} (value {i} of the file): binpoint needs finite values",
+            i / per.max(1)
+        )));
+    }
     Ok(fit_input(g, *input, x)?)
 }
 

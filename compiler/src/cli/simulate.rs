@@ -212,15 +212,21 @@ fn fixed_batch(file: &Path, dims: &[usize], want: &[usize]) -> anyhow::Result<us
         _ => false,
     };
     if !fits {
+        let shaped = want
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let expected = if want.len() > 1 {
+            format!("[N,{shaped}] or [N,{per}]")
+        } else {
+            format!("[N,{per}]")
+        };
         bail!(
-            "{}: shape {} does not match the model input: expected [N,{}] or [N,{per}] (N: the \
-             batch size, any size >= 1)",
+            "{}: shape {} does not match the model input: expected {expected} (N: the batch \
+             size, any size >= 1)",
             file.display(),
             Shape::fixed(dims),
-            want.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
         );
     }
     Ok(dims[0])

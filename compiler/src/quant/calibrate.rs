@@ -157,8 +157,8 @@ pub fn calibrate(
     if let Method::Percentile(p) = method {
         if !(p > 0.0 && p <= 100.0) {
             return Err(QuantError::Data {
-                file: "(calibration)".into(),
-                reason: format!("percentile must be in (0, 100], got {p}"),
+                file: g.source.clone(),
+                reason: format!("calibration percentile must be in (0, 100], got {p}"),
             });
         }
     }
