@@ -1,5 +1,5 @@
 //! `binpoint compile MODEL -o OUT [--calib X.npy] [--labels L.npy] [--bits W | --config F]
-//! [--input-range LO,HI] [--percentile P] [--khot K] [--keep-batch-norm] [--board B] [--clock NS]
+//! [--input-range LO,HI] [--percentile P] [--headroom BITS] [--khot K] [--keep-batch-norm] [--board B] [--clock NS]
 //! [--reuse R | --reuse LAYER=R ...] [--stream] [--low-rank SPEC] [--force]`: the float model, typed and lowered into a compiled
 //! model the interpreter runs (docs/compiled-model.md), folded to fit the board, and everything
 //! the hardware flow needs.
@@ -93,6 +93,11 @@ pub struct CompileArgs {
     /// Calibrate to this percentile of |x| (0 < P <= 100) instead of the largest magnitude
     #[arg(long, value_name = "P", requires = "calib")]
     percentile: Option<f64>,
+
+    /// Headroom: BITS more integer bits on every calibrated activation (0..=16; each bit doubles
+    /// the range the types hold), for data that runs larger than the calibration set
+    #[arg(long, value_name = "BITS", requires = "calib")]
+    headroom: Option<u32>,
 
     /// K-hot weights: at most K non-zero signed power-of-two digits per Conv/Dense weight, products
     /// as shifts and adds, no multiplier (the config's `[default] khot = K`)
@@ -255,6 +260,7 @@ fn options(args: &CompileArgs) -> anyhow::Result<CompileOptions> {
             config: args.config.clone(),
             bits: args.bits,
             percentile: args.percentile,
+            headroom: args.headroom,
             khot: args.khot,
         },
         input_range: args.input_range,

@@ -101,6 +101,28 @@ pub fn settle_strategies(w: &ModelWork, f: &mut Folding) {
     }
 }
 
+/// The advice to use fewer bits, for the widest multiply operand this design has: `--bits 8`
+/// above 8 bits, fewer than it has at 8 bits or less (down to 4), nothing below.
+fn fewer_bits(w: &ModelWork) -> String {
+    let widest = w
+        .layers
+        .iter()
+        .filter_map(|l| match &l.shape {
+            Shape::Mac(m) => Some(m.x.width.max(m.w.width)),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    match widest {
+        9.. => "fewer bits (`--bits 8`: narrower multipliers and memories), ".into(),
+        5..=8 => format!(
+            "fewer bits than the {widest} it uses (`--bits {}`, or `weight_bits` in a config), ",
+            (widest - 2).max(4)
+        ),
+        _ => String::new(),
+    }
+}
+
 /// The next designs down from layer `i`'s current one, in groups: the chooser takes the first
 /// design of a group that reduces the excess. Folding is not monotone: at R = 1 every
 /// multiplier has a constant weight (three-digit constants only cost one), at R = 2 every one
@@ -226,11 +248,11 @@ fn fold_work(
     } else {
         Some(format!(
             "the design does not fit the {} even with its multiply-accumulate layers folded as far \
-             as they go (one multiplier each where that helps): {}. Try fewer bits (`--bits 8`: \
-             narrower multipliers and memories), a larger board (`--board zcu104`), or a \
-             smaller model",
+             as they go (one multiplier each where that helps): {}. Try {}a larger board \
+             (`--board zcu104`), or a smaller model",
             board.display_name,
-            super::text::over_budget(&est)
+            super::text::over_budget(&est),
+            fewer_bits(w)
         ))
     };
     Ok(f)

@@ -410,12 +410,37 @@ fn a_model_too_big_for_the_board_says_so() {
     let w = f.warning.clone().unwrap();
     assert!(w.contains("does not fit the Avnet Ultra96-V2"), "{w}");
     assert!(w.contains("BRAM36"), "{w}");
+    // An 8-bit design is not told to try `--bits 8` (issue 17), but fewer bits than it uses.
+    assert!(!w.contains("--bits 8"), "{w}");
+    assert!(
+        w.contains("fewer bits than the 8 it uses (`--bits 6`"),
+        "{w}"
+    );
     // Folded down to resource (its weights need 8192 BRAM18 however they are banked).
     assert_eq!(f.layers[0].strategy, Strategy::Resource);
     let e = estimate(&m, u96(), 5.0).unwrap();
     assert!(!e.fits());
     assert!(e.warnings.iter().any(|w| w.contains("does not fit")));
     assert!(e.to_text().contains("fits: NO"));
+}
+
+#[test]
+fn a_16_bit_design_too_big_is_told_to_try_8_bits() {
+    let mut b = B::new(&[4096], 16);
+    let d = DenseProto {
+        n_in: 4096,
+        n_out: 4096,
+        weight_type: Some(ty(16, 1)),
+        bias_type: None,
+        accum_type: Some(ty(46, 10)),
+        weights: Vec::new(),
+        bias: Vec::new(),
+        khot: 0,
+    };
+    b.layer("big", Kernel::Dense(d), &[4096], 16);
+    let f = choose_reuse(&b.done(), u96()).unwrap();
+    let w = f.warning.unwrap();
+    assert!(w.contains("Try fewer bits (`--bits 8`"), "{w}");
 }
 
 #[test]

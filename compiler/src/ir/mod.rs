@@ -2,6 +2,7 @@
 //! carries it to input slot `weight` of its consumer. Sources are `Input` and `Const` nodes.
 
 mod broadcast;
+pub mod budget;
 pub mod builder;
 mod dump;
 pub mod inspect;

@@ -1,6 +1,7 @@
 //! Loader state and the per-node view that every op converter receives.
 
 use crate::error::CompileError;
+use crate::ir::budget::Budget;
 use crate::ir::{Graph, Op, Shape, TensorData};
 use ndarray::{ArrayD, IxDyn};
 use onnx_protobuf::attribute_proto::AttributeType;
@@ -73,6 +74,8 @@ pub struct Loader {
     /// Bit width and signedness of the 8- and 16-bit integer initializers (what QDQ's zero points
     /// and quantized weights are): their values are i64 like any integer tensor.
     pub int_types: HashMap<String, (u32, bool)>,
+    /// Constants decoded or computed at load time, charged before they are allocated.
+    budget: Budget,
 }
 
 impl Loader {
@@ -85,7 +88,13 @@ impl Loader {
             values: HashMap::new(),
             materialized: HashMap::new(),
             int_types: HashMap::new(),
+            budget: Budget::default(),
         }
+    }
+
+    /// Charges a constant of `bytes` made by `node` (`op`) against the model's memory budget.
+    pub fn charge(&mut self, bytes: u64, node: &str, op: &str) -> Result<(), CompileError> {
+        self.budget.charge(bytes, &self.file, node, op)
     }
 
     /// The graph node holding constant tensor `tensor` (created once, on first use as data).
@@ -122,7 +131,7 @@ pub struct NodeCtx<'a> {
     pub used: &'a HashSet<&'a str>,
 }
 
-impl NodeCtx<'_> {
+impl<'a> NodeCtx<'a> {
     pub fn op(&self) -> &str {
         &self.node.op_type
     }
@@ -316,7 +325,7 @@ impl NodeCtx<'_> {
     }
 
     // ---- attributes ---------------------------------------------------------------------------
-    fn attr(&self, name: &str) -> Option<&AttributeProto> {
+    fn attr(&self, name: &str) -> Option<&'a AttributeProto> {
         self.node.attribute.iter().find(|a| a.name == name)
     }
 
@@ -324,7 +333,7 @@ impl NodeCtx<'_> {
         &self,
         name: &'static str,
         want: AttributeType,
-    ) -> Result<Option<&AttributeProto>, CompileError> {
+    ) -> Result<Option<&'a AttributeProto>, CompileError> {
         match self.attr(name) {
             None => Ok(None),
             Some(a) => match a.type_.enum_value() {
@@ -363,7 +372,7 @@ impl NodeCtx<'_> {
             .attr_typed(name, AttributeType::STRING)?
             .map(|a| String::from_utf8_lossy(&a.s).into_owned()))
     }
-    pub fn attr_t(&self, name: &'static str) -> Result<Option<&TensorProto>, CompileError> {
+    pub fn attr_t(&self, name: &'static str) -> Result<Option<&'a TensorProto>, CompileError> {
         match self.attr_typed(name, AttributeType::TENSOR)? {
             Some(a) => Ok(Some(a.t.as_ref().ok_or_else(|| {
                 self.attr_err(name, "tensor attribute has no tensor")
@@ -386,7 +395,16 @@ impl NodeCtx<'_> {
         v.iter().map(|&x| self.to_usize(attr, x)).collect()
     }
 
-    pub fn decode_tensor(&self, t: &TensorProto) -> Result<TensorData, CompileError> {
+    /// Decodes a tensor attribute after charging its size to the model's memory budget.
+    pub fn decode_tensor(&mut self, t: &TensorProto) -> Result<TensorData, CompileError> {
+        let bytes = super::tensor::ir_bytes(t, &self.l.file)?;
+        self.charge(bytes)?;
         super::tensor::decode(t, &self.l.file, self.l.base_dir.as_deref())
+    }
+
+    /// Charges `bytes` of a constant this node makes, before it is allocated.
+    pub fn charge(&mut self, bytes: u64) -> Result<(), CompileError> {
+        let op = self.node.op_type.clone();
+        self.l.charge(bytes, &self.name, &op)
     }
 }

@@ -29,7 +29,7 @@ const MAX_OPSET: i64 = 21;
 pub fn load_file(path: impl AsRef<Path>) -> Result<Graph, CompileError> {
     let path = path.as_ref();
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| CompileError::Io {
+    let bytes = crate::input::read_regular(path).map_err(|source| CompileError::Io {
         file: file.clone(),
         source,
     })?;
@@ -106,6 +106,7 @@ pub fn load_bytes(
         graph.output.iter().map(|t| t.name.as_str()).collect(),
     )?;
     for init in &graph.initializer {
+        l.charge(tensor::ir_bytes(init, file)?, &init.name, "initializer")?;
         let data = tensor::decode(init, file, base_dir)?;
         if let Some(t) = tensor::small_int_type(init) {
             l.int_types.insert(init.name.clone(), t);

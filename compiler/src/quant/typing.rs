@@ -54,10 +54,23 @@ pub fn type_graph(
         &with_model
     };
     let describe = match &ranges {
-        RangeSource::Calibrated(c) => match c.method {
-            Method::MaxAbs => format!("calibration (max-abs, {} samples)", c.samples),
-            Method::Percentile(p) => format!("calibration (percentile {p}, {} samples)", c.samples),
-        },
+        RangeSource::Calibrated(c) => {
+            let headroom = match c.headroom {
+                0 => String::new(),
+                h => format!(", headroom {h} bits: ranges × {}", 1u64 << h),
+            };
+            match c.method {
+                Method::MaxAbs => {
+                    format!("calibration (max-abs, {} samples{headroom})", c.samples)
+                }
+                Method::Percentile(p) => {
+                    format!(
+                        "calibration (percentile {p}, {} samples{headroom})",
+                        c.samples
+                    )
+                }
+            }
+        }
         RangeSource::Propagated(v) => format!(
             "propagation from {}",
             v.iter()
