@@ -38,6 +38,18 @@ fn signed_literal(width: u32, v: i128) -> String {
     }
 }
 
+/// Adder levels of the cast's logic, for the pipeline cuts: the rounding increment (a carry
+/// chain) when it drops bits and rounds, the range compare when it saturates.
+pub fn levels(rq: &Requant) -> u32 {
+    let (src, dst) = (rq.src(), rq.dst());
+    if rq.is_identity() && src.width() == dst.width() {
+        return 0;
+    }
+    let rounds = src.frac_bits() > dst.frac_bits() && dst.rounding() != Rounding::Trn;
+    let saturates = !matches!(rq.overflow_step(), OverflowStep::Wrap);
+    u32::from(rounds) + u32::from(saturates)
+}
+
 /// The cast of wire `x` (`src.width()` bits, raw bits of `src`) into `dst`: declarations
 /// appended to `v`, all named `{p}_...`; returns the name of the `dst.width()`-bit result.
 /// `Err`: why this cast cannot be built (the caller names the layer).

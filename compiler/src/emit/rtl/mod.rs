@@ -10,11 +10,12 @@
 //! the pipeline. Latency: 1 (the input register) + one cycle per computing layer; a new sample
 //! every cycle. Any other layer kind is an error naming the layer and its op.
 
+pub mod adders;
 pub mod cast;
+pub mod cmvm;
 mod dense;
 mod relu;
 pub mod synth;
-mod tree;
 pub mod verify;
 pub mod verilator;
 
@@ -26,6 +27,7 @@ use binpoint_runtime::model::format::layer::Kernel;
 use binpoint_runtime::model::{Exec, Model};
 
 use super::ident::comment;
+pub use adders::Pipeline;
 
 /// The top module's name (and the Verilator model's `V<top>` class).
 pub const TOP: &str = "binpoint_top";
@@ -38,6 +40,17 @@ pub const DIR: &str = "rtl";
 pub struct Module {
     pub name: String,
     pub text: String,
+    /// Cycles from its input to its registered output (its pipeline stages).
+    pub cycles: u32,
+}
+
+/// Choices of the RTL design (recorded in `rtl.json`, so `verify --rtl` and `synth` rebuild the
+/// same design).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RtlOptions {
+    /// Where the pipeline registers go inside a layer.
+    #[serde(default)]
+    pub pipeline: Pipeline,
 }
 
 /// A data port of the top: one raw value of a graph input or output.
@@ -49,12 +62,14 @@ pub struct Port {
 }
 
 /// One pipeline stage: the layer that ends in a register.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Stage {
     pub index: usize,
     pub layer: String,
     pub op: String,
     pub module: String,
+    /// Its latency in cycles.
+    pub cycles: u32,
 }
 
 /// The emitted design.
@@ -145,8 +160,13 @@ struct Signal {
     stage: u32,
 }
 
-/// The RTL of `model` (see the module docs).
+/// The RTL of `model` with the default options.
 pub fn emit(model: &Model) -> Result<Rtl, RtlError> {
+    emit_with(model, &RtlOptions::default())
+}
+
+/// The RTL of `model` (see the module docs).
+pub fn emit_with(model: &Model, opts: &RtlOptions) -> Result<Rtl, RtlError> {
     let [input] = model.inputs() else {
         return Err(RtlError::Unsupported(format!(
             "the RTL takes models with one input; this one has {}",
@@ -195,7 +215,7 @@ pub fn emit(model: &Model) -> Result<Rtl, RtlError> {
                 let Some(Kernel::Dense(d)) = &model.proto().layers[index].kernel else {
                     return Err(refuse("a dense layer without weights".into()));
                 };
-                dense::module(&name, &shown, cfg, &d.weights, b)
+                dense::module(&name, &shown, cfg, &d.weights, b, opts.pipeline)
             }
             Exec::Relu(cfg) => relu::module(&name, &shown, cfg),
             Exec::View => {
@@ -228,13 +248,14 @@ pub fn emit(model: &Model) -> Result<Rtl, RtlError> {
         );
         signals[y] = Some(Signal {
             wire,
-            stage: x.stage + 1,
+            stage: x.stage + module.cycles,
         });
         stages.push(Stage {
             index,
             layer: layer.name.clone(),
             op: op.to_string(),
             module: name.clone(),
+            cycles: module.cycles,
         });
         modules.push(module);
     }
@@ -352,12 +373,23 @@ pub struct RtlInfo {
     pub top: String,
     pub latency_cycles: u32,
     pub initiation_interval: u32,
+    /// The options the design was built with.
+    #[serde(default)]
+    pub options: RtlOptions,
+    /// Per computing layer: its module and cycles.
+    #[serde(default)]
+    pub stages: Vec<Stage>,
     pub files: Vec<String>,
 }
 
-/// Emits the RTL of `model` into `OUT/rtl/` (replacing the folder's `.v` files and `rtl.json`).
+/// Emits the RTL of `model` into `OUT/rtl/` with the default options.
 pub fn write_rtl(model: &Model, out: &Path) -> Result<Rtl, RtlError> {
-    let rtl = emit(model)?;
+    write_rtl_with(model, out, &RtlOptions::default())
+}
+
+/// Emits the RTL of `model` into `OUT/rtl/` (replacing the folder's `.v` files and `rtl.json`).
+pub fn write_rtl_with(model: &Model, out: &Path, opts: &RtlOptions) -> Result<Rtl, RtlError> {
+    let rtl = emit_with(model, opts)?;
     let dir = out.join(DIR);
     if dir.is_dir() {
         let entries = fs::read_dir(&dir).map_err(|e| RtlError::io("reading", &dir, e))?;
@@ -377,6 +409,8 @@ pub fn write_rtl(model: &Model, out: &Path) -> Result<Rtl, RtlError> {
         top: TOP.into(),
         latency_cycles: rtl.latency,
         initiation_interval: 1,
+        options: *opts,
+        stages: rtl.stages.clone(),
         files: rtl.files.iter().map(|(n, _)| n.clone()).collect(),
     };
     let p = dir.join("rtl.json");

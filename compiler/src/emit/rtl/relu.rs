@@ -40,5 +40,6 @@ pub fn module(name: &str, layer: &str, cfg: &ReluConfig) -> Result<Module, RtlEr
     Ok(Module {
         name: name.to_string(),
         text: v,
+        cycles: 1,
     })
 }

@@ -140,7 +140,7 @@ pub fn synth(out: &Path, model: &binpoint_runtime::model::Model) -> Result<Synth
     let dir = out.join(DIR);
     let info = read_info(out)?;
     let tool = version()?;
-    let rtl = super::emit(model)?;
+    let rtl = super::emit_with(model, &info.options)?;
     let work = out.join("synth");
     fs::create_dir_all(&work).map_err(|e| RtlError::io("creating", &work, e))?;
     let mut layers = Vec::new();
