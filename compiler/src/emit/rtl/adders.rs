@@ -66,6 +66,8 @@ impl Pipeline {
 pub struct ProductTerm {
     pub expr: String,
     pub negative: bool,
+    /// Its low bits that are always 0 (the shift).
+    pub low_zeros: u32,
 }
 
 /// The product in Verilog and what it is made of.
@@ -79,6 +81,8 @@ pub struct Product {
     pub graph: Graph,
     /// Bits of the pipeline registers inside the product.
     pub register_bits: u64,
+    /// Each adder's carry-chain bits (its width less the low bits only one operand has).
+    pub adder_bits: Vec<u32>,
 }
 
 /// Writes `y_o = Σ_i w[o·n_in + i]·x_i` into `v` (names `{p}...`): each output as a
@@ -110,6 +114,7 @@ pub fn constant_matrix(
         used: BTreeMap::new(),
         delayed: BTreeMap::new(),
         register_bits: 0,
+        adder_bits: Vec::new(),
     };
     // Inputs: a signed wire each (an unsigned value gets a 0 on top).
     for (i, o) in x.iter().enumerate() {
@@ -136,17 +141,19 @@ pub fn constant_matrix(
                 ProductTerm {
                     expr: r.operand(&wire, wn, t.shift + shift, width),
                     negative: t.negative,
+                    low_zeros: t.shift + shift,
                 }
             })
         })
         .collect();
     r.finish();
-    let register_bits = r.register_bits;
+    let (register_bits, adder_bits) = (r.register_bits, std::mem::take(&mut r.adder_bits));
     Product {
         outputs,
         stages,
         graph,
         register_bits,
+        adder_bits,
     }
 }
 
@@ -160,6 +167,7 @@ struct Render<'a> {
     /// (node, stage) → its register in that stage.
     delayed: BTreeMap<(usize, u32), String>,
     register_bits: u64,
+    adder_bits: Vec<u32>,
 }
 
 impl Render<'_> {
@@ -241,6 +249,7 @@ impl Render<'_> {
         let op = if subtract { '-' } else { '+' };
         let name = format!("{}n{n}", self.p);
         let _ = writeln!(self.v, "  wire [{}:0] {name} = {ea} {op} {eb};", w - 1);
+        self.adder_bits.push(w.saturating_sub(ka.max(kb)).max(1));
         self.used.insert(name, (w, None));
     }
 

@@ -16,7 +16,7 @@ use binpoint_runtime::ops::dense::DenseConfig;
 
 use super::adders::{constant_matrix, Operand, Pipeline};
 use super::cast::{self, bits_literal};
-use super::{Module, RtlError};
+use super::{Module, Parts, RtlError};
 
 /// The module `name` for a dense layer with raw weights `w [n_out][n_in]` and raw biases `b`.
 pub fn module(
@@ -84,6 +84,12 @@ pub fn module(
         tail,
         pipe,
     );
+    let mut parts = Parts {
+        adders: product.adder_bits.clone(),
+        register_bits: product.register_bits + u64::from(n_out as u32 * wy),
+        casts: vec![cast::parts(&cfg.plan.requant); n_out],
+        select_bits: 0,
+    };
     let mut outs = Vec::with_capacity(n_out);
     for (o, term) in product.outputs.iter().enumerate() {
         let shift = cfg.plan.bias_shift;
@@ -93,6 +99,10 @@ pub fn module(
             i128::from(b[o]).wrapping_shl(shift)
         };
         let bias = (bias as u128 & mask(wa) != 0).then(|| bits_literal(wa, bias));
+        if let Some(t) = term.as_ref().filter(|t| t.negative || bias.is_some()) {
+            // The bias add (or negation): carries above the product's lowest bit.
+            parts.adders.push(wa.saturating_sub(t.low_zeros).max(1));
+        }
         let sum = match (term, bias) {
             (None, None) => format!("{wa}'h0"),
             (None, Some(b)) => b,
@@ -118,6 +128,7 @@ pub fn module(
         name: name.to_string(),
         text: v,
         cycles: product.stages,
+        parts,
     })
 }
 

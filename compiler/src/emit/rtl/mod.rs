@@ -18,6 +18,7 @@ mod relu;
 pub mod synth;
 pub mod verify;
 pub mod verilator;
+pub mod vivado;
 
 use std::fmt::Write as _;
 use std::fs;
@@ -42,15 +43,45 @@ pub struct Module {
     pub text: String,
     /// Cycles from its input to its registered output (its pipeline stages).
     pub cycles: u32,
+    /// What it is built of (the estimate's input).
+    pub parts: Parts,
+}
+
+/// What a module is built of, counted where it is built, for the estimate
+/// (`estimate::rtl` applies the cost rules).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Parts {
+    /// Each adder's carry-chain bits (the bits below both operands' shifts are wires).
+    pub adders: Vec<u32>,
+    /// Flip-flops (pipeline registers and the module's output register).
+    pub register_bits: u64,
+    /// Each cast's parts.
+    pub casts: Vec<cast::CastParts>,
+    /// Bits of 2:1 selects (ReLU).
+    pub select_bits: u64,
 }
 
 /// Choices of the RTL design (recorded in `rtl.json`, so `verify --rtl` and `synth` rebuild the
 /// same design).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RtlOptions {
     /// Where the pipeline registers go inside a layer.
     #[serde(default)]
     pub pipeline: Pipeline,
+    /// The part and clock of `vivado_ooc.tcl` (compile passes its board's and clock).
+    pub part: String,
+    pub clock_ns: f64,
+}
+
+impl Default for RtlOptions {
+    /// The Ultra96-V2's part at 5 ns (200 MHz), the target the default pipeline cut is made for.
+    fn default() -> RtlOptions {
+        RtlOptions {
+            pipeline: Pipeline::default(),
+            part: crate::board::Board::ultra96v2().part.to_string(),
+            clock_ns: 5.0,
+        }
+    }
 }
 
 /// A data port of the top: one raw value of a graph input or output.
@@ -70,6 +101,9 @@ pub struct Stage {
     pub module: String,
     /// Its latency in cycles.
     pub cycles: u32,
+    /// What it is built of.
+    #[serde(default)]
+    pub parts: Parts,
 }
 
 /// The emitted design.
@@ -217,7 +251,9 @@ pub fn emit_with(model: &Model, opts: &RtlOptions) -> Result<Rtl, RtlError> {
                 };
                 dense::module(&name, &shown, cfg, &d.weights, b, opts.pipeline)
             }
-            Exec::Relu(cfg) => relu::module(&name, &shown, cfg),
+            Exec::Relu(cfg) => {
+                relu::module(&name, &shown, cfg, relu::registered(cfg, y == *output))
+            }
             Exec::View => {
                 if bus(*src) != bus(y) {
                     return Err(refuse(format!(
@@ -256,6 +292,7 @@ pub fn emit_with(model: &Model, opts: &RtlOptions) -> Result<Rtl, RtlError> {
             op: op.to_string(),
             module: name.clone(),
             cycles: module.cycles,
+            parts: module.parts.clone(),
         });
         modules.push(module);
     }
@@ -409,13 +446,36 @@ pub fn write_rtl_with(model: &Model, out: &Path, opts: &RtlOptions) -> Result<Rt
         top: TOP.into(),
         latency_cycles: rtl.latency,
         initiation_interval: 1,
-        options: *opts,
+        options: opts.clone(),
         stages: rtl.stages.clone(),
         files: rtl.files.iter().map(|(n, _)| n.clone()).collect(),
     };
+    let names: Vec<String> = rtl.files.iter().map(|(n, _)| n.clone()).collect();
+    let tcl = vivado::render(
+        &model.proto().name,
+        TOP,
+        &opts.part,
+        opts.clock_ns,
+        rtl.latency,
+        &names,
+    )
+    .map_err(|e| RtlError::Unsupported(format!("rendering {}: {e}", vivado::FILE)))?;
+    let p = dir.join(vivado::FILE);
+    fs::write(&p, tcl).map_err(|e| RtlError::io("writing", &p, e))?;
     let p = dir.join("rtl.json");
     let json = serde_json::to_string_pretty(&info).unwrap_or_default() + "\n";
     fs::write(&p, json).map_err(|e| RtlError::io("writing", &p, e))?;
+    // report.json (when compile wrote one) states the RTL's latency too.
+    let rp = out.join("report.json");
+    if let Ok(text) = fs::read_to_string(&rp) {
+        let mut whole: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| RtlError::Unsupported(format!("{}: {e}", rp.display())))?;
+        if let (Some(obj), Ok(v)) = (whole.as_object_mut(), serde_json::to_value(&info)) {
+            obj.insert("rtl".into(), v);
+        }
+        let text = serde_json::to_string_pretty(&whole).unwrap_or_default() + "\n";
+        fs::write(&rp, text).map_err(|e| RtlError::io("writing", &rp, e))?;
+    }
     Ok(rtl)
 }
 
