@@ -208,6 +208,15 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
             clock_ns: compiled.hardware.clock_ns,
         };
         let rtl = binpoint::emit::rtl::write_rtl_with(&model, &args.out, &opts)?;
+        let est = binpoint::estimate::rtl::estimate_rtl(&model, &opts)?;
+        eprintln!(
+            "{} of OUT/rtl: {} LUT, {} FF, {} CARRY8, {} adders, 0 DSP",
+            binpoint::estimate::rtl::LABEL,
+            est.total.lut,
+            est.total.ff,
+            est.total.carry8,
+            est.total.adders
+        );
         eprintln!(
             "wrote {}: {} files, latency {} cycles",
             args.out.join(binpoint::emit::rtl::DIR).display(),
