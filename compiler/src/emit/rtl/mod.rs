@@ -101,8 +101,9 @@ pub struct Stage {
     pub module: String,
     /// Its latency in cycles.
     pub cycles: u32,
-    /// What it is built of.
-    #[serde(default)]
+    /// What it is built of (not written to rtl.json: every adder's width is too long a list;
+    /// `estimate::rtl` rebuilds it).
+    #[serde(skip)]
     pub parts: Parts,
 }
 
