@@ -147,6 +147,12 @@ pub struct CompileArgs {
     #[arg(long)]
     rtl: bool,
 
+    /// Adder levels between two pipeline registers of OUT/rtl/ (the default suits 200 MHz on the
+    /// Ultra96's xczu3eg; docs/rtl.md "Pipeline cuts")
+    #[arg(long, value_name = "N", default_value_t = binpoint::emit::rtl::adders::DEFAULT_LEVELS_PER_STAGE,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    rtl_levels: u32,
+
     /// Write into a non-empty OUT (replacing the files compile writes; others are left alone)
     #[arg(long)]
     force: bool,
@@ -200,7 +206,23 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
     pipeline::emit(&compiled, &args.out, args.force)?;
     if args.rtl {
         let model = binpoint_runtime::model::Model::load(args.out.join("model.bpm"))?;
-        let rtl = binpoint::emit::rtl::write_rtl(&model, &args.out)?;
+        let opts = binpoint::emit::rtl::RtlOptions {
+            pipeline: binpoint::emit::rtl::Pipeline {
+                levels_per_stage: args.rtl_levels,
+            },
+            part: compiled.hardware.board.part.to_string(),
+            clock_ns: compiled.hardware.clock_ns,
+        };
+        let rtl = binpoint::emit::rtl::write_rtl_with(&model, &args.out, &opts)?;
+        let est = binpoint::estimate::rtl::estimate_rtl(&model, &opts)?;
+        eprintln!(
+            "{} of OUT/rtl: {} LUT, {} FF, {} CARRY8, {} adders, 0 DSP",
+            binpoint::estimate::rtl::LABEL,
+            est.total.lut,
+            est.total.ff,
+            est.total.carry8,
+            est.total.adders
+        );
         eprintln!(
             "wrote {}: {} files, latency {} cycles",
             args.out.join(binpoint::emit::rtl::DIR).display(),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use binpoint::emit::rtl::synth::{synth, LABEL};
+use binpoint::estimate::rtl::{estimate_rtl, LABEL as EST_LABEL};
 use clap::Args;
 
 pub const EXAMPLES: &str = "\
@@ -30,25 +31,47 @@ pub fn run(args: SynthArgs) -> anyhow::Result<ExitCode> {
         eprintln!("emitted {}", args.out.join("rtl").display());
     }
     let r = synth(&args.out, &model)?;
+    let info = binpoint::emit::rtl::read_info(&args.out)?;
+    let est = estimate_rtl(&model, &info.options)?;
+    // report.json: the estimate beside Yosys's cells (synth wrote `synth`).
+    let rp = args.out.join("report.json");
+    let mut whole: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&rp)?)?;
+    if let Some(obj) = whole.as_object_mut() {
+        obj.insert("rtl_estimate".into(), serde_json::to_value(&est)?);
+    }
+    std::fs::write(&rp, serde_json::to_string_pretty(&whole)? + "\n")?;
     println!(
-        "{LABEL} ({}, {}), {:.1} s:",
-        r.tool, r.part_family, r.seconds
+        "{LABEL} ({}, {}), {:.1} s, beside the {}:",
+        r.tool, r.part_family, r.seconds, EST_LABEL
     );
     println!(
-        "{:>5} {:<32} {:>8} {:>8} {:>8} {:>5} {:>7}",
-        "layer", "name", "LUT", "FF", "CARRY8", "DSP", "BRAM36"
+        "{:>5} {:<28} {:>8} {:>8} {:>8} {:>5} {:>7} | {:>8} {:>8} {:>8}",
+        "layer", "name", "LUT", "FF", "CARRY8", "DSP", "BRAM36", "est LUT", "est FF", "est CY8"
     );
-    for l in &r.layers {
+    for (l, e) in r.layers.iter().zip(&est.layers) {
         let c = &l.cells;
         println!(
-            "{:>5} {:<32} {:>8} {:>8} {:>8} {:>5} {:>7}",
-            l.index, l.layer, c.lut, c.ff, c.carry8, c.dsp, c.bram36
+            "{:>5} {:<28} {:>8} {:>8} {:>8} {:>5} {:>7} | {:>8} {:>8} {:>8}",
+            l.index,
+            l.layer,
+            c.lut,
+            c.ff,
+            c.carry8,
+            c.dsp,
+            c.bram36,
+            e.cost.lut,
+            e.cost.ff,
+            e.cost.carry8
         );
     }
-    let c = &r.total;
+    let (c, e) = (&r.total, &est.total);
     println!(
-        "{:>5} {:<32} {:>8} {:>8} {:>8} {:>5} {:>7}",
-        "", "total (binpoint_top)", c.lut, c.ff, c.carry8, c.dsp, c.bram36
+        "{:>5} {:<28} {:>8} {:>8} {:>8} {:>5} {:>7} | {:>8} {:>8} {:>8}",
+        "", "total (binpoint_top)", c.lut, c.ff, c.carry8, c.dsp, c.bram36, e.lut, e.ff, e.carry8
+    );
+    println!(
+        "latency: {} cycles, a new sample every cycle",
+        est.latency_cycles
     );
     Ok(ExitCode::SUCCESS)
 }

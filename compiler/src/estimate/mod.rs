@@ -23,6 +23,7 @@
 
 mod cost;
 mod fold;
+pub mod rtl;
 mod rules;
 mod stream;
 mod stream_work;

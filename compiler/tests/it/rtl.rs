@@ -47,14 +47,21 @@ fn opts() -> VerifyOptions {
 fn bit_exact(name: &str, config: &str) {
     let (out, model) = compiled("mlp", name, config);
     let rtl = write_rtl(&model, &out).unwrap();
-    // Input register + 3 dense + 2 ReLU.
-    assert_eq!(rtl.latency, 6);
+    // Input register + the dense layers' stages + 2 ReLU.
+    let cycles: Vec<u32> = rtl.stages.iter().map(|s| s.cycles).collect();
+    eprintln!("{name}: stages {cycles:?}");
+    assert_eq!(rtl.latency, 1 + cycles.iter().sum::<u32>());
     verilator::lint(&out.join("rtl")).unwrap_or_else(|e| panic!("{name}: {e}"));
     let r = verify_rtl(&out, &opts()).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(r.samples, 5 + 1000 + 360);
     assert_eq!((r.passed, r.failed), (1365, 0), "{name}:\n{}", r.output);
-    assert_eq!(r.latency_measured, Some(6), "{name}:\n{}", r.output);
-    assert_eq!(r.latency_stated, 6);
+    assert_eq!(
+        r.latency_measured,
+        Some(rtl.latency),
+        "{name}:\n{}",
+        r.output
+    );
+    assert_eq!(r.latency_stated, rtl.latency);
     // The emitted text has no multiplier (constant products are shift-add).
     for (file, text) in &rtl.files {
         assert!(!text.contains('*'), "{file} has a '*'");
@@ -184,9 +191,13 @@ fn yosys_maps_a_small_model_without_dsp() {
     let out = verify_dir("rtl", "tiny_synth", &proto);
     let model = Model::from_proto(&proto).unwrap();
     let rtl = write_rtl(&model, &out).unwrap();
-    // The view is wires: input register + dense + ReLU + dense.
+    // The view is wires: input register + dense + ReLU (a select, no register: its cast is the
+    // identity) + dense.
     assert_eq!(model.layers()[0].kernel(), "view");
-    assert_eq!(rtl.latency, 4);
+    let cycles: Vec<u32> = rtl.stages.iter().map(|s| s.cycles).collect();
+    assert_eq!(cycles[1], 0, "{cycles:?}");
+    assert_eq!(rtl.latency, 1 + cycles.iter().sum::<u32>());
+    vivado_tcl_parses(&out, &rtl);
     let r = verify_rtl(&out, &VerifyOptions::default()).unwrap();
     assert_eq!((r.passed, r.failed), (1005, 0), "{}", r.output);
     let s = binpoint::emit::rtl::synth::synth(&out, &model).unwrap();
@@ -201,4 +212,54 @@ fn yosys_maps_a_small_model_without_dsp() {
         "Yosys-mapped cells of binpoint's RTL"
     );
     assert_eq!(report["synth"]["total"]["lut"], s.total.lut);
+}
+
+/// OUT/rtl/vivado_ooc.tcl: tclsh parses it, and run with every Vivado command stubbed it reads
+/// every Verilog file, constrains clk at 5 ns, synthesizes out of context on the Ultra96's part
+/// and writes the reports. A missing tclsh fails the test.
+fn vivado_tcl_parses(out: &std::path::Path, rtl: &binpoint::emit::rtl::Rtl) {
+    let tcl = out.join("rtl").join(binpoint::emit::rtl::vivado::FILE);
+    let text = std::fs::read_to_string(&tcl).unwrap();
+    let harness = out.join("stub_vivado.tcl");
+    std::fs::write(
+        &harness,
+        r#"set ::calls {}
+rename unknown _tcl_unknown
+proc unknown {args} { lappend ::calls $args; return stub }
+set script [lindex $argv 0]
+if {![info complete [read [open $script]]]} { puts "INCOMPLETE"; exit 1 }
+if {[catch {uplevel #0 [list source $script]} err]} { puts "ERROR $err"; exit 1 }
+foreach c $::calls { puts "CALL $c" }
+"#,
+    )
+    .unwrap();
+    let o = std::process::Command::new("tclsh")
+        .arg(&harness)
+        .arg(&tcl)
+        .output()
+        .expect("tclsh must be installed (apt-get install -y tcl)");
+    let log = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(o.status.success(), "{log}\n{text}");
+    for (file, _) in &rtl.files {
+        assert!(
+            log.contains(&format!(
+                "CALL read_verilog {}",
+                out.join("rtl").join(file).canonicalize().unwrap().display()
+            )),
+            "{file}:\n{log}"
+        );
+    }
+    assert!(
+        log.contains(
+            "CALL synth_design -top binpoint_top -part xczu3eg-sbva484-1-i -mode out_of_context"
+        ),
+        "{log}"
+    );
+    assert!(log.contains("CALL report_utilization -file"), "{log}");
+    assert!(log.contains("CALL report_timing"), "{log}");
+    let xdc = std::fs::read_to_string(out.join("rtl/vivado/clock.xdc")).unwrap();
+    assert_eq!(
+        xdc.trim(),
+        "create_clock -name clk -period 5 [get_ports clk]"
+    );
 }

@@ -38,6 +38,45 @@ fn signed_literal(width: u32, v: i128) -> String {
     }
 }
 
+/// Adder levels of the cast's logic, for the pipeline cuts: the rounding increment (a carry
+/// chain) when it drops bits and rounds, the range compare when it saturates.
+pub fn levels(rq: &Requant) -> u32 {
+    let (src, dst) = (rq.src(), rq.dst());
+    if rq.is_identity() && src.width() == dst.width() {
+        return 0;
+    }
+    let rounds = src.frac_bits() > dst.frac_bits() && dst.rounding() != Rounding::Trn;
+    let saturates = !matches!(rq.overflow_step(), OverflowStep::Wrap);
+    u32::from(rounds) + u32::from(saturates)
+}
+
+/// What a cast is built of, for the estimate: the bits of its rounding increment (0: it does not
+/// round), of its range compare (0: it wraps) and of its result.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CastParts {
+    pub round_bits: u32,
+    pub compare_bits: u32,
+    pub out_bits: u32,
+}
+
+/// The parts of the cast `rq` (see [`cast`] for the logic they count).
+pub fn parts(rq: &Requant) -> CastParts {
+    let (src, dst) = (rq.src(), rq.dst());
+    if rq.is_identity() && src.width() == dst.width() {
+        return CastParts::default();
+    }
+    let d = i64::from(src.frac_bits()) - i64::from(dst.frac_bits());
+    let k = width_for(src, dst, d);
+    let kept = (i64::from(k) - d.max(0)).max(1) as u32;
+    let rounds = d > 0 && dst.rounding() != Rounding::Trn;
+    let saturates = !matches!(rq.overflow_step(), OverflowStep::Wrap);
+    CastParts {
+        round_bits: if rounds { kept } else { 0 },
+        compare_bits: if saturates { kept } else { 0 },
+        out_bits: dst.width(),
+    }
+}
+
 /// The cast of wire `x` (`src.width()` bits, raw bits of `src`) into `dst`: declarations
 /// appended to `v`, all named `{p}_...`; returns the name of the `dst.width()`-bit result.
 /// `Err`: why this cast cannot be built (the caller names the layer).

@@ -10,13 +10,15 @@
 //! the pipeline. Latency: 1 (the input register) + one cycle per computing layer; a new sample
 //! every cycle. Any other layer kind is an error naming the layer and its op.
 
+pub mod adders;
 pub mod cast;
+pub mod cmvm;
 mod dense;
 mod relu;
 pub mod synth;
-mod tree;
 pub mod verify;
 pub mod verilator;
+pub mod vivado;
 
 use std::fmt::Write as _;
 use std::fs;
@@ -26,6 +28,7 @@ use binpoint_runtime::model::format::layer::Kernel;
 use binpoint_runtime::model::{Exec, Model};
 
 use super::ident::comment;
+pub use adders::Pipeline;
 
 /// The top module's name (and the Verilator model's `V<top>` class).
 pub const TOP: &str = "binpoint_top";
@@ -38,6 +41,47 @@ pub const DIR: &str = "rtl";
 pub struct Module {
     pub name: String,
     pub text: String,
+    /// Cycles from its input to its registered output (its pipeline stages).
+    pub cycles: u32,
+    /// What it is built of (the estimate's input).
+    pub parts: Parts,
+}
+
+/// What a module is built of, counted where it is built, for the estimate
+/// (`estimate::rtl` applies the cost rules).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Parts {
+    /// Each adder's carry-chain bits (the bits below both operands' shifts are wires).
+    pub adders: Vec<u32>,
+    /// Flip-flops (pipeline registers and the module's output register).
+    pub register_bits: u64,
+    /// Each cast's parts.
+    pub casts: Vec<cast::CastParts>,
+    /// Bits of 2:1 selects (ReLU).
+    pub select_bits: u64,
+}
+
+/// Choices of the RTL design (recorded in `rtl.json`, so `verify --rtl` and `synth` rebuild the
+/// same design).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RtlOptions {
+    /// Where the pipeline registers go inside a layer.
+    #[serde(default)]
+    pub pipeline: Pipeline,
+    /// The part and clock of `vivado_ooc.tcl` (compile passes its board's and clock).
+    pub part: String,
+    pub clock_ns: f64,
+}
+
+impl Default for RtlOptions {
+    /// The Ultra96-V2's part at 5 ns (200 MHz), the target the default pipeline cut is made for.
+    fn default() -> RtlOptions {
+        RtlOptions {
+            pipeline: Pipeline::default(),
+            part: crate::board::Board::ultra96v2().part.to_string(),
+            clock_ns: 5.0,
+        }
+    }
 }
 
 /// A data port of the top: one raw value of a graph input or output.
@@ -49,12 +93,18 @@ pub struct Port {
 }
 
 /// One pipeline stage: the layer that ends in a register.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Stage {
     pub index: usize,
     pub layer: String,
     pub op: String,
     pub module: String,
+    /// Its latency in cycles.
+    pub cycles: u32,
+    /// What it is built of (not written to rtl.json: every adder's width is too long a list;
+    /// `estimate::rtl` rebuilds it).
+    #[serde(skip)]
+    pub parts: Parts,
 }
 
 /// The emitted design.
@@ -145,8 +195,13 @@ struct Signal {
     stage: u32,
 }
 
-/// The RTL of `model` (see the module docs).
+/// The RTL of `model` with the default options.
 pub fn emit(model: &Model) -> Result<Rtl, RtlError> {
+    emit_with(model, &RtlOptions::default())
+}
+
+/// The RTL of `model` (see the module docs).
+pub fn emit_with(model: &Model, opts: &RtlOptions) -> Result<Rtl, RtlError> {
     let [input] = model.inputs() else {
         return Err(RtlError::Unsupported(format!(
             "the RTL takes models with one input; this one has {}",
@@ -195,9 +250,11 @@ pub fn emit(model: &Model) -> Result<Rtl, RtlError> {
                 let Some(Kernel::Dense(d)) = &model.proto().layers[index].kernel else {
                     return Err(refuse("a dense layer without weights".into()));
                 };
-                dense::module(&name, &shown, cfg, &d.weights, b)
+                dense::module(&name, &shown, cfg, &d.weights, b, opts.pipeline)
             }
-            Exec::Relu(cfg) => relu::module(&name, &shown, cfg),
+            Exec::Relu(cfg) => {
+                relu::module(&name, &shown, cfg, relu::registered(cfg, y == *output))
+            }
             Exec::View => {
                 if bus(*src) != bus(y) {
                     return Err(refuse(format!(
@@ -228,13 +285,15 @@ pub fn emit(model: &Model) -> Result<Rtl, RtlError> {
         );
         signals[y] = Some(Signal {
             wire,
-            stage: x.stage + 1,
+            stage: x.stage + module.cycles,
         });
         stages.push(Stage {
             index,
             layer: layer.name.clone(),
             op: op.to_string(),
             module: name.clone(),
+            cycles: module.cycles,
+            parts: module.parts.clone(),
         });
         modules.push(module);
     }
@@ -352,12 +411,23 @@ pub struct RtlInfo {
     pub top: String,
     pub latency_cycles: u32,
     pub initiation_interval: u32,
+    /// The options the design was built with.
+    #[serde(default)]
+    pub options: RtlOptions,
+    /// Per computing layer: its module and cycles.
+    #[serde(default)]
+    pub stages: Vec<Stage>,
     pub files: Vec<String>,
 }
 
-/// Emits the RTL of `model` into `OUT/rtl/` (replacing the folder's `.v` files and `rtl.json`).
+/// Emits the RTL of `model` into `OUT/rtl/` with the default options.
 pub fn write_rtl(model: &Model, out: &Path) -> Result<Rtl, RtlError> {
-    let rtl = emit(model)?;
+    write_rtl_with(model, out, &RtlOptions::default())
+}
+
+/// Emits the RTL of `model` into `OUT/rtl/` (replacing the folder's `.v` files and `rtl.json`).
+pub fn write_rtl_with(model: &Model, out: &Path, opts: &RtlOptions) -> Result<Rtl, RtlError> {
+    let rtl = emit_with(model, opts)?;
     let dir = out.join(DIR);
     if dir.is_dir() {
         let entries = fs::read_dir(&dir).map_err(|e| RtlError::io("reading", &dir, e))?;
@@ -377,11 +447,36 @@ pub fn write_rtl(model: &Model, out: &Path) -> Result<Rtl, RtlError> {
         top: TOP.into(),
         latency_cycles: rtl.latency,
         initiation_interval: 1,
+        options: opts.clone(),
+        stages: rtl.stages.clone(),
         files: rtl.files.iter().map(|(n, _)| n.clone()).collect(),
     };
+    let names: Vec<String> = rtl.files.iter().map(|(n, _)| n.clone()).collect();
+    let tcl = vivado::render(
+        &model.proto().name,
+        TOP,
+        &opts.part,
+        opts.clock_ns,
+        rtl.latency,
+        &names,
+    )
+    .map_err(|e| RtlError::Unsupported(format!("rendering {}: {e}", vivado::FILE)))?;
+    let p = dir.join(vivado::FILE);
+    fs::write(&p, tcl).map_err(|e| RtlError::io("writing", &p, e))?;
     let p = dir.join("rtl.json");
     let json = serde_json::to_string_pretty(&info).unwrap_or_default() + "\n";
     fs::write(&p, json).map_err(|e| RtlError::io("writing", &p, e))?;
+    // report.json (when compile wrote one) states the RTL's latency too.
+    let rp = out.join("report.json");
+    if let Ok(text) = fs::read_to_string(&rp) {
+        let mut whole: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| RtlError::Unsupported(format!("{}: {e}", rp.display())))?;
+        if let (Some(obj), Ok(v)) = (whole.as_object_mut(), serde_json::to_value(&info)) {
+            obj.insert("rtl".into(), v);
+        }
+        let text = serde_json::to_string_pretty(&whole).unwrap_or_default() + "\n";
+        fs::write(&rp, text).map_err(|e| RtlError::io("writing", &rp, e))?;
+    }
     Ok(rtl)
 }
 

@@ -133,14 +133,25 @@ fn cells(dir: &Path, top: &str, work: &Path) -> Result<Cells, RtlError> {
     Ok(Cells::from_types(by_type))
 }
 
+/// Yosys's cells of module `module` of `OUT/rtl/` alone (`binpoint_top`: the whole design), its
+/// files in `OUT/synth/`.
+pub fn synth_module(out: &Path, module: &str) -> Result<Cells, RtlError> {
+    let out = &std::path::absolute(out).map_err(|e| RtlError::io("resolving", out, e))?;
+    let work = out.join("synth");
+    fs::create_dir_all(&work).map_err(|e| RtlError::io("creating", &work, e))?;
+    cells(&out.join(DIR), module, &work)
+}
+
 /// Runs Yosys on `OUT/rtl/` (per layer and the whole top) and writes the result into
 /// `OUT/report.json` (`synth`; a new file when there is none) and `OUT/rtl/synth.json`.
 pub fn synth(out: &Path, model: &binpoint_runtime::model::Model) -> Result<SynthReport, RtlError> {
     let start = Instant::now();
+    // Yosys runs in OUT/synth: every path it is given must not be relative to the caller's.
+    let out = &std::path::absolute(out).map_err(|e| RtlError::io("resolving", out, e))?;
     let dir = out.join(DIR);
     let info = read_info(out)?;
     let tool = version()?;
-    let rtl = super::emit(model)?;
+    let rtl = super::emit_with(model, &info.options)?;
     let work = out.join("synth");
     fs::create_dir_all(&work).map_err(|e| RtlError::io("creating", &work, e))?;
     let mut layers = Vec::new();

@@ -19,7 +19,7 @@ use std::time::Instant;
 use binpoint_runtime::model::Model;
 
 use super::verilator::{build, lint, Built};
-use super::{read_info, write_rtl, Port, RtlError, DIR, TOP};
+use super::{read_info, write_rtl_with, Port, RtlError, DIR, TOP};
 use crate::emit::hls::ap_types::cache_dir;
 use crate::emit::hls::verify::{calib_inputs, load, Vectors, VerifyError, VerifyOptions};
 
@@ -73,10 +73,12 @@ pub fn verify_rtl(out: &Path, opts: &VerifyOptions) -> Result<RtlVerifyReport, R
     let dir = out.join(DIR);
     let emitted = opts.regenerate || !dir.join(format!("{TOP}.v")).is_file();
     if emitted {
-        write_rtl(&model, out)?;
+        // The options the folder was built with, when it was.
+        let opts = read_info(out).map(|i| i.options).unwrap_or_default();
+        write_rtl_with(&model, out, &opts)?;
     }
-    let rtl = super::emit(&model)?;
     let info = read_info(out)?;
+    let rtl = super::emit_with(&model, &info.options)?;
     lint(&dir)?;
     let calib = match &opts.calib {
         Some(p) => Some(calib_inputs(&model, p)?),

@@ -1,0 +1,130 @@
+//! The estimate of the RTL design (`OUT/rtl/`, docs/rtl.md): LUT, CARRY8 and FF from what the
+//! RTL emitter built, counted where it built it ([`crate::emit::rtl::Parts`]: every adder's
+//! carry-chain bits, every register bit, every cast's rounding and compare bits, every select),
+//! priced by the rules below. The rules are fitted to Yosys 0.23's `synth_xilinx -family xcup
+//! -abc9` on small layers (docs/estimator.md "The RTL design"); CI keeps the ratio estimate /
+//! Yosys within a band on a few fixtures (`tests/it/rtl_estimate.rs`).
+
+use serde::Serialize;
+
+use crate::emit::rtl::cast::CastParts;
+use crate::emit::rtl::{emit_with, Parts, RtlError, RtlOptions};
+use binpoint_runtime::model::Model;
+
+/// What the report says these numbers are.
+pub const LABEL: &str = "binpoint estimate of binpoint's RTL";
+
+/// LUTs per carry-chain bit of an adder: one LUT6 feeds each CARRY8 bit (the sum's XOR in
+/// the carry cell, the operands' XOR/XNOR in the LUT).
+pub const LUT_PER_ADDER_BIT: f64 = 1.0;
+
+/// Carry-chain bits per CARRY8.
+pub const ADDER_BITS_PER_CARRY8: f64 = 8.0;
+
+/// LUTs per bit of a cast's rounding increment (a half adder chain on the kept bits).
+pub const LUT_PER_ROUND_BIT: f64 = 1.0;
+
+/// LUTs per compared bit of a saturating cast (two compares against constants, about half a
+/// LUT a bit each, packed two bits per LUT6) plus the result's select.
+pub const LUT_PER_COMPARE_BIT: f64 = 0.5;
+pub const LUT_PER_SATURATED_OUT_BIT: f64 = 1.0;
+
+/// LUTs per bit of a ReLU's select without a register (with one, the select is the
+/// flip-flop's synchronous reset: free).
+pub const LUT_PER_SELECT_BIT: f64 = 0.5;
+
+/// One module's estimate.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RtlCost {
+    pub lut: u64,
+    pub ff: u64,
+    pub carry8: f64,
+    pub adders: usize,
+}
+
+impl RtlCost {
+    /// The cost of `parts` (a module's).
+    pub fn of(parts: &Parts, registered_select: bool) -> RtlCost {
+        let mut lut = 0.0;
+        let mut carry8 = 0.0;
+        for &b in &parts.adders {
+            lut += LUT_PER_ADDER_BIT * f64::from(b);
+            carry8 += (f64::from(b) / ADDER_BITS_PER_CARRY8).ceil();
+        }
+        for c in &parts.casts {
+            lut += cast_luts(c);
+            carry8 += (f64::from(c.round_bits) / ADDER_BITS_PER_CARRY8).ceil();
+        }
+        if !registered_select {
+            lut += LUT_PER_SELECT_BIT * parts.select_bits as f64;
+        }
+        RtlCost {
+            lut: lut.round() as u64,
+            ff: parts.register_bits,
+            carry8,
+            adders: parts.adders.len(),
+        }
+    }
+
+    fn add(&mut self, o: &RtlCost) {
+        self.lut += o.lut;
+        self.ff += o.ff;
+        self.carry8 += o.carry8;
+        self.adders += o.adders;
+    }
+}
+
+fn cast_luts(c: &CastParts) -> f64 {
+    let mut l = LUT_PER_ROUND_BIT * f64::from(c.round_bits);
+    if c.compare_bits > 0 {
+        l += LUT_PER_COMPARE_BIT * f64::from(c.compare_bits)
+            + LUT_PER_SATURATED_OUT_BIT * f64::from(c.out_bits);
+    }
+    l
+}
+
+/// One layer's estimate.
+#[derive(Clone, Debug, Serialize)]
+pub struct RtlLayerEstimate {
+    pub index: usize,
+    pub layer: String,
+    pub module: String,
+    pub cycles: u32,
+    pub cost: RtlCost,
+}
+
+/// The estimate of the whole RTL design.
+#[derive(Clone, Debug, Serialize)]
+pub struct RtlEstimate {
+    pub label: &'static str,
+    pub latency_cycles: u32,
+    pub layers: Vec<RtlLayerEstimate>,
+    /// The layers plus the top's input register and valid shift register.
+    pub total: RtlCost,
+}
+
+/// The estimate of `model`'s RTL built with `opts`.
+pub fn estimate_rtl(model: &Model, opts: &RtlOptions) -> Result<RtlEstimate, RtlError> {
+    let rtl = emit_with(model, opts)?;
+    let mut total = RtlCost::default();
+    let mut layers = Vec::new();
+    for s in &rtl.stages {
+        let cost = RtlCost::of(&s.parts, s.cycles > 0);
+        total.add(&cost);
+        layers.push(RtlLayerEstimate {
+            index: s.index,
+            layer: s.layer.clone(),
+            module: s.module.clone(),
+            cycles: s.cycles,
+            cost,
+        });
+    }
+    let input_bits: u32 = rtl.inputs.iter().map(|p| p.width).sum();
+    total.ff += u64::from(input_bits) + u64::from(rtl.latency);
+    Ok(RtlEstimate {
+        label: LABEL,
+        latency_cycles: rtl.latency,
+        layers,
+        total,
+    })
+}

@@ -1,0 +1,118 @@
+//! The RTL estimate (`estimate::rtl`, docs/estimator.md "The RTL design") against Yosys's cells of
+//! the same Verilog (`synth_xilinx -family xcup -flatten -noiopad -abc9`) on small fixtures of
+//! different shapes, widths and modes: the ratio estimate / Yosys stays in [0.7, 1.4] for LUT and
+//! FF. Needs yosys on PATH (`.ci/run` installs it): a missing tool fails, never skips.
+
+use binpoint::emit::rtl::synth::synth_module;
+use binpoint::emit::rtl::{write_rtl_with, Pipeline, RtlOptions, TOP};
+use binpoint::estimate::rtl::estimate_rtl;
+use binpoint::ir::ops::{Dense, Relu};
+use binpoint::ir::GraphBuilder;
+use binpoint::lower::{lower, LowerOptions};
+use binpoint::quant::{type_graph, Interval, PrecisionConfig, RangeSource};
+use binpoint_runtime::model::Model;
+
+use crate::compile_util::verify_dir;
+
+/// Dense `sizes[0] -> sizes[1] -> ...` with ReLU between, seeded weights, typed by `config`.
+fn mlp(
+    name: &str,
+    sizes: &[usize],
+    config: &str,
+    seed: u64,
+) -> binpoint_runtime::model::format::ModelProto {
+    let mut s = seed;
+    let mut next = move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((s >> 33) % 1000) as f32 / 1000.0 - 0.5
+    };
+    let mut b = GraphBuilder::new(name);
+    let mut x = b.input("x", &[0, sizes[0]]);
+    for (k, w) in sizes.windows(2).enumerate() {
+        let wv: Vec<f32> = (0..w[0] * w[1]).map(|_| next()).collect();
+        let bv: Vec<f32> = (0..w[1]).map(|_| next() / 4.0).collect();
+        let wt = b.constant_fn(&format!("w{k}"), &[w[1], w[0]], |i| wv[i]);
+        let bt = b.constant_fn(&format!("b{k}"), &[w[1]], |i| bv[i]);
+        x = b.op(&format!("fc{k}"), Dense, &[x, wt, bt]).unwrap();
+        if k + 2 < sizes.len() {
+            x = b.op(&format!("relu{k}"), Relu, &[x]).unwrap();
+        }
+    }
+    b.output(x);
+    let g = b.finish().unwrap();
+    let cfg = PrecisionConfig::parse(config, name).unwrap();
+    let typed = type_graph(
+        &g,
+        &cfg,
+        RangeSource::Propagated(vec![Interval::new(-1.0, 1.0)]),
+    )
+    .unwrap();
+    lower(&typed, &LowerOptions::default()).unwrap().proto
+}
+
+#[test]
+fn the_rtl_estimate_stays_within_the_band_of_yosys() {
+    let fixtures = [
+        ("est_a", vec![8, 6, 4], "[default]\nbits = 8\n", 1, 3),
+        (
+            "est_b",
+            vec![12, 6],
+            "[default]\nbits = 6\nrounding = \"AP_TRN\"\noverflow = \"AP_WRAP\"\n",
+            2,
+            2,
+        ),
+        (
+            "est_c",
+            vec![6, 10],
+            "[default]\nbits = 10\nweight_bits = 6\n",
+            3,
+            4,
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (name, sizes, config, seed, levels) in fixtures {
+        let proto = mlp(name, &sizes, config, seed);
+        let out = verify_dir("rtl_estimate", name, &proto);
+        let model = Model::from_proto(&proto).unwrap();
+        let opts = RtlOptions {
+            pipeline: Pipeline {
+                levels_per_stage: levels,
+            },
+            ..RtlOptions::default()
+        };
+        write_rtl_with(&model, &out, &opts).unwrap();
+        let est = estimate_rtl(&model, &opts).unwrap();
+        let cells = synth_module(&out, TOP).unwrap();
+        rows.push((
+            format!("{name} {sizes:?} levels/stage {levels}"),
+            [(est.total.lut, cells.lut), (est.total.ff, cells.ff)],
+        ));
+    }
+    let text: Vec<String> = rows
+        .iter()
+        .map(|(n, [l, f])| {
+            format!(
+                "{n}: LUT est {} / Yosys {} = {:.2}, FF est {} / Yosys {} = {:.2}",
+                l.0,
+                l.1,
+                l.0 as f64 / l.1 as f64,
+                f.0,
+                f.1,
+                f.0 as f64 / f.1 as f64
+            )
+        })
+        .collect();
+    let text = text.join("\n");
+    eprintln!("{text}");
+    for (_, pairs) in &rows {
+        for &(e, y) in pairs {
+            let r = e as f64 / y as f64;
+            assert!(
+                (0.7..=1.4).contains(&r),
+                "ratio {r:.2} out of [0.7, 1.4]:\n{text}"
+            );
+        }
+    }
+}
