@@ -27,6 +27,7 @@ pub mod pad;
 pub mod reduce_mean;
 pub mod relu;
 pub mod reshape;
+pub mod selu;
 pub mod shape;
 pub mod sigmoid;
 pub mod softmax;
