@@ -28,7 +28,10 @@ pub enum LutFunction {
     Sigmoid,
     Tanh,
     /// `gamma·x` above 0, `gamma·alpha·(exp(x) - 1)` below (ONNX Selu).
-    Selu { alpha: f32, gamma: f32 },
+    Selu {
+        alpha: f32,
+        gamma: f32,
+    },
     /// Softmax: `exp(-d)` of `d = max(x) - x >= 0`.
     ExpNeg,
     /// Softmax: `1/s` of the sum of the exp entries.

@@ -213,8 +213,7 @@ fn legacy_broadcast_operand(c: &mut NodeCtx) -> Result<NodeIndex, CompileError> 
         .into_shape_with_order(ndarray::IxDyn(&dims))
         .map_err(|e| c.shape_err(e.to_string()))?;
     let tensor = format!("{}#axis{axis}", c.node.input[1]);
-    c.l
-        .values
+    c.l.values
         .insert(tensor.clone(), Value::Const(TensorData::F32(reshaped)));
     c.l.materialize(&tensor, &c.name.clone())
 }
