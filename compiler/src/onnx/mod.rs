@@ -1,7 +1,7 @@
 //! The ONNX frontend, and the only code that sees protobuf types.
 //!
 //! Loading: parse → check the opset (6..=21) and adapt old opsets' node forms ([`opset`]) → fold
-//! Keras' Transpose pairs around BatchNormalization ([`keras`]) → list *all*
+//! exporters' Transpose/Unsqueeze pairs around BatchNormalization ([`idioms`]) → list *all*
 //! unsupported ops at once (grouped by type) → decode initializers →
 //! declare graph inputs → topologically sort the nodes (cycles and missing inputs are errors naming the
 //! node) → convert each node through [`registry`] → drop dead nodes → `verify()`.
@@ -12,7 +12,7 @@
 //! stays in the graph for the constant-folding pass.
 
 mod context;
-mod keras;
+mod idioms;
 mod ops;
 pub mod opset;
 pub mod registry;
@@ -66,7 +66,7 @@ pub fn load_bytes(
         .as_mut()
         .ok_or_else(|| invalid("model has no graph".into()))?;
     opset::adapt(graph, opset, file)?;
-    keras::fold_transposed_batch_norm(graph);
+    idioms::fold_around_batch_norm(graph);
     let graph = &*graph;
     check_supported(graph, file, opset)?;
 

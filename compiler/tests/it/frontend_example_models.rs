@@ -92,17 +92,21 @@ fn a_fixed_batch_is_the_batch() {
     assert_eq!(out[0].values.len(), 3);
 }
 
+/// Keras' bare Transposes and pytorch 0.3's Unsqueeze/Squeeze around BatchNorm fold away, and
+/// fold-batch-norm then folds the four BatchNorms into the Dense layers.
 #[test]
-fn keras_transposes_around_batch_norm_fold_away() {
-    let g = load("three_layer_bn_keras");
-    let ops: Vec<&str> = g
-        .node_indices()
-        .into_iter()
-        .map(|n| g.node(n).op.name())
-        .collect();
-    assert!(!ops.contains(&"Transpose"), "{ops:?}");
-    // fold-batch-norm folded the four per-feature BatchNorms into the Dense layers.
-    assert!(!ops.contains(&"BatchNormalization"), "{ops:?}");
+fn pairs_around_batch_norm_fold_away() {
+    for name in ["three_layer_bn_keras", "three_layer_bn_pytorch"] {
+        let g = load(name);
+        let ops: Vec<&str> = g
+            .node_indices()
+            .into_iter()
+            .map(|n| g.node(n).op.name())
+            .collect();
+        for gone in ["Transpose", "Unsqueeze", "Squeeze", "BatchNormalization"] {
+            assert!(!ops.contains(&gone), "{name}: {ops:?}");
+        }
+    }
 }
 
 /// Selu (opset 9, three of them) as a table: the emitted C++ built with g++ against the ap_types

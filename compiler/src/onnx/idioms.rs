@@ -1,6 +1,12 @@
-//! Exporter idioms adapted on load (after [`super::opset::adapt`], before conversion): the Keras
-//! converters (keras2onnx, onnxmltools) wrap per-channel layers in a pair of Transposes.
+//! Exporter idioms adapted on load (after [`super::opset::adapt`], before conversion): pairs of
+//! data-movement nodes that exporters wrap around a BatchNormalization, folded so that the BatchNorm
+//! can be folded into the layer before it.
 //!
+//! pytorch 0.3 exported `BatchNorm1d` on `[batch, features]` as `Unsqueeze(axes=[2]) →
+//! BatchNormalization → Squeeze(axes=[2])`: an axis inserted at `k ≥ 2` and removed again leaves
+//! axis 1, the normalized one, in place, so the pair is dropped (exact).
+//!
+//! The Keras converters (keras2onnx, onnxmltools) wrap per-channel layers in a pair of Transposes.
 //! `Transpose(p) → BatchNormalization → Transpose(p⁻¹)`, with each intermediate tensor used only by
 //! the next node, becomes the BatchNormalization alone on the first Transpose's input:
 //! - `p` explicit with `p[1] = 1`: the normalized axis is the same before and after, so this is exact;
@@ -20,13 +26,13 @@ use std::collections::HashMap;
 /// Internal attribute set on a BatchNormalization folded out of two axis reversals.
 pub const FOLDED_REVERSAL: &str = "binpoint.folded_reversal";
 
-/// Folds the Transpose pairs around BatchNormalization described in the module docs.
-pub fn fold_transposed_batch_norm(graph: &mut GraphProto) {
+/// Folds the pairs around BatchNormalization described in the module docs.
+pub fn fold_around_batch_norm(graph: &mut GraphProto) {
     loop {
         let Some((t1, bn, t2)) = find_pair(graph) else {
             return;
         };
-        let reversal = perm(&graph.node[t1]).is_none();
+        let reversal = graph.node[t1].op_type == "Transpose" && perm(&graph.node[t1]).is_none();
         let x = graph.node[t1].input[0].clone();
         let y = graph.node[t2].output[0].clone();
         let node = &mut graph.node[bn];
@@ -56,7 +62,52 @@ fn is_default_domain(n: &NodeProto) -> bool {
     n.domain.is_empty() || n.domain == "ai.onnx"
 }
 
-/// (first Transpose, BatchNormalization, second Transpose) node indices of one foldable pair.
+/// The `axes` of an Unsqueeze/Squeeze: its attribute, or its constant second input.
+fn axes(graph: &GraphProto, n: &NodeProto) -> Option<Vec<i64>> {
+    if let Some(a) = n.attribute.iter().find(|a| a.name == "axes") {
+        return Some(a.ints.clone());
+    }
+    let name = n.input.get(1)?;
+    let t = graph.initializer.iter().find(|t| &t.name == name)?;
+    // int64 axes in the typed field or as little-endian raw bytes.
+    if !t.int64_data.is_empty() {
+        return Some(t.int64_data.clone());
+    }
+    Some(
+        t.raw_data
+            .chunks_exact(8)
+            .map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+            .collect(),
+    )
+}
+
+/// Whether `(first, second)` around a BatchNormalization leave its axis 1 in place and undo
+/// each other (module docs).
+fn foldable(graph: &GraphProto, first: &NodeProto, second: &NodeProto) -> bool {
+    match (first.op_type.as_str(), second.op_type.as_str()) {
+        ("Unsqueeze", "Squeeze") => match (axes(graph, first), axes(graph, second)) {
+            (Some(a), Some(b)) => a.len() == 1 && a == b && a[0] >= 2,
+            _ => false,
+        },
+        ("Transpose", "Transpose") => match (perm(first), perm(second)) {
+            (None, None) => true,
+            (Some(p), Some(q)) => {
+                p.get(1) == Some(&1)
+                    && p.len() == q.len()
+                    && (0..p.len()).all(|i| {
+                        usize::try_from(p[i])
+                            .ok()
+                            .and_then(|pi| q.get(pi))
+                            .is_some_and(|&v| v == i as i64)
+                    })
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// (first node, BatchNormalization, second node) indices of one foldable pair.
 fn find_pair(graph: &GraphProto) -> Option<(usize, usize, usize)> {
     let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, n) in graph.node.iter().enumerate() {
@@ -73,7 +124,10 @@ fn find_pair(graph: &GraphProto) -> Option<(usize, usize, usize)> {
         }
     };
     for (t1, n) in graph.node.iter().enumerate() {
-        if n.op_type != "Transpose" || !is_default_domain(n) || n.output.len() != 1 {
+        if !matches!(n.op_type.as_str(), "Transpose" | "Unsqueeze")
+            || !is_default_domain(n)
+            || n.output.len() != 1
+        {
             continue;
         }
         let Some(bn) = only_user(&n.output[0]) else {
@@ -91,23 +145,7 @@ fn find_pair(graph: &GraphProto) -> Option<(usize, usize, usize)> {
             continue;
         };
         let m = &graph.node[t2];
-        if m.op_type != "Transpose" || !is_default_domain(m) {
-            continue;
-        }
-        let foldable = match (perm(n), perm(m)) {
-            (None, None) => true,
-            (Some(p), Some(q)) => {
-                p.get(1) == Some(&1)
-                    && p.len() == q.len()
-                    && (0..p.len()).all(|i| {
-                        usize::try_from(p[i])
-                            .ok()
-                            .and_then(|pi| q.get(pi))
-                            .is_some_and(|&v| v == i as i64)
-                    })
-            }
-            _ => false,
-        };
+        let foldable = is_default_domain(m) && foldable(graph, n, m);
         if foldable {
             return Some((t1, bn, t2));
         }
