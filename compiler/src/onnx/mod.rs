@@ -69,7 +69,30 @@ pub fn load_bytes(
     idioms::fold_around_batch_norm(graph);
     let graph = &*graph;
     check_supported(graph, file, opset)?;
+    // A fixed batch above 1 (pytorch 0.3 exported the batch it traced with, e.g. 789,444 rows) is
+    // loaded as `N` when the graph converts that way: the IR refuses every op that would mix
+    // samples (contracting, concatenating, reducing or flattening over `N`). Otherwise (e.g. a Gemm
+    // with transA on a [5, 4] input) the dimension stays as declared.
+    if graph.input.iter().any(|i| declared_batch(i).is_some()) {
+        if let Ok(g) = convert(graph, file, base_dir, opset, true) {
+            return Ok(g);
+        }
+    }
+    convert(graph, file, base_dir, opset, false)
+}
 
+/// Declares the inputs and converts every node (`batch_as_n`: a fixed dimension 0 above 1 is `N`).
+fn convert(
+    graph: &GraphProto,
+    file: &str,
+    base_dir: Option<&Path>,
+    opset: i64,
+    batch_as_n: bool,
+) -> Result<Graph, CompileError> {
+    let invalid = |reason: String| CompileError::InvalidModel {
+        file: file.into(),
+        reason,
+    };
     let name = if graph.name.is_empty() {
         "model".to_string()
     } else {
@@ -107,8 +130,10 @@ pub fn load_bytes(
         if l.values.contains_key(&input.name) {
             continue; // an input that is also an initializer is a constant
         }
-        let shape = input_shape(input, file)?;
-        l.declared_batch = l.declared_batch.or(declared_batch(input));
+        let shape = input_shape(input, file, batch_as_n)?;
+        if batch_as_n {
+            l.declared_batch = l.declared_batch.or(declared_batch(input));
+        }
         let n = l.graph.add_input(input.name.clone(), shape)?;
         l.values.insert(input.name.clone(), Value::Node(n));
     }
@@ -216,7 +241,11 @@ fn check_supported(graph: &GraphProto, file: &str, opset: i64) -> Result<(), Com
     }
 }
 
-fn input_shape(input: &onnx_protobuf::ValueInfoProto, file: &str) -> Result<Shape, CompileError> {
+fn input_shape(
+    input: &onnx_protobuf::ValueInfoProto,
+    file: &str,
+    batch_as_n: bool,
+) -> Result<Shape, CompileError> {
     use onnx_protobuf::type_proto::Value as T;
     let err = |reason: String| CompileError::InvalidModel {
         file: file.into(),
@@ -239,9 +268,7 @@ fn input_shape(input: &onnx_protobuf::ValueInfoProto, file: &str) -> Result<Shap
     let mut dims = Vec::new();
     for (i, d) in shape.dim.iter().enumerate() {
         let v = d.dim_value();
-        dims.push(if i == 0 && d.has_dim_value() && v > 1 {
-            // A fixed batch (pytorch 0.3 exports the batch it traced with, e.g. 789,444 rows): the
-            // rows are the samples, so dimension 0 is the batch like a symbolic one.
+        dims.push(if batch_as_n && i == 0 && d.has_dim_value() && v > 1 {
             Dim::Batch
         } else if d.has_dim_value() && v > 0 {
             Dim::Fixed(usize::try_from(v).map_err(|_| err(format!("dimension {v} too large")))?)
