@@ -33,8 +33,12 @@ pub fn fold_around_batch_norm(graph: &mut GraphProto) {
             return;
         };
         let reversal = graph.node[t1].op_type == "Transpose" && perm(&graph.node[t1]).is_none();
-        let x = graph.node[t1].input[0].clone();
-        let y = graph.node[t2].output[0].clone();
+        let (Some(x), Some(y)) = (
+            graph.node[t1].input.first().cloned(),
+            graph.node[t2].output.first().cloned(),
+        ) else {
+            return;
+        };
         let node = &mut graph.node[bn];
         node.input[0] = x;
         node.output[0] = y;
@@ -145,7 +149,12 @@ fn find_pair(graph: &GraphProto) -> Option<(usize, usize, usize)> {
             continue;
         };
         let m = &graph.node[t2];
-        let foldable = is_default_domain(m) && foldable(graph, n, m);
+        // Both ends must carry a tensor in and out (a malformed node is left to the converters).
+        let wired = n.input.first().is_some_and(|x| !x.is_empty())
+            && m.input.first() == b.output.first()
+            && m.output.len() == 1
+            && !m.output[0].is_empty();
+        let foldable = wired && is_default_domain(m) && foldable(graph, n, m);
         if foldable {
             return Some((t1, bn, t2));
         }
