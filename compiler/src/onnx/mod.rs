@@ -1,6 +1,6 @@
 //! The ONNX frontend, and the only code that sees protobuf types.
 //!
-//! Loading: parse → check the opset (6..=21) and adapt old opsets' node forms ([`opset`]) → fold
+//! Loading: parse → check the opset (5..=21) and adapt old opsets' node forms ([`opset`]) → fold
 //! exporters' Transpose/Unsqueeze pairs around BatchNormalization ([`idioms`]) → list *all*
 //! unsupported ops at once (grouped by type) → decode initializers →
 //! declare graph inputs → topologically sort the nodes (cycles and missing inputs are errors naming the

@@ -2,7 +2,7 @@
 //!
 //! binpoint reads the default ONNX domain at opsets [`MIN_OPSET`]..=[`MAX_OPSET`]. Like onnx's version
 //! converter, but in place and only for what the converters would misread, [`adapt`] rewrites the node
-//! forms that opsets 6-8 wrote and later opsets removed, before any node is converted:
+//! forms that opsets 5-8 wrote and later opsets removed, before any node is converted:
 //!
 //! | op (form removed in) | old form | adaptation |
 //! |---|---|---|
@@ -10,6 +10,8 @@
 //! | BatchNormalization (9) | `spatial` | 1 dropped; 0 (per-activation statistics) refused |
 //! | Dropout (7) | `is_test` | dropped (binpoint compiles inference, where Dropout is the identity) |
 //! | Gemm (7) | `broadcast` | dropped: C broadcasts unidirectionally from opset 7 on, a superset |
+//! | every op (6) | `consumed_inputs` | dropped (an in-place hint of opsets 1-5, no meaning) |
+//! | Cast (6) | `to` as a string (`"FLOAT"`) | the TensorProto data type number |
 //!
 //! Add, Sub, Mul and Div before opset 7 (`broadcast`, `axis`: B aligned at `axis` of A) need A's rank,
 //! so their converter adapts them (`ops::binary`). The forms that changed from attribute to input (Clip, Pad < 11; Squeeze, Unsqueeze < 13; ReduceMean
@@ -19,10 +21,9 @@
 use crate::error::CompileError;
 use onnx_protobuf::{AttributeProto, GraphProto, NodeProto};
 
-/// The oldest opset read: pytorch 0.3 writes opset 6 (`three_layer_bn_pytorch.onnx` of hls4ml's
-/// example models). Below 6 `consumed_inputs` attributes and Reshape's `shape` attribute would need
-/// more adaptation than any exporter in use today justifies.
-pub const MIN_OPSET: i64 = 6;
+/// The oldest opset read. Opset 5 is the first whose Reshape takes the target shape as an input;
+/// before it Reshape, Concat and others had forms no exporter in use today writes.
+pub const MIN_OPSET: i64 = 5;
 pub const MAX_OPSET: i64 = 21;
 
 /// The default domain's opset, checked against the supported range.
@@ -56,14 +57,30 @@ pub fn adapt(graph: &mut GraphProto, opset: i64, file: &str) -> Result<(), Compi
             continue;
         }
         let name = node_label(node, i);
+        let op = node.op_type.clone();
         let refuse = |attr: &'static str, reason: String| CompileError::Attribute {
             file: file.into(),
             node: name.clone(),
-            op: node.op_type.clone(),
+            op: op.clone(),
             attr,
             reason,
         };
-        match node.op_type.as_str() {
+        if opset < 6 {
+            drop_attrs(node, &["consumed_inputs"]);
+        }
+        match op.as_str() {
+            "Cast" if opset < 6 => {
+                let to = node.attribute.iter_mut().find(|a| a.name == "to");
+                if let Some(a) = to.filter(|a| !a.s.is_empty()) {
+                    let name = String::from_utf8_lossy(&a.s).to_ascii_uppercase();
+                    let Some(code) = data_type(&name) else {
+                        return Err(refuse("to", format!("unknown data type '{name}'")));
+                    };
+                    a.s.clear();
+                    a.i = code;
+                    a.type_ = onnx_protobuf::attribute_proto::AttributeType::INT.into();
+                }
+            }
             "BatchNormalization" => {
                 if opset < 7 && int_attr(node, "is_test").unwrap_or(0) == 0 {
                     return Err(refuse(
@@ -108,4 +125,24 @@ fn int_attr(n: &NodeProto, name: &str) -> Option<i64> {
 fn drop_attrs(n: &mut NodeProto, names: &[&str]) {
     n.attribute
         .retain(|a: &AttributeProto| !names.contains(&a.name.as_str()));
+}
+
+/// TensorProto.DataType of a Cast-1 `to` string.
+fn data_type(name: &str) -> Option<i64> {
+    Some(match name {
+        "FLOAT" => 1,
+        "UINT8" => 2,
+        "INT8" => 3,
+        "UINT16" => 4,
+        "INT16" => 5,
+        "INT32" => 6,
+        "INT64" => 7,
+        "STRING" => 8,
+        "BOOL" => 9,
+        "FLOAT16" => 10,
+        "DOUBLE" => 11,
+        "UINT32" => 12,
+        "UINT64" => 13,
+        _ => return None,
+    })
 }

@@ -1,11 +1,11 @@
 //! Real old-opset exports (hls4ml's example-models, `testbench/fixtures/example_models/`): opsets 6,
-//! 7 and 9, Keras' channels-last Transposes and its BatchNorm between bare Transposes, Selu, a fixed
+//! 7 and 9 (opset 5 on a built graph), Keras' channels-last Transposes and its BatchNorm between bare Transposes, Selu, a fixed
 //! batch of 789,444. Each loads, matches its reference in float within 1e-5 and runs at 8 bits on
 //! any number of samples; the Selu model verifies bit-exact against g++ (`verify`). The opset
 //! adaptations without a real file, and the readable refusal, are checked on built graphs.
 
 use crate::compile_util;
-use crate::frontend_util::{attr_f, attr_i, attr_ints, ramp, tensor_f32, Model};
+use crate::frontend_util::{attr_f, attr_i, attr_ints, attr_s, ramp, tensor_f32, Model};
 
 use binpoint::emit::hls::verify::{verify, VerifyOptions};
 use binpoint::eval;
@@ -211,6 +211,29 @@ fn old_batch_norm_and_dropout_forms() {
     let g = m.load().unwrap();
     let x = ramp(&[2, 4]);
     assert_eq!(eval::run_f32(&g, &x).unwrap(), x);
+}
+
+/// Opset 5: `consumed_inputs` dropped, Cast's `to` as a string; an unknown type name is refused.
+#[test]
+fn opset5_forms() {
+    let mut m = Model::new(5);
+    m.input("x", &[0, 4]);
+    m.node(
+        "Relu",
+        &["x"],
+        &["r"],
+        vec![attr_ints("consumed_inputs", &[0])],
+    );
+    m.node("Cast", &["r"], &["y"], vec![attr_s("to", "float")])
+        .output("y");
+    let g = m.load().unwrap();
+    let x = ramp(&[2, 4]);
+    assert_eq!(eval::run_f32(&g, &x).unwrap(), x.mapv(|v| v.max(0.0)));
+    m.graph.node[1].attribute = vec![attr_s("to", "REAL")];
+    assert!(matches!(
+        m.load().unwrap_err(),
+        CompileError::Attribute { attr: "to", .. }
+    ));
 }
 
 /// Opset 6 `Add(broadcast = 1, axis = 1)` of a [3] bias to [N, 3, 2, 2]: per channel.
