@@ -48,6 +48,17 @@ fn list(ops: &[UnsupportedOp]) -> String {
     s
 }
 
+/// `bytes` for people: `8.0 GiB`, `512.0 MiB`, `4096 bytes`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (unit, size) in UNITS {
+        if bytes >= size {
+            return format!("{:.1} {unit}", bytes as f64 / size as f64);
+        }
+    }
+    format!("{bytes} bytes")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
     #[error("{file}: cannot read: {source}")]
@@ -114,6 +125,15 @@ pub enum CompileError {
         node: String,
         tensor: String,
         elements: String,
+        limit: u64,
+    },
+    #[error("{file}: node '{node}' ({op}): its tensor needs {}, and the model's tensors already take {}: over binpoint's budget of {} for all tensors of one sample", human_bytes(*bytes), human_bytes(*used), human_bytes(*limit))]
+    MemoryBudget {
+        file: String,
+        node: String,
+        op: String,
+        bytes: u64,
+        used: u64,
         limit: u64,
     },
     #[error("{file}: tensor '{tensor}': {reason}")]

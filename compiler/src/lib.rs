@@ -2,7 +2,7 @@
 //!
 //! [`compile`] runs the pipeline ([`pipeline`], docs/architecture.md); its modules, by layer
 //! (each imports only the ones above it in this list, never one below):
-//! - leaves: [`error`], [`rules`] (rule types shared by the config and the phases), [`board`],
+//! - leaves: [`error`], [`input`] (regular files only), [`rules`] (rule types shared by the config and the phases), [`board`],
 //!   [`npy`] (the one `.npy` reader);
 //! - the IR and its front end: [`ir`], [`onnx`] (the only module that sees protobuf), [`eval`]
 //!   (float reference, argmax and accuracy);
@@ -16,6 +16,7 @@
 
 pub mod board;
 pub mod error;
+pub mod input;
 pub mod npy;
 pub mod rules;
 

@@ -98,7 +98,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<i64>, NpyError> {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, NpyError> {
-    fs::read(path).map_err(|source| NpyError::Read {
+    crate::input::read_regular(path).map_err(|source| NpyError::Read {
         file: path.display().to_string(),
         source,
     })

@@ -40,8 +40,8 @@ use crate::lower::{lower, LowerError, LowerOptions, Lowered};
 use crate::npy::NpyError;
 use crate::passes::CleanupOptions;
 use crate::quant::{
-    calibrate_and_type, count_saturations, fit_input, load_npy, PrecisionConfig, QuantError,
-    Ranges, TypedGraph,
+    calibrate_and_type, count_saturations, fit_input, load_npy, saturations_on_data,
+    DataSaturation, PrecisionConfig, QuantError, Ranges, TypedGraph,
 };
 use crate::report::{self, Report};
 use crate::{eval, learn};
@@ -78,6 +78,8 @@ pub struct Precision {
     pub bits: Option<u32>,
     /// `--percentile P`.
     pub percentile: Option<f64>,
+    /// `--headroom BITS`.
+    pub headroom: Option<u32>,
     /// `--khot K`.
     pub khot: Option<u32>,
 }
@@ -246,9 +248,10 @@ pub fn compile(opts: &CompileOptions) -> Result<Compiled> {
         typed = learned.typed;
         learning = Some(learned.report);
     }
+    // Without data, the weights' and biases' saturations are still counted (and announced).
     let saturations = match &calib {
-        Some(x) => Some(count_saturations(&typed, std::slice::from_ref(x))?),
-        None => None,
+        Some(x) => count_saturations(&typed, std::slice::from_ref(x))?,
+        None => count_saturations(&typed, &[])?,
     };
     let (lowered, model) = lower_model(&typed, &opts.model)?;
     let accuracy = match (&labels, &calib, &opts.labels, &opts.calib) {
@@ -265,13 +268,7 @@ pub fn compile(opts: &CompileOptions) -> Result<Compiled> {
     };
     let (hardware, chooser_warning) = plan_hardware(&model, &opts.target, &cfg)?;
     let estimate = estimate_hardware(&model, &hardware, chooser_warning)?;
-    let mut report = report::build(
-        &typed,
-        &lowered,
-        saturations.as_deref(),
-        accuracy,
-        Vec::new(),
-    );
+    let mut report = report::build(&typed, &lowered, Some(&saturations), accuracy, Vec::new());
     report.set_estimate(&estimate, &hardware);
     if let Some(x) = &calib {
         match count_accum_overflows(&model, x) {
@@ -327,6 +324,15 @@ pub fn precision(p: &Precision) -> Result<PrecisionConfig> {
         cfg.calibration.percentile = Some(pct);
         cfg.calibration.method = None;
     }
+    if let Some(h) = p.headroom {
+        if h > crate::quant::config::MAX_HEADROOM {
+            return Err(PipelineError::Usage(format!(
+                "--headroom must be 0..={} bits, got {h}",
+                crate::quant::config::MAX_HEADROOM
+            )));
+        }
+        cfg.calibration.headroom = Some(h);
+    }
     if let Some(k) = p.khot {
         cfg.set_default_khot(k).map_err(usage)?;
     }
@@ -335,10 +341,38 @@ pub fn precision(p: &Precision) -> Result<PrecisionConfig> {
 
 /// Stage 1: the ONNX file as a cleaned-up float graph.
 pub fn load(path: &Path, keep_batch_norm: bool) -> Result<Graph> {
-    Ok(crate::load_float_graph(
-        path,
-        &CleanupOptions { keep_batch_norm },
-    )?)
+    let g = crate::load_float_graph(path, &CleanupOptions { keep_batch_norm })?;
+    check_finite_constants(&g)?;
+    Ok(g)
+}
+
+/// Every float constant a layer reads is finite: a NaN or infinite weight is the model's fault,
+/// named with the layer that reads it, before any phase (low-rank's SVD, typing) trips over it.
+fn check_finite_constants(g: &Graph) -> Result<()> {
+    for n in g.topo_order().unwrap_or_else(|_| g.node_indices()) {
+        let Some(data) = g.const_f32(n) else { continue };
+        let Some((i, v)) = data.iter().enumerate().find(|(_, v)| !v.is_finite()) else {
+            continue;
+        };
+        let node = g.node(n);
+        let (layer, op) = g
+            .consumers(n)
+            .first()
+            .map(|&(c, _)| (g.node(c).name.clone(), g.node(c).op.name().to_string()))
+            .unwrap_or_else(|| (node.name.clone(), "Const".into()));
+        return Err(CompileError::Unsupported {
+            file: g.source.clone(),
+            node: layer,
+            op,
+            reason: format!(
+                "its constant '{}' holds {v} (value {i} of {}): weights must be finite",
+                node.tensor,
+                data.len()
+            ),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// The calibration (or evaluation) inputs of `path`, reshaped to the model's single input.
@@ -351,6 +385,25 @@ pub fn calibration_input(g: &Graph, path: &Path) -> Result<ArrayD<f32>> {
         )));
     };
     let x = load_npy(path)?;
+    let data = |reason: String| {
+        PipelineError::from(QuantError::Data {
+            file: path.display().to_string(),
+            reason,
+        })
+    };
+    if x.shape().first().is_none_or(|&n| n == 0) || x.is_empty() {
+        return Err(data(format!(
+            "holds no samples (shape {:?}): binpoint needs at least one",
+            x.shape()
+        )));
+    }
+    if let Some((i, v)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        let per = x.len() / x.shape()[0];
+        return Err(data(format!(
+            "sample {} holds {v} (value {i} of the file): binpoint needs finite values",
+            i / per.max(1)
+        )));
+    }
     Ok(fit_input(g, *input, x)?)
 }
 
@@ -719,6 +772,30 @@ fn describe_choice(
     };
     format!("{how}: {}", designs.join(", "))
 }
+/// Where `model`'s types overflow on data `x` (fitted to the float graph `g`'s input): its
+/// inputs' and layers' types against the float model's values, by name ([`saturations_on_data`]).
+/// `simulate` and `eval` run it on the data they are given; `compile` counts the same on the
+/// calibration data. Returns the tensors that overflow and how many tensors were checked.
+pub fn data_saturations(
+    g: &Graph,
+    model: &Model,
+    x: &ArrayD<f32>,
+) -> Result<(Vec<DataSaturation>, usize)> {
+    let tensors = model.tensors();
+    let types: std::collections::BTreeMap<String, binpoint_runtime::FixedType> = model
+        .inputs()
+        .iter()
+        .map(|&i| (tensors[i].name.clone(), tensors[i].ty))
+        .chain(
+            model
+                .layers()
+                .iter()
+                .map(|l| (l.name.clone(), tensors[l.output].ty)),
+        )
+        .collect();
+    Ok(saturations_on_data(g, &types, x)?)
+}
+
 /// Float and fixed-point accuracy on `x` against `labels`.
 pub fn measure(
     g: &Graph,

@@ -1,5 +1,5 @@
 //! `binpoint compile MODEL -o OUT [--calib X.npy] [--labels L.npy] [--bits W | --config F]
-//! [--input-range LO,HI] [--percentile P] [--khot K] [--keep-batch-norm] [--board B] [--clock NS]
+//! [--input-range LO,HI] [--percentile P] [--headroom BITS] [--khot K] [--keep-batch-norm] [--board B] [--clock NS]
 //! [--reuse R | --reuse LAYER=R ...] [--stream] [--low-rank SPEC] [--force]`: the float model, typed and lowered into a compiled
 //! model the interpreter runs (docs/compiled-model.md), folded to fit the board, and everything
 //! the hardware flow needs.
@@ -40,11 +40,12 @@ ranges seen on those inputs (max-abs, or --percentile). X.npy may be [N, feature
 takes [N, C, H, W] with as many values per sample. --labels (class indices, with --calib as their
 inputs) adds float and fixed accuracy to report.json.
 
-The reuse factor of each multiply-accumulate layer (II of its output loop; multipliers =
-ceil(fan_in / R)) is by default the most parallel folding that fits --board within 80% of every
-resource; --reuse R sets every such layer, --reuse LAYER=R one of them (repeatable, after R). The
-firmware's pragmas and the estimate in report.txt/report.json use the same folding; a design that
-does not fit is reported as a warning. --stream gives the top function AXI-Stream data ports (and
+The strategy and reuse factor of each multiply-accumulate layer (hls4ml's meaning: R products per
+multiplier; a layer or output pixel takes R cycles) are by default the fastest design that fits
+--board within 80% of every resource; --strategy sets the strategy, --reuse R every such layer,
+--reuse LAYER=R one of them (repeatable, after R), and a precision config may set both per layer.
+The firmware's pragmas and the estimate in report.txt/report.json use the same plan
+(OUT/hardware.json); a design that does not fit is reported as a warning. --stream gives the top function AXI-Stream data ports (and
 the block design an AXI DMA) instead of m_axi.
 
 Files written: OUT/model.bpm, OUT/model.onnx, OUT/report.txt, OUT/report.json, OUT/sim/ (the model
@@ -92,6 +93,11 @@ pub struct CompileArgs {
     /// Calibrate to this percentile of |x| (0 < P <= 100) instead of the largest magnitude
     #[arg(long, value_name = "P", requires = "calib")]
     percentile: Option<f64>,
+
+    /// Headroom: BITS more integer bits on every calibrated activation (0..=16; each bit doubles
+    /// the range the types hold), for data that runs larger than the calibration set
+    #[arg(long, value_name = "BITS", requires = "calib")]
+    headroom: Option<u32>,
 
     /// K-hot weights: at most K non-zero signed power-of-two digits per Conv/Dense weight, products
     /// as shifts and adds, no multiplier (the config's `[default] khot = K`)
@@ -254,6 +260,7 @@ fn options(args: &CompileArgs) -> anyhow::Result<CompileOptions> {
             config: args.config.clone(),
             bits: args.bits,
             percentile: args.percentile,
+            headroom: args.headroom,
             khot: args.khot,
         },
         input_range: args.input_range,

@@ -4,8 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
-use binpoint::passes::CleanupOptions;
+use anyhow::bail;
 use binpoint_runtime::model::{Model, Threads};
 use clap::Args;
 
@@ -18,7 +17,8 @@ Examples:
 
 Prints the float model's accuracy (OUT/model.onnx), the fixed-point accuracy (OUT/model.bpm, run
 by the bit-exact interpreter), how often their argmax agrees, and the largest absolute difference
-of their outputs. X.npy may be [N, features] when the model takes [N, C, H, W].";
+of their outputs, and where the compiled types overflow on X.npy (each input or layer whose type
+the float model's values leave, with how many samples: a warning on stderr). X.npy may be [N, features] when the model takes [N, C, H, W].";
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -50,19 +50,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let model = Model::load(&bpm)?;
-    let plain = std::path::Path::new(&model.float_model)
-        .file_name()
-        .is_some_and(|n| n == model.float_model.as_str());
-    if !plain {
-        bail!(
-            "{}: the compiled model names no float model file next to it ({:?})",
-            bpm.display(),
-            model.float_model
-        );
-    }
-    let onnx = args.out.join(&model.float_model);
-    let g = binpoint::load_float_graph(&onnx, &CleanupOptions::default())
-        .with_context(|| format!("{}: loading the float model", onnx.display()))?;
+    let g = super::float_model(&bpm, &model)?;
     let x = calibration_input(&g, &args.input)?;
     let labels = binpoint::npy::read_labels(&args.labels)?;
     let a = measure(
@@ -74,7 +62,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         &args.labels,
         Threads::from_count(args.threads),
     )?;
+    let saturation = super::saturation_summary(&g, &model, &x, &args.input)?;
     println!("{} on {}:", bpm.display(), args.input.display());
     print!("{}", a.lines());
+    println!("saturation:        {saturation}");
     Ok(ExitCode::SUCCESS)
 }

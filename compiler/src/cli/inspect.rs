@@ -22,7 +22,9 @@ Examples:
   binpoint inspect model.onnx --dump-ir --keep-batch-norm
 
 Columns: layer (ONNX node name), op, input shapes (data inputs only), output shape, params (elements
-of the layer's float constant inputs) and MACs per sample. N is the batch dimension.";
+of the layer's float constant inputs) and MACs per sample (per run of the batch when the input
+declares a fixed batch above 1), on the graph as the file declares it (before cleanup: `compile`
+reports the cleaned-up graph). N is the batch dimension.";
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
@@ -123,9 +125,7 @@ fn table(report: &InspectReport) -> String {
         );
     }
     let t = &report.totals;
-    text += &format!(
-        "total: {} layers, {} params, {} MACs per sample\n",
-        t.layers, t.params, t.macs
-    );
+    text += &t.line();
+    text.push('\n');
     text
 }

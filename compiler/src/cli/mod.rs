@@ -128,6 +128,65 @@ fn message(e: &anyhow::Error) -> String {
     text
 }
 
+/// The float model `compile` left next to `bpm` (`OUT/model.onnx`), after cleanup.
+fn float_model(
+    bpm: &std::path::Path,
+    model: &binpoint_runtime::model::Model,
+) -> anyhow::Result<binpoint::Graph> {
+    use anyhow::Context;
+    let plain = std::path::Path::new(&model.float_model)
+        .file_name()
+        .is_some_and(|n| n == model.float_model.as_str());
+    if !plain {
+        anyhow::bail!(
+            "{}: the compiled model names no float model file next to it ({:?})",
+            bpm.display(),
+            model.float_model
+        );
+    }
+    let dir = bpm.parent().unwrap_or(std::path::Path::new("."));
+    let onnx = dir.join(&model.float_model);
+    binpoint::load_float_graph(&onnx, &binpoint::passes::CleanupOptions::default())
+        .with_context(|| format!("{}: loading the float model", onnx.display()))
+}
+
+/// Warns on stderr about every input or layer whose type the data `x` overflows (the float
+/// model's values against the compiled types: which tensor, how many samples and values), and
+/// returns a one-line summary.
+fn saturation_summary(
+    g: &binpoint::Graph,
+    model: &binpoint_runtime::model::Model,
+    x: &ndarray::ArrayD<f32>,
+    data: &std::path::Path,
+) -> anyhow::Result<String> {
+    let (over, checked) = binpoint::pipeline::data_saturations(g, model, x)?;
+    let samples = x.shape().first().copied().unwrap_or(0);
+    for s in &over {
+        eprintln!(
+            "warning: {}: '{}' overflows its type {} on {} of {samples} samples ({} of {} values \
+             saturate or wrap)",
+            data.display(),
+            s.tensor,
+            s.ty,
+            s.samples,
+            s.saturated,
+            s.values
+        );
+    }
+    Ok(if over.is_empty() {
+        format!(
+            "no type overflows on these {samples} samples ({checked} tensors checked, float model's \
+             values against the compiled types)"
+        )
+    } else {
+        format!(
+            "{} of {checked} tensors overflow their types on these {samples} samples (warnings \
+             above)",
+            over.len()
+        )
+    })
+}
+
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
         cause

@@ -139,18 +139,23 @@ fn simulate_fixed(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     };
     let (input, output) = (&model.tensors()[*input], &model.tensors()[*output]);
     check_writable(&args.output, args.force)?;
-    let (raw, dims, kind) = match npy::read_any(&args.input)? {
-        npy::Array::Int(x) => (
-            x.iter().copied().collect::<Vec<i64>>(),
-            x.shape().to_vec(),
-            "int64 raw",
-        ),
+    let (raw, dims, kind, values) = match npy::read_any(&args.input)? {
+        npy::Array::Int(x) => {
+            let raw = x.iter().copied().collect::<Vec<i64>>();
+            let values = model
+                .dequantize(model.inputs()[0], &raw)
+                .into_iter()
+                .map(|v| v as f32)
+                .collect();
+            (raw, x.shape().to_vec(), "int64 raw", values)
+        }
         npy::Array::Float(x, _) => {
             let values: Vec<f32> = x.iter().copied().collect();
             (
                 model.quantize(model.inputs()[0], &values)?,
                 x.shape().to_vec(),
                 "values",
+                values,
             )
         }
     };
@@ -186,6 +191,15 @@ fn simulate_fixed(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         args.input.display(),
         kind
     );
+    let saturation = ArrayD::from_shape_vec(dims, values)
+        .map_err(anyhow::Error::from)
+        .and_then(|x| {
+            let g = super::float_model(&bpm, &model)?;
+            let x = binpoint::quant::fit_input(&g, g.inputs()[0], x)?;
+            super::saturation_summary(&g, &model, &x, &args.input)
+        })
+        .unwrap_or_else(|e| format!("not counted ({e:#})"));
+    println!("saturation: {saturation}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -198,15 +212,21 @@ fn fixed_batch(file: &Path, dims: &[usize], want: &[usize]) -> anyhow::Result<us
         _ => false,
     };
     if !fits {
+        let shaped = want
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let expected = if want.len() > 1 {
+            format!("[N,{shaped}] or [N,{per}]")
+        } else {
+            format!("[N,{per}]")
+        };
         bail!(
-            "{}: shape {} does not match the model input: expected [N,{}] or [N,{per}] (N: the \
-             batch size, any size >= 1)",
+            "{}: shape {} does not match the model input: expected {expected} (N: the batch \
+             size, any size >= 1)",
             file.display(),
             Shape::fixed(dims),
-            want.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
         );
     }
     Ok(dims[0])

@@ -2,11 +2,11 @@
 //! (docs/estimator.md explains every term).
 
 use super::rules::{
-    adder_levels_per_stage, array_cost, auto_is_fabric, const_layer_cycles, dsps_per_multiplier,
-    fabric_multiplier_luts, multiplier_stages, tree_levels, MemoryCost, ARRAY_PORTS,
-    CONST_DSP_MUL_LUT, CONST_OUTPUT_LUT_16, CONST_SHIFT_ADD_LUT_16, CONST_SUM_ADD_FF_16_X100,
-    CONST_SUM_ADD_LUT_16, LAYER_BASE_FF, LAYER_BASE_LUT, LOOP_OVERHEAD, SIMPLE_BASE_FF,
-    SIMPLE_BASE_LUT,
+    adder_levels_per_stage, array_cost, auto_is_fabric, const_layer_cycles, csd_nonzeros,
+    dsps_per_multiplier, fabric_multiplier_luts, multiplier_stages, tree_levels, MemoryCost,
+    ARRAY_PORTS, CONST_DSP_MUL_LUT, CONST_OUTPUT_LUT_16, CONST_SHIFT_ADD_LUT_16,
+    CONST_SUM_ADD_FF_16_X100, CONST_SUM_ADD_LUT_16, LAYER_BASE_FF, LAYER_BASE_LUT, LOOP_OVERHEAD,
+    SIMPLE_BASE_FF, SIMPLE_BASE_LUT,
 };
 use super::work::{KhotWork, Mac, Operand, Shape, Stream, Work};
 use super::{LayerEstimate, LayerPlan, MulImpl, Multiplier};
@@ -62,6 +62,11 @@ pub(super) fn pipelined_layer(
     let one = {
         let mut unit = s.clone();
         unit.roms.clear();
+        // Unrolled, every element multiplies by its own constant: cost each as the costliest.
+        for c in &mut unit.const_mults {
+            let worst = c.values.iter().copied().max_by_key(|&v| csd_nonzeros(v));
+            c.values = worst.into_iter().collect();
+        }
         let mut u = e.clone();
         stream(&mut u, &unit, fold.mul_impl, board, clock_ns);
         u
@@ -84,7 +89,7 @@ pub(super) fn pipelined_layer(
     } else {
         0
     };
-    let mults = u64::from(!s.mults.is_empty());
+    let mults = u64::from(one.multipliers > 0);
     e.depth = u64::from(!s.roms.is_empty()) * (1 + u64::from(s.loops > 1)) + mults + reduce;
     e.latency_cycles = e.depth;
     e
@@ -146,9 +151,18 @@ fn resource_mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board,
     // accumulation add, one adder per product.
     let adders = p;
     let (mut lut, mut ff, mut dsp) = (0, 0, 0);
+    // At R = 1 the weight ROM is split into single registers, each read by one multiplier at a
+    // fixed index: HLS propagates the constants and builds each product from its weight's bits,
+    // as in `latency` (hls4ml's resource Conv2D baseline at R = 1: 740-792 DSP for 1536 products).
+    let mults = if r == 1 {
+        lut += per_16_bits(m.constants.shift_adds * CONST_SHIFT_ADD_LUT_16, xs);
+        m.constants.multipliers.min(p)
+    } else {
+        p
+    };
     match kind {
         Multiplier::Dsp => {
-            dsp = p * dsp_each;
+            dsp = mults * dsp_each;
             // mul→add chains go into the DSPs' post-adders while the sum fits P (UG1399, "DSP
             // Multi-Operation Matching"); wider accumulators add in fabric.
             if m.acc_bits > board.dsp_slice.p_bits {
@@ -156,8 +170,8 @@ fn resource_mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board,
             }
         }
         Multiplier::Fabric => {
-            lut += p * fabric_multiplier_luts(m.x.signed_bits(), m.w.signed_bits());
-            ff += p * (xs + ws);
+            lut += mults * fabric_multiplier_luts(m.x.signed_bits(), m.w.signed_bits());
+            ff += mults * (xs + ws);
             lut += adders * acc;
         }
         Multiplier::ShiftAdd => {
@@ -178,7 +192,7 @@ fn resource_mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board,
     mem += array_cost(m.bias.len, m.bias.width, outs);
     let sii = step_ii(m, fold);
     e.reuse_factor = r;
-    e.multipliers = p;
+    e.multipliers = mults;
     e.multiplier = Some(kind);
     e.dsp_per_multiplier = dsp_each;
     e.dsp = dsp;
@@ -221,8 +235,12 @@ fn latency_mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board, 
     }
     lut += per_16_bits(c.shift_adds * CONST_SHIFT_ADD_LUT_16, xs);
     lut += per_16_bits(c.sum_adds * CONST_SUM_ADD_LUT_16, acc);
-    lut += per_16_bits(m.n_out * CONST_OUTPUT_LUT_16, out);
-    let ff = m.n_out * out + per_16_bits(c.sum_adds * CONST_SUM_ADD_FF_16_X100 / 100, acc);
+    let depth = const_layer_cycles(c.max_row_nonzero, clock_ns);
+    // Without an adder tree nothing is registered: the products are the outputs (no return
+    // mux, no output register; hls4ml's Dense(1→64) baselines).
+    let outputs = if depth > 0 { m.n_out } else { 0 };
+    lut += per_16_bits(outputs * CONST_OUTPUT_LUT_16, out);
+    let ff = outputs * out + per_16_bits(c.sum_adds * CONST_SUM_ADD_FF_16_X100 / 100, acc);
     e.reuse_factor = r;
     e.multipliers = mults;
     e.multiplier = Some(kind);
@@ -233,7 +251,7 @@ fn latency_mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board, 
     e.bram18 = 0;
     e.ii = r;
     e.iterations = m.positions;
-    e.depth = const_layer_cycles(c.max_row_nonzero, clock_ns);
+    e.depth = depth;
     e.latency_cycles = if m.positions <= 1 {
         e.depth + (r - 1)
     } else {
@@ -306,6 +324,33 @@ fn stream(e: &mut LayerEstimate, s: &Stream, imp: MulImpl, board: &Board, clock_
         e.dsp_per_multiplier = e.dsp_per_multiplier.max(dsps);
         mult_stages = mult_stages.max(multiplier_stages(dsps, clock_ns));
     }
+    let mut multipliers = s.mults.len() as u64;
+    for c in &s.const_mults {
+        // A loop over positions with different constants multiplies by a variable.
+        let digits = if c.values.len() > 1 { 3 } else { c.digits() };
+        match digits {
+            0 | 1 => {}
+            2 => {
+                let bits = u64::from(c.x.width + c.c.width);
+                lut += bits;
+                ff += bits;
+            }
+            _ => {
+                let (kind, dsps) = resolve(c.x, c.c, MulImpl::Auto, board);
+                match kind {
+                    Multiplier::Dsp => dsp += dsps,
+                    _ => {
+                        lut += fabric_multiplier_luts(c.x.signed_bits(), c.c.signed_bits());
+                        ff += u64::from(c.x.signed_bits() + c.c.signed_bits());
+                    }
+                }
+                e.multiplier = Some(kind);
+                e.dsp_per_multiplier = e.dsp_per_multiplier.max(dsps);
+                mult_stages = mult_stages.max(multiplier_stages(dsps, clock_ns));
+                multipliers += 1;
+            }
+        }
+    }
     for &bits in &s.adders {
         lut += u64::from(bits);
         ff += u64::from(bits);
@@ -319,7 +364,7 @@ fn stream(e: &mut LayerEstimate, s: &Stream, imp: MulImpl, board: &Board, clock_
     for rom in &s.roms {
         mem += array_cost(rom.len, rom.width, 1);
     }
-    e.multipliers = s.mults.len() as u64;
+    e.multipliers = multipliers;
     e.dsp = dsp;
     e.lut = lut + mem.lut;
     e.ff = ff + mem.ff;

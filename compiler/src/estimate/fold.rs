@@ -101,20 +101,51 @@ pub fn settle_strategies(w: &ModelWork, f: &mut Folding) {
     }
 }
 
-/// The next designs down from layer `i`'s current one.
-fn steps_down(f: &Folding, i: usize, choice: &Choice) -> Vec<Folding> {
+/// The advice to use fewer bits, for the widest multiply operand this design has: `--bits 8`
+/// above 8 bits, fewer than it has at 8 bits or less (down to 4), nothing below.
+fn fewer_bits(w: &ModelWork) -> String {
+    let widest = w
+        .layers
+        .iter()
+        .filter_map(|l| match &l.shape {
+            Shape::Mac(m) => Some(m.x.width.max(m.w.width)),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    match widest {
+        9.. => "fewer bits (`--bits 8`: narrower multipliers and memories), ".into(),
+        5..=8 => format!(
+            "fewer bits than the {widest} it uses (`--bits {}`, or `weight_bits` in a config), ",
+            (widest - 2).max(4)
+        ),
+        _ => String::new(),
+    }
+}
+
+/// The next designs down from layer `i`'s current one, in groups: the chooser takes the first
+/// design of a group that reduces the excess. Folding is not monotone: at R = 1 every
+/// multiplier has a constant weight (three-digit constants only cost one), at R = 2 every one
+/// multiplies by a variable, so the reuse factors are tried upwards until one helps.
+fn steps_down(f: &Folding, i: usize, choice: &Choice) -> Vec<Vec<Folding>> {
     let l = &f.layers[i];
     let mut out = Vec::new();
     let r = l.reuse_factor;
-    if let Some(&next) = l.valid_reuse().iter().find(|&&v| v >= 2 * r) {
-        let mut t = f.clone();
-        t.layers[i].set_reuse(next);
-        out.push(t);
-    }
+    let reuse: Vec<Folding> = l
+        .valid_reuse()
+        .iter()
+        .filter(|&&v| v >= 2 * r)
+        .map(|&next| {
+            let mut t = f.clone();
+            t.layers[i].set_reuse(next);
+            t
+        })
+        .collect();
+    out.push(reuse);
     if l.strategy == Strategy::Latency && choice.resource && choice.locked[i] == Lock::Free {
         let mut t = f.clone();
         t.layers[i].strategy = Strategy::Resource;
-        out.push(t);
+        out.push(vec![t]);
     }
     out
 }
@@ -150,21 +181,24 @@ fn fold_work(
             if m.khot.is_some() || choice.locked[i] == Lock::Fixed {
                 continue; // constant-shift circuits are unrolled by construction
             }
-            for mut trial in steps_down(&f, i, choice) {
-                settle_strategies(w, &mut trial);
-                let e = evaluate(w, board, clock, &trial)?;
-                let x = excess(&e);
-                if x >= ex - 1e-12 {
-                    continue;
-                }
-                let better = match &best {
-                    None => true,
-                    Some((bx, bl, _, _)) => {
-                        x < bx - 1e-12 || (x <= bx + 1e-12 && e.totals.latency_cycles < *bl)
+            for group in steps_down(&f, i, choice) {
+                for mut trial in group {
+                    settle_strategies(w, &mut trial);
+                    let e = evaluate(w, board, clock, &trial)?;
+                    let x = excess(&e);
+                    if x >= ex - 1e-12 {
+                        continue;
                     }
-                };
-                if better {
-                    best = Some((x, e.totals.latency_cycles, trial, e));
+                    let better = match &best {
+                        None => true,
+                        Some((bx, bl, _, _)) => {
+                            x < bx - 1e-12 || (x <= bx + 1e-12 && e.totals.latency_cycles < *bl)
+                        }
+                    };
+                    if better {
+                        best = Some((x, e.totals.latency_cycles, trial, e));
+                    }
+                    break;
                 }
             }
         }
@@ -214,11 +248,11 @@ fn fold_work(
     } else {
         Some(format!(
             "the design does not fit the {} even with its multiply-accumulate layers folded as far \
-             as they go (one multiplier each where that helps): {}. Try fewer bits (`--bits 8`: \
-             narrower multipliers and memories), a larger board (`--board zcu104`), or a \
-             smaller model",
+             as they go (one multiplier each where that helps): {}. Try {}a larger board \
+             (`--board zcu104`), or a smaller model",
             board.display_name,
-            super::text::over_budget(&est)
+            super::text::over_budget(&est),
+            fewer_bits(w)
         ))
     };
     Ok(f)

@@ -14,10 +14,12 @@
 //! Vivado build (docs/estimator.md lists each one and its source); they decide folding and warn
 //! early, the csynth report has the last word.
 //!
-//! The model follows the kernels in `hls-templates/kernels/`: a MAC layer (dense, conv) pipelines
-//! its output loop at II = reuse factor R with its `fan_in` products spread over
-//! `ceil(fan_in / R)` multipliers; every other kernel handles one element (or window) per
-//! iteration; layers run one after the other.
+//! The model follows the kernels in `hls-templates/kernels/` and the hardware plan: a MAC layer
+//! (dense, conv) takes R cycles per position (hls4ml's reuse factor) on `block_factor` =
+//! `fan_in·n_out / R` multipliers, built from the weights' bits when they are constants
+//! (`latency`, and `resource` at R = 1); every other kernel handles one element (or window) per
+//! iteration; layers run one after the other, as one pipeline (all `latency`) or as a dataflow of
+//! streams (`io stream`, [`stream`]).
 
 mod cost;
 mod fold;

@@ -21,7 +21,7 @@
 //!   and the block RAMs of `depth × word bits`.
 
 use super::cost;
-use super::rules::{array_cost, bram18_blocks, MemoryCost};
+use super::rules::{array_cost, bram18_blocks, MemoryCost, SIMPLE_BASE_FF, SIMPLE_BASE_LUT};
 use super::work::ModelWork;
 use super::{EstimateError, Folding, LayerEstimate, Overhead};
 use crate::board::Board;
@@ -107,9 +107,11 @@ pub(super) fn design(
                 mem.ff += s.window.0 * s.window.1 * cin;
             }
             StageKind::Pixel => {
+                // One element's operator per channel of the word; the stage's control once.
                 let c = sw.channels.get(l.output).copied().unwrap_or(1);
-                e.lut *= c;
-                e.ff *= c;
+                let base = |v: u64, b: u64| v.min(b) + v.saturating_sub(b) * c;
+                e.lut = base(e.lut, SIMPLE_BASE_LUT);
+                e.ff = base(e.ff, SIMPLE_BASE_FF);
                 e.dsp *= c;
                 e.ii = words_out;
                 e.iterations = words_out;

@@ -81,6 +81,21 @@ impl B {
     }
 }
 
+/// Every Dense/Conv weight a distinct constant of three or more CSD digits: at R = 1 HLS builds
+/// each product from its constant, so this is what makes every product a multiplier.
+fn multi_digit_weights(m: &mut ModelProto) {
+    for l in &mut m.layers {
+        let w = match &mut l.kernel {
+            Some(Kernel::Dense(d)) => &mut d.weights,
+            Some(Kernel::Conv(c)) => &mut c.weights,
+            _ => continue,
+        };
+        for (i, v) in w.iter_mut().enumerate() {
+            *v = 21 + 32 * i as i64;
+        }
+    }
+}
+
 fn u96() -> &'static Board {
     Board::ultra96v2()
 }
@@ -94,7 +109,8 @@ fn dense_16() -> ModelProto {
 
 #[test]
 fn dense_unfolded_by_hand() {
-    let m = dense_16();
+    let mut m = dense_16();
+    multi_digit_weights(&mut m);
     let f = Folding::unfolded(&m, Strategy::Resource).unwrap();
     // hls4ml's reuse factor: R = 1 puts all 64·10 products on their own multiplier.
     assert_eq!(f.layers[0].reuse_factor, 1);
@@ -187,7 +203,8 @@ fn wide_operands_take_several_dsps() {
     // 20-bit inputs and weights: 20 > 18 on the B port in both orientations: 2 DSPs each.
     let mut b = B::new(&[16], 20);
     b.dense(16, 4, 20, 50, 20);
-    let m = b.done();
+    let mut m = b.done();
+    multi_digit_weights(&mut m);
     let e = estimate_with(
         &m,
         u96(),
@@ -295,7 +312,8 @@ fn conv_is_limited_by_its_input_ports() {
     b.layer("conv", Kernel::Conv(c), &[8, 8, 8], 16);
     b.layer("flat", Kernel::View(ViewProto {}), &[512], 16);
     b.dense(512, 10, 16, 48, 16);
-    let m = b.done();
+    let mut m = b.done();
+    multi_digit_weights(&mut m);
     let mut f = Folding::unfolded(&m, Strategy::Resource).unwrap();
     f.layers[2].set_reuse(512);
     // R = 1: 72 multipliers, but each step reads 9 taps through 2 ports: 5 cycles a step.
@@ -392,12 +410,37 @@ fn a_model_too_big_for_the_board_says_so() {
     let w = f.warning.clone().unwrap();
     assert!(w.contains("does not fit the Avnet Ultra96-V2"), "{w}");
     assert!(w.contains("BRAM36"), "{w}");
+    // An 8-bit design is not told to try `--bits 8` (issue 17), but fewer bits than it uses.
+    assert!(!w.contains("--bits 8"), "{w}");
+    assert!(
+        w.contains("fewer bits than the 8 it uses (`--bits 6`"),
+        "{w}"
+    );
     // Folded down to resource (its weights need 8192 BRAM18 however they are banked).
     assert_eq!(f.layers[0].strategy, Strategy::Resource);
     let e = estimate(&m, u96(), 5.0).unwrap();
     assert!(!e.fits());
     assert!(e.warnings.iter().any(|w| w.contains("does not fit")));
     assert!(e.to_text().contains("fits: NO"));
+}
+
+#[test]
+fn a_16_bit_design_too_big_is_told_to_try_8_bits() {
+    let mut b = B::new(&[4096], 16);
+    let d = DenseProto {
+        n_in: 4096,
+        n_out: 4096,
+        weight_type: Some(ty(16, 1)),
+        bias_type: None,
+        accum_type: Some(ty(46, 10)),
+        weights: Vec::new(),
+        bias: Vec::new(),
+        khot: 0,
+    };
+    b.layer("big", Kernel::Dense(d), &[4096], 16);
+    let f = choose_reuse(&b.done(), u96()).unwrap();
+    let w = f.warning.unwrap();
+    assert!(w.contains("Try fewer bits (`--bits 8`"), "{w}");
 }
 
 #[test]

@@ -211,12 +211,38 @@ pub struct Stream {
     pub ii: u64,
     /// Multipliers (operands).
     pub mults: Vec<(Operand, Operand)>,
+    /// Multiplies by compile-time constants, built from the constants' bits.
+    pub const_mults: Vec<ConstMul>,
     /// Adders and subtractors (bits).
     pub adders: Vec<u32>,
     /// Comparators and 2:1 selects (bits).
     pub compares: Vec<u32>,
     pub roms: Vec<Rom>,
     pub out_bits: u32,
+}
+
+/// An element-wise multiply by a compile-time constant: a `static const` CONFIG member (a
+/// LeakyReLU's or hard sigmoid's `alpha`) or a reciprocal the kernel picks per output position
+/// (average pooling's `1/n`). Vitis builds it from the constant's bits, as it does a weight
+/// ([`ConstMatrix`]): one digit is wiring, two are an adder, three or more a multiplier.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstMul {
+    pub x: Operand,
+    pub c: Operand,
+    /// The distinct raw constants: one when every element uses the same, else those the
+    /// positions use (a loop that is not unrolled multiplies by a variable then).
+    pub values: Vec<i64>,
+}
+
+impl ConstMul {
+    /// Canonical-signed-digit digits of the costliest constant.
+    pub fn digits(&self) -> u32 {
+        self.values
+            .iter()
+            .map(|&v| csd_nonzeros(v))
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// What a layer is, for the cost model.
@@ -389,6 +415,51 @@ impl Cx<'_> {
     }
 }
 
+/// The raw reciprocals `1/n` an average pooling multiplies by, one per distinct divisor `n`
+/// of its output positions (as `ops::average_pool` counts them).
+fn pool_reciprocals(
+    w: &binpoint_runtime::model::format::WindowProto,
+    include_pad: bool,
+    recip: &TypeProto,
+) -> Result<Vec<i64>, String> {
+    use binpoint_runtime::ops::{average_pool::reciprocal, Window2};
+    let u = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+    let win = Window2::new(
+        [u(w.in_h), u(w.in_w)],
+        [u(w.kernel_h), u(w.kernel_w)],
+        [u(w.stride_h), u(w.stride_w)],
+        [u(w.dilation_h), u(w.dilation_w)],
+        [u(w.pad_top), u(w.pad_left), u(w.pad_bottom), u(w.pad_right)],
+        w.ceil_mode,
+    )?;
+    let ty = recip.to_fixed().map_err(|e| e.to_string())?;
+    let rows = (0..win.out_h).map(|oy| {
+        if include_pad {
+            win.padded_rows(oy)
+        } else {
+            win.rows(oy).len()
+        }
+    });
+    let cols: Vec<usize> = (0..win.out_w)
+        .map(|ox| {
+            if include_pad {
+                win.padded_cols(ox)
+            } else {
+                win.cols(ox).len()
+            }
+        })
+        .collect();
+    let mut counts = std::collections::BTreeSet::new();
+    for r in rows {
+        counts.extend(cols.iter().map(|&c| r * c));
+    }
+    counts
+        .into_iter()
+        .filter(|&n| n > 0)
+        .map(|n| reciprocal("AveragePool", n, ty).map_err(|e| e.to_string()))
+        .collect()
+}
+
 fn mac_acc_bits(acc: Option<TypeProto>, x: Operand, w: Operand, fan_in: u64) -> u32 {
     match acc {
         Some(a) => a.width,
@@ -520,8 +591,17 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
             let mut macs = 0;
             if padded || !taps.is_power_of_two() {
                 let r = cx.ty("reciprocal", &p.recip_type)?;
-                s.mults.push((Operand::of(&acc), Operand::of(&r)));
-                macs = cx.out_len;
+                let values = pool_reciprocals(&win, p.count_include_pad, &r)
+                    .map_err(|e| cx.err(format!("reciprocal: {e}")))?;
+                // One divisor, a power of two: the kernel shifts, no multiply.
+                if values.len() > 1 || csd_nonzeros(values.first().copied().unwrap_or(0)) > 1 {
+                    s.const_mults.push(ConstMul {
+                        x: Operand::of(&acc),
+                        c: Operand::of(&r),
+                        values,
+                    });
+                    macs = cx.out_len;
+                }
             }
             (Shape::Stream(s), macs)
         }
@@ -543,7 +623,20 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
             let mut macs = 0;
             if !p.size.is_power_of_two() {
                 let r = cx.ty("reciprocal", &p.recip_type)?;
-                s.mults.push((Operand::of(&acc), Operand::of(&r)));
+                let n = usize::try_from(p.size).unwrap_or(usize::MAX);
+                let one_over_n = r
+                    .to_fixed()
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| {
+                        binpoint_runtime::ops::average_pool::reciprocal("GlobalAveragePool", n, t)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| cx.err(format!("reciprocal: {e}")))?;
+                s.const_mults.push(ConstMul {
+                    x: Operand::of(&acc),
+                    c: Operand::of(&r),
+                    values: vec![one_over_n],
+                });
                 macs = p.channels;
             }
             (Shape::Stream(s), macs)
@@ -595,11 +688,24 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
             (Shape::Stream(s), 0)
         }
         Kernel::LeakyRelu(r) => {
-            let x = Operand::of(&cx.input(0)?.0);
+            let x_ty = cx.input(0)?.0;
+            let x = Operand::of(&x_ty);
             let alpha = cx.ty("alpha", &r.alpha_type)?;
+            let frac = i64::from(alpha.width) - i64::from(alpha.int_bits);
+            let identity = (0..63).contains(&frac) && r.alpha == 1i64 << frac;
+            if identity && x_ty == cx.out_ty {
+                // alpha = 1 into the same type: `x < 0 ? x : x` is wiring.
+                return Ok((Shape::View, 0));
+            }
             let mut s = cx.stream();
-            s.mults.push((x, Operand::of(&alpha)));
-            s.compares.push(x.width);
+            if !identity {
+                s.const_mults.push(ConstMul {
+                    x,
+                    c: Operand::of(&alpha),
+                    values: vec![r.alpha],
+                });
+                s.compares.push(x.width);
+            }
             (Shape::Stream(s), cx.out_len)
         }
         Kernel::HardSigmoid(h) | Kernel::HardSwish(h) => {
@@ -607,7 +713,11 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
             let alpha = cx.ty("alpha", &h.alpha_type)?;
             let t_bits = x.width + alpha.width + 1;
             let mut s = cx.stream();
-            s.mults.push((x, Operand::of(&alpha)));
+            s.const_mults.push(ConstMul {
+                x,
+                c: Operand::of(&alpha),
+                values: vec![h.alpha],
+            });
             s.adders.push(t_bits);
             s.compares = vec![t_bits; 2];
             let mut macs = cx.out_len;
@@ -654,6 +764,7 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
                 trips: sm.len.max(1),
                 ii: 1,
                 mults: vec![(Operand::of(&e), Operand::of(&r))],
+                const_mults: Vec::new(),
                 adders: vec![x.width + 1, sum.width],
                 compares: vec![x.width],
                 roms: vec![

@@ -25,8 +25,33 @@ pub struct LayerReport {
 pub struct Totals {
     pub params: u64,
     pub stored_params: u64,
+    /// MACs of one run of the graph: per sample, unless the input declares a fixed batch.
     pub macs: u64,
     pub layers: usize,
+    /// The input's fixed leading dimension when it is above 1 (an export with a fixed batch):
+    /// `macs` then counts one run of that many samples.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_batch: Option<u64>,
+}
+
+impl Totals {
+    /// The totals line: what the numbers count, per sample or per run of a fixed batch.
+    pub fn line(&self) -> String {
+        let macs = match self.fixed_batch {
+            Some(b) => format!(
+                "{} MACs per run of the input's fixed batch of {b} ({} per sample)",
+                self.macs,
+                self.macs / b
+            ),
+            None => format!("{} MACs per sample", self.macs),
+        };
+        format!(
+            "total: {} layers, {} params, {macs}\n(counted on the graph as the file declares it, \
+             before cleanup; `compile` counts the cleaned-up graph, with BatchNorm folded and \
+             Gemm/MatMul+Add fused)",
+            self.layers, self.params
+        )
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -70,6 +95,12 @@ pub fn report(g: &Graph) -> InspectReport {
         stored_params: g.param_count(),
         macs: layers.iter().map(|l| l.macs).sum(),
         layers: layers.len(),
+        fixed_batch: g
+            .inputs()
+            .first()
+            .and_then(|&i| g.node(i).shape.dims().first()?.fixed())
+            .filter(|&b| b > 1)
+            .map(|b| b as u64),
     };
     InspectReport {
         model: g.source.clone(),
@@ -100,11 +131,7 @@ impl InspectReport {
                 l.macs
             );
         }
-        let _ = writeln!(
-            s,
-            "total: {} layers, {} params, {} MACs per sample",
-            self.totals.layers, self.totals.params, self.totals.macs
-        );
+        let _ = writeln!(s, "{}", self.totals.line());
         s
     }
 }

@@ -2,6 +2,7 @@
 //! carries it to input slot `weight` of its consumer. Sources are `Input` and `Const` nodes.
 
 mod broadcast;
+pub mod budget;
 pub mod builder;
 mod dump;
 pub mod inspect;
@@ -22,7 +23,7 @@ use ndarray::ArrayD;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A tensor's number type: float before quantization, `ap_fixed` after.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,6 +62,9 @@ pub struct Graph {
     pub source: String,
     inputs: Vec<NodeIndex>,
     outputs: Vec<(String, NodeIndex)>,
+    /// Types the model's own quantizers give, by tensor name (QONNX `Quant`, ONNX QDQ): written by
+    /// the passes quant-weights and fold-quantizers, honoured by typing ahead of `--bits`.
+    pub model_types: BTreeMap<String, binpoint_runtime::FixedType>,
 }
 
 impl Graph {
@@ -71,6 +75,7 @@ impl Graph {
             source: source.into(),
             inputs: vec![],
             outputs: vec![],
+            model_types: BTreeMap::new(),
         }
     }
 

@@ -87,6 +87,7 @@ ops!(
     Pad,
     Identity,
     Dropout,
+    Quant,
 );
 
 impl Op {

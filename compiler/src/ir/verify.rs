@@ -1,5 +1,6 @@
 //! `Graph::verify`: acyclic, every input slot filled exactly once, arity respected,
-//! stored shapes equal re-inferred ones, sizes under the limit, outputs present.
+//! stored shapes equal re-inferred ones, sizes under the limit, all tensors of one sample within
+//! the model's memory budget, outputs present.
 
 use super::{Graph, Op};
 use crate::error::CompileError;
@@ -26,9 +27,16 @@ impl Graph {
                 .unwrap_or_default();
             err(&node.0, node.1, "graph has a cycle".into())
         })?;
+        let mut budget = super::budget::Budget::default();
         for n in order {
             let node = self.node(n);
             let op = node.op.name();
+            budget.charge(
+                super::budget::node_bytes(node),
+                &self.source,
+                &node.name,
+                op,
+            )?;
             let mut slots: Vec<usize> = self
                 .g
                 .edges_directed(n, Direction::Incoming)

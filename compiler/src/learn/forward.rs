@@ -542,7 +542,7 @@ impl Student {
                 }
                 y
             }
-            Op::Gemm(_) | Op::MatMul(_) | Op::BatchNorm(_) => {
+            Op::Gemm(_) | Op::MatMul(_) | Op::BatchNorm(_) | Op::Quant(_) => {
                 return Err(Step::Learn(LearnError::node(
                     &node.name,
                     node.op.name(),

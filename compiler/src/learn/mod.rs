@@ -151,7 +151,18 @@ pub fn learn(
         .points
         .values()
         .map(|p| {
+            // A weight's or bias's own name is often an exporter's (`onnx::Conv_54`): the table
+            // names the layer that reads it.
+            let layer = match p.role {
+                Role::Weight | Role::Bias | Role::Constant => typed
+                    .graph
+                    .consumers(p.node)
+                    .first()
+                    .map(|&(c, _)| typed.graph.node(c).name.clone()),
+                Role::Input | Role::Output => None,
+            };
             Ok(LearnedTensor {
+                layer: layer.unwrap_or_else(|| p.name.clone()),
                 tensor: p.name.clone(),
                 op: p.op.clone(),
                 role: p.role,

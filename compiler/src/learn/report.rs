@@ -14,6 +14,9 @@ use super::Role;
 /// One quantized tensor.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LearnedTensor {
+    /// The layer: the node itself for inputs and outputs, the layer that reads it for a weight,
+    /// bias or other constant.
+    pub layer: String,
     /// The node name (`[layer."<name>"]` in a precision config).
     pub tensor: String,
     pub op: String,
@@ -101,7 +104,7 @@ impl LearningReport {
         let width = self
             .tensors
             .iter()
-            .map(|t| t.tensor.len())
+            .map(|t| t.layer.chars().count())
             .max()
             .unwrap_or(0);
         for t in self.tensors.iter().filter(|t| t.learned) {
@@ -110,10 +113,16 @@ impl LearningReport {
             } else {
                 "  *"
             };
+            // The tensor's own name only where it is not the layer's (a weight, a bias).
+            let own = if t.tensor == t.layer {
+                String::new()
+            } else {
+                format!("  ({})", t.tensor)
+            };
             let _ = writeln!(
                 s,
-                "    {:<width$}  {:<8} W={:<2} I {:>3} -> {:>3}{mark}",
-                t.tensor,
+                "    {:<width$}  {:<8} W={:<2} I {:>3} -> {:>3}{mark}{own}",
+                t.layer,
                 format!("{:?}", t.role).to_lowercase(),
                 t.width,
                 t.int_bits_before,

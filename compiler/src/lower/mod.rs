@@ -165,11 +165,15 @@ fn lower_node(at: &At<'_>) -> Result<(KernelProto, Vec<NodeIndex>), LowerError> 
         | Op::Transpose(_)
         | Op::Pad(_)
         | Op::Concat(_) => movement::lower(at),
-        Op::Input(_) | Op::Const(_) | Op::Gemm(_) | Op::MatMul(_) | Op::BatchNorm(_) => Err(at
-            .err(
-                "has no kernel in a compiled model (cleanup turns Gemm, MatMul and BatchNorm \
-                  into Dense and Affine)",
-            )),
+        Op::Input(_)
+        | Op::Const(_)
+        | Op::Gemm(_)
+        | Op::MatMul(_)
+        | Op::BatchNorm(_)
+        | Op::Quant(_) => Err(at.err(
+            "has no kernel in a compiled model (cleanup turns Gemm, MatMul and BatchNorm \
+                  into Dense and Affine, and fold-quantizers turns Quant into types)",
+        )),
     }
 }
 

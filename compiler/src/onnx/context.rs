@@ -1,6 +1,7 @@
 //! Loader state and the per-node view that every op converter receives.
 
 use crate::error::CompileError;
+use crate::ir::budget::Budget;
 use crate::ir::{Graph, Op, Shape, TensorData};
 use ndarray::{ArrayD, IxDyn};
 use onnx_protobuf::attribute_proto::AttributeType;
@@ -72,6 +73,11 @@ pub struct Loader {
     pub declared_batch: Option<i64>,
     pub values: HashMap<String, Value>,
     materialized: HashMap<String, NodeIndex>,
+    /// Bit width and signedness of the 8- and 16-bit integer initializers (what QDQ's zero points
+    /// and quantized weights are): their values are i64 like any integer tensor.
+    pub int_types: HashMap<String, (u32, bool)>,
+    /// Constants decoded or computed at load time, charged before they are allocated.
+    budget: Budget,
 }
 
 impl Loader {
@@ -84,7 +90,14 @@ impl Loader {
             declared_batch: None,
             values: HashMap::new(),
             materialized: HashMap::new(),
+            int_types: HashMap::new(),
+            budget: Budget::default(),
         }
+    }
+
+    /// Charges a constant of `bytes` made by `node` (`op`) against the model's memory budget.
+    pub fn charge(&mut self, bytes: u64, node: &str, op: &str) -> Result<(), CompileError> {
+        self.budget.charge(bytes, &self.file, node, op)
     }
 
     /// The graph node holding constant tensor `tensor` (created once, on first use as data).
@@ -121,7 +134,7 @@ pub struct NodeCtx<'a> {
     pub used: &'a HashSet<&'a str>,
 }
 
-impl NodeCtx<'_> {
+impl<'a> NodeCtx<'a> {
     pub fn op(&self) -> &str {
         &self.node.op_type
     }
@@ -315,7 +328,7 @@ impl NodeCtx<'_> {
     }
 
     // ---- attributes ---------------------------------------------------------------------------
-    fn attr(&self, name: &str) -> Option<&AttributeProto> {
+    fn attr(&self, name: &str) -> Option<&'a AttributeProto> {
         self.node.attribute.iter().find(|a| a.name == name)
     }
 
@@ -323,7 +336,7 @@ impl NodeCtx<'_> {
         &self,
         name: &'static str,
         want: AttributeType,
-    ) -> Result<Option<&AttributeProto>, CompileError> {
+    ) -> Result<Option<&'a AttributeProto>, CompileError> {
         match self.attr(name) {
             None => Ok(None),
             Some(a) => match a.type_.enum_value() {
@@ -362,7 +375,7 @@ impl NodeCtx<'_> {
             .attr_typed(name, AttributeType::STRING)?
             .map(|a| String::from_utf8_lossy(&a.s).into_owned()))
     }
-    pub fn attr_t(&self, name: &'static str) -> Result<Option<&TensorProto>, CompileError> {
+    pub fn attr_t(&self, name: &'static str) -> Result<Option<&'a TensorProto>, CompileError> {
         match self.attr_typed(name, AttributeType::TENSOR)? {
             Some(a) => Ok(Some(a.t.as_ref().ok_or_else(|| {
                 self.attr_err(name, "tensor attribute has no tensor")
@@ -385,7 +398,16 @@ impl NodeCtx<'_> {
         v.iter().map(|&x| self.to_usize(attr, x)).collect()
     }
 
-    pub fn decode_tensor(&self, t: &TensorProto) -> Result<TensorData, CompileError> {
+    /// Decodes a tensor attribute after charging its size to the model's memory budget.
+    pub fn decode_tensor(&mut self, t: &TensorProto) -> Result<TensorData, CompileError> {
+        let bytes = super::tensor::ir_bytes(t, &self.l.file)?;
+        self.charge(bytes)?;
         super::tensor::decode(t, &self.l.file, self.l.base_dir.as_deref())
+    }
+
+    /// Charges `bytes` of a constant this node makes, before it is allocated.
+    pub fn charge(&mut self, bytes: u64) -> Result<(), CompileError> {
+        let op = self.node.op_type.clone();
+        self.l.charge(bytes, &self.name, &op)
     }
 }

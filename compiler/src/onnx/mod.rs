@@ -32,7 +32,7 @@ pub use opset::{MAX_OPSET, MIN_OPSET};
 pub fn load_file(path: impl AsRef<Path>) -> Result<Graph, CompileError> {
     let path = path.as_ref();
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| CompileError::Io {
+    let bytes = crate::input::read_regular(path).map_err(|source| CompileError::Io {
         file: file.clone(),
         source,
     })?;
@@ -123,7 +123,11 @@ fn convert(
         graph.output.iter().map(|t| t.name.as_str()).collect(),
     )?;
     for init in &graph.initializer {
+        l.charge(tensor::ir_bytes(init, file)?, &init.name, "initializer")?;
         let data = tensor::decode(init, file, base_dir)?;
+        if let Some(t) = tensor::small_int_type(init) {
+            l.int_types.insert(init.name.clone(), t);
+        }
         l.values.insert(init.name.clone(), Value::Const(data));
     }
     for input in &graph.input {
@@ -162,7 +166,7 @@ fn convert(
             unique = format!("{base}#{k}");
             k += 1;
         }
-        let convert = registry::lookup(&node.op_type)
+        let convert = registry::lookup_in(&node.domain, &node.op_type)
             .ok_or_else(|| unsupported_err(file, node, &unique, opset))?;
         let mut ctx = NodeCtx {
             l: &mut l,
@@ -217,10 +221,7 @@ fn check_supported(graph: &GraphProto, file: &str, opset: i64) -> Result<(), Com
         .node
         .iter()
         .enumerate()
-        .filter(|(_, n)| {
-            !(n.domain.is_empty() || n.domain == "ai.onnx")
-                || registry::lookup(&n.op_type).is_none()
-        })
+        .filter(|(_, n)| registry::lookup_in(&n.domain, &n.op_type).is_none())
         .map(|(i, n)| UnsupportedOp {
             node: if n.name.is_empty() {
                 n.output.first().cloned().unwrap_or_else(|| format!("#{i}"))

@@ -6,17 +6,38 @@ use crate::error::CompileError;
 
 pub type Convert = fn(&mut NodeCtx) -> Result<(), CompileError>;
 
+/// The QONNX custom-op domains whose ops are listed here (`Quant`, `BipolarQuant`).
+pub const QONNX_DOMAINS: &[&str] = &[
+    "qonnx.custom_op.general",
+    "finn.custom_op.general",
+    "onnx.brevitas",
+];
+
+/// The converter of `op_type` in `domain`: the default domain's ops, and the QONNX quantizers in
+/// the QONNX domains (Brevitas' older exports put `Quant` in the default domain too).
+pub fn lookup_in(domain: &str, op_type: &str) -> Option<Convert> {
+    let default = domain.is_empty() || domain == "ai.onnx";
+    let qonnx = QONNX_DOMAINS.contains(&domain) && matches!(op_type, "Quant" | "BipolarQuant");
+    if default || qonnx {
+        lookup(op_type)
+    } else {
+        None
+    }
+}
+
 pub fn lookup(op_type: &str) -> Option<Convert> {
     Some(match op_type {
         "Add" => ops::add::convert,
         "AveragePool" => ops::average_pool::convert,
         "BatchNormalization" => ops::batch_normalization::convert,
+        "BipolarQuant" => ops::bipolar_quant::convert,
         "Cast" => ops::cast::convert,
         "Clip" => ops::clip::convert,
         "Concat" => ops::concat::convert,
         "Constant" => ops::constant::convert,
         "ConstantOfShape" => ops::constant_of_shape::convert,
         "Conv" => ops::conv::convert,
+        "DequantizeLinear" => ops::dequantize_linear::convert,
         "Div" => ops::div::convert,
         "Dropout" => ops::dropout::convert,
         "Flatten" => ops::flatten::convert,
@@ -32,6 +53,8 @@ pub fn lookup(op_type: &str) -> Option<Convert> {
         "MaxPool" => ops::max_pool::convert,
         "Mul" => ops::mul::convert,
         "Pad" => ops::pad::convert,
+        "Quant" => ops::quant::convert,
+        "QuantizeLinear" => ops::quantize_linear::convert,
         "ReduceMean" => ops::reduce_mean::convert,
         "Relu" => ops::relu::convert,
         "Reshape" => ops::reshape::convert,
@@ -53,12 +76,14 @@ pub const SUPPORTED: &[&str] = &[
     "Add",
     "AveragePool",
     "BatchNormalization",
+    "BipolarQuant",
     "Cast",
     "Clip",
     "Concat",
     "Constant",
     "ConstantOfShape",
     "Conv",
+    "DequantizeLinear",
     "Div",
     "Dropout",
     "Flatten",
@@ -74,6 +99,8 @@ pub const SUPPORTED: &[&str] = &[
     "MaxPool",
     "Mul",
     "Pad",
+    "Quant",
+    "QuantizeLinear",
     "ReduceMean",
     "Relu",
     "Reshape",

@@ -35,6 +35,17 @@ pub(crate) fn checked_numel(dims: &[i64]) -> Result<usize, String> {
     Ok(n as usize)
 }
 
+/// Bytes the decoded tensor will take in the IR (floats as f32, integers as i64), known before
+/// anything is read or allocated, for the model's memory budget.
+pub(crate) fn ir_bytes(t: &TensorProto, file: &str) -> Result<u64, CompileError> {
+    let n = checked_numel(&t.dims).map_err(|r| terr(file, t, r))? as u64;
+    let float = matches!(
+        protobuf::Enum::from_i32(t.data_type),
+        Some(DataType::FLOAT | DataType::DOUBLE | DataType::FLOAT16 | DataType::BFLOAT16)
+    );
+    Ok(crate::ir::budget::bytes_of(n, if float { 4 } else { 8 }))
+}
+
 pub(crate) fn decode(
     t: &TensorProto,
     file: &str,
@@ -203,20 +214,7 @@ fn read_external(
         }
     }
     let location = location.ok_or_else(|| err("no 'location' key".into()))?;
-    let rel = Path::new(&location);
-    if rel.is_absolute() {
-        return Err(err(format!("absolute path '{location}' is not allowed")));
-    }
-    let base = base
-        .canonicalize()
-        .map_err(|e| err(format!("model folder: {e}")))?;
-    let path = base
-        .join(rel)
-        .canonicalize()
-        .map_err(|e| err(format!("'{location}': {e}")))?;
-    if !path.starts_with(&base) {
-        return Err(err(format!("'{location}' escapes the model's folder")));
-    }
+    let path = confined(base, &location).map_err(err)?;
     if let Some(l) = length {
         if l != expect as u64 {
             return Err(err(format!(
@@ -224,7 +222,7 @@ fn read_external(
             )));
         }
     }
-    let mut f = std::fs::File::open(&path).map_err(|e| err(format!("'{location}': {e}")))?;
+    let mut f = crate::input::open_regular(&path).map_err(|e| err(format!("'{location}': {e}")))?;
     let size = f.metadata().map_err(|e| err(e.to_string()))?.len();
     if offset
         .checked_add(expect as u64)
@@ -239,4 +237,41 @@ fn read_external(
     let mut buf = vec![0u8; expect];
     f.read_exact(&mut buf).map_err(|e| err(e.to_string()))?;
     Ok(buf)
+}
+
+/// `(bits, signed)` of an int8/uint8/int16/uint16 tensor (QDQ's integer types).
+pub(crate) fn small_int_type(t: &TensorProto) -> Option<(u32, bool)> {
+    match protobuf::Enum::from_i32(t.data_type)? {
+        DataType::INT8 => Some((8, true)),
+        DataType::UINT8 => Some((8, false)),
+        DataType::INT16 => Some((16, true)),
+        DataType::UINT16 => Some((16, false)),
+        _ => None,
+    }
+}
+
+/// The file `location` names inside the model's folder `base`. Whatever lies outside the folder
+/// (absolute paths, `..` above it, symlinks leading out) gets one answer, the same whether such a
+/// file exists or not, so a model cannot probe the rest of the file system.
+fn confined(base: &Path, location: &str) -> Result<std::path::PathBuf, String> {
+    use std::path::Component;
+    let outside = || format!("'{location}' is not a file inside the model's folder");
+    let mut rel = std::path::PathBuf::new();
+    for c in Path::new(location).components() {
+        match c {
+            Component::Normal(p) => rel.push(p),
+            Component::CurDir => {}
+            Component::ParentDir if rel.pop() => {}
+            Component::ParentDir | Component::RootDir | Component::Prefix(_) => {
+                return Err(outside())
+            }
+        }
+    }
+    let base = base
+        .canonicalize()
+        .map_err(|e| format!("model folder: {e}"))?;
+    match base.join(&rel).canonicalize() {
+        Ok(path) if path.starts_with(&base) && path != base => Ok(path),
+        _ => Err(outside()),
+    }
 }

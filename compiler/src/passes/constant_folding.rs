@@ -21,7 +21,8 @@ impl Pass for ConstantFolding {
             .map_err(|_| pass_err(g, self.name(), "graph has a cycle"))?;
         let mut changed = false;
         for n in order {
-            if g.node(n).op.is_source() {
+            // A quantizer of a constant stays for quant-weights, which keeps its integers.
+            if g.node(n).op.is_source() || matches!(g.node(n).op, crate::ir::Op::Quant(_)) {
                 continue;
             }
             let ins = g.inputs_of(n);

@@ -1,5 +1,6 @@
 //! Cleanup passes over the float IR, in the order they run (see `registry.rs`):
-//! constant-folding, remove-identity, canonicalize-shapes, fuse-dense, fold-batch-norm, dead-code.
+//! quant-weights, constant-folding, remove-identity, canonicalize-shapes, fuse-dense, fold-batch-norm,
+//! fold-quantizers, dead-code.
 //! The manager verifies the graph after every pass and names the pass in the error; the pipeline
 //! repeats while anything changes, at most [`MAX_ROUNDS`] times, and rewrite loops inside passes
 //! are capped too.
@@ -10,7 +11,9 @@ mod canonicalize_shapes;
 mod constant_folding;
 mod dead_code;
 mod fold_batch_norm;
+mod fold_quantizers;
 mod fuse_dense;
+mod quant_weights;
 pub mod registry;
 mod remove_identity;
 
@@ -18,7 +21,9 @@ pub use canonicalize_shapes::CanonicalizeShapes;
 pub use constant_folding::ConstantFolding;
 pub use dead_code::DeadCode;
 pub use fold_batch_norm::FoldBatchNorm;
+pub use fold_quantizers::FoldQuantizers;
 pub use fuse_dense::FuseDense;
+pub use quant_weights::QuantWeights;
 pub use remove_identity::RemoveIdentity;
 
 use crate::error::CompileError;

@@ -123,13 +123,19 @@ impl TensorStats {
 pub struct Calibration {
     pub method: Method,
     pub samples: usize,
+    /// Integer bits added to every range: [`Calibration::range`] is the observed one × 2^headroom.
+    pub headroom: u32,
     #[serde(skip)]
     pub stats: BTreeMap<NodeIndex, TensorStats>,
 }
 
 impl Calibration {
     pub fn range(&self, n: NodeIndex) -> Option<(f64, f64)> {
-        self.stats.get(&n).map(|s| s.range(self.method))
+        let scale = f64::from(1u32 << self.headroom.min(30));
+        self.stats.get(&n).map(|s| {
+            let (lo, hi) = s.range(self.method);
+            (lo * scale, hi * scale)
+        })
     }
     /// The range over all samples of the graph inputs (the default input range of propagation).
     pub fn input_range(&self, g: &Graph) -> Option<(f64, f64)> {
@@ -151,8 +157,8 @@ pub fn calibrate(
     if let Method::Percentile(p) = method {
         if !(p > 0.0 && p <= 100.0) {
             return Err(QuantError::Data {
-                file: "(calibration)".into(),
-                reason: format!("percentile must be in (0, 100], got {p}"),
+                file: g.source.clone(),
+                reason: format!("calibration percentile must be in (0, 100], got {p}"),
             });
         }
     }
@@ -174,6 +180,7 @@ pub fn calibrate(
     })?;
     Ok(Calibration {
         method,
+        headroom: 0,
         samples: inputs
             .first()
             .map_or(0, |x| x.shape().first().copied().unwrap_or(0)),
@@ -275,7 +282,8 @@ pub struct SaturationCount {
     pub worst_steps: f64,
 }
 
-/// For every tensor of `typed`, how many float values of the calibration run (or constant values)
+/// For every tensor of `typed`, how many float values of the calibration run (or constant values;
+/// only those when `inputs` is empty)
 /// fall outside its type after the type's rounding (the values its overflow mode changes). An
 /// estimate: the fixed-point model's own values differ from the float ones by the rounding of
 /// earlier layers.
@@ -302,11 +310,13 @@ pub fn count_saturations(
             counts.entry(n).or_default().add(data.to_f32().iter(), ty);
         }
     }
-    trace(g, inputs, |n, v| {
-        let ty = ty_of(n)?;
-        counts.entry(n).or_default().add(v.iter(), ty);
-        Ok(())
-    })?;
+    if !inputs.is_empty() {
+        trace(g, inputs, |n, v| {
+            let ty = ty_of(n)?;
+            counts.entry(n).or_default().add(v.iter(), ty);
+            Ok(())
+        })?;
+    }
     let order = g.topo_order().unwrap_or_else(|_| g.node_indices());
     Ok(order
         .into_iter()
@@ -345,4 +355,61 @@ impl Count {
             }
         }
     }
+}
+
+/// Where a run on data leaves a type's range: one tensor of a compiled model (a layer's output or
+/// a graph input) whose type the float model's values overflow.
+#[derive(Clone, Debug, Serialize)]
+pub struct DataSaturation {
+    pub tensor: String,
+    #[serde(with = "super::serde_fixed")]
+    pub ty: FixedType,
+    /// Values outside the type after its rounding (the ones its overflow mode changes).
+    pub saturated: u64,
+    pub values: u64,
+    /// Samples with at least one such value.
+    pub samples: u64,
+}
+
+/// Runs the float graph `g` on `x` (fitted to its input) and counts, for every node named in
+/// `types` (a compiled model's layer outputs and inputs, by name), the values and samples its type
+/// overflows. Returns the tensors that overflow somewhere, in graph order, and how many of `types`
+/// the graph has (low-rank factors, for one, exist only in the compiled model).
+pub fn saturations_on_data(
+    g: &Graph,
+    types: &BTreeMap<String, FixedType>,
+    x: &ArrayD<f32>,
+) -> Result<(Vec<DataSaturation>, usize), QuantError> {
+    let mut counts: BTreeMap<NodeIndex, DataSaturation> = BTreeMap::new();
+    trace(g, std::slice::from_ref(x), |n, v| {
+        let node = g.node(n);
+        let Some(&ty) = types.get(&node.name) else {
+            return Ok(());
+        };
+        let c = counts.entry(n).or_insert_with(|| DataSaturation {
+            tensor: node.name.clone(),
+            ty,
+            saturated: 0,
+            values: 0,
+            samples: 0,
+        });
+        for sample in v.outer_iter() {
+            let over = sample
+                .iter()
+                .filter(|&&x| overflows(f64::from(x), ty))
+                .count() as u64;
+            c.values += sample.len() as u64;
+            c.saturated += over;
+            c.samples += u64::from(over > 0);
+        }
+        Ok(())
+    })?;
+    let matched = counts.len();
+    let order = g.topo_order().unwrap_or_else(|_| g.node_indices());
+    let over = order
+        .into_iter()
+        .filter_map(|n| counts.remove(&n))
+        .filter(|c| c.saturated > 0)
+        .collect();
+    Ok((over, matched))
 }

@@ -78,6 +78,7 @@ const OP_NAMES: &[&str] = &[
     "Pad",
     "Identity",
     "Dropout",
+    "Quant",
 ];
 
 /// ONNX spellings of ops that cleanup turns into another IR op: `(alias, IR op)`. A node of the IR op
@@ -314,6 +315,9 @@ pub enum MethodName {
     Percentile,
 }
 
+/// The largest `headroom` (integer bits added to calibrated ranges).
+pub const MAX_HEADROOM: u32 = 16;
+
 /// `[calibration]`: how ranges are found.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -323,13 +327,17 @@ pub struct CalibrationConfig {
     /// In (0, 100]; implies `method = "percentile"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percentile: Option<f64>,
+    /// Extra integer bits on every calibrated range (`--headroom BITS`): the range is doubled
+    /// `headroom` times before integer bits are chosen, for data wider than the calibration set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headroom: Option<u32>,
     /// Input range for range propagation without calibration data (`--input-range LO,HI`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_range: Option<[f64; 2]>,
 }
 
 impl CalibrationConfig {
-    const KEYS: &'static [&'static str] = &["method", "percentile", "input_range"];
+    const KEYS: &'static [&'static str] = &["method", "percentile", "headroom", "input_range"];
 
     fn validate(&self, file: &str) -> Result<(), ConfigError> {
         let bad = |key: &str, reason: String| ConfigError::BadValue {
@@ -338,6 +346,14 @@ impl CalibrationConfig {
             key: key.into(),
             reason,
         };
+        if let Some(h) = self.headroom {
+            if h > MAX_HEADROOM {
+                return Err(bad(
+                    "headroom",
+                    format!("must be 0..={MAX_HEADROOM} bits, got {h}"),
+                ));
+            }
+        }
         if let Some(p) = self.percentile {
             if !(p > 0.0 && p <= 100.0) {
                 return Err(bad("percentile", format!("must be in (0, 100], got {p}")));
@@ -474,6 +490,14 @@ pub enum ConfigError {
     },
 }
 
+/// Ops whose output is `ap_ufixed` unless a table says `unsigned = false`: functions whose range
+/// is non-negative by definition, where a sign bit would only halve the output's resolution (a
+/// signed 4-bit sigmoid `ap_fixed<4,1>` clips everything above 0.875). ReLU is not here: by default
+/// it moves its input's raw bits (no rounding point, no hardware), see docs/precision.md.
+pub fn unsigned_by_default(op: &crate::ir::Op) -> bool {
+    matches!(op, crate::ir::Op::Sigmoid(_) | crate::ir::Op::Softmax(_))
+}
+
 /// What a tensor's config resolves to, every key filled in.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Resolved {
@@ -545,10 +569,11 @@ impl PrecisionConfig {
 
     pub fn from_file(path: impl AsRef<Path>) -> Result<PrecisionConfig, ConfigError> {
         let file = path.as_ref().display().to_string();
-        let text = std::fs::read_to_string(path.as_ref()).map_err(|source| ConfigError::Io {
-            file: file.clone(),
-            source,
-        })?;
+        let text =
+            crate::input::read_regular_text(path.as_ref()).map_err(|source| ConfigError::Io {
+                file: file.clone(),
+                source,
+            })?;
         PrecisionConfig::parse(&text, &file)
     }
 
@@ -802,7 +827,9 @@ impl PrecisionConfig {
             rounding: merged.rounding.unwrap_or(DEFAULT_ROUNDING),
             overflow: merged.overflow.unwrap_or(DEFAULT_OVERFLOW),
             sat_bits: merged.sat_bits.unwrap_or(0),
-            unsigned: merged.unsigned.unwrap_or(false),
+            unsigned: merged
+                .unsigned
+                .unwrap_or_else(|| unsigned_by_default(&node.op)),
             weight_bits: first(&|l| l.weight_bits.or(l.bits)).unwrap_or(DEFAULT_BITS),
             bias_bits: first(&|l| l.bias_bits.or(l.bits)).unwrap_or(DEFAULT_BITS),
             table_size: merged.table_size.unwrap_or(DEFAULT_TABLE_SIZE),
@@ -856,6 +883,34 @@ impl PrecisionConfig {
             khot: None,
             accum: None,
         }
+    }
+
+    /// The names whose `[layer."x"]` table pins a `type`.
+    pub fn pinned_names(&self) -> std::collections::BTreeSet<String> {
+        self.layer
+            .iter()
+            .filter(|(_, l)| l.ty.is_some())
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// This config with the model's quantizer types (`Graph::model_types`) pinned for the tensors
+    /// the user's config does not pin: the model's types win over `--bits` and `[default]`/`[op.X]`,
+    /// the user's `[layer."x"] type` wins over the model's.
+    pub fn with_model_types(&self, types: &BTreeMap<String, FixedType>) -> PrecisionConfig {
+        let mut out = self.clone();
+        out.source = format!(
+            "{} + {} tensor types from the model's quantizers",
+            self.source,
+            types.len()
+        );
+        for (tensor, ty) in types {
+            let level = out.layer.entry(tensor.clone()).or_default();
+            if level.ty.is_none() {
+                level.ty = Some(*ty);
+            }
+        }
+        out
     }
 
     /// The input range for range propagation, when the config gives one.

@@ -40,10 +40,10 @@ pub enum QuantError {
         reason: String,
     },
     /// Calibration data that cannot be used.
-    #[error("calibration data {file}: {reason}")]
+    #[error("{file}: {reason}")]
     Data { file: String, reason: String },
     /// A data file that cannot be read (it names itself).
-    #[error("calibration data {0}")]
+    #[error(transparent)]
     Npy(#[from] crate::npy::NpyError),
 }
 

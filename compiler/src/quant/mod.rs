@@ -28,8 +28,8 @@ pub mod typed;
 pub mod typing;
 
 pub use calibrate::{
-    calibrate, count_saturations, fit_input, load_npy, propagation_range, Calibration, Method,
-    SaturationCount, TensorStats,
+    calibrate, count_saturations, fit_input, load_npy, propagation_range, saturations_on_data,
+    Calibration, DataSaturation, Method, SaturationCount, TensorStats,
 };
 pub use config::{ConfigError, Level, PrecisionConfig, Resolved};
 pub use error::QuantError;

@@ -151,6 +151,9 @@ pub fn transfer(
             mac(arg(0)?, &data(1)?, rows(1), b.as_deref())
         }
         Op::Affine(_) => affine(arg(0)?, &data(1)?, &data(2)?),
+        Op::Quant(_) => {
+            return Err("a Quant left after cleanup (fold-quantizers) has no range".into())
+        }
         Op::BatchNorm(bn) => {
             let p: Vec<Vec<f32>> = (1..5)
                 .map(|i| data(i).map(|v| v.iter().map(|&x| x as f32).collect()))

@@ -31,11 +31,12 @@ pub fn calibrate_and_type(
     let projected = project_weights(g, cfg)?;
     match ranges {
         Ranges::Calibrated(x) => {
-            let cal = calibrate(
+            let mut cal = calibrate(
                 &projected,
                 std::slice::from_ref(x),
                 cfg.calibration.method(),
             )?;
+            cal.headroom = cfg.calibration.headroom.unwrap_or(0);
             type_graph(&projected, cfg, RangeSource::Calibrated(&cal))
         }
         Ranges::Propagated(given) => {

@@ -34,6 +34,9 @@ pub enum TypeOrigin {
     Config,
     /// `type = "..."` pinned by the config.
     Pinned,
+    /// From the model's own quantizers (QONNX `Quant`, ONNX QDQ; passes quant-weights and
+    /// fold-quantizers).
+    Model,
     /// The input's type, unchanged (data movement: the raw bits pass through).
     Inherited,
     /// The LUT entry type (Sigmoid, Tanh).

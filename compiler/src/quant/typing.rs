@@ -45,11 +45,32 @@ pub fn type_graph(
     ranges: RangeSource<'_>,
 ) -> Result<TypedGraph, QuantError> {
     cfg.check_names(g)?;
+    let user_pins = cfg.pinned_names();
+    let with_model;
+    let cfg = if g.model_types.is_empty() {
+        cfg
+    } else {
+        with_model = cfg.with_model_types(&g.model_types);
+        &with_model
+    };
     let describe = match &ranges {
-        RangeSource::Calibrated(c) => match c.method {
-            Method::MaxAbs => format!("calibration (max-abs, {} samples)", c.samples),
-            Method::Percentile(p) => format!("calibration (percentile {p}, {} samples)", c.samples),
-        },
+        RangeSource::Calibrated(c) => {
+            let headroom = match c.headroom {
+                0 => String::new(),
+                h => format!(", headroom {h} bits: ranges × {}", 1u64 << h),
+            };
+            match c.method {
+                Method::MaxAbs => {
+                    format!("calibration (max-abs, {} samples{headroom})", c.samples)
+                }
+                Method::Percentile(p) => {
+                    format!(
+                        "calibration (percentile {p}, {} samples{headroom})",
+                        c.samples
+                    )
+                }
+            }
+        }
         RangeSource::Propagated(v) => format!(
             "propagation from {}",
             v.iter()
@@ -64,6 +85,7 @@ pub fn type_graph(
     let mut t = Typer {
         g,
         cfg,
+        user_pins,
         ranges,
         layers: BTreeMap::new(),
         values: BTreeMap::new(),
@@ -94,6 +116,8 @@ pub fn type_graph(
 struct Typer<'a> {
     g: &'a Graph,
     cfg: &'a PrecisionConfig,
+    /// Names the user's own config pins a `type` for (they win over the model's quantizers).
+    user_pins: std::collections::BTreeSet<String>,
     ranges: RangeSource<'a>,
     layers: BTreeMap<NodeIndex, LayerTypes>,
     /// With propagation: the range of each tensor's typed values.
@@ -114,6 +138,7 @@ pub(crate) fn const_type(
     let t = Typer {
         g,
         cfg,
+        user_pins: Default::default(),
         ranges: RangeSource::Propagated(Vec::new()),
         layers: BTreeMap::new(),
         values: BTreeMap::new(),
@@ -208,10 +233,17 @@ impl<'a> Typer<'a> {
     ) -> Result<TypedTensor, QuantError> {
         let constant = origin == TypeOrigin::Values;
         if let Some(ty) = res.ty {
+            let node = self.g.node(n);
+            let user = self.user_pins.contains(&node.name) || self.user_pins.contains(&node.tensor);
+            let model = self.g.model_types.get(&node.tensor) == Some(&ty);
             return Ok(TypedTensor {
                 ty,
                 range,
-                origin: TypeOrigin::Pinned,
+                origin: if model && !user {
+                    TypeOrigin::Model
+                } else {
+                    TypeOrigin::Pinned
+                },
             });
         }
         let signed = !(res.unsigned && range.lo >= 0.0);
@@ -438,6 +470,13 @@ impl<'a> Typer<'a> {
                     n,
                     "has no fixed-point kernel: run the cleanup passes first (fuse-dense turns \
                      Gemm and MatMul with a constant weight into Dense)",
+                ))
+            }
+            Op::Quant(_) => {
+                return Err(self.err(
+                    n,
+                    "has no fixed-point kernel: run the cleanup passes first (fold-quantizers \
+                     turns Quant into types)",
                 ))
             }
             Op::BatchNorm(_) => return Err(self.err(

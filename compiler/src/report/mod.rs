@@ -275,8 +275,35 @@ pub fn build(
         saturated_tensors,
         hardware: None,
     };
+    let constant_sat: BTreeMap<&str, &SaturationCount> = g
+        .node_indices()
+        .into_iter()
+        .filter(|&k| matches!(g.node(k).op, Op::Const(_)))
+        .filter_map(|k| {
+            let node = g.node(k);
+            Some((node.tensor.as_str(), *sat.get(node.name.as_str())?))
+        })
+        .collect();
     let mut all_warnings = typed.warnings.clone();
     for l in &layers {
+        // A constant within a step of its type's end rounds into the end (an error of at most
+        // one step, like any rounding): only clipping beyond that is announced.
+        for c in l.constants.iter().filter(|c| c.saturated > 0) {
+            let Some(worst) = constant_sat
+                .get(c.tensor.tensor.as_str())
+                .map(|s| s.worst_steps)
+                .filter(|&w| w > 1.0)
+            else {
+                continue;
+            };
+            let values = c.tensor.shape.fixed_numel().unwrap_or(0);
+            all_warnings.push(format!(
+                "layer '{}': {} of {values} values of its constant '{}' saturate {} (clipped by \
+                 up to {worst:.1} steps): give it more integer bits (int_bits, or \
+                 weight_bits/bias_bits of the layer)",
+                l.name, c.saturated, c.tensor.tensor, c.tensor.ty
+            ));
+        }
         if let Some(v) = l.saturation.as_ref().filter(|v| v.saturated > 0) {
             all_warnings.push(format!(
                 "'{}': {} of {} calibration values saturate {} (worst by {:.1} steps)",

@@ -31,8 +31,8 @@ pub(super) fn render(r: &Report) -> String {
     let t = &r.totals;
     let _ = writeln!(
         s,
-        "total: {} layers, {} params ({} bits), {} MACs per sample, {} tensor(s) saturated on the \
-         calibration data",
+        "total: {} layers, {} params ({} bits), {} MACs per sample, {} tensor(s) saturated (weights \
+         and biases, and activations on the calibration data)",
         t.layers, t.params, t.param_bits, t.macs, t.saturated_tensors
     );
     if let Some(h) = &r.hardware {

@@ -298,10 +298,10 @@ fn refusal_groups_ops_by_type() {
     let mut prev = "x".to_string();
     for i in 0..100 {
         let out = format!("t{i}");
-        let op = if i % 10 == 9 { "Erf" } else { "Quant" };
+        let op = if i % 10 == 9 { "Erf" } else { "Conv" };
         m.node(op, &[&prev], &[&out], vec![]);
-        m.graph.node[i].domain = if op == "Quant" {
-            "qonnx.custom_op.general".into()
+        m.graph.node[i].domain = if op == "Conv" {
+            "qonnx.custom_op.channels_last".into()
         } else {
             String::new()
         };
@@ -312,7 +312,7 @@ fn refusal_groups_ops_by_type() {
     assert_eq!(
         e,
         "test.onnx: 100 unsupported op(s) of 2 type(s) (model opset 17):\n  \
-         qonnx.custom_op.general::Quant ×90, first node 'Quant_0'\n  \
+         qonnx.custom_op.channels_last::Conv ×90, first node 'Conv_0'\n  \
          Erf ×10, first node 'Erf_9'"
     );
 }

@@ -58,16 +58,16 @@ typedef ap_fixed<8,6,AP_RND_CONV,AP_SAT> linear_2_t;
 typedef ap_fixed<8,1,AP_RND_CONV,AP_SAT> tanh_t;
 // linear_3 [16]: ap_fixed<8,6,AP_RND_CONV,AP_SAT>
 typedef ap_fixed<8,6,AP_RND_CONV,AP_SAT> linear_3_t;
-// sigmoid [16]: ap_fixed<8,1,AP_RND_CONV,AP_SAT>
-typedef ap_fixed<8,1,AP_RND_CONV,AP_SAT> sigmoid_t;
+// sigmoid [16]: ap_ufixed<8,0,AP_RND_CONV,AP_SAT>
+typedef ap_ufixed<8,0,AP_RND_CONV,AP_SAT> sigmoid_t;
 // linear_4 [16]: ap_fixed<8,5,AP_RND_CONV,AP_SAT>
 typedef ap_fixed<8,5,AP_RND_CONV,AP_SAT> linear_4_t;
 // hardsigmoid [16]: ap_fixed<8,2,AP_RND_CONV,AP_SAT>
 typedef ap_fixed<8,2,AP_RND_CONV,AP_SAT> hardsigmoid_t;
 // linear_5 [10]: ap_fixed<8,5,AP_RND_CONV,AP_SAT>
 typedef ap_fixed<8,5,AP_RND_CONV,AP_SAT> linear_5_t;
-// output [10]: ap_fixed<8,1,AP_RND_CONV,AP_SAT>
-typedef ap_fixed<8,1,AP_RND_CONV,AP_SAT> output_2_t;
+// output [10]: ap_ufixed<8,0,AP_RND_CONV,AP_SAT>
+typedef ap_ufixed<8,0,AP_RND_CONV,AP_SAT> output_2_t;
 
 }  // namespace bpm
 

@@ -626,9 +626,9 @@ struct net_net_1_relu_config {
 struct net_net_2_gemm_config {
   static const int n_in = 32;
   static const int n_out = 16;
-  static const int strategy = binpoint::resource;
-  static const int reuse_factor = 2;
-  static const int block_factor = 256;
+  static const int strategy = binpoint::latency;
+  static const int reuse_factor = 1;
+  static const int block_factor = 512;
   static const int output_groups = 1;
   typedef net_net_1_relu_output_0_t in_t;
   typedef ap_fixed<8,2,AP_RND_CONV,AP_SAT> weight_t;
@@ -816,9 +816,9 @@ struct net_net_3_relu_config {
 struct net_net_4_gemm_config {
   static const int n_in = 16;
   static const int n_out = 10;
-  static const int strategy = binpoint::resource;
-  static const int reuse_factor = 2;
-  static const int block_factor = 80;
+  static const int strategy = binpoint::latency;
+  static const int reuse_factor = 1;
+  static const int block_factor = 160;
   static const int output_groups = 1;
   typedef net_net_3_relu_output_0_t in_t;
   typedef ap_fixed<8,2,AP_RND_CONV,AP_SAT> weight_t;

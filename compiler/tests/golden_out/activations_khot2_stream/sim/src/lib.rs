@@ -81,7 +81,7 @@ pub const INPUTS: &[Port] = &[
 ];
 /// The graph outputs, in order.
 pub const OUTPUTS: &[Port] = &[
-    Port { name: "output", shape: &[10], ty: "ap_fixed<8,1,AP_RND_CONV,AP_SAT>", offset: 0, len: 10, min_raw: -128, max_raw: 127 },
+    Port { name: "output", shape: &[10], ty: "ap_ufixed<8,0,AP_RND_CONV,AP_SAT>", offset: 0, len: 10, min_raw: 0, max_raw: 255 },
 ];
 /// Raw values per sample in.
 pub const INPUT_LEN: usize = 64;
@@ -281,9 +281,9 @@ fn build_configs() -> Result<Configs, SimError> {
                 16,
                 LutTable::new(
                     ty("ap_fixed<8,6,AP_RND_CONV,AP_SAT>")?,
-                    -23,
+                    -25,
                     0,
-                    ty("ap_fixed<8,1,AP_RND_CONV,AP_SAT>")?,
+                    ty("ap_ufixed<8,0,AP_RND_CONV,AP_SAT>")?,
                     weights::NODE_SIGMOID_TABLE_SIGMOID.to_vec(),
                 )?,
             )?)
@@ -295,10 +295,10 @@ fn build_configs() -> Result<Configs, SimError> {
                     16,
                     16,
                     MacTypes {
-                        input: ty("ap_fixed<8,1,AP_RND_CONV,AP_SAT>")?,
+                        input: ty("ap_ufixed<8,0,AP_RND_CONV,AP_SAT>")?,
                         weight: ty("ap_fixed<8,3,AP_RND_CONV,AP_SAT>")?,
                         bias: ty("ap_fixed<8,2,AP_RND_CONV,AP_SAT>")?,
-                        accum: ty("ap_fixed<21,9>")?,
+                        accum: ty("ap_fixed<21,8>")?,
                         output: ty("ap_fixed<8,5,AP_RND_CONV,AP_SAT>")?,
                     },
                 )?,
@@ -348,7 +348,7 @@ fn build_configs() -> Result<Configs, SimError> {
                     input: ty("ap_fixed<8,5,AP_RND_CONV,AP_SAT>")?,
                     sum: ty("ap_ufixed<12,5>")?,
                     product: ty("ap_ufixed<16,1>")?,
-                    output: ty("ap_fixed<8,1,AP_RND_CONV,AP_SAT>")?,
+                    output: ty("ap_ufixed<8,0,AP_RND_CONV,AP_SAT>")?,
                 },
                 LutTable::new(
                     ty("ap_fixed<9,6>")?,
@@ -392,16 +392,16 @@ struct Tensors {
     tanh: Vec<i8>,
     /// "linear_3" [16] ap_fixed<8,6,AP_RND_CONV,AP_SAT>
     linear_3: Vec<i8>,
-    /// "sigmoid" [16] ap_fixed<8,1,AP_RND_CONV,AP_SAT>
-    sigmoid: Vec<i8>,
+    /// "sigmoid" [16] ap_ufixed<8,0,AP_RND_CONV,AP_SAT>
+    sigmoid: Vec<i16>,
     /// "linear_4" [16] ap_fixed<8,5,AP_RND_CONV,AP_SAT>
     linear_4: Vec<i8>,
     /// "hardsigmoid" [16] ap_fixed<8,2,AP_RND_CONV,AP_SAT>
     hardsigmoid: Vec<i8>,
     /// "linear_5" [10] ap_fixed<8,5,AP_RND_CONV,AP_SAT>
     linear_5: Vec<i8>,
-    /// "output" [10] ap_fixed<8,1,AP_RND_CONV,AP_SAT>
-    output: Vec<i8>,
+    /// "output" [10] ap_ufixed<8,0,AP_RND_CONV,AP_SAT>
+    output: Vec<i16>,
 }
 
 impl Tensors {
@@ -497,7 +497,7 @@ fn forward(c: &Configs, t: &mut Tensors, tr: &mut impl Trace) -> Result<(), SimE
     ))?;
     tr.layer(6, &t.linear_3);
     // 7 "node_sigmoid" (Sigmoid -> lut)
-    //   "linear_3" -> "sigmoid" [16] ap_fixed<8,1,AP_RND_CONV,AP_SAT>
+    //   "linear_3" -> "sigmoid" [16] ap_ufixed<8,0,AP_RND_CONV,AP_SAT>
     step(7, lut::run(&c.node_sigmoid, &t.linear_3, &mut t.sigmoid))?;
     tr.layer(7, &t.sigmoid);
     // 8 "node_linear_4" (Dense -> dense_shift_add)
@@ -523,7 +523,7 @@ fn forward(c: &Configs, t: &mut Tensors, tr: &mut impl Trace) -> Result<(), SimE
     ))?;
     tr.layer(10, &t.linear_5);
     // 11 "node_softmax" (Softmax -> softmax)
-    //   "linear_5" -> "output" [10] ap_fixed<8,1,AP_RND_CONV,AP_SAT>
+    //   "linear_5" -> "output" [10] ap_ufixed<8,0,AP_RND_CONV,AP_SAT>
     step(11, softmax::run(&c.node_softmax, &t.linear_5, &mut t.output))?;
     tr.layer(11, &t.output);
     Ok(())
