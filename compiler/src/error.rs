@@ -21,11 +21,31 @@ impl fmt::Display for UnsupportedOp {
     }
 }
 
+/// The unsupported ops grouped by type, one line each: count, first node, and the opset once.
+/// A QONNX model can have a hundred `Quant` nodes; naming each one made a 10 KB line.
 fn list(ops: &[UnsupportedOp]) -> String {
-    ops.iter()
-        .map(|o| o.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut groups: Vec<(&str, usize, &str)> = Vec::new();
+    for o in ops {
+        match groups.iter_mut().find(|g| g.0 == o.op) {
+            Some(g) => g.1 += 1,
+            None => groups.push((&o.op, 1, &o.node)),
+        }
+    }
+    let opset = ops.first().map(|o| o.opset).unwrap_or_default();
+    let mut s = format!(
+        "{} unsupported op(s) of {} type(s) (model opset {opset}):",
+        ops.len(),
+        groups.len()
+    );
+    for (op, count, first) in groups {
+        let first = if count == 1 {
+            format!("node '{first}'")
+        } else {
+            format!("first node '{first}'")
+        };
+        s.push_str(&format!("\n  {op} ×{count}, {first}"));
+    }
+    s
 }
 
 /// `bytes` for people: `8.0 GiB`, `512.0 MiB`, `4096 bytes`.
@@ -51,13 +71,15 @@ pub enum CompileError {
     Parse { file: String, reason: String },
     #[error("{file}: invalid model: {reason}")]
     InvalidModel { file: String, reason: String },
-    #[error("{file}: opset {opset} of domain '{domain}' is not supported (supported: 11..=21)")]
+    #[error("{file}: opset {opset} of domain '{domain}' is not supported (supported: {min}..={max}; upgrade older models with onnx.version_converter)")]
     UnsupportedOpset {
         file: String,
         domain: String,
         opset: i64,
+        min: i64,
+        max: i64,
     },
-    #[error("{file}: {} unsupported op(s): {}", ops.len(), list(ops))]
+    #[error("{file}: {}", list(ops))]
     UnsupportedOps {
         file: String,
         ops: Vec<UnsupportedOp>,

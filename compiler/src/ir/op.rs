@@ -69,6 +69,7 @@ ops!(
     LeakyRelu,
     Sigmoid,
     Tanh,
+    Selu,
     HardSigmoid,
     HardSwish,
     Softmax,

@@ -462,6 +462,9 @@ impl Student {
             }
             Op::Sigmoid(_) => (arg(0)?.neg()?.exp()? + 1.0)?.recip()?,
             Op::Tanh(_) => arg(0)?.tanh()?,
+            Op::Selu(s) => arg(0)?
+                .elu(f64::from(s.alpha))?
+                .affine(f64::from(s.gamma), 0.0)?,
             Op::Softmax(s) => {
                 let x = arg(0)?;
                 let dims = x.dims().to_vec();
@@ -685,7 +688,7 @@ fn check_supported(g: &Graph, n: NodeIndex, kernel: &Kernel) -> Result<(), Learn
         (Op::LeakyRelu(_), Kernel::LeakyRelu { .. }) => true,
         (Op::HardSigmoid(_), Kernel::HardSigmoid { .. }) => true,
         (Op::HardSwish(_), Kernel::HardSwish { .. }) => true,
-        (Op::Sigmoid(_) | Op::Tanh(_), Kernel::Lut { .. }) => true,
+        (Op::Sigmoid(_) | Op::Tanh(_) | Op::Selu(_), Kernel::Lut { .. }) => true,
         (Op::Softmax(_), Kernel::Softmax { .. }) => true,
         (
             Op::AveragePool(_) | Op::GlobalAveragePool(_) | Op::ReduceMean(_),

@@ -12,7 +12,7 @@ use crate::quant::{Kernel, LutFunction, LutSpec};
 pub(super) fn lower(at: &At<'_>) -> Result<(KernelProto, Vec<NodeIndex>), LowerError> {
     let x = at.input(0)?;
     let kernel = match (&at.node().op, &at.types.kernel) {
-        (Op::Sigmoid(_) | Op::Tanh(_), Kernel::Lut { table }) => {
+        (Op::Sigmoid(_) | Op::Tanh(_) | Op::Selu(_), Kernel::Lut { table }) => {
             KernelProto::Lut(table_proto(at, table)?)
         }
         (
@@ -71,6 +71,7 @@ fn table_proto(at: &At<'_>, t: &LutSpec) -> Result<LutProto, LowerError> {
         function: match t.function {
             LutFunction::Sigmoid => "sigmoid",
             LutFunction::Tanh => "tanh",
+            LutFunction::Selu { .. } => "selu",
             LutFunction::ExpNeg => "exp_neg",
             LutFunction::Reciprocal => "reciprocal",
         }

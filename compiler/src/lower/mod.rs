@@ -155,7 +155,7 @@ fn lower_node(at: &At<'_>) -> Result<(KernelProto, Vec<NodeIndex>), LowerError> 
         Op::Relu(_) | Op::Clip(_) | Op::LeakyRelu(_) | Op::HardSigmoid(_) | Op::HardSwish(_) => {
             activation::lower(at)
         }
-        Op::Sigmoid(_) | Op::Tanh(_) | Op::Softmax(_) => lut::lower(at),
+        Op::Sigmoid(_) | Op::Tanh(_) | Op::Selu(_) | Op::Softmax(_) => lut::lower(at),
         Op::Flatten(_)
         | Op::Reshape(_)
         | Op::Squeeze(_)

@@ -69,6 +69,8 @@ pub struct Loader {
     pub file: String,
     pub base_dir: Option<PathBuf>,
     pub opset: i64,
+    /// The fixed batch a graph input declares (dimension 0 above 1), loaded as the batch `N`.
+    pub declared_batch: Option<i64>,
     pub values: HashMap<String, Value>,
     materialized: HashMap<String, NodeIndex>,
     /// Bit width and signedness of the 8- and 16-bit integer initializers (what QDQ's zero points
@@ -85,6 +87,7 @@ impl Loader {
             file: file.into(),
             base_dir: base_dir.map(Path::to_path_buf),
             opset,
+            declared_batch: None,
             values: HashMap::new(),
             materialized: HashMap::new(),
             int_types: HashMap::new(),

@@ -1,6 +1,8 @@
 //! The ONNX frontend, and the only code that sees protobuf types.
 //!
-//! Loading: parse → check opset (11..=21) → list *all* unsupported ops at once → decode initializers →
+//! Loading: parse → check the opset (5..=21) and adapt old opsets' node forms ([`opset`]) → fold
+//! exporters' Transpose/Unsqueeze pairs around BatchNormalization ([`idioms`]) → list *all*
+//! unsupported ops at once (grouped by type) → decode initializers →
 //! declare graph inputs → topologically sort the nodes (cycles and missing inputs are errors naming the
 //! node) → convert each node through [`registry`] → drop dead nodes → `verify()`.
 //!
@@ -10,7 +12,9 @@
 //! stays in the graph for the constant-folding pass.
 
 mod context;
+mod idioms;
 mod ops;
+pub mod opset;
 pub mod registry;
 mod tensor;
 
@@ -22,8 +26,7 @@ use protobuf::Message;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-pub const MIN_OPSET: i64 = 11;
-const MAX_OPSET: i64 = 21;
+pub use opset::{MAX_OPSET, MIN_OPSET};
 
 /// Loads a model file; external data is read only from inside the model's folder.
 pub fn load_file(path: impl AsRef<Path>) -> Result<Graph, CompileError> {
@@ -49,7 +52,7 @@ pub fn load_bytes(
     file: &str,
     base_dir: Option<&Path>,
 ) -> Result<Graph, CompileError> {
-    let model = ModelProto::parse_from_bytes(bytes).map_err(|e| CompileError::Parse {
+    let mut model = ModelProto::parse_from_bytes(bytes).map_err(|e| CompileError::Parse {
         file: file.into(),
         reason: e.to_string(),
     })?;
@@ -57,25 +60,39 @@ pub fn load_bytes(
         file: file.into(),
         reason,
     };
-    let opset = model
-        .opset_import
-        .iter()
-        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
-        .map(|o| o.version)
-        .ok_or_else(|| invalid("no opset_import for the default ONNX domain".into()))?;
-    if !(MIN_OPSET..=MAX_OPSET).contains(&opset) {
-        return Err(CompileError::UnsupportedOpset {
-            file: file.into(),
-            domain: "ai.onnx".into(),
-            opset,
-        });
-    }
+    let opset = opset::check(&model, file)?;
     let graph = model
         .graph
-        .as_ref()
+        .as_mut()
         .ok_or_else(|| invalid("model has no graph".into()))?;
+    opset::adapt(graph, opset, file)?;
+    idioms::fold_around_batch_norm(graph);
+    let graph = &*graph;
     check_supported(graph, file, opset)?;
+    // A fixed batch above 1 (pytorch 0.3 exported the batch it traced with, e.g. 789,444 rows) is
+    // loaded as `N` when the graph converts that way: the IR refuses every op that would mix
+    // samples (contracting, concatenating, reducing or flattening over `N`). Otherwise (e.g. a Gemm
+    // with transA on a [5, 4] input) the dimension stays as declared.
+    if graph.input.iter().any(|i| declared_batch(i).is_some()) {
+        if let Ok(g) = convert(graph, file, base_dir, opset, true) {
+            return Ok(g);
+        }
+    }
+    convert(graph, file, base_dir, opset, false)
+}
 
+/// Declares the inputs and converts every node (`batch_as_n`: a fixed dimension 0 above 1 is `N`).
+fn convert(
+    graph: &GraphProto,
+    file: &str,
+    base_dir: Option<&Path>,
+    opset: i64,
+    batch_as_n: bool,
+) -> Result<Graph, CompileError> {
+    let invalid = |reason: String| CompileError::InvalidModel {
+        file: file.into(),
+        reason,
+    };
     let name = if graph.name.is_empty() {
         "model".to_string()
     } else {
@@ -117,7 +134,10 @@ pub fn load_bytes(
         if l.values.contains_key(&input.name) {
             continue; // an input that is also an initializer is a constant
         }
-        let shape = input_shape(input, file)?;
+        let shape = input_shape(input, file, batch_as_n)?;
+        if batch_as_n {
+            l.declared_batch = l.declared_batch.or(declared_batch(input));
+        }
         let n = l.graph.add_input(input.name.clone(), shape)?;
         l.values.insert(input.name.clone(), Value::Node(n));
     }
@@ -222,7 +242,11 @@ fn check_supported(graph: &GraphProto, file: &str, opset: i64) -> Result<(), Com
     }
 }
 
-fn input_shape(input: &onnx_protobuf::ValueInfoProto, file: &str) -> Result<Shape, CompileError> {
+fn input_shape(
+    input: &onnx_protobuf::ValueInfoProto,
+    file: &str,
+    batch_as_n: bool,
+) -> Result<Shape, CompileError> {
     use onnx_protobuf::type_proto::Value as T;
     let err = |reason: String| CompileError::InvalidModel {
         file: file.into(),
@@ -245,7 +269,9 @@ fn input_shape(input: &onnx_protobuf::ValueInfoProto, file: &str) -> Result<Shap
     let mut dims = Vec::new();
     for (i, d) in shape.dim.iter().enumerate() {
         let v = d.dim_value();
-        dims.push(if d.has_dim_value() && v > 0 {
+        dims.push(if batch_as_n && i == 0 && d.has_dim_value() && v > 1 {
+            Dim::Batch
+        } else if d.has_dim_value() && v > 0 {
             Dim::Fixed(usize::try_from(v).map_err(|_| err(format!("dimension {v} too large")))?)
         } else if i == 0 {
             Dim::Batch
@@ -265,6 +291,21 @@ fn input_shape(input: &onnx_protobuf::ValueInfoProto, file: &str) -> Result<Shap
         limit: crate::ir::MAX_ELEMENTS,
     })?;
     Ok(shape)
+}
+
+/// The fixed size a graph input declares for dimension 0, when it declares one above 1.
+fn declared_batch(input: &onnx_protobuf::ValueInfoProto) -> Option<i64> {
+    use onnx_protobuf::type_proto::Value as T;
+    match input.type_.as_ref()?.value.as_ref()? {
+        T::TensorType(t) => t
+            .shape
+            .as_ref()?
+            .dim
+            .first()
+            .filter(|d| d.has_dim_value() && d.dim_value() > 1)
+            .map(|d| d.dim_value()),
+        _ => None,
+    }
 }
 
 /// Node indices in dependency order; errors name a node on a cycle or a node with a missing input.

@@ -60,6 +60,7 @@ const OP_NAMES: &[&str] = &[
     "LeakyRelu",
     "Sigmoid",
     "Tanh",
+    "Selu",
     "HardSigmoid",
     "HardSwish",
     "Softmax",

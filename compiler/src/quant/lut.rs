@@ -23,15 +23,34 @@ use binpoint_runtime::{Fixed, FixedType, Overflow, Rounding};
 use serde::Serialize;
 
 /// The function a table holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum LutFunction {
     Sigmoid,
     Tanh,
+    /// `gamma·x` above 0, `gamma·alpha·(exp(x) - 1)` below (ONNX Selu).
+    Selu {
+        alpha: f32,
+        gamma: f32,
+    },
     /// Softmax: `exp(-d)` of `d = max(x) - x >= 0`.
     ExpNeg,
     /// Softmax: `1/s` of the sum of the exp entries.
     Reciprocal,
+}
+
+/// Reports name a table's function in snake case; Selu with its parameters.
+impl Serialize for LutFunction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            LutFunction::Sigmoid => s.serialize_str("sigmoid"),
+            LutFunction::Tanh => s.serialize_str("tanh"),
+            LutFunction::Selu { alpha, gamma } => {
+                s.serialize_str(&format!("selu(alpha={alpha}, gamma={gamma})"))
+            }
+            LutFunction::ExpNeg => s.serialize_str("exp_neg"),
+            LutFunction::Reciprocal => s.serialize_str("reciprocal"),
+        }
+    }
 }
 
 impl LutFunction {
@@ -39,6 +58,9 @@ impl LutFunction {
         match self {
             LutFunction::Sigmoid => 1.0 / (1.0 + (-x).exp()),
             LutFunction::Tanh => x.tanh(),
+            LutFunction::Selu { alpha, gamma } => {
+                crate::ir::ops::Selu::apply(f64::from(alpha), f64::from(gamma), x)
+            }
             LutFunction::ExpNeg => (-x).exp(),
             LutFunction::Reciprocal => 1.0 / x,
         }
@@ -114,6 +136,10 @@ pub fn saturation_point(function: LutFunction, frac_bits: i32) -> Option<f64> {
         LutFunction::Sigmoid | LutFunction::ExpNeg => Some((f + 1.0) * ln2),
         // 1 - tanh(x) < 2·e^-2x, below 2^-(F+1) from x = (F+2)·ln2 / 2.
         LutFunction::Tanh => Some((f + 2.0) * ln2 / 2.0),
+        // Below 0 only: gamma·alpha·e^x < 2^-(F+1) from x = -((F+1)·ln 2 + ln(gamma·alpha)).
+        LutFunction::Selu { alpha, gamma } => {
+            Some((f + 1.0) * ln2 + (f64::from(alpha) * f64::from(gamma)).ln().max(0.0))
+        }
         LutFunction::Reciprocal => None,
     }
 }

@@ -214,6 +214,10 @@ pub fn transfer(
         }
         Op::Sigmoid(_) => arg(0)?.map_monotone(|x| 1.0 / (1.0 + (-x).exp())),
         Op::Tanh(_) => arg(0)?.map_monotone(f64::tanh),
+        Op::Selu(s) => {
+            let (a, g) = (f64::from(s.alpha), f64::from(s.gamma));
+            arg(0)?.map_monotone(|x| crate::ir::ops::Selu::apply(a, g, x))
+        }
         Op::HardSigmoid(h) => {
             let (a, b) = (f64::from(h.alpha), f64::from(h.beta));
             arg(0)?.map_monotone(|x| (a * x + b).clamp(0.0, 1.0))

@@ -345,7 +345,10 @@ pub fn verify_typed(t: &TypedGraph) -> Result<(), QuantError> {
                     Op::AveragePool(_) | Op::GlobalAveragePool(_) | Op::ReduceMean(_),
                     Kernel::Pool { .. }
                 )
-                | (Op::Sigmoid(_) | Op::Tanh(_), Kernel::Lut { .. })
+                | (
+                    Op::Sigmoid(_) | Op::Tanh(_) | Op::Selu(_),
+                    Kernel::Lut { .. }
+                )
                 | (Op::Softmax(_), Kernel::Softmax { .. })
                 | (
                     Op::Relu(_) | Op::Clip(_) | Op::Concat(_),

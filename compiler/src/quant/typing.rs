@@ -419,7 +419,7 @@ impl<'a> Typer<'a> {
             Op::AveragePool(_) | Op::GlobalAveragePool(_) | Op::ReduceMean(_) => {
                 self.type_pool(n, &ins)?
             }
-            Op::Sigmoid(_) | Op::Tanh(_) => self.type_lut(n, &ins)?,
+            Op::Sigmoid(_) | Op::Tanh(_) | Op::Selu(_) => self.type_lut(n, &ins)?,
             Op::Softmax(_) => self.type_softmax(n, &ins)?,
             Op::Relu(_) | Op::Clip(_) => {
                 let res = self.cfg.resolve(node);
@@ -915,8 +915,12 @@ impl<'a> Typer<'a> {
     fn type_lut(&self, n: NodeIndex, ins: &[NodeIndex]) -> Result<Typed, QuantError> {
         let node = self.g.node(n);
         let res = self.cfg.resolve(node);
-        let function = match node.op {
+        let function = match &node.op {
             Op::Sigmoid(_) => LutFunction::Sigmoid,
+            Op::Selu(s) => LutFunction::Selu {
+                alpha: s.alpha,
+                gamma: s.gamma,
+            },
             _ => LutFunction::Tanh,
         };
         let x = self.ty(ins[0]);
@@ -925,9 +929,14 @@ impl<'a> Typer<'a> {
         let entry_frac = res.table_bits as i32 - i32::from(!unsigned);
         let cap = saturation_point(function, entry_frac).unwrap_or(f64::INFINITY);
         let (tlo, thi) = type_range(x);
+        // Selu is linear above 0: only its negative side saturates.
+        let cap_hi = match function {
+            LutFunction::Selu { .. } => f64::INFINITY,
+            _ => cap,
+        };
         let cover = Interval::new(
             observed.lo.max(-cap).max(tlo).min(thi),
-            observed.hi.min(cap).min(thi).max(tlo),
+            observed.hi.min(cap_hi).min(thi).max(tlo),
         );
         let mut table = design(TableRequest {
             function,

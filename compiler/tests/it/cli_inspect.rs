@@ -210,9 +210,9 @@ fn unsupported_ops_are_listed_at_once_with_node_and_opset() {
         &["inspect", path(&file)],
         path(&file),
         &[
-            "2 unsupported op(s)",
-            "node 'Erf_1' (Erf, opset 17)",
-            "node 'Gelu_3' (Gelu, opset 17)",
+            "2 unsupported op(s) of 2 type(s) (model opset 17):",
+            "Erf ×1, node 'Erf_1'",
+            "Gelu ×1, node 'Gelu_3'",
         ],
     );
 }

@@ -196,23 +196,23 @@ fn unsupported_ops_are_listed_together() {
         }
         other => panic!("{other}"),
     }
-    assert!(
-        e.to_string()
-            .contains("3 unsupported op(s): node 'Erf_0' (Erf, opset 17)"),
-        "{e}"
+    assert_eq!(
+        e.to_string(),
+        "test.onnx: 3 unsupported op(s) of 3 type(s) (model opset 17):\n  Erf ×1, node 'Erf_0'\n  \
+         LSTM ×1, node 'LSTM_1'\n  com.example::MyOp ×1, node 'MyOp_3'"
     );
 }
 
 #[test]
 fn opset_out_of_range() {
-    for opset in [9, 10, 22] {
+    for opset in [1, 4, 22] {
         let e = mlp(opset).load().unwrap_err();
         assert!(
             matches!(e, CompileError::UnsupportedOpset { opset: o, .. } if o == opset),
             "{e}"
         );
     }
-    for opset in [11, 21] {
+    for opset in [5, 6, 7, 9, 11, 21] {
         mlp(opset).load().unwrap_or_else(|e| panic!("{e}"));
     }
 }

@@ -650,7 +650,8 @@ fn hostile_inputs_table() {
         "inspect on a fixed batch of 789",
         &[&"inspect", &batch],
         0,
-        "9468 MACs per run of the input's fixed batch of 789 (12 per sample)",
+        // issue 16: a fixed batch above 1 loads as the batch N, so MACs are per sample.
+        "total: 1 layers, 12 params, 12 MACs per sample",
     );
 
     // The learning table names the layer that reads an exporter-named weight.

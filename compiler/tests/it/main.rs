@@ -16,6 +16,7 @@ mod emit_sim;
 mod estimate;
 mod frontend_bad_input;
 mod frontend_bench;
+mod frontend_example_models;
 mod frontend_fixtures;
 mod frontend_golden;
 mod frontend_ir;

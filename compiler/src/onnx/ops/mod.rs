@@ -31,6 +31,7 @@ pub mod quantize_linear;
 pub mod reduce_mean;
 pub mod relu;
 pub mod reshape;
+pub mod selu;
 pub mod shape;
 pub mod sigmoid;
 pub mod softmax;
@@ -45,6 +46,7 @@ use crate::error::CompileError;
 use crate::ir::ops::window::{resolve_auto_pad, AutoPad, Window};
 use crate::ir::{normalize_axis, Op, Shape, TensorData};
 use ndarray::ArrayD;
+use petgraph::stable_graph::NodeIndex;
 
 pub(crate) type R = Result<(), CompileError>;
 
@@ -177,9 +179,47 @@ pub(crate) fn binary(c: &mut NodeCtx, op: impl Into<Op>, f: fn(i64, i64) -> Opti
         c.define(Value::from_syms(a.scalar && b.scalar, v));
         return Ok(());
     }
-    let (a, b) = (c.data(0)?, c.data(1)?);
+    let (a, b) = (c.data(0)?, legacy_broadcast_operand(c)?);
     c.emit(op, &[a, b])?;
     Ok(())
+}
+
+/// Operand B of Add/Sub/Mul/Div. Before opset 7, `broadcast = 1` with `axis` aligns B's shape with
+/// A's at `axis`; numpy broadcasting aligns at the end, so a constant B gets trailing 1-sized axes.
+fn legacy_broadcast_operand(c: &mut NodeCtx) -> Result<NodeIndex, CompileError> {
+    if c.opset() >= 7 || !c.attr_bool("broadcast", false)? {
+        return c.data(1);
+    }
+    let (ra, rb) = (c.shape(0)?.rank() as i64, c.shape(1)?.rank() as i64);
+    let axis = c.attr_i("axis", ra - rb)?;
+    let trailing = ra - axis - rb;
+    if axis < 0 || trailing < 0 {
+        return Err(c.attr_err(
+            "axis",
+            format!("{axis} does not align a rank-{rb} B inside a rank-{ra} A"),
+        ));
+    }
+    if trailing == 0 {
+        return c.data(1);
+    }
+    let data = match c.value(1)? {
+        Value::Const(TensorData::F32(a)) => a.clone(),
+        _ => {
+            return Err(c.attr_err(
+                "axis",
+                "legacy broadcasting at an axis (opset < 7) is supported for a constant B only",
+            ))
+        }
+    };
+    let mut dims = data.shape().to_vec();
+    dims.extend(std::iter::repeat_n(1, trailing as usize));
+    let reshaped = data
+        .into_shape_with_order(ndarray::IxDyn(&dims))
+        .map_err(|e| c.shape_err(e.to_string()))?;
+    let tensor = format!("{}#axis{axis}", c.node.input[1]);
+    c.l.values
+        .insert(tensor.clone(), Value::Const(TensorData::F32(reshaped)));
+    c.l.materialize(&tensor, &c.name.clone())
 }
 
 fn sym_ints(c: &NodeCtx, v: &[Sym]) -> Result<Vec<i64>, CompileError> {

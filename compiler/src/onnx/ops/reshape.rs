@@ -2,6 +2,7 @@
 //! (Shape → Gather → Concat chains); 0 copies, -1 infers, allowzero from opset 14.
 use super::{unary, R};
 use crate::ir::ops::{Reshape, ReshapeDim};
+use crate::ir::Dim;
 use crate::onnx::context::{NodeCtx, Sym, Value};
 
 pub fn convert(c: &mut NodeCtx) -> R {
@@ -20,8 +21,16 @@ pub fn convert(c: &mut NodeCtx) -> R {
         c.define(Value::from_syms(scalar, v.v));
         return Ok(());
     }
+    let x = c.shape(0)?;
+    // A model traced with a fixed batch names it in its reshape targets; the batch is `N` here.
+    let declared = c.l.declared_batch.map(Sym::Int);
     let mut dims = Vec::with_capacity(spec.v.len());
-    for s in &spec.v {
+    for (k, s) in spec.v.iter().enumerate() {
+        let s = if k == 0 && Some(*s) == declared && x.dims().first() == Some(&Dim::Batch) {
+            &Sym::Batch
+        } else {
+            s
+        };
         dims.push(match *s {
             Sym::Batch => ReshapeDim::Batch,
             Sym::Int(0) => ReshapeDim::Keep,
@@ -30,7 +39,6 @@ pub fn convert(c: &mut NodeCtx) -> R {
             Sym::Int(n) => return Err(c.shape_err(format!("invalid target dimension {n}"))),
         });
     }
-    let x = c.shape(0)?;
     let op = Reshape::resolve(&x, &dims, allowzero).map_err(|e| c.shape_err(e))?;
     unary(c, op)
 }
