@@ -1,7 +1,7 @@
 //! Golden snapshots of whole OUT folders (compiler/tests/golden_out/<case>/): the firmware, the
 //! simulator crate, the testbench and its vectors, the scripts, the hardware plan, report.txt and
-//! report.json, as `binpoint compile` writes them for three small fixtures. A change in anything
-//! binpoint ships shows up here, file by file, in review.
+//! report.json, and (mlp_8bit, `--rtl`) the Verilog, as `binpoint compile` writes them for four
+//! small fixtures. A change in anything binpoint ships shows up here, file by file, in review.
 //!
 //! Bless an intended change with
 //! `BINPOINT_UPDATE_GOLDEN=1 cargo test --release -p binpoint --test it golden_out`
@@ -26,6 +26,7 @@ const CASES: &[(&str, &[&str])] = &[
             "8",
             "--calib",
             "data/train_x.npy",
+            "--rtl",
         ],
     ),
     (

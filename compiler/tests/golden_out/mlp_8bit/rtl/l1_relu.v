@@ -1,0 +1,73 @@
+// /net/net.1/Relu: relu on 32 values, x ap_fixed<8,4,AP_RND_CONV,AP_SAT> y ap_fixed<8,4,AP_RND_CONV,AP_SAT>
+module l1_relu (
+  input wire clk,
+  input wire [255:0] x,
+  output wire [255:0] y
+);
+  wire [7:0] m0 = x[7] ? 8'h0 : x[7:0];
+  wire [7:0] c0_y = m0;
+  wire [7:0] m1 = x[15] ? 8'h0 : x[15:8];
+  wire [7:0] c1_y = m1;
+  wire [7:0] m2 = x[23] ? 8'h0 : x[23:16];
+  wire [7:0] c2_y = m2;
+  wire [7:0] m3 = x[31] ? 8'h0 : x[31:24];
+  wire [7:0] c3_y = m3;
+  wire [7:0] m4 = x[39] ? 8'h0 : x[39:32];
+  wire [7:0] c4_y = m4;
+  wire [7:0] m5 = x[47] ? 8'h0 : x[47:40];
+  wire [7:0] c5_y = m5;
+  wire [7:0] m6 = x[55] ? 8'h0 : x[55:48];
+  wire [7:0] c6_y = m6;
+  wire [7:0] m7 = x[63] ? 8'h0 : x[63:56];
+  wire [7:0] c7_y = m7;
+  wire [7:0] m8 = x[71] ? 8'h0 : x[71:64];
+  wire [7:0] c8_y = m8;
+  wire [7:0] m9 = x[79] ? 8'h0 : x[79:72];
+  wire [7:0] c9_y = m9;
+  wire [7:0] m10 = x[87] ? 8'h0 : x[87:80];
+  wire [7:0] c10_y = m10;
+  wire [7:0] m11 = x[95] ? 8'h0 : x[95:88];
+  wire [7:0] c11_y = m11;
+  wire [7:0] m12 = x[103] ? 8'h0 : x[103:96];
+  wire [7:0] c12_y = m12;
+  wire [7:0] m13 = x[111] ? 8'h0 : x[111:104];
+  wire [7:0] c13_y = m13;
+  wire [7:0] m14 = x[119] ? 8'h0 : x[119:112];
+  wire [7:0] c14_y = m14;
+  wire [7:0] m15 = x[127] ? 8'h0 : x[127:120];
+  wire [7:0] c15_y = m15;
+  wire [7:0] m16 = x[135] ? 8'h0 : x[135:128];
+  wire [7:0] c16_y = m16;
+  wire [7:0] m17 = x[143] ? 8'h0 : x[143:136];
+  wire [7:0] c17_y = m17;
+  wire [7:0] m18 = x[151] ? 8'h0 : x[151:144];
+  wire [7:0] c18_y = m18;
+  wire [7:0] m19 = x[159] ? 8'h0 : x[159:152];
+  wire [7:0] c19_y = m19;
+  wire [7:0] m20 = x[167] ? 8'h0 : x[167:160];
+  wire [7:0] c20_y = m20;
+  wire [7:0] m21 = x[175] ? 8'h0 : x[175:168];
+  wire [7:0] c21_y = m21;
+  wire [7:0] m22 = x[183] ? 8'h0 : x[183:176];
+  wire [7:0] c22_y = m22;
+  wire [7:0] m23 = x[191] ? 8'h0 : x[191:184];
+  wire [7:0] c23_y = m23;
+  wire [7:0] m24 = x[199] ? 8'h0 : x[199:192];
+  wire [7:0] c24_y = m24;
+  wire [7:0] m25 = x[207] ? 8'h0 : x[207:200];
+  wire [7:0] c25_y = m25;
+  wire [7:0] m26 = x[215] ? 8'h0 : x[215:208];
+  wire [7:0] c26_y = m26;
+  wire [7:0] m27 = x[223] ? 8'h0 : x[223:216];
+  wire [7:0] c27_y = m27;
+  wire [7:0] m28 = x[231] ? 8'h0 : x[231:224];
+  wire [7:0] c28_y = m28;
+  wire [7:0] m29 = x[239] ? 8'h0 : x[239:232];
+  wire [7:0] c29_y = m29;
+  wire [7:0] m30 = x[247] ? 8'h0 : x[247:240];
+  wire [7:0] c30_y = m30;
+  wire [7:0] m31 = x[255] ? 8'h0 : x[255:248];
+  wire [7:0] c31_y = m31;
+  assign y = {c31_y, c30_y, c29_y, c28_y, c27_y, c26_y, c25_y, c24_y, c23_y, c22_y, c21_y, c20_y, c19_y, c18_y, c17_y, c16_y, c15_y, c14_y, c13_y, c12_y, c11_y, c10_y, c9_y, c8_y, c7_y, c6_y, c5_y, c4_y, c3_y, c2_y, c1_y, c0_y};
+  wire unused_clk = clk;
+endmodule
