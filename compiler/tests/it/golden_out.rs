@@ -134,10 +134,15 @@ fn normalize(rel: &str, bytes: Vec<u8>) -> Vec<u8> {
 
 /// Compiles `case` into a fresh folder under the target dir and returns its snapshot.
 fn compile(name: &str, args: &[&str]) -> BTreeMap<String, Vec<u8>> {
+    compile_into(name, name, args)
+}
+
+/// [`compile`] into `target/golden-out/<dir>`: tests that run at the same time use their own.
+fn compile_into(dir: &str, name: &str, args: &[&str]) -> BTreeMap<String, Vec<u8>> {
     let fixtures = root().join("testbench/fixtures");
     let out = binpoint::emit::hls::ap_types::target_dir()
         .join("golden-out")
-        .join(name);
+        .join(dir);
     let _ = std::fs::remove_dir_all(&out);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_binpoint"));
     cmd.arg("compile");
@@ -314,7 +319,7 @@ fn a_one_character_change_is_caught() {
         return;
     }
     let (name, args) = CASES[0];
-    let fresh = compile(name, args);
+    let fresh = compile_into(&format!("{name}-one-character"), name, args);
     let golden = walk(&golden_dir().join(name));
     assert!(differences(&fresh, &golden).is_empty());
     for rel in [
