@@ -10,7 +10,8 @@
 //! (accumulators, products, sums) are exact: see [`Kernel`].
 
 use super::bits::{
-    ceil_log2_u64, const_int_bits, difference_type, fit_int_bits, mac_accumulator, product_type,
+    ceil_log2_u64, const_int_bits, difference_type, fit_int_bits, mac_accumulator,
+    mac_accumulator_wide, product_type,
     quantize, sum_type, type_range, Wide,
 };
 use super::calibrate::{Calibration, Method};
@@ -19,6 +20,7 @@ use super::lut::{design, saturation_point, LutFunction, LutSpec, TableRequest};
 use super::ranges::{const_values, transfer, Interval};
 use super::serde_fixed::AccumSpec;
 use super::typed::{
+    MAX_WIDE_MAC,
     verify_typed, Kernel, LayerTypes, Reciprocal, ScalarConst, TypeOrigin, TypedGraph, TypedTensor,
 };
 use super::QuantError;
@@ -632,8 +634,11 @@ impl<'a> Typer<'a> {
             }
             _ => None,
         };
+        // Dense and Conv multiply in `i128` beyond 64 bits; Affine and K-hot shift-add in `i64`.
+        let wide = matches!(node.op, Op::Conv(_) | Op::Dense(_)) && self.khot_of(n).is_none();
         let accum = match user {
             Some(t) => Ok(t),
+            None if wide => mac_accumulator_wide(x, w, b, fan_in),
             None => mac_accumulator(x, w, b, fan_in),
         }
         .map_err(|width| {
@@ -648,6 +653,22 @@ impl<'a> Typer<'a> {
                 ),
             )
         })?;
+        let max = if wide { MAX_WIDE_MAC } else { 64 };
+        for (what, t) in [("accumulator", accum), ("product x·w", product)] {
+            if t.width() > max {
+                let kind = if wide {
+                    "the multiply-accumulate kernels compute in at most 128 bits"
+                } else {
+                    "Affine and K-hot (shift-add) kernels compute in 64 bits"
+                };
+                return Err(self.too_wide(
+                    n,
+                    what,
+                    t.width().into(),
+                    format!("{x} × {w} over {fan_in} products: {kind}"),
+                ));
+            }
+        }
         let ranges = self.in_ranges(ins)?;
         self.declared(
             n,

@@ -39,6 +39,16 @@ pub fn module(
             ),
         ));
     }
+    let Some(requant) = cfg.plan.requant.narrow() else {
+        return Err(RtlError::layer(
+            layer,
+            "Dense",
+            format!(
+                "its accumulator {} is wider than 64 bits: the RTL's output cast takes at most                  64 (not in the RTL yet)",
+                t.accum
+            ),
+        ));
+    };
     let (n_in, n_out) = (cfg.n_in, cfg.n_out);
     if w.len() != n_in * n_out || b.len() != n_out {
         return Err(RtlError::layer(
@@ -154,7 +164,7 @@ pub fn module(
             &mut v,
             &format!("c{o}"),
             &format!("acc{o}"),
-            &cfg.plan.requant,
+            requant,
         )
         .map_err(|m| RtlError::layer(layer, "Dense", m))?;
         outs.push(y);
