@@ -212,7 +212,11 @@ impl Wide {
         let (Ok(w), Ok(i)) = (u32::try_from(self.width), i32::try_from(self.int_bits)) else {
             return Err(self.width);
         };
-        let make = if wide { FixedType::wide } else { FixedType::new };
+        let make = if wide {
+            FixedType::wide
+        } else {
+            FixedType::new
+        };
         make(self.signed, w, i, Rounding::Trn, Overflow::Wrap, 0).map_err(|_| self.width)
     }
 }

@@ -136,9 +136,11 @@ impl std::str::FromStr for AccumSpec {
             return Ok(AccumSpec::Exact);
         }
         // Accumulators may be wider than the 64 bits of a stored tensor (up to 128).
-        FixedType::parse_wide(text).map(AccumSpec::Type).map_err(|e| {
-            format!("'{text}': expected \"exact\" or a type such as \"ap_fixed<16,6>\" ({e})")
-        })
+        FixedType::parse_wide(text)
+            .map(AccumSpec::Type)
+            .map_err(|e| {
+                format!("'{text}': expected \"exact\" or a type such as \"ap_fixed<16,6>\" ({e})")
+            })
     }
 }
 

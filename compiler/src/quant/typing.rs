@@ -11,8 +11,7 @@
 
 use super::bits::{
     ceil_log2_u64, const_int_bits, difference_type, fit_int_bits, mac_accumulator,
-    mac_accumulator_wide, product_type,
-    quantize, sum_type, type_range, Wide,
+    mac_accumulator_wide, product_type, quantize, sum_type, type_range, Wide,
 };
 use super::calibrate::{Calibration, Method};
 use super::config::{ParamRole, PrecisionConfig, Resolved, OP_ALIASES};
@@ -20,8 +19,8 @@ use super::lut::{design, saturation_point, LutFunction, LutSpec, TableRequest};
 use super::ranges::{const_values, transfer, Interval};
 use super::serde_fixed::AccumSpec;
 use super::typed::{
-    MAX_WIDE_MAC,
     verify_typed, Kernel, LayerTypes, Reciprocal, ScalarConst, TypeOrigin, TypedGraph, TypedTensor,
+    MAX_WIDE_MAC,
 };
 use super::QuantError;
 use crate::ir::ops::Window;
@@ -144,6 +143,18 @@ impl<'a> Typer<'a> {
     }
 
     fn too_wide(&self, n: NodeIndex, what: &'static str, width: i64, detail: String) -> QuantError {
+        self.too_wide_for(n, what, width, 64, detail)
+    }
+
+    /// [`Typer::too_wide`] for a kernel whose limit is `max` bits.
+    fn too_wide_for(
+        &self,
+        n: NodeIndex,
+        what: &'static str,
+        width: i64,
+        max: u32,
+        detail: String,
+    ) -> QuantError {
         let node = self.g.node(n);
         QuantError::TooWide {
             file: self.g.source.clone(),
@@ -151,6 +162,7 @@ impl<'a> Typer<'a> {
             op: node.op.name().into(),
             what,
             width,
+            max,
             detail,
         }
     }
@@ -642,10 +654,11 @@ impl<'a> Typer<'a> {
             None => mac_accumulator(x, w, b, fan_in),
         }
         .map_err(|width| {
-            self.too_wide(
+            self.too_wide_for(
                 n,
                 "accumulator",
                 width,
+                if wide { MAX_WIDE_MAC } else { 64 },
                 format!(
                     "{x} × {w} summed over {fan_in} products (+{} bits){}",
                     ceil_log2_u64(fan_in),
@@ -661,10 +674,11 @@ impl<'a> Typer<'a> {
                 } else {
                     "Affine and K-hot (shift-add) kernels compute in 64 bits"
                 };
-                return Err(self.too_wide(
+                return Err(self.too_wide_for(
                     n,
                     what,
                     t.width().into(),
+                    max,
                     format!("{x} × {w} over {fan_in} products: {kind}"),
                 ));
             }

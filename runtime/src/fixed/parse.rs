@@ -140,7 +140,9 @@ fn parse(text: &str, max_width: u32) -> Result<FixedType, String> {
                 Some(arg) => parse_sat_bits(arg, width)?,
                 None => 0,
             };
-            build(max_width, signed, width, int_bits, rounding, overflow, sat_bits)
+            build(
+                max_width, signed, width, int_bits, rounding, overflow, sat_bits,
+            )
         }
     }
 }

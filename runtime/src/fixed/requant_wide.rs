@@ -35,7 +35,11 @@ enum Clamp {
 }
 
 fn check(ty: FixedType) -> Result<(), FixedError> {
-    let max = if ty.is_signed() { MAX_WIDTH } else { MAX_WIDTH - 1 };
+    let max = if ty.is_signed() {
+        MAX_WIDTH
+    } else {
+        MAX_WIDTH - 1
+    };
     if ty.width() > max {
         return Err(FixedError::Width {
             kind: if ty.is_signed() {
@@ -234,7 +238,10 @@ mod tests {
     #[test]
     fn refuses_what_an_i128_cannot_hold() {
         let u128_type = FixedType::wide(false, 128, 10, Rounding::Trn, Overflow::Wrap, 0);
-        assert!(u128_type.is_err(), "ap_ufixed<128,..> has raw values beyond i128");
+        assert!(
+            u128_type.is_err(),
+            "ap_ufixed<128,..> has raw values beyond i128"
+        );
         assert!(FixedType::wide(true, 129, 10, Rounding::Trn, Overflow::Wrap, 0).is_err());
         let a = FixedType::wide(true, 128, 10, Rounding::Trn, Overflow::Wrap, 0).unwrap();
         assert!(WideRequant::new(a, a).is_ok());

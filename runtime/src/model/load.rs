@@ -108,7 +108,11 @@ impl TypeProto {
                 self.int_bits
             ));
         }
-        let make = if wide { FixedType::wide } else { FixedType::new };
+        let make = if wide {
+            FixedType::wide
+        } else {
+            FixedType::new
+        };
         let ty = make(
             self.signed,
             self.width,

@@ -4,7 +4,7 @@
 use std::fmt::{self, Debug};
 
 use crate::fixed::{product_type, sum_type, Requant, WideRequant};
-use crate::{Fixed, FixedError, FixedType};
+use crate::{Fixed, FixedError, FixedType, Overflow, Rounding};
 
 /// Errors of kernel configs and runs. They name the op; the caller adds the node.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -290,7 +290,7 @@ impl Span {
             .is_some_and(|s| s.lo >= ty.min_raw() && s.hi <= ty.max_raw())
     }
 
-    /// The narrowest signed `ap_fixed<W, W - frac>` holding the span (`None` beyond 64 bits).
+    /// The narrowest signed `ap_fixed<W, W - frac>` holding the span (`None` beyond 128 bits).
     pub fn smallest_type(self) -> Option<FixedType> {
         let bits = |v: i128| {
             let magnitude = if v < 0 { !v } else { v };
@@ -298,7 +298,7 @@ impl Span {
         };
         let width = bits(self.lo).max(bits(self.hi));
         let int_bits = i32::try_from(width).ok()?.checked_sub(self.frac)?;
-        FixedType::signed(width, int_bits).ok()
+        FixedType::wide(true, width, int_bits, Rounding::Trn, Overflow::Wrap, 0).ok()
     }
 }
 

@@ -762,9 +762,9 @@ pub(crate) fn run_layer<X: Raw, B: Raw, Y: Raw>(
         return Ok(());
     }
     let (bias, bias_wide): (Vec<i64>, Vec<i128>) = if plan.requant.is_wide() {
-        let wide = b.iter().map(|&v| {
-            i128::from(Into::<i64>::into(v)).wrapping_shl(plan.bias_shift)
-        });
+        let wide = b
+            .iter()
+            .map(|&v| i128::from(Into::<i64>::into(v)).wrapping_shl(plan.bias_shift));
         (Vec::new(), wide.collect())
     } else {
         let narrow = b

@@ -160,13 +160,8 @@ pub fn module(
             });
         }
         let _ = writeln!(v, "  wire [{}:0] acc{o} = {};", wa - 1, sum_tree(terms, wa));
-        let y = cast(
-            &mut v,
-            &format!("c{o}"),
-            &format!("acc{o}"),
-            requant,
-        )
-        .map_err(|m| RtlError::layer(layer, "Dense", m))?;
+        let y = cast(&mut v, &format!("c{o}"), &format!("acc{o}"), requant)
+            .map_err(|m| RtlError::layer(layer, "Dense", m))?;
         outs.push(y);
     }
     outs.reverse();
