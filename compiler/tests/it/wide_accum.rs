@@ -60,16 +60,17 @@ fn model(config: &str) -> (binpoint_runtime::model::format::ModelProto, Model) {
     (proto, m)
 }
 
-/// The accumulator types of the two layers, and whether they run the wide cast.
-fn accumulators(m: &Model) -> Vec<(String, bool)> {
+/// Per layer: the accumulator type, whether the output cast is the wide one, whether a user
+/// accumulator runs step by step.
+fn accumulators(m: &Model) -> Vec<(String, bool, bool)> {
     m.layers()
         .iter()
         .filter_map(|l| match l.exec() {
-            Exec::Conv2d { cfg, .. } => Some((cfg.types.accum, cfg.plan.requant.is_wide())),
-            Exec::Dense { cfg, .. } => Some((cfg.types.accum, cfg.plan.requant.is_wide())),
+            Exec::Conv2d { cfg, .. } => Some((cfg.types.accum, &cfg.plan)),
+            Exec::Dense { cfg, .. } => Some((cfg.types.accum, &cfg.plan)),
             _ => None,
         })
-        .map(|(t, wide)| (t.to_string(), wide))
+        .map(|(t, plan)| (t.to_string(), plan.requant.is_wide(), plan.user.is_some()))
         .collect()
 }
 
@@ -90,12 +91,13 @@ fn verify_clean(name: &str, proto: &binpoint_runtime::model::format::ModelProto)
 #[test]
 fn exact_accumulators_beyond_64_bits_are_bit_exact_everywhere() {
     let (proto, m) = model(BASE);
-    // 32 + 32 bits of product, + ceil(log2 9) + 1 (depthwise) and + ceil(log2 144) + 1 (dense).
+    // 32 + 32 bits of product + ceil(log2 9) + 1 (depthwise, as hls4ml's baseline), and
+    // + ceil(log2 144) + 1 + one more for the dense layer's wider bias.
     assert_eq!(
         accumulators(&m),
         vec![
-            ("ap_fixed<69,29>".to_string(), true),
-            ("ap_fixed<72,32>".to_string(), true)
+            ("ap_fixed<69,19>".to_string(), true, false),
+            ("ap_fixed<73,22>".to_string(), true, false)
         ]
     );
     verify_clean("exact", &proto);
@@ -113,23 +115,28 @@ fn exact_accumulators_beyond_64_bits_are_bit_exact_everywhere() {
 fn user_accumulators_beyond_64_bits_wrap_and_count_overflows() {
     // 80 bits with 30 integer bits: wide, and large enough not to overflow.
     let (_, m) = model(&format!("{BASE}accum = \"ap_fixed<80,30>\"\n"));
+    // It holds every partial sum of the depthwise layer exactly (the fast exact path runs), not
+    // the dense layer's, which runs its casts step by step in i128.
     assert_eq!(
         accumulators(&m),
         vec![
-            ("ap_fixed<80,30>".to_string(), true),
-            ("ap_fixed<80,30>".to_string(), true)
+            ("ap_fixed<80,30>".to_string(), true, false),
+            ("ap_fixed<80,30>".to_string(), true, true)
         ]
     );
     let x = ArrayD::from_shape_fn(IxDyn(&[12, 4, 6, 6]), |i| {
         ((i[0] * 31 + i[1] * 7 + i[2] * 3 + i[3]) % 41) as f32 * 4.0 - 80.0
     });
     let counts = count_accum_overflows(&m, &x).unwrap();
-    assert_eq!(counts, vec![("depthwise".into(), 0), ("fc".into(), 0)]);
+    assert_eq!(counts, vec![("fc".into(), 0)]);
     // 66 bits with 4 integer bits and saturation: still the wide path (sums need 67 bits),
     // and inputs of ±80 overflow it on every sample; the C++ saturates the same bits.
     let (proto, m) = model(&format!(
         "{BASE}accum = \"ap_fixed<66,4,AP_RND_CONV,AP_SAT>\"\n"
     ));
+    assert!(accumulators(&m)
+        .iter()
+        .all(|(_, wide, user)| *wide && *user));
     verify_clean("user66", &proto);
     let counts = count_accum_overflows(&m, &x).unwrap();
     assert_eq!(counts, vec![("depthwise".into(), 12), ("fc".into(), 12)]);
