@@ -197,19 +197,36 @@ impl Wide {
             int_bits,
         }
     }
-    /// A declared type with the default modes (`AP_TRN`, `AP_WRAP`): exact accumulators need no others.
+    /// A declared type with the default modes (`AP_TRN`, `AP_WRAP`): exact accumulators need no
+    /// others. At most 64 bits (the error is the width).
     pub fn declare(self) -> Result<FixedType, i64> {
+        self.declare_up_to(false)
+    }
+
+    /// [`Wide::declare`] up to 128 bits: the accumulator of a multiply-accumulate kernel.
+    pub fn declare_wide(self) -> Result<FixedType, i64> {
+        self.declare_up_to(true)
+    }
+
+    fn declare_up_to(self, wide: bool) -> Result<FixedType, i64> {
         let (Ok(w), Ok(i)) = (u32::try_from(self.width), i32::try_from(self.int_bits)) else {
             return Err(self.width);
         };
-        FixedType::new(self.signed, w, i, Rounding::Trn, Overflow::Wrap, 0).map_err(|_| self.width)
+        let make = if wide {
+            FixedType::wide
+        } else {
+            FixedType::new
+        };
+        make(self.signed, w, i, Rounding::Trn, Overflow::Wrap, 0).map_err(|_| self.width)
     }
 }
 
 /// The accumulator of a multiply-accumulate layer that can never overflow: the sum of `fan_in`
 /// products `x * w` (`I_x + I_w + ceil(log2 fan_in)` integer bits, `F_x + F_w` fractional), plus the
 /// bias by the header's `+` rule. With `F_b <= F_x + F_w` and `I_b` small that is
-/// `W_acc = W_x + W_w + ceil(log2 fan_in) + 1` (DESIGN.md). Errors with the width when over 64.
+/// `W_acc = W_x + W_w + ceil(log2 fan_in) + 1` (DESIGN.md). Errors with the width when over 64
+/// (the element-wise kernels that use it compute in `i64`); [`mac_accumulator_wide`] for the
+/// multiply-accumulate kernels.
 pub fn mac_accumulator(
     x: FixedType,
     w: FixedType,
@@ -229,6 +246,33 @@ pub fn mac_accumulator(
         None => sum,
     };
     acc.declare()
+}
+
+/// [`mac_accumulator`] up to 128 bits: the accumulator of a Dense or Conv layer, whose kernels
+/// compute in `i128` beyond 64 bits. Errors with the width when over 128.
+pub fn mac_accumulator_wide(
+    x: FixedType,
+    w: FixedType,
+    bias: Option<FixedType>,
+    fan_in: u64,
+) -> Result<FixedType, i64> {
+    match mac_accumulator(x, w, bias, fan_in) {
+        Ok(t) => Ok(t),
+        Err(_) => {
+            let grow = i64::from(ceil_log2_u64(fan_in));
+            let (p, q) = (Wide::of(x), Wide::of(w));
+            let sum = Wide {
+                signed: p.signed || q.signed,
+                width: p.width + q.width + grow,
+                int_bits: p.int_bits + q.int_bits + grow,
+            };
+            match bias {
+                Some(b) => sum.plus(Wide::of(b)),
+                None => sum,
+            }
+            .declare_wide()
+        }
+    }
 }
 
 /// Non-zero digits of `n` in canonical signed-digit form (the runtime's `csd_weight` takes

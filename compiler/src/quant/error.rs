@@ -18,9 +18,10 @@ pub enum QuantError {
         op: String,
         reason: String,
     },
-    /// An accumulator (or exact intermediate) wider than the 64 bits a kernel may use.
+    /// An accumulator (or exact intermediate) wider than the kernel may use: 64 bits, 128 for
+    /// the accumulators and products of Dense and Conv layers.
     #[error(
-        "{file}: node '{node}' ({op}): the {what} needs {width} bits ({detail}), more than 64; \
+        "{file}: node '{node}' ({op}): the {what} needs {width} bits ({detail}), more than {max}; \
              use fewer bits for this layer or its inputs (e.g. [layer.\"{node}\"] bits = ...)"
     )]
     TooWide {
@@ -29,6 +30,7 @@ pub enum QuantError {
         op: String,
         what: &'static str,
         width: i64,
+        max: u32,
         detail: String,
     },
     /// A tensor without a fixed-point type after typing.

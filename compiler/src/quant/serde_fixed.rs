@@ -14,6 +14,21 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<FixedType, D::Erro
     text.parse().map_err(D::Error::custom)
 }
 
+/// A type that may be wider than 64 bits (an accumulator or product of a multiply-accumulate
+/// layer, up to 128 bits).
+pub mod wide {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(t: &FixedType, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(t)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<FixedType, D::Error> {
+        let text = String::deserialize(d)?;
+        FixedType::parse_wide(&text).map_err(D::Error::custom)
+    }
+}
+
 /// `Option<FixedType>`.
 pub mod option {
     use super::*;
@@ -120,9 +135,12 @@ impl std::str::FromStr for AccumSpec {
         if text.trim().eq_ignore_ascii_case("exact") {
             return Ok(AccumSpec::Exact);
         }
-        text.parse::<FixedType>().map(AccumSpec::Type).map_err(|e| {
-            format!("'{text}': expected \"exact\" or a type such as \"ap_fixed<16,6>\" ({e})")
-        })
+        // Accumulators may be wider than the 64 bits of a stored tensor (up to 128).
+        FixedType::parse_wide(text)
+            .map(AccumSpec::Type)
+            .map_err(|e| {
+                format!("'{text}': expected \"exact\" or a type such as \"ap_fixed<16,6>\" ({e})")
+            })
     }
 }
 

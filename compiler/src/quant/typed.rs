@@ -7,7 +7,7 @@
 //! happen only where a kernel says so: accumulators and other intermediates are exact (they can
 //! never overflow), so a layer's single rounding point is the cast into its output type.
 
-use super::bits::{ceil_log2_u64, mac_accumulator, product_type};
+use super::bits::{ceil_log2_u64, mac_accumulator_wide, product_type};
 use super::lut::LutSpec;
 use super::ranges::Interval;
 use super::{serde_fixed, QuantError};
@@ -112,13 +112,14 @@ pub enum Kernel {
         weight: FixedType,
         #[serde(with = "serde_fixed::option")]
         bias: Option<FixedType>,
-        /// One product `x·w`: `W_x + W_w`, `I_x + I_w` (exact).
-        #[serde(with = "serde_fixed")]
+        /// One product `x·w`: `W_x + W_w`, `I_x + I_w` (exact; up to 128 bits).
+        #[serde(with = "serde_fixed::wide")]
         product: FixedType,
-        /// Never overflows ([`super::bits::mac_accumulator`]), unless the user's `accum` key set
-        /// it (`user_accum`): then every product is cast to it and every sum wraps or saturates
-        /// in it, as `ap_fixed` does (runtime `ops::accum`).
-        #[serde(with = "serde_fixed")]
+        /// Never overflows ([`super::bits::mac_accumulator_wide`]), unless the user's `accum` key
+        /// set it (`user_accum`): then every product is cast to it and every sum wraps or
+        /// saturates in it, as `ap_fixed` does (runtime `ops::accum`). Up to 128 bits for Conv
+        /// and Dense (their kernels compute in `i128` beyond 64), 64 for Affine and K-hot layers.
+        #[serde(with = "serde_fixed::wide")]
         accum: FixedType,
         /// `accum` came from the precision config's `accum` key.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -416,7 +417,7 @@ pub fn verify_typed(t: &TypedGraph) -> Result<(), QuantError> {
                         "weight/bias types differ from their constants' types".into(),
                     ));
                 }
-                let need = mac_accumulator(in_ty(0)?, *weight, *bias, *fan_in)
+                let need = mac_accumulator_wide(in_ty(0)?, *weight, *bias, *fan_in)
                     .map_err(|w| fail(format!("accumulator would need {w} bits")))?;
                 let (acc_i, acc_f) = (accum.int_bits(), accum.frac_bits());
                 if !*user_accum && (acc_i < need.int_bits() || acc_f < need.frac_bits()) {
@@ -457,10 +458,15 @@ pub fn verify_typed(t: &TypedGraph) -> Result<(), QuantError> {
             }
             _ => {}
         }
+        let max = if is_wide_mac(&node.op, &layer.kernel) {
+            MAX_WIDE_MAC
+        } else {
+            64
+        };
         for w in kernel_widths(&layer.kernel) {
-            if w > 64 {
+            if w > max {
                 return Err(fail(format!(
-                    "an intermediate type is {w} bits wide (max 64)"
+                    "an intermediate type is {w} bits wide (max {max})"
                 )));
             }
         }
@@ -486,6 +492,15 @@ fn check_table(t: &LutSpec) -> Result<(), String> {
         return Err("table entries missing".into());
     }
     Ok(())
+}
+
+/// Widest accumulator or product of a Dense or Conv layer: its kernels compute in `i128`.
+pub const MAX_WIDE_MAC: u32 = 128;
+
+/// True for the layers whose intermediate types may exceed 64 bits: Dense and Conv with
+/// multiplies (K-hot shift-add kernels and Affine compute in `i64`).
+pub fn is_wide_mac(op: &Op, k: &Kernel) -> bool {
+    matches!(op, Op::Conv(_) | Op::Dense(_)) && matches!(k, Kernel::Mac { khot: None, .. })
 }
 
 fn kernel_widths(k: &Kernel) -> Vec<u32> {

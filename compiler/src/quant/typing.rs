@@ -10,8 +10,8 @@
 //! (accumulators, products, sums) are exact: see [`Kernel`].
 
 use super::bits::{
-    ceil_log2_u64, const_int_bits, difference_type, fit_int_bits, mac_accumulator, product_type,
-    quantize, sum_type, type_range, Wide,
+    ceil_log2_u64, const_int_bits, difference_type, fit_int_bits, mac_accumulator,
+    mac_accumulator_wide, product_type, quantize, sum_type, type_range, Wide,
 };
 use super::calibrate::{Calibration, Method};
 use super::config::{ParamRole, PrecisionConfig, Resolved, OP_ALIASES};
@@ -20,6 +20,7 @@ use super::ranges::{const_values, transfer, Interval};
 use super::serde_fixed::AccumSpec;
 use super::typed::{
     verify_typed, Kernel, LayerTypes, Reciprocal, ScalarConst, TypeOrigin, TypedGraph, TypedTensor,
+    MAX_WIDE_MAC,
 };
 use super::QuantError;
 use crate::ir::ops::Window;
@@ -167,6 +168,18 @@ impl<'a> Typer<'a> {
     }
 
     fn too_wide(&self, n: NodeIndex, what: &'static str, width: i64, detail: String) -> QuantError {
+        self.too_wide_for(n, what, width, 64, detail)
+    }
+
+    /// [`Typer::too_wide`] for a kernel whose limit is `max` bits.
+    fn too_wide_for(
+        &self,
+        n: NodeIndex,
+        what: &'static str,
+        width: i64,
+        max: u32,
+        detail: String,
+    ) -> QuantError {
         let node = self.g.node(n);
         QuantError::TooWide {
             file: self.g.source.clone(),
@@ -174,6 +187,7 @@ impl<'a> Typer<'a> {
             op: node.op.name().into(),
             what,
             width,
+            max,
             detail,
         }
     }
@@ -671,15 +685,19 @@ impl<'a> Typer<'a> {
             }
             _ => None,
         };
+        // Dense and Conv multiply in `i128` beyond 64 bits; Affine and K-hot shift-add in `i64`.
+        let wide = matches!(node.op, Op::Conv(_) | Op::Dense(_)) && self.khot_of(n).is_none();
         let accum = match user {
             Some(t) => Ok(t),
+            None if wide => mac_accumulator_wide(x, w, b, fan_in),
             None => mac_accumulator(x, w, b, fan_in),
         }
         .map_err(|width| {
-            self.too_wide(
+            self.too_wide_for(
                 n,
                 "accumulator",
                 width,
+                if wide { MAX_WIDE_MAC } else { 64 },
                 format!(
                     "{x} × {w} summed over {fan_in} products (+{} bits){}",
                     ceil_log2_u64(fan_in),
@@ -687,6 +705,23 @@ impl<'a> Typer<'a> {
                 ),
             )
         })?;
+        let max = if wide { MAX_WIDE_MAC } else { 64 };
+        for (what, t) in [("accumulator", accum), ("product x·w", product)] {
+            if t.width() > max {
+                let kind = if wide {
+                    "the multiply-accumulate kernels compute in at most 128 bits"
+                } else {
+                    "Affine and K-hot (shift-add) kernels compute in 64 bits"
+                };
+                return Err(self.too_wide_for(
+                    n,
+                    what,
+                    t.width().into(),
+                    max,
+                    format!("{x} × {w} over {fan_in} products: {kind}"),
+                ));
+            }
+        }
         let ranges = self.in_ranges(ins)?;
         self.declared(
             n,

@@ -34,7 +34,7 @@ fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn runtime_path() -> PathBuf {
+pub(crate) fn runtime_path() -> PathBuf {
     workspace().join("runtime")
 }
 
@@ -46,7 +46,7 @@ fn sim_target() -> PathBuf {
 }
 
 /// A fresh folder for one test.
-fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("emit_sim/{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -54,7 +54,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// `cargo <args>` on the crate at `manifest`, into the shared target folder.
-fn cargo(args: &[&str], manifest: &Path) {
+pub(crate) fn cargo(args: &[&str], manifest: &Path) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let t = Instant::now();
     let out = Command::new(cargo)

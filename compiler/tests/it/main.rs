@@ -42,3 +42,4 @@ mod scripts_tcl;
 mod stream_io;
 mod verify_cli;
 mod verify_fixtures;
+mod wide_accum;

@@ -159,9 +159,10 @@ fn too_wide_accumulators_name_the_layer() {
     let y = b.op("big_dense", Dense, &[x, w]).unwrap();
     b.output(y);
     let g = b.finish().unwrap();
+    // 64 + 64 + 9 = 137 bits: beyond the 128 the multiply-accumulate kernels compute in.
     let err = type_graph(
         &g,
-        &PrecisionConfig::uniform(32).unwrap(),
+        &PrecisionConfig::uniform(64).unwrap(),
         RangeSource::Propagated(vec![Interval::new(-1.0, 1.0)]),
     )
     .unwrap_err();
@@ -171,12 +172,23 @@ fn too_wide_accumulators_name_the_layer() {
         "'big_dense'",
         "Dense",
         "accumulator",
-        "73 bits",
+        "137 bits",
         "fewer bits",
         "300 products",
     ] {
         assert!(msg.contains(w), "{msg} lacks {w}");
     }
+    // At 32 bits, 32 + 32 + 9 = 73: the i128 path (issue 14).
+    let t = type_graph(
+        &g,
+        &PrecisionConfig::uniform(32).unwrap(),
+        RangeSource::Propagated(vec![Interval::new(-1.0, 1.0)]),
+    )
+    .unwrap();
+    let Kernel::Mac { accum, .. } = &t.by_name("big_dense").unwrap().kernel else {
+        panic!("not a mac")
+    };
+    assert_eq!(accum.width(), 73);
     // At 16 bits it fits: 16 + 16 + 9 = 41.
     let t = type_graph(
         &g,

@@ -181,6 +181,22 @@ impl FixedType {
         )
     }
 
+    /// A declared type up to [`MAX_WIDTH`] bits: an accumulator (the kernels of multiply-accumulate
+    /// layers compute in `i128` beyond 64 bits). Other tensors are stored in at most 64 bits,
+    /// which their kernels check. Unsigned types have at most 127 bits (their raw values are
+    /// `i128`s).
+    pub fn wide(
+        signed: bool,
+        width: u32,
+        int_bits: i32,
+        rounding: Rounding,
+        overflow: Overflow,
+        sat_bits: u32,
+    ) -> Result<Self, FixedError> {
+        let max = if signed { MAX_WIDTH } else { MAX_WIDTH - 1 };
+        Self::with_limit(signed, width, int_bits, rounding, overflow, sat_bits, max)
+    }
+
     /// `ap_fixed<W,I>` with the default `AP_TRN`, `AP_WRAP`, `N=0`.
     pub fn signed(width: u32, int_bits: i32) -> Result<Self, FixedError> {
         Self::new(true, width, int_bits, Rounding::Trn, Overflow::Wrap, 0)
@@ -387,4 +403,6 @@ impl Fixed {
 
 mod requant;
 pub use csd::{csd_digits, csd_weight, CsdDigit};
+mod requant_wide;
 pub use requant::{difference_type, product_type, sum_type, FloatRequant, OverflowStep, Requant};
+pub use requant_wide::WideRequant;

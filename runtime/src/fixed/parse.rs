@@ -11,7 +11,7 @@
 
 use std::str::FromStr;
 
-use super::{FixedError, FixedType, Overflow, Rounding, MAX_DECLARED_WIDTH};
+use super::{FixedError, FixedType, Overflow, Rounding, MAX_DECLARED_WIDTH, MAX_WIDTH};
 
 /// Largest `|I|` the parser accepts.
 const MAX_ABS_INT_BITS: i32 = 4096;
@@ -23,7 +23,18 @@ impl FromStr for FixedType {
     type Err = FixedError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        parse(text).map_err(|reason| FixedError::Parse {
+        parse(text, MAX_DECLARED_WIDTH).map_err(|reason| FixedError::Parse {
+            text: text.to_string(),
+            reason,
+        })
+    }
+}
+
+impl FixedType {
+    /// The C++ spelling of a type of up to [`MAX_WIDTH`] bits ([`FixedType::wide`]): an
+    /// accumulator such as `ap_fixed<80,30>`. `str::parse` accepts at most 64 bits.
+    pub fn parse_wide(text: &str) -> Result<FixedType, FixedError> {
+        parse(text, MAX_WIDTH).map_err(|reason| FixedError::Parse {
             text: text.to_string(),
             reason,
         })
@@ -39,7 +50,7 @@ enum Template {
     Int { signed: bool },
 }
 
-fn parse(text: &str) -> Result<FixedType, String> {
+fn parse(text: &str, max_width: u32) -> Result<FixedType, String> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(format!("the type is empty ({EXPECTED_TYPES})"));
@@ -96,9 +107,10 @@ fn parse(text: &str) -> Result<FixedType, String> {
                     args.len()
                 ));
             }
-            let width = parse_width(args[0])?;
-            // `width <= 64` here, so it fits an i32.
+            let width = parse_width(args[0], max_width)?;
+            // `width <= 128` here, so it fits an i32.
             build(
+                max_width,
                 signed,
                 width,
                 width as i32,
@@ -114,7 +126,7 @@ fn parse(text: &str) -> Result<FixedType, String> {
                     args.len()
                 ));
             }
-            let width = parse_width(args[0])?;
+            let width = parse_width(args[0], max_width)?;
             let int_bits = parse_int_bits(args[1])?;
             let rounding = match args.get(2) {
                 Some(arg) => parse_rounding(arg)?,
@@ -128,13 +140,17 @@ fn parse(text: &str) -> Result<FixedType, String> {
                 Some(arg) => parse_sat_bits(arg, width)?,
                 None => 0,
             };
-            build(signed, width, int_bits, rounding, overflow, sat_bits)
+            build(
+                max_width, signed, width, int_bits, rounding, overflow, sat_bits,
+            )
         }
     }
 }
 
-/// [`FixedType::new`], its range errors reworded for the parser's message.
+/// [`FixedType::new`] (or [`FixedType::wide`] beyond 64 bits), its range errors reworded for
+/// the parser's message.
 fn build(
+    max_width: u32,
     signed: bool,
     width: u32,
     int_bits: i32,
@@ -142,7 +158,12 @@ fn build(
     overflow: Overflow,
     sat_bits: u32,
 ) -> Result<FixedType, String> {
-    FixedType::new(signed, width, int_bits, rounding, overflow, sat_bits).map_err(|e| match e {
+    let made = if max_width > MAX_DECLARED_WIDTH {
+        FixedType::wide(signed, width, int_bits, rounding, overflow, sat_bits)
+    } else {
+        FixedType::new(signed, width, int_bits, rounding, overflow, sat_bits)
+    };
+    made.map_err(|e| match e {
         FixedError::Width { width, max, .. } => {
             format!("W must be between 1 and {max}, got {width}")
         }
@@ -167,13 +188,11 @@ fn parse_integer(what: &str, arg: &str) -> Result<i64, String> {
     }))
 }
 
-fn parse_width(arg: &str) -> Result<u32, String> {
+fn parse_width(arg: &str, max: u32) -> Result<u32, String> {
     let w = parse_integer("W", arg)?;
     match u32::try_from(w) {
-        Ok(w) if (1..=MAX_DECLARED_WIDTH).contains(&w) => Ok(w),
-        _ => Err(format!(
-            "W must be between 1 and {MAX_DECLARED_WIDTH}, got {arg}"
-        )),
+        Ok(w) if (1..=max).contains(&w) => Ok(w),
+        _ => Err(format!("W must be between 1 and {max}, got {arg}")),
     }
 }
 

@@ -92,18 +92,8 @@ impl Requant {
             }
             d => Shift::Wide(d.clamp(-64, 100) as i32),
         };
-        let (q, o, n) = (dst.rounding(), dst.overflow(), dst.sat_bits());
-        // The header's `overflow_checked`: without it the value keeps its low W bits whatever O says.
-        let quan_inc =
-            f_src > f_dst && !(q == Rounding::Trn || (q == Rounding::TrnZero && !src.is_signed()));
-        let (s, s2) = (i64::from(dst.is_signed()), i64::from(src.is_signed()));
-        // Into its own type a value is copied (see `Fixed::cast`).
-        let checked = src != dst
-            && (o != Overflow::Wrap || n != 0)
-            && ((s == 0 && s2 == 1)
-                || i64::from(dst.int_bits()) - s
-                    < i64::from(src.int_bits()) - s2
-                        + i64::from(quan_inc || (s2 == 1 && o == Overflow::SatSym)));
+        let (o, n) = (dst.overflow(), dst.sat_bits());
+        let checked = overflow_checked(src, dst);
         let (lo, hi) = (dst.min_raw() as i64, dst.max_raw() as i64);
         let wrap = Clamp::Wrap {
             width: dst.width(),
@@ -420,7 +410,29 @@ macro_rules! round_down {
 }
 round_down!(round_down_i64, i64);
 round_down!(round_down_i128, i128);
+
+/// `raw · 2^-d` rounded per `q`, on `i128` (`1 <= d <= 126`).
+#[inline]
+pub(super) fn round_down_wide(raw: i128, d: u32, q: Rounding) -> i128 {
+    round_down_i128(raw, d, q)
+}
 round_down!(round_down_i32, i32);
+
+/// The header's `overflow_checked` for the cast `src → dst`: without it the value keeps its low
+/// `W` bits whatever `O` says. Into its own type a value is copied (see `Fixed::cast`).
+pub(super) fn overflow_checked(src: FixedType, dst: FixedType) -> bool {
+    let (q, o, n) = (dst.rounding(), dst.overflow(), dst.sat_bits());
+    let (f_src, f_dst) = (i64::from(src.frac_bits()), i64::from(dst.frac_bits()));
+    let quan_inc =
+        f_src > f_dst && !(q == Rounding::Trn || (q == Rounding::TrnZero && !src.is_signed()));
+    let (s, s2) = (i64::from(dst.is_signed()), i64::from(src.is_signed()));
+    src != dst
+        && (o != Overflow::Wrap || n != 0)
+        && ((s == 0 && s2 == 1)
+            || i64::from(dst.int_bits()) - s
+                < i64::from(src.int_bits()) - s2
+                    + i64::from(quan_inc || (s2 == 1 && o == Overflow::SatSym)))
+}
 
 fn check_i64(ty: FixedType) -> Result<(), FixedError> {
     let max = if ty.is_signed() { 64 } else { 63 };

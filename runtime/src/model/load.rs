@@ -74,6 +74,16 @@ impl TypeProto {
     /// The type, checked: `1 <= W <= 64`, `|I| <= 256`, known modes, `N <= W`, and raw values
     /// that fit an `i64` (so `ap_ufixed<64, ..>` is refused).
     pub fn to_fixed(&self) -> Result<FixedType, String> {
+        self.decode(false)
+    }
+
+    /// An accumulator type of a multiply-accumulate layer: as [`TypeProto::to_fixed`], up to
+    /// 128 bits (raw values that fit an `i128`; the kernels compute in `i128` beyond 64 bits).
+    pub fn to_accum_fixed(&self) -> Result<FixedType, String> {
+        self.decode(true)
+    }
+
+    fn decode(&self, wide: bool) -> Result<FixedType, String> {
         let rounding = match RoundingProto::try_from(self.rounding) {
             Ok(RoundingProto::Trn) => Rounding::Trn,
             Ok(RoundingProto::TrnZero) => Rounding::TrnZero,
@@ -98,7 +108,12 @@ impl TypeProto {
                 self.int_bits
             ));
         }
-        let ty = FixedType::new(
+        let make = if wide {
+            FixedType::wide
+        } else {
+            FixedType::new
+        };
+        let ty = make(
             self.signed,
             self.width,
             self.int_bits,
@@ -107,7 +122,7 @@ impl TypeProto {
             self.sat_bits,
         )
         .map_err(|e| e.to_string())?;
-        if !self.signed && self.width >= 64 {
+        if !wide && !self.signed && self.width >= 64 {
             return Err(format!("{ty}: raw values do not fit 64-bit integers"));
         }
         Ok(ty)
@@ -341,6 +356,15 @@ impl Ctx<'_> {
             .map_err(|r| self.err(format!("{what}: {r}")))
     }
 
+    /// The accumulator type of a multiply-accumulate layer (up to 128 bits).
+    fn accum_ty(&self, t: &Option<TypeProto>) -> Result<FixedType, ModelError> {
+        let what = "accumulator type";
+        t.as_ref()
+            .ok_or_else(|| self.err(format!("{what}: missing")))?
+            .to_accum_fixed()
+            .map_err(|r| self.err(format!("{what}: {r}")))
+    }
+
     fn size(&self, what: &str, v: u64) -> Result<usize, ModelError> {
         usize::try_from(v)
             .ok()
@@ -474,7 +498,7 @@ fn build(
             ctx.len_is("input", ctx.input(0)?, n_in)?;
             ctx.len_is("output", ctx.output(), n_out)?;
             let weight = ctx.ty("weight type", &d.weight_type)?;
-            let accum = ctx.ty("accumulator type", &d.accum_type)?;
+            let accum = ctx.accum_ty(&d.accum_type)?;
             let n_w = n_in
                 .checked_mul(n_out)
                 .ok_or_else(|| ctx.err("weights overflow"))?;
@@ -509,7 +533,7 @@ fn build(
             let win = ctx.window(&c.window)?;
             ctx.planes(&win, c_in, c_out)?;
             let weight = ctx.ty("weight type", &c.weight_type)?;
-            let accum = ctx.ty("accumulator type", &c.accum_type)?;
+            let accum = ctx.accum_ty(&c.accum_type)?;
             if c_in % groups != 0 {
                 return Err(ctx.err(format!("groups {groups} do not divide {c_in} channels")));
             }

@@ -53,7 +53,11 @@ impl AvgTypes {
 
     /// The exact accumulator of a sum of `n` inputs: `ap_fixed<W_x + ceil(log2 n) + 1, ...>`.
     pub fn sum_type(input: FixedType, n: usize) -> Option<FixedType> {
-        Span::of(input).repeated(n as u64)?.smallest_type()
+        // The pooling kernels compute in at most 64 bits.
+        Span::of(input)
+            .repeated(n as u64)?
+            .smallest_type()
+            .filter(|t| t.width() <= 64)
     }
 }
 

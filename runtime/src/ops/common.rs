@@ -3,8 +3,8 @@
 
 use std::fmt::{self, Debug};
 
-use crate::fixed::{product_type, sum_type, Requant};
-use crate::{Fixed, FixedError, FixedType};
+use crate::fixed::{product_type, sum_type, Requant, WideRequant};
+use crate::{Fixed, FixedError, FixedType, Overflow, Rounding};
 
 /// Errors of kernel configs and runs. They name the op; the caller adds the node.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -290,7 +290,7 @@ impl Span {
             .is_some_and(|s| s.lo >= ty.min_raw() && s.hi <= ty.max_raw())
     }
 
-    /// The narrowest signed `ap_fixed<W, W - frac>` holding the span (`None` beyond 64 bits).
+    /// The narrowest signed `ap_fixed<W, W - frac>` holding the span (`None` beyond 128 bits).
     pub fn smallest_type(self) -> Option<FixedType> {
         let bits = |v: i128| {
             let magnitude = if v < 0 { !v } else { v };
@@ -298,7 +298,7 @@ impl Span {
         };
         let width = bits(self.lo).max(bits(self.hi));
         let int_bits = i32::try_from(width).ok()?.checked_sub(self.frac)?;
-        FixedType::signed(width, int_bits).ok()
+        FixedType::wide(true, width, int_bits, Rounding::Trn, Overflow::Wrap, 0).ok()
     }
 }
 
@@ -349,11 +349,11 @@ impl MacTypes {
     }
 }
 
-/// What a multiply-accumulate kernel precomputes: the accumulator integer, the alignment shifts
-/// of the products and of the bias into the accumulator's binary point, and the output cast.
+/// What a multiply-accumulate kernel precomputes: the number type of the sums, the alignment
+/// shifts of the products and of the bias into the accumulator's binary point, and the output
+/// cast.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MacPlan {
-    pub acc: AccKind,
     /// A user accumulator that does not hold every partial sum exactly: the kernels run its
     /// casts step by step ([`super::accum`]); `None`: the exact fast paths.
     pub user: Option<super::accum::UserAccum>,
@@ -364,18 +364,75 @@ pub struct MacPlan {
     /// `F_acc - F_b`.
     pub bias_shift: u32,
     /// `accum → output`.
-    pub requant: Requant,
+    pub requant: MacCast,
+}
+
+/// The output cast of a multiply-accumulate layer: on `i64` raw values when the accumulator has
+/// at most 64 bits (the fast path), else on `i128` ([`WideRequant`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MacCast {
+    Narrow(Requant),
+    Wide(WideRequant),
+}
+
+impl MacCast {
+    /// `accum → output`: `Narrow` when the accumulator's raw values fit an `i64`.
+    pub fn new(accum: FixedType, output: FixedType) -> Result<MacCast, FixedError> {
+        if AccKind::for_type(accum).is_some() {
+            Requant::new(accum, output).map(MacCast::Narrow)
+        } else {
+            WideRequant::new(accum, output).map(MacCast::Wide)
+        }
+    }
+
+    /// The `i64` cast, `None` for a wide accumulator.
+    pub fn narrow(&self) -> Option<&Requant> {
+        match self {
+            MacCast::Narrow(rq) => Some(rq),
+            MacCast::Wide(_) => None,
+        }
+    }
+
+    pub fn is_wide(&self) -> bool {
+        matches!(self, MacCast::Wide(_))
+    }
+
+    pub fn src(&self) -> FixedType {
+        match self {
+            MacCast::Narrow(rq) => rq.src(),
+            MacCast::Wide(rq) => rq.src(),
+        }
+    }
+
+    pub fn dst(&self) -> FixedType {
+        match self {
+            MacCast::Narrow(rq) => rq.dst(),
+            MacCast::Wide(rq) => rq.dst(),
+        }
+    }
+
+    /// The cast of one raw accumulator value (an `i128` that holds a raw value of `accum`); the
+    /// result is a raw value of the output type, which has at most 64 bits.
+    #[inline]
+    pub fn apply_wide(&self, raw: i128) -> i64 {
+        match self {
+            MacCast::Narrow(rq) => rq.apply(raw as i64),
+            MacCast::Wide(rq) => rq.apply(raw) as i64,
+        }
+    }
 }
 
 impl MacPlan {
     pub(crate) fn new(op: &'static str, t: &MacTypes, fan_in: usize) -> Result<MacPlan, OpError> {
-        let acc = AccKind::for_type(t.accum).ok_or(OpError::Storage {
-            op,
-            tensor: "accumulator",
-            ty: t.accum,
-            bits: 64,
-        })?;
-        let requant = Requant::new(t.accum, t.output).map_err(OpError::fixed(op))?;
+        let requant = MacCast::new(t.accum, t.output).map_err(OpError::fixed(op))?;
+        if Storage::for_type(t.output).is_none() {
+            return Err(OpError::Storage {
+                op,
+                tensor: "output",
+                ty: t.output,
+                bits: 64,
+            });
+        }
         let f_acc = t.accum.frac_bits();
         let prod_shift = f_acc - t.input.frac_bits() - t.weight.frac_bits();
         let bias_shift = f_acc - t.bias.frac_bits();
@@ -386,7 +443,6 @@ impl MacPlan {
             && t.accum_span(fan_in).is_some_and(|need| need.fits(t.accum));
         if !exact {
             return Ok(MacPlan {
-                acc,
                 user: Some(
                     super::accum::UserAccum::new(t.input, t.weight, t.bias, t.accum)
                         .map_err(|why| OpError::config(op, why))?,
@@ -397,13 +453,28 @@ impl MacPlan {
                 requant,
             });
         }
+        // The aligned bias and products of an exact accumulator are values of it (at most 128
+        // bits), so the shifts stay below 128.
         Ok(MacPlan {
-            acc,
             user: None,
-            sum: SumKind::choose(t, fan_in, acc),
+            sum: SumKind::choose(t, fan_in, AccKind::for_type(t.accum)),
             prod_shift: prod_shift as u32,
             bias_shift: bias_shift as u32,
             requant,
+        })
+    }
+
+    /// The `i64` output cast of a layer whose accumulator has at most 64 bits; a config error
+    /// naming the kernel for a wide one (the kernels that compute in `i64` only: shift-add).
+    pub(crate) fn narrow_requant(&self, op: &'static str) -> Result<&Requant, OpError> {
+        self.requant.narrow().ok_or_else(|| {
+            OpError::config(
+                op,
+                format!(
+                    "accumulator {} is wider than the 64 bits this kernel computes in",
+                    self.requant.src()
+                ),
+            )
         })
     }
 }
@@ -669,7 +740,8 @@ pub(crate) fn mul_add_type(
     ))
 }
 
-/// Requant from an intermediate type, failing cleanly when it is wider than 64 bits.
+/// Requant from an intermediate type, failing cleanly when it is wider than 64 bits (only the
+/// multiply-accumulate kernels compute in `i128`, [`MacCast`]).
 pub(crate) fn requant(
     op: &'static str,
     src: FixedType,
@@ -748,6 +820,8 @@ pub enum SumKind {
     F64,
     I32,
     I64,
+    /// Accumulators wider than 64 bits whose sums of products leave the `i64` range.
+    I128,
 }
 
 impl SumKind {
@@ -757,7 +831,9 @@ impl SumKind {
     /// The bound `S` covers every partial sum: each is a sum of at most `fan_in` products, each
     /// in `[p_lo, p_hi]`, so it lies in `[fan_in · min(p_lo, 0), fan_in · max(p_hi, 0)]`
     /// ([`Span::repeated`]). The operands themselves must be exact too (`|x|, |w| ≤ S_max`).
-    pub fn choose(types: &MacTypes, fan_in: usize, acc: AccKind) -> SumKind {
+    /// `acc` is the integer kind of an accumulator of at most 64 bits, `None` for a wider one:
+    /// then the sums run in `i128` unless their bound fits an `i64` (or a float).
+    pub fn choose(types: &MacTypes, fan_in: usize, acc: Option<AccKind>) -> SumKind {
         let (x, w) = (Span::of(types.input), Span::of(types.weight));
         let bound = x
             .times(w)
@@ -771,12 +847,14 @@ impl SumKind {
         let exact_in = |bits: u32| bound.is_some_and(|b| b <= 1 << bits) && operands <= 1 << bits;
         if exact_in(f32::MANTISSA_DIGITS) {
             SumKind::F32
-        } else if acc == AccKind::I32 {
+        } else if acc == Some(AccKind::I32) {
             SumKind::I32
         } else if exact_in(f64::MANTISSA_DIGITS) {
             SumKind::F64
-        } else {
+        } else if acc.is_some() || (bound.is_some_and(|b| b < 1 << 63) && operands < 1 << 63) {
             SumKind::I64
+        } else {
+            SumKind::I128
         }
     }
 }

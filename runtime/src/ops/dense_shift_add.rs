@@ -17,6 +17,7 @@
 use super::common::{cast_store, check_len, check_storage, lanes_len, OpError, Raw, Word, BLOCK};
 use super::dense::DenseConfig;
 use super::shift_add::{accumulate, mac_lanes, ShiftAddWeights};
+use crate::fixed::Requant;
 
 const OP: &str = "dense_shift_add";
 
@@ -68,11 +69,12 @@ pub fn run_lanes<X: Raw, B: Raw, Y: Raw>(
         return Ok(());
     }
     // One lane: the same loops, compiled with the lane count a constant.
-    match (d.plan.requant.fits_i32(), lanes) {
-        (true, 1) => kernel::<i32, X, B, Y>(cfg, x, b, y, 1),
-        (true, _) => kernel::<i32, X, B, Y>(cfg, x, b, y, lanes),
-        (false, 1) => kernel::<i64, X, B, Y>(cfg, x, b, y, 1),
-        (false, _) => kernel::<i64, X, B, Y>(cfg, x, b, y, lanes),
+    let rq = d.plan.narrow_requant(OP)?;
+    match (rq.fits_i32(), lanes) {
+        (true, 1) => kernel::<i32, X, B, Y>(cfg, rq, x, b, y, 1),
+        (true, _) => kernel::<i32, X, B, Y>(cfg, rq, x, b, y, lanes),
+        (false, 1) => kernel::<i64, X, B, Y>(cfg, rq, x, b, y, 1),
+        (false, _) => kernel::<i64, X, B, Y>(cfg, rq, x, b, y, lanes),
     }
     Ok(())
 }
@@ -81,6 +83,7 @@ pub fn run_lanes<X: Raw, B: Raw, Y: Raw>(
 #[inline(always)]
 fn kernel<W: Word, X: Raw, B: Raw, Y: Raw>(
     cfg: &DenseShiftAddConfig,
+    rq: &Requant,
     x: &[X],
     b: &[B],
     y: &mut [Y],
@@ -101,6 +104,6 @@ fn kernel<W: Word, X: Raw, B: Raw, Y: Raw>(
             }
             accumulate(&sum, (*bo).into(), &d.plan, acc);
         }
-        cast_store(&d.plan.requant, acc, y_g);
+        cast_store(rq, acc, y_g);
     }
 }

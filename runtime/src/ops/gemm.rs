@@ -40,7 +40,7 @@ use std::mem::size_of;
 
 use super::accum::UserAccum;
 use super::common::{
-    check_len, check_storage, with_simd, MacPlan, MacTypes, OpError, Raw, Simd, SumKind,
+    check_len, check_storage, with_simd, MacCast, MacPlan, MacTypes, OpError, Raw, Simd, SumKind,
 };
 use super::window::Window2;
 use crate::fixed::{FloatRequant, Requant};
@@ -55,6 +55,8 @@ pub(crate) trait Lane: Copy + Default + Send + Sync + 'static {
     fn to_f64(self) -> f64;
     /// The (integral) value back.
     fn to_i64(self) -> i64;
+    /// The (integral) value back, in `i128` (the epilogue of an accumulator wider than 64 bits).
+    fn to_i128(self) -> i128;
     /// `self + a · b`, exact for the values the engine was chosen for; `FMA` fuses floats.
     fn mac<const FMA: bool>(self, a: Self, b: Self) -> Self;
 }
@@ -74,6 +76,10 @@ macro_rules! float_lane {
             #[inline(always)]
             fn to_i64(self) -> i64 {
                 self as i64
+            }
+            #[inline(always)]
+            fn to_i128(self) -> i128 {
+                self as i128
             }
             #[inline(always)]
             fn mac<const FMA: bool>(self, a: Self, b: Self) -> Self {
@@ -107,6 +113,10 @@ macro_rules! int_lane {
                 self as i64
             }
             #[inline(always)]
+            fn to_i128(self) -> i128 {
+                self as i128
+            }
+            #[inline(always)]
             fn mac<const FMA: bool>(self, a: Self, b: Self) -> Self {
                 self.wrapping_add(a.wrapping_mul(b))
             }
@@ -115,6 +125,7 @@ macro_rules! int_lane {
 }
 int_lane!(i32);
 int_lane!(i64);
+int_lane!(i128);
 
 /// Rows per weight panel (fewer when a group has fewer output channels).
 const MR: usize = 4;
@@ -242,6 +253,7 @@ enum Packed {
     F64(Vec<f64>),
     I32(Vec<i32>),
     I64(Vec<i64>),
+    I128(Vec<i128>),
 }
 
 impl PackedWeights {
@@ -267,6 +279,7 @@ impl PackedWeights {
             SumKind::F64 => Packed::F64(pack(shape, mr, panels_per_group, w)),
             SumKind::I32 => Packed::I32(pack(shape, mr, panels_per_group, w)),
             SumKind::I64 => Packed::I64(pack(shape, mr, panels_per_group, w)),
+            SumKind::I128 => Packed::I128(pack(shape, mr, panels_per_group, w)),
         };
         PackedWeights {
             data,
@@ -283,6 +296,7 @@ impl PackedWeights {
             Packed::F64(_) => SumKind::F64,
             Packed::I32(_) => SumKind::I32,
             Packed::I64(_) => SumKind::I64,
+            Packed::I128(_) => SumKind::I128,
         }
     }
 
@@ -293,6 +307,7 @@ impl PackedWeights {
             Packed::F64(v) => v.len(),
             Packed::I32(v) => v.len(),
             Packed::I64(v) => v.len(),
+            Packed::I128(v) => v.len(),
         };
         self.fan_in == shape.fan_in()
             && self.mr == shape.cout_g().min(MR)
@@ -304,9 +319,11 @@ impl PackedWeights {
 /// What the epilogue needs: shifts, the cast, and the bias already aligned to the accumulator.
 pub(crate) struct Epilogue<'a> {
     pub prod_shift: u32,
-    /// `b[co] << bias_shift`, one per output channel.
+    /// `b[co] << bias_shift`, one per output channel (an accumulator of at most 64 bits).
     pub bias: &'a [i64],
-    pub requant: &'a Requant,
+    /// The same in `i128`, for an accumulator wider than 64 bits (else empty).
+    pub bias_wide: &'a [i128],
+    pub requant: &'a MacCast,
     /// For float lanes, when the cast can stay in floats: `2^prod_shift`, the bias as `f64`s
     /// (exact: the accumulator has at most 53 bits) and the cast.
     pub float: Option<(f64, &'a [f64], FloatRequant)>,
@@ -340,6 +357,7 @@ pub(crate) fn run<X: Raw, Y: Raw>(
         Packed::F64(a) => job!(a),
         Packed::I32(a) => job!(a),
         Packed::I64(a) => job!(a),
+        Packed::I128(a) => job!(a),
     }
 }
 
@@ -552,17 +570,27 @@ fn finish<T: Lane, Y: Raw>(
                 *d = Y::from_i64_unchecked(i64::from(FloatRequant::to_i32(v)));
             }
         }
-        _ => {
-            let (bias, v) = (epi.bias[co], &mut scratch.i[..n]);
-            let shift = epi.prod_shift;
-            for (v, &sum) in v.iter_mut().zip(values()) {
-                *v = sum.to_i64().wrapping_shl(shift).wrapping_add(bias);
+        _ => match epi.requant {
+            MacCast::Narrow(requant) => {
+                let (bias, v) = (epi.bias[co], &mut scratch.i[..n]);
+                let shift = epi.prod_shift;
+                for (v, &sum) in v.iter_mut().zip(values()) {
+                    *v = sum.to_i64().wrapping_shl(shift).wrapping_add(bias);
+                }
+                requant.apply_all(v);
+                for (d, &v) in dst.iter_mut().zip(v.iter()) {
+                    *d = Y::from_i64_unchecked(v);
+                }
             }
-            epi.requant.apply_all(v);
-            for (d, &v) in dst.iter_mut().zip(v.iter()) {
-                *d = Y::from_i64_unchecked(v);
+            // An accumulator wider than 64 bits: align and cast in `i128`, value by value.
+            wide @ MacCast::Wide(_) => {
+                let (bias, shift) = (epi.bias_wide[co], epi.prod_shift);
+                for (d, &sum) in dst.iter_mut().zip(values()) {
+                    let acc = sum.to_i128().wrapping_shl(shift).wrapping_add(bias);
+                    *d = Y::from_i64_unchecked(wide.apply_wide(acc));
+                }
             }
-        }
+        },
     }
 }
 
@@ -589,7 +617,7 @@ pub(crate) fn pack<W: Raw>(
 fn run_user<X: Raw, B: Raw, Y: Raw>(
     shape: &MacShape,
     user: &UserAccum,
-    requant: &Requant,
+    requant: &MacCast,
     w: &[i64],
     x: &[X],
     b: &[B],
@@ -607,7 +635,7 @@ fn run_user<X: Raw, B: Raw, Y: Raw>(
                 for (xv, wv) in taps {
                     acc = user.step(acc, xv, wv);
                 }
-                y[o * lanes + s] = Y::from_i64_unchecked(requant.apply(acc));
+                y[o * lanes + s] = Y::from_i64_unchecked(requant.apply_wide(acc));
             },
         );
     }
@@ -733,11 +761,22 @@ pub(crate) fn run_layer<X: Raw, B: Raw, Y: Raw>(
         run_user(shape, user, &plan.requant, raw, x, b, y, lanes);
         return Ok(());
     }
-    let bias: Vec<i64> = b
-        .iter()
-        .map(|&v| Into::<i64>::into(v).wrapping_shl(plan.bias_shift))
-        .collect();
-    let float = plan.requant.float().filter(|_| plan.prod_shift < 53);
+    let (bias, bias_wide): (Vec<i64>, Vec<i128>) = if plan.requant.is_wide() {
+        let wide = b
+            .iter()
+            .map(|&v| i128::from(Into::<i64>::into(v)).wrapping_shl(plan.bias_shift));
+        (Vec::new(), wide.collect())
+    } else {
+        let narrow = b
+            .iter()
+            .map(|&v| Into::<i64>::into(v).wrapping_shl(plan.bias_shift));
+        (narrow.collect(), Vec::new())
+    };
+    let float = plan
+        .requant
+        .narrow()
+        .and_then(Requant::float)
+        .filter(|_| plan.prod_shift < 53);
     let bias_f: Vec<f64> = match float {
         Some(_) => bias.iter().map(|&v| v as f64).collect(),
         None => Vec::new(),
@@ -745,6 +784,7 @@ pub(crate) fn run_layer<X: Raw, B: Raw, Y: Raw>(
     let epi = Epilogue {
         prod_shift: plan.prod_shift,
         bias: &bias,
+        bias_wide: &bias_wide,
         requant: &plan.requant,
         float: float.map(|fr| ((1u64 << plan.prod_shift) as f64, bias_f.as_slice(), fr)),
     };

@@ -69,8 +69,8 @@ pub mod shift_add;
 pub mod sub;
 
 pub use common::{
-    closest_reuse_factor, reuse_is_valid, valid_reuse_factors, AccKind, Accum, MacFold,
-    MacStrategy, MacTypes, OpError, Raw, Span, Storage, SumKind,
+    closest_reuse_factor, reuse_is_valid, valid_reuse_factors, AccKind, Accum, MacCast, MacFold,
+    MacPlan, MacStrategy, MacTypes, OpError, Raw, Span, Storage, SumKind,
 };
 pub(crate) use common::{with_simd, Simd};
 pub use kernels::{kernel, Family, KernelInfo, KERNELS};

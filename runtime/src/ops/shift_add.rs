@@ -19,7 +19,7 @@
 
 use super::common::{check_len, check_storage, lanes_len, store, MacPlan, OpError, Raw, Word};
 use super::window::Window2;
-use crate::fixed::{csd_digits, CsdDigit};
+use crate::fixed::{csd_digits, CsdDigit, Requant};
 
 /// The CSD terms of every weight of a layer, in the weights' own (row-major) order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,7 +113,8 @@ impl ShiftAddWeights {
     }
 }
 
-/// The shift-add kernels sum exactly, without casts: a user accumulator (`ops::accum`) is refused.
+/// The shift-add kernels sum exactly, without casts, in `i64`: a user accumulator (`ops::accum`)
+/// and an accumulator wider than 64 bits are refused.
 pub(crate) fn check_exact(
     op: &'static str,
     plan: &MacPlan,
@@ -128,6 +129,7 @@ pub(crate) fn check_exact(
             ),
         ));
     }
+    plan.narrow_requant(op)?;
     Ok(())
 }
 
@@ -213,11 +215,12 @@ pub(crate) fn conv_kernel<X: Raw, B: Raw, Y: Raw>(
         return Ok(());
     }
     // One lane: the same loops, compiled with the lane count a constant.
-    match (g.plan.requant.fits_i32(), lanes) {
-        (true, 1) => conv_loops::<i32, X, B, Y>(g, terms, x, b, y, 1),
-        (true, _) => conv_loops::<i32, X, B, Y>(g, terms, x, b, y, lanes),
-        (false, 1) => conv_loops::<i64, X, B, Y>(g, terms, x, b, y, 1),
-        (false, _) => conv_loops::<i64, X, B, Y>(g, terms, x, b, y, lanes),
+    let rq = g.plan.narrow_requant(op)?;
+    match (rq.fits_i32(), lanes) {
+        (true, 1) => conv_loops::<i32, X, B, Y>(g, rq, terms, x, b, y, 1),
+        (true, _) => conv_loops::<i32, X, B, Y>(g, rq, terms, x, b, y, lanes),
+        (false, 1) => conv_loops::<i64, X, B, Y>(g, rq, terms, x, b, y, 1),
+        (false, _) => conv_loops::<i64, X, B, Y>(g, rq, terms, x, b, y, lanes),
     }
     Ok(())
 }
@@ -226,6 +229,7 @@ pub(crate) fn conv_kernel<X: Raw, B: Raw, Y: Raw>(
 #[inline(always)]
 fn conv_loops<W: Word, X: Raw, B: Raw, Y: Raw>(
     g: &ConvGeometry<'_>,
+    rq: &Requant,
     terms: &ShiftAddWeights,
     x: &[X],
     b: &[B],
@@ -261,7 +265,7 @@ fn conv_loops<W: Word, X: Raw, B: Raw, Y: Raw>(
                 }
                 accumulate(&sum, (*bo).into(), g.plan, acc);
             }
-            W::cast_all(&g.plan.requant, &mut acc);
+            W::cast_all(rq, &mut acc);
             let at = (oy * win.out_w + ox) * lanes;
             for (co, acc) in acc.chunks_exact(lanes).enumerate() {
                 store(acc, &mut y[co * out_plane + at..][..lanes]);

@@ -85,11 +85,11 @@ fn accum_for(rng: &mut impl Rng, need: Span) -> Option<FixedType> {
         (rng.random_range(0..=3), rng.random_range(0..=3))
     };
     let w = tight.width() + extra_i + extra_f;
-    if w > 64 {
+    if w > 128 {
         return None;
     }
     let (o, _) = overflow(rng, true);
-    FixedType::new(
+    FixedType::wide(
         true,
         w,
         tight.int_bits() + extra_i as i32,
@@ -371,13 +371,15 @@ fn conv1d_matches_fixed_reference() {
 // ---------------------------------------------------------------- the MAC engine (ops::gemm)
 
 /// MAC types whose operand widths force each engine: `f32` (sums below 2^24), `i32` (the
-/// declared accumulator fits an `i32`, products beyond 2^24), `f64` (sums below 2^53), `i64`.
+/// declared accumulator fits an `i32`, products beyond 2^24), `f64` (sums below 2^53), `i64`,
+/// `i128` (products of 72 to 80 bits: an accumulator wider than 64 bits).
 fn types_for_lanes(rng: &mut impl Rng, lanes: SumKind, fan_in: usize) -> Option<MacTypes> {
     let widths = match lanes {
         SumKind::F32 => 2..=8,
         SumKind::I32 => 13..=14,
         SumKind::F64 => 15..=18,
         SumKind::I64 => 28..=31,
+        SumKind::I128 => 36..=40,
     };
     let operand = |rng: &mut ChaCha8Rng| {
         FixedType::new(
@@ -414,7 +416,13 @@ fn types_for_lanes(rng: &mut impl Rng, lanes: SumKind, fan_in: usize) -> Option<
 #[test]
 fn mac_engines_match_fixed_reference() {
     let mut rng = ChaCha8Rng::seed_from_u64(21);
-    for lanes in [SumKind::F32, SumKind::I32, SumKind::F64, SumKind::I64] {
+    for lanes in [
+        SumKind::F32,
+        SumKind::I32,
+        SumKind::F64,
+        SumKind::I64,
+        SumKind::I128,
+    ] {
         let (mut cases, mut tries) = (0, 0);
         while cases < 60 {
             tries += 1;
@@ -448,6 +456,23 @@ fn mac_engines_match_fixed_reference() {
                 load(&y)
             });
             assert_eq!(got, want, "{lanes:?} case {cases}: {win:?} {t:?}");
+            assert_eq!(cfg.plan.requant.is_wide(), t.accum.width() > 64);
+            // A tile of samples (the lanes layout, every block width) gives the same bits.
+            let lanes = [1, 2, 9][cases % 3];
+            let more: Vec<Vec<i64>> = (1..lanes)
+                .map(|_| raws(&mut rng, t.input, cfg.input_len()))
+                .collect();
+            let mut all_x = x.clone();
+            let mut all_want = want.clone();
+            for xs in &more {
+                all_x.extend_from_slice(xs);
+                all_want.extend(conv_reference(&t, (cin, cout, groups), &win, xs, &w, &b));
+            }
+            let mut y = vec![0i64; cfg.output_len() * lanes];
+            let packed = cfg.pack(&w).unwrap();
+            ops::conv2d::run_lanes(&cfg, &packed, &to_lanes(&all_x, lanes), &b, &mut y, lanes)
+                .unwrap();
+            assert_eq!(from_lanes(&y, lanes), all_want, "{lanes:?} tile of {lanes}");
             cases += 1;
         }
     }

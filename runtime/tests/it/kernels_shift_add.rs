@@ -341,7 +341,11 @@ fn shift_add_in_lanes_matches_one_sample_runs() {
                     dense_shift_add::run_lanes(&sa, &x, &bs, &mut y, lanes).unwrap();
                     (deinterleave(&load(&y), lanes), want)
                 });
-                (got, want, cfg.plan.requant.fits_i32())
+                (
+                    got,
+                    want,
+                    cfg.plan.requant.narrow().is_some_and(|r| r.fits_i32()),
+                )
             }
             1 => {
                 let cfg = Conv2dConfig::new(cin, cout, groups, win, t).unwrap();
@@ -363,7 +367,11 @@ fn shift_add_in_lanes_matches_one_sample_runs() {
                     conv2d_shift_add::run_lanes(&sa, &x, &bs, &mut y, lanes).unwrap();
                     (deinterleave(&load(&y), lanes), want)
                 });
-                (got, want, cfg.plan.requant.fits_i32())
+                (
+                    got,
+                    want,
+                    cfg.plan.requant.narrow().is_some_and(|r| r.fits_i32()),
+                )
             }
             _ => {
                 let cfg = Conv1dConfig::new(cin, cout, groups, win, t).unwrap();
@@ -385,7 +393,11 @@ fn shift_add_in_lanes_matches_one_sample_runs() {
                     conv1d_shift_add::run_lanes(&sa, &x, &bs, &mut y, lanes).unwrap();
                     (deinterleave(&load(&y), lanes), want)
                 });
-                (got, want, cfg.plan.requant.fits_i32())
+                (
+                    got,
+                    want,
+                    cfg.plan.requant.narrow().is_some_and(|r| r.fits_i32()),
+                )
             }
         };
         words[usize::from(fits)] += 1;

@@ -45,19 +45,32 @@ pub fn cases(seed: u64, per_op: usize) -> Result<Vec<CppCase>, OpError> {
     let ops = ops();
     let mut out = Vec::with_capacity(per_op * ops.len());
     for op in ops {
-        for _ in 0..per_op {
-            out.push(case(&mut rng, op)?);
+        for j in 0..per_op {
+            // Every third case of a multiply-accumulate kernel is wide (see `WIDE_MACS`).
+            let wide = j % 3 == 2 && WIDE_MACS.contains(&op);
+            out.push(case_sized(&mut rng, op, wide)?);
         }
     }
     Ok(out)
 }
 
+/// The kernels that compute in `i128` when the accumulator or a product is wider than 64 bits
+/// (`runtime::ops::gemm`, `runtime::ops::accum`).
+pub const WIDE_MACS: [&str; 3] = ["dense", "conv1d", "conv2d"];
+
 /// One random case of `op` (a name from [`ops`]).
 pub fn case(rng: &mut impl Rng, op: &str) -> Result<CppCase, OpError> {
+    case_sized(rng, op, false)
+}
+
+/// One random case of `op`; with `wide`, a multiply-accumulate kernel gets 20- to 40-bit inputs
+/// and weights, so that its exact accumulator (or, one time in two, its user accumulator of 65
+/// to 110 bits) is wider than 64 bits.
+pub fn case_sized(rng: &mut impl Rng, op: &str, wide: bool) -> Result<CppCase, OpError> {
     match op {
-        "dense" => dense(rng),
-        "conv1d" => conv1d(rng),
-        "conv2d" => conv2d(rng),
+        "dense" => dense(rng, wide),
+        "conv1d" => conv1d(rng, wide),
+        "conv2d" => conv2d(rng, wide),
         "dense_shift_add" => dense_shift_add(rng),
         "conv1d_shift_add" => conv_shift_add(rng, false),
         "conv2d_shift_add" => conv_shift_add(rng, true),
@@ -144,11 +157,11 @@ fn accum_for(rng: &mut impl Rng, need: Span) -> Option<FixedType> {
         (rng.random_range(0..=3), rng.random_range(0..=3))
     };
     let w = tight.width() + extra_i + extra_f;
-    if w > 64 {
+    if w > 128 {
         return None;
     }
     let (o, _) = overflow(rng, true, 1);
-    FixedType::new(
+    FixedType::wide(
         true,
         w,
         tight.int_bits() + extra_i as i32,
@@ -159,31 +172,57 @@ fn accum_for(rng: &mut impl Rng, need: Span) -> Option<FixedType> {
     .ok()
 }
 
-fn mac_types(rng: &mut impl Rng, fan_in: usize) -> MacTypes {
+/// Types of a multiply-accumulate layer with an exact accumulator; with `wide`, 20- to 40-bit
+/// inputs and weights and an accumulator wider than 64 bits.
+fn mac_types(rng: &mut impl Rng, fan_in: usize, wide: bool) -> MacTypes {
     loop {
-        let input = data_type(rng);
+        let data = |rng: &mut _| {
+            if wide {
+                random_type(rng, 20..=40)
+            } else {
+                data_type(rng)
+            }
+        };
+        let input = data(rng);
         let mut t = MacTypes {
             input,
-            weight: data_type(rng),
+            weight: data(rng),
             bias: random_type(rng, 2..=24),
             accum: input,
             output: data_type(rng),
         };
         if let Some(acc) = t.accum_span(fan_in).and_then(|s| accum_for(rng, s)) {
+            if wide && acc.width() <= 64 {
+                continue;
+            }
             t.accum = acc;
             return t;
         }
     }
 }
 
-/// One time in three, a user accumulator (the `accum` key): a random type of 4 to 40 bits with
-/// random modes, usually too narrow to be exact, so that every product is cast to it and every
-/// sum wraps or saturates in it (`runtime::ops::accum`), in both strategies.
-fn user_accum(rng: &mut impl Rng, mut t: MacTypes) -> MacTypes {
-    if rng.random_bool(1.0 / 3.0) {
+/// One time in three (with `wide`, one in two), a user accumulator (the `accum` key): a random
+/// type of 4 to 40 bits (with `wide`, 65 to 110) with random modes, usually too narrow to be
+/// exact, so that every product is cast to it and every sum wraps or saturates in it
+/// (`runtime::ops::accum`), in both strategies.
+fn user_accum(rng: &mut impl Rng, mut t: MacTypes, wide: bool) -> MacTypes {
+    if wide {
+        if rng.random_bool(0.5) {
+            t.accum = random_wide_type(rng, 65..=110);
+        }
+    } else if rng.random_bool(1.0 / 3.0) {
         t.accum = random_type(rng, 4..=40);
     }
     t
+}
+
+/// [`random_type`] beyond 64 bits (an accumulator: [`FixedType::wide`]).
+fn random_wide_type(rng: &mut impl Rng, widths: std::ops::RangeInclusive<u32>) -> FixedType {
+    let signed = rng.random_bool(0.8);
+    let w = rng.random_range(widths);
+    let i = rng.random_range(-3..=w as i32 + 3);
+    let (o, n) = overflow(rng, signed, w);
+    FixedType::wide(signed, w, i, rounding(rng), o, n).expect("valid")
 }
 
 /// Runs of every instantiation, each on fresh random data (free: g++ time is per instantiation).
@@ -240,11 +279,11 @@ fn fold(rng: &mut impl Rng, n_in: usize, n_out: usize) -> (MacStrategy, usize) {
     (s, r)
 }
 
-fn dense(rng: &mut impl Rng) -> Result<CppCase, OpError> {
+fn dense(rng: &mut impl Rng, wide: bool) -> Result<CppCase, OpError> {
     let n_in = rng.random_range(1..=48);
     let n_out = rng.random_range(1..=10);
-    let t = mac_types(rng, n_in);
-    let t = user_accum(rng, t);
+    let t = mac_types(rng, n_in, wide);
+    let t = user_accum(rng, t, wide);
     let (strategy, reuse) = fold(rng, n_in, n_out);
     let cfg = DenseConfig::new(n_in, n_out, t)?.with_fold(strategy, reuse)?;
     let data = runs(rng, |rng| {
@@ -288,7 +327,7 @@ fn dense_shift_add(rng: &mut impl Rng) -> Result<CppCase, OpError> {
     let n_in = rng.random_range(1..=32);
     let n_out = rng.random_range(1..=8);
     let k = rng.random_range(1..=4);
-    let t = mac_types(rng, n_in);
+    let t = mac_types(rng, n_in, false);
     let dense = DenseConfig::new(n_in, n_out, t)?;
     let mut first = None;
     let data = runs(rng, |rng| {
@@ -320,7 +359,7 @@ fn conv_shift_add(rng: &mut impl Rng, two_d: bool) -> Result<CppCase, OpError> {
     let (cin, cout, groups) = channels_and_groups(rng);
     let win = window(rng, two_d, false);
     let k = rng.random_range(1..=4);
-    let t = mac_types(rng, cin / groups * win.size());
+    let t = mac_types(rng, cin / groups * win.size(), false);
     let op = if two_d {
         "conv2d_shift_add"
     } else {
@@ -436,11 +475,11 @@ fn channels_and_groups(rng: &mut impl Rng) -> (usize, usize, usize) {
     }
 }
 
-fn conv2d(rng: &mut impl Rng) -> Result<CppCase, OpError> {
+fn conv2d(rng: &mut impl Rng, wide: bool) -> Result<CppCase, OpError> {
     let (cin, cout, groups) = channels_and_groups(rng);
     let win = window(rng, true, false);
-    let t = mac_types(rng, cin / groups * win.size());
-    let t = user_accum(rng, t);
+    let t = mac_types(rng, cin / groups * win.size(), wide);
+    let t = user_accum(rng, t, wide);
     let cfg = Conv2dConfig::new(cin, cout, groups, win, t)?;
     let (strategy, reuse) = fold(rng, cfg.fan_in(), cout);
     let cfg = cfg.with_fold(strategy, reuse)?;
@@ -462,11 +501,11 @@ fn conv2d(rng: &mut impl Rng) -> Result<CppCase, OpError> {
     ))
 }
 
-fn conv1d(rng: &mut impl Rng) -> Result<CppCase, OpError> {
+fn conv1d(rng: &mut impl Rng, wide: bool) -> Result<CppCase, OpError> {
     let (cin, cout, groups) = channels_and_groups(rng);
     let win = window(rng, false, false);
-    let t = mac_types(rng, cin / groups * win.kernel_w);
-    let t = user_accum(rng, t);
+    let t = mac_types(rng, cin / groups * win.kernel_w, wide);
+    let t = user_accum(rng, t, wide);
     let cfg = Conv1dConfig::new(cin, cout, groups, win, t)?;
     let (strategy, reuse) = fold(rng, cfg.fan_in(), cout);
     let cfg = cfg.with_fold(strategy, reuse)?;

@@ -39,6 +39,16 @@ pub fn module(
             ),
         ));
     }
+    let Some(requant) = cfg.plan.requant.narrow() else {
+        return Err(RtlError::layer(
+            layer,
+            "Dense",
+            format!(
+                "its accumulator {} is wider than 64 bits: the RTL's output cast takes at most                  64 (not in the RTL yet)",
+                t.accum
+            ),
+        ));
+    };
     let (n_in, n_out) = (cfg.n_in, cfg.n_out);
     if w.len() != n_in * n_out || b.len() != n_out {
         return Err(RtlError::layer(
@@ -72,7 +82,7 @@ pub fn module(
         })
         .collect();
     // The tail in the last stage: the bias (or a negation), then the cast.
-    let tail = 1 + cast::levels(&cfg.plan.requant);
+    let tail = 1 + cast::levels(requant);
     let product = constant_matrix(
         &mut v,
         "",
@@ -87,7 +97,7 @@ pub fn module(
     let mut parts = Parts {
         adders: product.adder_bits.clone(),
         register_bits: product.register_bits + u64::from(n_out as u32 * wy),
-        casts: vec![cast::parts(&cfg.plan.requant); n_out],
+        casts: vec![cast::parts(requant); n_out],
         select_bits: 0,
     };
     let mut outs = Vec::with_capacity(n_out);
@@ -116,7 +126,7 @@ pub fn module(
             &mut v,
             &format!("c{o}"),
             &format!("acc{o}"),
-            &cfg.plan.requant,
+            requant,
         )
         .map_err(|m| RtlError::layer(layer, "Dense", m))?;
         outs.push(y);

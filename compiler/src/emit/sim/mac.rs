@@ -19,7 +19,7 @@ pub(super) fn dense(lx: &mut Lx<'_>, d: &DenseProto) -> Result<(), EmitError> {
     lx.arity_is(1)?;
     let (n_in, n_out) = (d.n_in as usize, d.n_out as usize);
     let weight = lx.ty("weight type", &d.weight_type)?;
-    let accum = lx.ty("accumulator type", &d.accum_type)?;
+    let accum = lx.accum_ty(&d.accum_type)?;
     let (bias, b) = bias(lx, &d.bias_type, &d.bias, n_out, accum)?;
     let types = MacTypes {
         input: lx.x(0)?.ty,
@@ -67,7 +67,7 @@ pub(super) fn conv(lx: &mut Lx<'_>, p: &ConvProto) -> Result<(), EmitError> {
     );
     let (win, win_expr) = window(lx, &p.window)?;
     let weight = lx.ty("weight type", &p.weight_type)?;
-    let accum = lx.ty("accumulator type", &p.accum_type)?;
+    let accum = lx.accum_ty(&p.accum_type)?;
     let (bias, b) = bias(lx, &p.bias_type, &p.bias, c_out, accum)?;
     let types = MacTypes {
         input: lx.x(0)?.ty,

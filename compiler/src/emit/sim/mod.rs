@@ -702,11 +702,24 @@ impl Lx<'_> {
 
     /// A type of the kernel proto.
     pub fn ty(&self, what: &str, t: &Option<TypeProto>) -> Result<FixedType, EmitError> {
+        self.ty_checked(what, t, TypeProto::to_fixed)
+    }
+
+    /// The accumulator type of a Dense or Conv layer (up to 128 bits).
+    pub fn accum_ty(&self, t: &Option<TypeProto>) -> Result<FixedType, EmitError> {
+        self.ty_checked("accumulator type", t, TypeProto::to_accum_fixed)
+    }
+
+    fn ty_checked(
+        &self,
+        what: &str,
+        t: &Option<TypeProto>,
+        decode: fn(&TypeProto) -> Result<FixedType, String>,
+    ) -> Result<FixedType, EmitError> {
         let t = t
             .as_ref()
-            .ok_or_else(|| self.err(format!("{what}: missing")))?
-            .to_fixed()
-            .map_err(|r| self.err(format!("{what}: {r}")))?;
+            .ok_or_else(|| self.err(format!("{what}: missing")))?;
+        let t = decode(t).map_err(|r| self.err(format!("{what}: {r}")))?;
         check_spelling(t).map_err(|r| self.err(format!("{what}: {r}")))?;
         Ok(t)
     }
@@ -839,7 +852,8 @@ impl Lx<'_> {
 /// Types are written in their C++ spelling and parsed back by the generated code: the spelling
 /// must give the same type.
 fn check_spelling(t: FixedType) -> Result<(), String> {
-    match t.to_string().parse::<FixedType>() {
+    // The crate's `ty()` reads it back with `FixedType::parse_wide` (accumulators up to 128 bits).
+    match FixedType::parse_wide(&t.to_string()) {
         Ok(back) if back == t => Ok(()),
         _ => Err(format!("{t} does not parse back to the same type")),
     }

@@ -138,7 +138,7 @@ fn layer<T>(index: usize, f: impl FnOnce() -> Result<T, Box<dyn Error>>) -> Resu
 
 /// A fixed-point type from its C++ spelling.
 fn ty(text: &str) -> Result<FixedType, Box<dyn Error>> {
-    Ok(text.parse::<FixedType>()?)
+    Ok(FixedType::parse_wide(text)?)
 }
 
 /// Every layer's kernel config.
