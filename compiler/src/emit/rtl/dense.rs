@@ -122,13 +122,8 @@ pub fn module(
             (Some(t), Some(b)) => format!("{} + {b}", t.expr),
         };
         let _ = writeln!(v, "  wire [{}:0] acc{o} = {sum};", wa - 1);
-        let y = cast::cast(
-            &mut v,
-            &format!("c{o}"),
-            &format!("acc{o}"),
-            requant,
-        )
-        .map_err(|m| RtlError::layer(layer, "Dense", m))?;
+        let y = cast::cast(&mut v, &format!("c{o}"), &format!("acc{o}"), requant)
+            .map_err(|m| RtlError::layer(layer, "Dense", m))?;
         outs.push(y);
     }
     outs.reverse();
