@@ -10,9 +10,26 @@
 //! the pipeline. Latency: 1 (the input register) + one cycle per computing layer; a new sample
 //! every cycle. Any other layer kind is an error naming the layer and its op.
 
+mod affine;
+mod arith;
+mod average_pool;
+mod binary;
 pub mod cast;
+mod cast_layer;
+mod clip;
+mod concat;
+mod conv;
 mod dense;
+mod gather;
+mod global_average_pool;
+mod global_max_pool;
+mod hard_sigmoid;
+mod hard_swish;
+mod leaky_relu;
+mod lut;
+mod max_pool;
 mod relu;
+mod softmax;
 pub mod synth;
 mod tree;
 pub mod verify;
@@ -22,8 +39,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-use binpoint_runtime::model::format::layer::Kernel;
-use binpoint_runtime::model::{Exec, Model};
+use binpoint_runtime::model::{Exec, Layer, Model, TensorInfo};
 
 use super::ident::comment;
 
@@ -145,6 +161,115 @@ struct Signal {
     stage: u32,
 }
 
+/// Delay registers in the top: a tensor's wire held back until a later cycle, made once per
+/// (wire, cycle).
+#[derive(Default)]
+struct Delays {
+    made: std::collections::BTreeMap<(String, u32), String>,
+}
+
+impl Delays {
+    /// The wire carrying `x` (of `bits` bits) in cycle `stage >= x.stage`.
+    fn at(&mut self, body: &mut String, x: &Signal, stage: u32, bits: u32) -> String {
+        let mut wire = x.wire.clone();
+        for s in x.stage + 1..=stage {
+            let key = (x.wire.clone(), s);
+            if let Some(w) = self.made.get(&key) {
+                wire = w.clone();
+                continue;
+            }
+            let reg = format!("d_{}_{s}", x.wire);
+            let _ = writeln!(body, "  reg [{}:0] {reg};", bits - 1);
+            let _ = writeln!(body, "  always @(posedge clk) {reg} <= {wire};");
+            self.made.insert(key, reg.clone());
+            wire = reg;
+        }
+        wire
+    }
+}
+
+/// The layer a module is built for.
+pub(crate) struct Ctx<'a> {
+    pub model: &'a Model,
+    pub index: usize,
+    /// The module's name.
+    pub name: &'a str,
+    /// The layer's name, escaped for a comment.
+    pub layer: &'a str,
+    pub op: &'a str,
+}
+
+impl Ctx<'_> {
+    /// An error about this layer.
+    pub fn refuse(&self, reason: impl Into<String>) -> RtlError {
+        RtlError::layer(self.layer, self.op, reason)
+    }
+}
+
+/// The modules of one computing layer, its own first (ports `clk`, `x`: the inputs' raw values
+/// concatenated, input 0 in the low bits, `y`; one cycle).
+fn build(
+    ctx: &Ctx,
+    exec: &Exec,
+    layer: &Layer,
+    tensors: &[TensorInfo],
+) -> Result<Vec<Module>, RtlError> {
+    use binpoint_runtime::model::format::layer::Kernel as K;
+    let proto = ctx
+        .model
+        .proto()
+        .layers
+        .get(ctx.index)
+        .and_then(|l| l.kernel.as_ref());
+    let ty = |k: usize| tensors[layer.inputs[k]].ty;
+    let (name, shown) = (ctx.name, ctx.layer);
+    let one = |m: Result<Module, RtlError>| m.map(|m| vec![m]);
+    match (exec, proto) {
+        (Exec::Dense { cfg, b, .. }, Some(K::Dense(d))) => {
+            one(dense::module(name, shown, cfg, &d.weights, b))
+        }
+        (Exec::DenseShiftAdd { cfg, b }, Some(K::Dense(d))) => {
+            one(dense::module(name, shown, &cfg.dense, &d.weights, b))
+        }
+        (Exec::Conv1d { cfg, b, .. }, Some(K::Conv(c))) => {
+            conv::modules(ctx, conv::Shape::conv1d(cfg), &c.weights, b)
+        }
+        (Exec::Conv2d { cfg, b, .. }, Some(K::Conv(c))) => {
+            conv::modules(ctx, conv::Shape::conv2d(cfg), &c.weights, b)
+        }
+        (Exec::Conv1dShiftAdd { cfg, b }, Some(K::Conv(c))) => {
+            conv::modules(ctx, conv::Shape::conv1d(&cfg.conv), &c.weights, b)
+        }
+        (Exec::Conv2dShiftAdd { cfg, b }, Some(K::Conv(c))) => {
+            conv::modules(ctx, conv::Shape::conv2d(&cfg.conv), &c.weights, b)
+        }
+        (Exec::Relu(cfg), _) => one(relu::module(name, shown, cfg)),
+        (Exec::Clip(cfg), _) => one(clip::module(ctx, cfg)),
+        (Exec::LeakyRelu(cfg), _) => one(leaky_relu::module(ctx, cfg)),
+        (Exec::HardSigmoid(cfg), _) => one(hard_sigmoid::module(ctx, cfg)),
+        (Exec::HardSwish(cfg), _) => one(hard_swish::module(ctx, cfg)),
+        (Exec::Affine { cfg, scale, shift }, _) => one(affine::module(ctx, cfg, scale, shift)),
+        (Exec::Binary { cfg, a, b }, _) => {
+            one(binary::module(ctx, cfg, a.as_deref(), b.as_deref()))
+        }
+        (Exec::MaxPool(cfg), _) => one(max_pool::module(ctx, cfg)),
+        (Exec::GlobalMaxPool(cfg), _) => one(global_max_pool::module(ctx, cfg)),
+        (Exec::AveragePool(cfg), _) => one(average_pool::module(ctx, cfg)),
+        (Exec::GlobalAveragePool(cfg), _) => one(global_average_pool::module(ctx, cfg)),
+        (Exec::Lut(cfg), _) => one(lut::module(ctx, cfg)),
+        (Exec::Softmax(cfg), _) => one(softmax::module(ctx, cfg)),
+        (Exec::Cast(rq), _) => one(cast_layer::module(ctx, rq, tensors[layer.output].len)),
+        (Exec::Concat { outer, parts }, _) => {
+            let types: Vec<_> = (0..layer.inputs.len()).map(ty).collect();
+            one(concat::module(ctx, *outer, parts, &types))
+        }
+        _ => Err(ctx.refuse(format!(
+            "the RTL has no {} kernel for this layer (its config and constants disagree)",
+            layer.kernel()
+        ))),
+    }
+}
+
 /// The RTL of `model` (see the module docs).
 pub fn emit(model: &Model) -> Result<Rtl, RtlError> {
     let [input] = model.inputs() else {
@@ -169,6 +294,7 @@ pub fn emit(model: &Model) -> Result<Rtl, RtlError> {
     let mut body = String::new();
     let mut modules = Vec::new();
     let mut stages = Vec::new();
+    let mut delays = Delays::default();
     for (index, layer) in model.layers().iter().enumerate() {
         let op = layer.op.as_str();
         let refuse = |reason: String| RtlError::Layer {
@@ -177,58 +303,74 @@ pub fn emit(model: &Model) -> Result<Rtl, RtlError> {
             op: op.to_string(),
             reason,
         };
-        let [src] = layer.inputs.as_slice() else {
-            return Err(refuse(format!(
-                "{} inputs: the RTL has no {} kernel yet",
-                layer.inputs.len(),
-                layer.kernel()
-            )));
-        };
-        let Some(x) = signals[*src].clone() else {
-            return Err(refuse("its input is computed after it".into()));
-        };
+        if layer.inputs.is_empty() {
+            return Err(refuse("no inputs".into()));
+        }
+        let mut xs = Vec::with_capacity(layer.inputs.len());
+        for src in &layer.inputs {
+            let Some(x) = signals[*src].clone() else {
+                return Err(refuse("its input is computed after it".into()));
+            };
+            xs.push(x);
+        }
+        // Inputs computed in different cycles meet in the latest one: the earlier ones wait in
+        // delay registers.
+        let stage = xs.iter().map(|x| x.stage).max().unwrap_or(1);
+        let wires: Vec<String> = xs
+            .iter()
+            .zip(&layer.inputs)
+            .map(|(x, &src)| delays.at(&mut body, x, stage, bus(src)))
+            .collect();
         let y = layer.output;
         let name = format!("l{index}_{}", layer.kernel());
         let shown = comment(&layer.name);
-        let module = match layer.exec() {
-            Exec::Dense { cfg, b, .. } => {
-                let Some(Kernel::Dense(d)) = &model.proto().layers[index].kernel else {
-                    return Err(refuse("a dense layer without weights".into()));
-                };
-                dense::module(&name, &shown, cfg, &d.weights, b)
-            }
-            Exec::Relu(cfg) => relu::module(&name, &shown, cfg),
+        let ctx = Ctx {
+            model,
+            index,
+            name: &name,
+            layer: &shown,
+            op,
+        };
+        let built = match layer.exec() {
             Exec::View => {
-                if bus(*src) != bus(y) {
+                if bus(layer.inputs[0]) != bus(y) {
                     return Err(refuse(format!(
                         "a view from {} to {} bits",
-                        bus(*src),
+                        bus(layer.inputs[0]),
                         bus(y)
                     )));
                 }
                 let _ = writeln!(body, "  // {index}: {shown} ({op}, view): wires");
-                signals[y] = Some(x);
+                signals[y] = Some(Signal {
+                    wire: wires[0].clone(),
+                    stage,
+                });
                 continue;
             }
-            _ => {
-                return Err(refuse(format!(
-                    "the RTL has no {} kernel yet (this slice builds dense, relu and views)",
-                    layer.kernel()
-                )))
+            Exec::Gather(g) => {
+                let wire = format!("t{index}");
+                let src = &tensors[layer.inputs[0]];
+                let text = gather::wires(&wire, &wires[0], g, src.len, &src.ty, &tensors[y].ty)
+                    .map_err(refuse)?;
+                let _ = writeln!(body, "  // {index}: {shown} ({op}, gather): wires");
+                body.push_str(&text);
+                signals[y] = Some(Signal { wire, stage });
+                continue;
             }
-        }
-        .map_err(|e| e.at(index))?;
+            exec => build(&ctx, exec, layer, tensors).map_err(|e| e.at(index))?,
+        };
         let wire = format!("t{index}");
+        let joined: Vec<&str> = wires.iter().rev().map(String::as_str).collect();
         let _ = writeln!(body, "  // {index}: {shown} ({op}, {})", layer.kernel());
         let _ = writeln!(body, "  wire [{}:0] {wire};", bus(y) - 1);
         let _ = writeln!(
             body,
-            "  {name} u{index} (.clk(clk), .x({}), .y({wire}));",
-            x.wire
+            "  {name} u{index} (.clk(clk), .x({{{}}}), .y({wire}));",
+            joined.join(", ")
         );
         signals[y] = Some(Signal {
             wire,
-            stage: x.stage + 1,
+            stage: stage + 1,
         });
         stages.push(Stage {
             index,
@@ -236,7 +378,7 @@ pub fn emit(model: &Model) -> Result<Rtl, RtlError> {
             op: op.to_string(),
             module: name.clone(),
         });
-        modules.push(module);
+        modules.extend(built);
     }
     let Some(out) = signals[*output].clone() else {
         return Err(RtlError::Unsupported(
