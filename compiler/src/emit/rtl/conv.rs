@@ -94,13 +94,20 @@ pub fn modules(
     let mut mods = vec![];
     for g in 0..s.groups {
         let rows = g * cout_g * fan_in..(g + 1) * cout_g * fan_in;
-        mods.push(dense::module(
-            &format!("{}_g{g}", ctx.name),
-            ctx.layer,
-            dcfg,
-            &w[rows],
-            &b[g * cout_g..(g + 1) * cout_g],
-        )?);
+        mods.push(
+            dense::module(
+                &format!("{}_g{g}", ctx.name),
+                ctx.layer,
+                dcfg,
+                &w[rows],
+                &b[g * cout_g..(g + 1) * cout_g],
+            )
+            .map_err(|e| match e {
+                // The dense builder names its own op; the layer is this conv.
+                RtlError::Layer { reason, .. } => ctx.refuse(reason),
+                e => e,
+            })?,
+        );
     }
     let (wx, wy) = (types.input.width(), types.output.width());
     let n_out = s.out_channels * win.out_h * win.out_w;

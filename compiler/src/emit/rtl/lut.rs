@@ -5,8 +5,9 @@
 //! (the output type is the entry type: no cast), then the register. [`rom`] and [`lookup`] are
 //! shared with softmax, as the runtime shares `LutTable`.
 //!
-//! The ROM is a Verilog function with one `case` arm per entry; Yosys maps it to LUTs (or block
-//! RAM when it infers one).
+//! The ROM is a memory with initial contents, read without a clock (Yosys maps it to LUTs or
+//! distributed RAM; a function with one `case` arm per entry made Verilator inline the table at
+//! every read, minutes of build time for a few hundred reads).
 
 use std::fmt::Write as _;
 
@@ -21,22 +22,19 @@ fn address_bits(t: &LutTable) -> u32 {
     t.size().trailing_zeros()
 }
 
-/// Declares the function `f` holding `t`'s entries (none for a one-entry table).
+/// Declares the ROM `f` holding `t`'s entries (none for a one-entry table): a memory with its
+/// initial contents, read asynchronously (one array per module, however many values read it).
 pub fn rom(v: &mut String, f: &str, t: &LutTable) {
-    let (a, w) = (address_bits(t), t.entry.width());
-    if a == 0 {
+    let w = t.entry.width();
+    if address_bits(t) == 0 {
         return;
     }
-    let _ = writeln!(v, "  function [{}:0] {f};", w - 1);
-    let _ = writeln!(v, "    input [{}:0] i;", a - 1);
-    let _ = writeln!(v, "    begin");
-    let _ = writeln!(v, "      case (i)");
+    let _ = writeln!(v, "  reg [{}:0] {f} [0:{}];", w - 1, t.size() - 1);
+    let _ = writeln!(v, "  initial begin");
     for (k, &e) in t.entries.iter().enumerate() {
-        let _ = writeln!(v, "        {a}'d{k}: {f} = {};", bits_literal(w, e.into()));
+        let _ = writeln!(v, "    {f}[{k}] = {};", bits_literal(w, e.into()));
     }
-    let _ = writeln!(v, "      endcase");
-    let _ = writeln!(v, "    end");
-    let _ = writeln!(v, "  endfunction");
+    let _ = writeln!(v, "  end");
 }
 
 /// The entry of `t` for wire `x` (raw bits of `t.index`): declares `{p}_*`, returns an
@@ -69,7 +67,7 @@ pub fn lookup(v: &mut String, p: &str, f: &str, x: &str, t: &LutTable) -> String
         t.size() - 1,
         a - 1
     );
-    format!("{f}({p}_i)")
+    format!("{f}[{p}_i]")
 }
 
 pub fn module(ctx: &Ctx, cfg: &LutConfig) -> Result<Module, RtlError> {
