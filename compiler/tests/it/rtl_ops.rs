@@ -1,10 +1,10 @@
 //! Every op of the fully-parallel RTL (docs/rtl.md) bit-exact in Verilator: the kernel zoo's
-//! graphs (`kernel_zoo.rs`: one model reaches every kernel; the 2-D zoo at 8 bits, the 1-D one at
-//! 8 bits and with K-hot 2) and a depthwise conv with a residual add at one adder level per stage
-//! (the conv's groups take different numbers of cycles, the add's skip input waits in the top's
-//! delay registers), emitted as Verilog, linted with `verilator --lint-only -Wall` and verified
-//! raw bit for raw bit against the interpreter, latency included. Needs verilator on PATH
-//! (`.ci/run` installs it): a missing tool fails the test, it never skips.
+//! graphs (`kernel_zoo.rs`: one model reaches every kernel) at 8 bits and with K-hot 2, and a
+//! depthwise conv with a residual add at one adder level per stage (the conv's groups take
+//! different numbers of cycles, the add's skip input waits in the top's delay registers),
+//! emitted as Verilog, linted with `verilator --lint-only -Wall` and verified raw bit for raw bit
+//! against the interpreter, latency included. Needs verilator on PATH (`.ci/run` installs it): a
+//! missing tool fails the test, it never skips.
 
 use std::collections::BTreeSet;
 
@@ -54,15 +54,10 @@ fn every_kernel_of_the_zoo_is_bit_exact_in_verilator() {
     let mut cases = Vec::new();
     let default = RtlOptions::default();
     // The 2-D zoo with 2 conv channels on a 4x4 plane (the kernel zoo has 4 on 6x6: 4.5 times the
-    // values, about 5 minutes of Verilator builds; its result is in docs/benchmarks.md), at 8 bits
-    // only; the 1-D zoo at 8 bits and K-hot 2.
+    // values, about 5 minutes of Verilator builds; its result is in docs/benchmarks.md).
     for (gname, g) in [("zoo2d", zoo_2d_sized(2, 4)), ("zoo1d", zoo_1d())] {
         for (cname, cfg) in configs() {
             let name = format!("{gname}_{cname}");
-            if name == "zoo2d_khot2" {
-                // CI time: conv2d_shift_add is conv2d's module (conv.rs); K-hot is covered by zoo1d.
-                continue;
-            }
             let typed =
                 calibrate_and_type(&g, &cfg, Ranges::Propagated(Some((-1.0, 1.0)))).unwrap();
             let proto = lower(&typed, &LowerOptions::default()).unwrap().proto;

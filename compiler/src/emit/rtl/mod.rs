@@ -146,6 +146,8 @@ pub struct Rtl {
     /// Cycles from a sample's `in_valid` to its `out_valid`.
     pub latency: u32,
     pub stages: Vec<Stage>,
+    /// Bits of the top's delay registers (inputs of multi-input layers waiting for the latest).
+    pub delay_bits: u64,
 }
 
 /// Why the RTL cannot be emitted, built or run.
@@ -229,6 +231,7 @@ struct Signal {
 #[derive(Default)]
 struct Delays {
     made: std::collections::BTreeMap<(String, u32), String>,
+    bits: u64,
 }
 
 impl Delays {
@@ -245,6 +248,7 @@ impl Delays {
             let _ = writeln!(body, "  reg [{}:0] {reg};", bits - 1);
             let _ = writeln!(body, "  always @(posedge clk) {reg} <= {wire};");
             self.made.insert(key, reg.clone());
+            self.bits += u64::from(bits);
             wire = reg;
         }
         wire
@@ -496,6 +500,7 @@ pub fn emit_with(model: &Model, opts: &RtlOptions) -> Result<Rtl, RtlError> {
         outputs,
         latency,
         stages,
+        delay_bits: delays.bits,
     })
 }
 
