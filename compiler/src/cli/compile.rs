@@ -143,7 +143,7 @@ pub struct CompileArgs {
     #[arg(long, value_name = "SPEC", value_parser = parse_low_rank)]
     low_rank: Option<Box<LowRankSpec>>,
 
-    /// Also write OUT/rtl/: Verilog of the fully-parallel design (dense, ReLU, views; docs/rtl.md)
+    /// Also write OUT/rtl/: Verilog of the fully-parallel design (every op; docs/rtl.md)
     #[arg(long)]
     rtl: bool,
 

@@ -99,7 +99,7 @@ pub struct RtlEstimate {
     pub label: &'static str,
     pub latency_cycles: u32,
     pub layers: Vec<RtlLayerEstimate>,
-    /// The layers plus the top's input register and valid shift register.
+    /// The layers plus the top's input register, valid shift register and delay registers.
     pub total: RtlCost,
 }
 
@@ -120,7 +120,7 @@ pub fn estimate_rtl(model: &Model, opts: &RtlOptions) -> Result<RtlEstimate, Rtl
         });
     }
     let input_bits: u32 = rtl.inputs.iter().map(|p| p.width).sum();
-    total.ff += u64::from(input_bits) + u64::from(rtl.latency);
+    total.ff += u64::from(input_bits) + u64::from(rtl.latency) + rtl.delay_bits;
     Ok(RtlEstimate {
         label: LABEL,
         latency_cycles: rtl.latency,

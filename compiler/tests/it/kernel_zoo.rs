@@ -41,10 +41,16 @@ fn values(n: usize, seed: usize) -> impl Fn(usize) -> f32 {
 
 /// A 2-D graph with every element-wise, pooling, table and data-movement kernel.
 pub(crate) fn zoo_2d() -> Graph {
+    zoo_2d_sized(4, 6)
+}
+
+/// [`zoo_2d`] with `channels` conv outputs on a `side × side` plane (even): the RTL test builds
+/// a smaller one.
+pub(crate) fn zoo_2d_sized(channels: usize, side: usize) -> Graph {
     let mut b = GraphBuilder::new("zoo2d");
-    let x = b.input("x", &[0, 2, 6, 6]);
-    let w = b.constant_fn("conv_w", &[4, 2, 3, 3], values(18, 1));
-    let cb = b.constant_fn("conv_b", &[4], values(4, 2));
+    let x = b.input("x", &[0, 2, side, side]);
+    let w = b.constant_fn("conv_w", &[channels, 2, 3, 3], values(18, 1));
+    let cb = b.constant_fn("conv_b", &[channels], values(channels, 2));
     let conv = b
         .op(
             "conv",
@@ -55,8 +61,8 @@ pub(crate) fn zoo_2d() -> Graph {
             &[x, w, cb],
         )
         .unwrap();
-    let s = b.constant_fn("bn_scale", &[4], |i| 0.5 + i as f32 / 8.0);
-    let t = b.constant_fn("bn_shift", &[4], |i| i as f32 / 16.0 - 0.1);
+    let s = b.constant_fn("bn_scale", &[channels], |i| 0.5 + i as f32 / 8.0);
+    let t = b.constant_fn("bn_shift", &[channels], |i| i as f32 / 16.0 - 0.1);
     let bn = b.op("bn", Affine, &[conv, s, t]).unwrap();
     let relu = b.op("relu", Relu, &[bn]).unwrap();
     let clip = b
@@ -134,7 +140,7 @@ pub(crate) fn zoo_2d() -> Graph {
         .unwrap();
     let both = b.op("both", Add, &[gmp, gap]).unwrap();
     let flat = b.op("flatten", Flatten { axis: 1 }, &[both]).unwrap();
-    let dw = b.constant_fn("fc_w", &[5, 8], values(8, 3));
+    let dw = b.constant_fn("fc_w", &[5, 2 * channels], values(2 * channels, 3));
     let db = b.constant_fn("fc_b", &[5], values(5, 4));
     let fc = b.op("fc", Dense, &[flat, dw, db]).unwrap();
     let y = b

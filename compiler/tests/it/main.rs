@@ -38,6 +38,7 @@ mod quant_fixtures;
 mod quant_rules;
 mod rtl;
 mod rtl_estimate;
+mod rtl_ops;
 mod scripts_tcl;
 mod stream_io;
 mod verify_cli;

@@ -111,10 +111,15 @@ fn emission_is_deterministic_and_a_mutated_design_is_caught() {
 
 #[test]
 fn unsupported_layers_are_refused_by_name() {
-    let (_, model) = compiled("cnn_bn", "cnn_bn_8", "[default]\nbits = 8\n");
+    // A convolution with a user accumulator: refused, naming the conv (the dense builder's check).
+    let (_, model) = compiled(
+        "cnn_bn",
+        "cnn_bn_8_user_accum",
+        "[default]\nbits = 8\naccum = \"ap_fixed<14,8>\"\n",
+    );
     let e = emit(&model).unwrap_err().to_string();
     assert!(
-        e.contains("'/features/features.0/Conv' (Conv)") && e.contains("conv2d"),
+        e.contains("'/features/features.0/Conv' (Conv)") && e.contains("user accumulator"),
         "{e}"
     );
     // AP_WRAP_SM has no RTL cast yet: refused, naming the layer.

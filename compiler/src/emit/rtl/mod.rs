@@ -1,20 +1,40 @@
-//! `OUT/rtl/`: synthesizable Verilog-2005 of the fully-parallel (latency) design, for models made
-//! of dense layers, ReLU and views (docs/rtl.md). Read from the validated compiled model only
-//! (`Model::layers()`, each layer's `exec()` config and the proto's raw constants): the RTL
-//! computes the interpreter's bits, which `binpoint verify --rtl` checks with Verilator
-//! ([`verify`]).
+//! `OUT/rtl/`: synthesizable Verilog-2005 of the fully-parallel (latency) design, one file per
+//! op family (docs/rtl.md). Read from the validated compiled model only (`Model::layers()`, each
+//! layer's `exec()` config and the proto's raw constants): the RTL computes the interpreter's
+//! bits, which `binpoint verify --rtl` checks with Verilator ([`verify`]).
 //!
 //! The design: a registered top (`binpoint_top`) with `in_valid` and one port per input value,
-//! an input register, one module per computing layer (dense: [`dense`], ReLU: [`relu`]) ending
-//! in one register, views as wires, and `out_valid` from a shift register of valids as long as
-//! the pipeline. Latency: 1 (the input register) + one cycle per computing layer; a new sample
-//! every cycle. Any other layer kind is an error naming the layer and its op.
+//! an input register, one module per computing layer ([`build`] dispatches on the layer's
+//! config), views and gathers as wires, and `out_valid` from a shift register of valids as long
+//! as the pipeline. Constant matrices (dense, conv) go through [`adders::constant_matrix`] and
+//! take the stages their pipeline cuts give; the other modules take one cycle, an unregistered
+//! ReLU none. The top tracks the cycle each tensor is valid in (`Signal::stage`) and holds an
+//! earlier input of a multi-input layer in delay registers ([`Delays`]) until its latest input
+//! arrives. Latency: 1 (the input register) + the cycles of the layers on the way; a new sample
+//! every cycle. A layer without RTL is an error naming the layer and its op.
 
 pub mod adders;
+mod affine;
+mod arith;
+mod average_pool;
+mod binary;
 pub mod cast;
+mod cast_layer;
+mod clip;
 pub mod cmvm;
+mod concat;
+mod conv;
 mod dense;
+mod gather;
+mod global_average_pool;
+mod global_max_pool;
+mod hard_sigmoid;
+mod hard_swish;
+mod leaky_relu;
+mod lut;
+mod max_pool;
 mod relu;
+mod softmax;
 pub mod synth;
 pub mod verify;
 pub mod verilator;
@@ -24,8 +44,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-use binpoint_runtime::model::format::layer::Kernel;
-use binpoint_runtime::model::{Exec, Model};
+use binpoint_runtime::model::{Exec, Layer, Model, TensorInfo};
 
 use super::ident::comment;
 pub use adders::Pipeline;
@@ -59,6 +78,16 @@ pub struct Parts {
     pub casts: Vec<cast::CastParts>,
     /// Bits of 2:1 selects (ReLU).
     pub select_bits: u64,
+}
+
+impl Parts {
+    /// Adds `other`'s parts to these (a module instantiated inside another).
+    pub fn add(&mut self, other: &Parts) {
+        self.adders.extend_from_slice(&other.adders);
+        self.register_bits += other.register_bits;
+        self.casts.extend_from_slice(&other.casts);
+        self.select_bits += other.select_bits;
+    }
 }
 
 /// Choices of the RTL design (recorded in `rtl.json`, so `verify --rtl` and `synth` rebuild the
@@ -117,6 +146,8 @@ pub struct Rtl {
     /// Cycles from a sample's `in_valid` to its `out_valid`.
     pub latency: u32,
     pub stages: Vec<Stage>,
+    /// Bits of the top's delay registers (inputs of multi-input layers waiting for the latest).
+    pub delay_bits: u64,
 }
 
 /// Why the RTL cannot be emitted, built or run.
@@ -195,6 +226,126 @@ struct Signal {
     stage: u32,
 }
 
+/// Delay registers in the top: a tensor's wire held back until a later cycle, made once per
+/// (wire, cycle).
+#[derive(Default)]
+struct Delays {
+    made: std::collections::BTreeMap<(String, u32), String>,
+    bits: u64,
+}
+
+impl Delays {
+    /// The wire carrying `x` (of `bits` bits) in cycle `stage >= x.stage`.
+    fn at(&mut self, body: &mut String, x: &Signal, stage: u32, bits: u32) -> String {
+        let mut wire = x.wire.clone();
+        for s in x.stage + 1..=stage {
+            let key = (x.wire.clone(), s);
+            if let Some(w) = self.made.get(&key) {
+                wire = w.clone();
+                continue;
+            }
+            let reg = format!("d_{}_{s}", x.wire);
+            let _ = writeln!(body, "  reg [{}:0] {reg};", bits - 1);
+            let _ = writeln!(body, "  always @(posedge clk) {reg} <= {wire};");
+            self.made.insert(key, reg.clone());
+            self.bits += u64::from(bits);
+            wire = reg;
+        }
+        wire
+    }
+}
+
+/// The layer a module is built for.
+pub(crate) struct Ctx<'a> {
+    pub model: &'a Model,
+    pub index: usize,
+    /// The module's name.
+    pub name: &'a str,
+    /// The layer's name, escaped for a comment.
+    pub layer: &'a str,
+    pub op: &'a str,
+    /// Where the pipeline registers go inside a constant-matrix layer (dense, conv).
+    pub pipe: Pipeline,
+    /// Whether its output is the model's (a ReLU then keeps its register).
+    pub is_output: bool,
+}
+
+impl Ctx<'_> {
+    /// An error about this layer.
+    pub fn refuse(&self, reason: impl Into<String>) -> RtlError {
+        RtlError::layer(self.layer, self.op, reason)
+    }
+}
+
+/// The modules of one computing layer, its own first (ports `clk`, `x`: the inputs' raw values
+/// concatenated, input 0 in the low bits, `y`; its `cycles` and `parts` are the layer's).
+fn build(
+    ctx: &Ctx,
+    exec: &Exec,
+    layer: &Layer,
+    tensors: &[TensorInfo],
+) -> Result<Vec<Module>, RtlError> {
+    use binpoint_runtime::model::format::layer::Kernel as K;
+    let proto = ctx
+        .model
+        .proto()
+        .layers
+        .get(ctx.index)
+        .and_then(|l| l.kernel.as_ref());
+    let ty = |k: usize| tensors[layer.inputs[k]].ty;
+    let (name, shown) = (ctx.name, ctx.layer);
+    let one = |m: Result<Module, RtlError>| m.map(|m| vec![m]);
+    match (exec, proto) {
+        (Exec::Dense { cfg, b, .. }, Some(K::Dense(d))) => {
+            one(dense::module(name, shown, cfg, &d.weights, b, ctx.pipe))
+        }
+        (Exec::DenseShiftAdd { cfg, b }, Some(K::Dense(d))) => one(dense::module(
+            name, shown, &cfg.dense, &d.weights, b, ctx.pipe,
+        )),
+        (Exec::Conv1d { cfg, b, .. }, Some(K::Conv(c))) => {
+            conv::modules(ctx, conv::Shape::conv1d(cfg), &c.weights, b)
+        }
+        (Exec::Conv2d { cfg, b, .. }, Some(K::Conv(c))) => {
+            conv::modules(ctx, conv::Shape::conv2d(cfg), &c.weights, b)
+        }
+        (Exec::Conv1dShiftAdd { cfg, b }, Some(K::Conv(c))) => {
+            conv::modules(ctx, conv::Shape::conv1d(&cfg.conv), &c.weights, b)
+        }
+        (Exec::Conv2dShiftAdd { cfg, b }, Some(K::Conv(c))) => {
+            conv::modules(ctx, conv::Shape::conv2d(&cfg.conv), &c.weights, b)
+        }
+        (Exec::Relu(cfg), _) => one(relu::module(
+            name,
+            shown,
+            cfg,
+            relu::registered(cfg, ctx.is_output),
+        )),
+        (Exec::Clip(cfg), _) => one(clip::module(ctx, cfg)),
+        (Exec::LeakyRelu(cfg), _) => one(leaky_relu::module(ctx, cfg)),
+        (Exec::HardSigmoid(cfg), _) => one(hard_sigmoid::module(ctx, cfg)),
+        (Exec::HardSwish(cfg), _) => one(hard_swish::module(ctx, cfg)),
+        (Exec::Affine { cfg, scale, shift }, _) => one(affine::module(ctx, cfg, scale, shift)),
+        (Exec::Binary { cfg, a, b }, _) => {
+            one(binary::module(ctx, cfg, a.as_deref(), b.as_deref()))
+        }
+        (Exec::MaxPool(cfg), _) => one(max_pool::module(ctx, cfg)),
+        (Exec::GlobalMaxPool(cfg), _) => one(global_max_pool::module(ctx, cfg)),
+        (Exec::AveragePool(cfg), _) => one(average_pool::module(ctx, cfg)),
+        (Exec::GlobalAveragePool(cfg), _) => one(global_average_pool::module(ctx, cfg)),
+        (Exec::Lut(cfg), _) => one(lut::module(ctx, cfg)),
+        (Exec::Softmax(cfg), _) => one(softmax::module(ctx, cfg)),
+        (Exec::Cast(rq), _) => one(cast_layer::module(ctx, rq, tensors[layer.output].len)),
+        (Exec::Concat { outer, parts }, _) => {
+            let types: Vec<_> = (0..layer.inputs.len()).map(ty).collect();
+            one(concat::module(ctx, *outer, parts, &types))
+        }
+        _ => Err(ctx.refuse(format!(
+            "the RTL has no {} kernel for this layer (its config and constants disagree)",
+            layer.kernel()
+        ))),
+    }
+}
+
 /// The RTL of `model` with the default options.
 pub fn emit(model: &Model) -> Result<Rtl, RtlError> {
     emit_with(model, &RtlOptions::default())
@@ -224,6 +375,7 @@ pub fn emit_with(model: &Model, opts: &RtlOptions) -> Result<Rtl, RtlError> {
     let mut body = String::new();
     let mut modules = Vec::new();
     let mut stages = Vec::new();
+    let mut delays = Delays::default();
     for (index, layer) in model.layers().iter().enumerate() {
         let op = layer.op.as_str();
         let refuse = |reason: String| RtlError::Layer {
@@ -232,60 +384,79 @@ pub fn emit_with(model: &Model, opts: &RtlOptions) -> Result<Rtl, RtlError> {
             op: op.to_string(),
             reason,
         };
-        let [src] = layer.inputs.as_slice() else {
-            return Err(refuse(format!(
-                "{} inputs: the RTL has no {} kernel yet",
-                layer.inputs.len(),
-                layer.kernel()
-            )));
-        };
-        let Some(x) = signals[*src].clone() else {
-            return Err(refuse("its input is computed after it".into()));
-        };
+        if layer.inputs.is_empty() {
+            return Err(refuse("no inputs".into()));
+        }
+        let mut xs = Vec::with_capacity(layer.inputs.len());
+        for src in &layer.inputs {
+            let Some(x) = signals[*src].clone() else {
+                return Err(refuse("its input is computed after it".into()));
+            };
+            xs.push(x);
+        }
+        // Inputs computed in different cycles meet in the latest one: the earlier ones wait in
+        // delay registers.
+        let stage = xs.iter().map(|x| x.stage).max().unwrap_or(1);
+        let wires: Vec<String> = xs
+            .iter()
+            .zip(&layer.inputs)
+            .map(|(x, &src)| delays.at(&mut body, x, stage, bus(src)))
+            .collect();
         let y = layer.output;
         let name = format!("l{index}_{}", layer.kernel());
         let shown = comment(&layer.name);
-        let module = match layer.exec() {
-            Exec::Dense { cfg, b, .. } => {
-                let Some(Kernel::Dense(d)) = &model.proto().layers[index].kernel else {
-                    return Err(refuse("a dense layer without weights".into()));
-                };
-                dense::module(&name, &shown, cfg, &d.weights, b, opts.pipeline)
-            }
-            Exec::Relu(cfg) => {
-                relu::module(&name, &shown, cfg, relu::registered(cfg, y == *output))
-            }
+        let ctx = Ctx {
+            model,
+            index,
+            name: &name,
+            layer: &shown,
+            op,
+            pipe: opts.pipeline,
+            is_output: y == *output,
+        };
+        let built = match layer.exec() {
             Exec::View => {
-                if bus(*src) != bus(y) {
+                if bus(layer.inputs[0]) != bus(y) {
                     return Err(refuse(format!(
                         "a view from {} to {} bits",
-                        bus(*src),
+                        bus(layer.inputs[0]),
                         bus(y)
                     )));
                 }
                 let _ = writeln!(body, "  // {index}: {shown} ({op}, view): wires");
-                signals[y] = Some(x);
+                signals[y] = Some(Signal {
+                    wire: wires[0].clone(),
+                    stage,
+                });
                 continue;
             }
-            _ => {
-                return Err(refuse(format!(
-                    "the RTL has no {} kernel yet (this slice builds dense, relu and views)",
-                    layer.kernel()
-                )))
+            Exec::Gather(g) => {
+                let wire = format!("t{index}");
+                let src = &tensors[layer.inputs[0]];
+                let text = gather::wires(&wire, &wires[0], g, src.len, &src.ty, &tensors[y].ty)
+                    .map_err(refuse)?;
+                let _ = writeln!(body, "  // {index}: {shown} ({op}, gather): wires");
+                body.push_str(&text);
+                signals[y] = Some(Signal { wire, stage });
+                continue;
             }
-        }
-        .map_err(|e| e.at(index))?;
+            exec => build(&ctx, exec, layer, tensors).map_err(|e| e.at(index))?,
+        };
+        let Some(module) = built.first() else {
+            return Err(refuse("no module was built".into()));
+        };
         let wire = format!("t{index}");
+        let joined: Vec<&str> = wires.iter().rev().map(String::as_str).collect();
         let _ = writeln!(body, "  // {index}: {shown} ({op}, {})", layer.kernel());
         let _ = writeln!(body, "  wire [{}:0] {wire};", bus(y) - 1);
         let _ = writeln!(
             body,
-            "  {name} u{index} (.clk(clk), .x({}), .y({wire}));",
-            x.wire
+            "  {name} u{index} (.clk(clk), .x({{{}}}), .y({wire}));",
+            joined.join(", ")
         );
         signals[y] = Some(Signal {
             wire,
-            stage: x.stage + module.cycles,
+            stage: stage + module.cycles,
         });
         stages.push(Stage {
             index,
@@ -295,7 +466,7 @@ pub fn emit_with(model: &Model, opts: &RtlOptions) -> Result<Rtl, RtlError> {
             cycles: module.cycles,
             parts: module.parts.clone(),
         });
-        modules.push(module);
+        modules.extend(built);
     }
     let Some(out) = signals[*output].clone() else {
         return Err(RtlError::Unsupported(
@@ -329,6 +500,7 @@ pub fn emit_with(model: &Model, opts: &RtlOptions) -> Result<Rtl, RtlError> {
         outputs,
         latency,
         stages,
+        delay_bits: delays.bits,
     })
 }
 
