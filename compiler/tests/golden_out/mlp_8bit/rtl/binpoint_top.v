@@ -89,19 +89,19 @@ module binpoint_top (
   end
   // 0: /net/net.0/Gemm (Dense, dense)
   wire [255:0] t0;
-  l0_dense u0 (.clk(clk), .x(t_in), .y(t0));
+  l0_dense u0 (.clk(clk), .x({t_in}), .y(t0));
   // 1: /net/net.1/Relu (Relu, relu)
   wire [255:0] t1;
-  l1_relu u1 (.clk(clk), .x(t0), .y(t1));
+  l1_relu u1 (.clk(clk), .x({t0}), .y(t1));
   // 2: /net/net.2/Gemm (Dense, dense)
   wire [127:0] t2;
-  l2_dense u2 (.clk(clk), .x(t1), .y(t2));
+  l2_dense u2 (.clk(clk), .x({t1}), .y(t2));
   // 3: /net/net.3/Relu (Relu, relu)
   wire [127:0] t3;
-  l3_relu u3 (.clk(clk), .x(t2), .y(t3));
+  l3_relu u3 (.clk(clk), .x({t2}), .y(t3));
   // 4: /net/net.4/Gemm (Dense, dense)
   wire [79:0] t4;
-  l4_dense u4 (.clk(clk), .x(t3), .y(t4));
+  l4_dense u4 (.clk(clk), .x({t3}), .y(t4));
   assign out_valid = valid[11];
   assign out_0 = t4[7:0];
   assign out_1 = t4[15:8];
