@@ -215,8 +215,9 @@ fn corruptions_are_named() {
         &|p| {
             let l = layer_mut(p, |k| matches!(k, Kernel::Conv(_)));
             if let Some(Kernel::Conv(c)) = &mut l.kernel {
+                // Accumulators may take up to 128 bits.
                 c.accum_type = Some(TypeProto {
-                    width: 100,
+                    width: 200,
                     ..c.accum_type.unwrap()
                 });
             }
