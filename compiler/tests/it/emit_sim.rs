@@ -10,7 +10,12 @@
 //! - The same model renders to the same bytes.
 //!
 //! Generated crates build with `--offline` into one shared target folder,
-//! `target/sim-crates`, so `binpoint-runtime` compiles once.
+//! `target/sim-crates`, so `binpoint-runtime` compiles once. They build with the release profile at
+//! `opt-level = 0` (passed with `--config`; the crates are unchanged): these tests compare bits,
+//! which the optimisation level cannot change (the release profile keeps overflow checks and debug
+//! assertions off at every level). The twelve fixture crates then build in about 13 s instead of
+//! 140 s (the runtime's blocked kernels are monomorphised per raw type, which LLVM optimises
+//! slowly). The crates' speed is measured by `testbench/bench` at their own profile.
 
 use crate::compile_util;
 
@@ -59,7 +64,13 @@ pub(crate) fn cargo(args: &[&str], manifest: &Path) {
     let t = Instant::now();
     let out = Command::new(cargo)
         .args(args)
-        .args(["--release", "--offline", "--manifest-path"])
+        .args([
+            "--release",
+            "--offline",
+            "--config",
+            "profile.release.opt-level=0",
+        ])
+        .arg("--manifest-path")
         .arg(manifest)
         .env("CARGO_TARGET_DIR", sim_target())
         .env_remove("RUSTFLAGS")
