@@ -48,7 +48,22 @@ pub use error::CompileError;
 pub use ir::Graph;
 pub use pipeline::{compile, CompileOptions, Compiled};
 
+/// The float reference of an ONNX file: the cleanup pipeline without fold-quantizers
+/// ([`passes::registry::FLOAT_REFERENCE`]), so the model's own quantizers (QONNX `Quant`,
+/// `BipolarQuant`, QDQ pairs) still round and clamp, as the qonnx executor and onnxruntime compute
+/// them. For a model without quantizers it is the graph [`load_float_graph`] gives.
+pub fn load_reference_graph(
+    path: impl AsRef<std::path::Path>,
+    opts: &passes::CleanupOptions,
+) -> Result<Graph, CompileError> {
+    let mut g = onnx::load_file(path)?;
+    passes::run_pipeline(&mut g, passes::registry::FLOAT_REFERENCE, opts)?;
+    Ok(g)
+}
+
 /// Loads an ONNX file and runs the cleanup pipeline: the float IR every later phase starts from.
+/// With quantizers in the model, fold-quantizers has turned them into types: its float evaluation
+/// is then the model without its activation quantizers; [`load_reference_graph`] keeps them.
 pub fn load_float_graph(
     path: impl AsRef<std::path::Path>,
     opts: &passes::CleanupOptions,

@@ -211,8 +211,13 @@ pub fn compile(opts: &CompileOptions) -> Result<Compiled> {
         Some(p) => Some(crate::npy::read_labels(p)?),
         None => None,
     };
-    // The original float model stays the float reference of the accuracy report, as for `eval`.
-    let float_reference = g.clone();
+    // The original float model stays the float reference of the accuracy report, as for `eval`;
+    // with the model's own quantizers, it is the quantized model in float (quantizers applied).
+    let float_reference = if g.model_types.is_empty() {
+        g.clone()
+    } else {
+        load_reference(&opts.model, opts.keep_batch_norm)?
+    };
 
     let scorer = match (&calib, &labels, opts.low_rank) {
         (Some(x), Some(labels), Some(LowRankSpec::Tolerance(_))) => Some(Labelled {
@@ -346,6 +351,14 @@ pub fn load(path: &Path, keep_batch_norm: bool) -> Result<Graph> {
     Ok(g)
 }
 
+/// The float reference of the ONNX file: [`crate::load_reference_graph`] (quantizers applied).
+pub fn load_reference(path: &Path, keep_batch_norm: bool) -> Result<Graph> {
+    Ok(crate::load_reference_graph(
+        path,
+        &CleanupOptions { keep_batch_norm },
+    )?)
+}
+
 /// Every float constant a layer reads is finite: a NaN or infinite weight is the model's fault,
 /// named with the layer that reads it, before any phase (low-rank's SVD, typing) trips over it.
 fn check_finite_constants(g: &Graph) -> Result<()> {
@@ -472,8 +485,37 @@ fn lower_model(typed: &TypedGraph, source: &Path) -> Result<(Lowered, Model)> {
             float_model: "model.onnx".into(),
         },
     )?;
+    check_workspace(&lowered.proto, source)?;
     let model = Model::from_bytes(&lowered.proto.to_bytes())?;
     Ok((lowered, model))
+}
+
+/// A model whose tensors of one sample hold more than the interpreter's workspace
+/// (`binpoint_runtime::model::MAX_WORKSPACE` values, 2^27) is refused with its size and the
+/// limit, naming its largest tensor: the segmentation networks of hls4ml's example-models
+/// (256×256 and 512×512 images through 32-channel layers) are an example. Such a model keeps
+/// every layer's whole output; the design would not fit a board either.
+fn check_workspace(proto: &binpoint_runtime::model::format::ModelProto, source: &Path) -> Result<()> {
+    let limit = binpoint_runtime::model::MAX_WORKSPACE as u64;
+    let numel = |t: &binpoint_runtime::model::format::TensorProto| {
+        t.shape.iter().fold(1u64, |a, &d| a.saturating_mul(d))
+    };
+    let total = proto
+        .tensors
+        .iter()
+        .fold(0u64, |a, t| a.saturating_add(numel(t)));
+    if total <= limit {
+        return Ok(());
+    }
+    let largest = proto.tensors.iter().max_by_key(|t| numel(t));
+    let (name, shape, n) = largest.map_or((String::new(), Vec::new(), 0), |t| {
+        (t.name.clone(), t.shape.clone(), numel(t))
+    });
+    Err(PipelineError::Data(format!(
+        "{}: too large to compile: its {} tensors hold {total} values per sample (the largest,          '{name}' {shape:?}, holds {n}), over binpoint's limit of {limit} values per sample;          binpoint keeps every layer's whole output, so a model of this size needs a smaller          input (crop or tile the image) or fewer, narrower layers",
+        file_name(source),
+        proto.tensors.len(),
+    )))
 }
 
 /// Stage 6: the hardware plan of `model` for `target`: the folding chooser's reuse factors (the

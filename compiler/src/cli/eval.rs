@@ -53,8 +53,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let g = super::float_model(&bpm, &model)?;
     let x = calibration_input(&g, &args.input)?;
     let labels = binpoint::npy::read_labels(&args.labels)?;
+    // Float accuracy of the model as it computes with its own quantizers applied (if any).
+    let reference = if g.model_types.is_empty() {
+        g.clone()
+    } else {
+        super::float_reference(&bpm, &model)?
+    };
     let a = measure(
-        &g,
+        &reference,
         &model,
         &x,
         &labels,

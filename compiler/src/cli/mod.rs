@@ -133,6 +133,27 @@ fn float_model(
     bpm: &std::path::Path,
     model: &binpoint_runtime::model::Model,
 ) -> anyhow::Result<binpoint::Graph> {
+    float_graph(bpm, model, |p, o| binpoint::load_float_graph(p, o))
+}
+
+/// The float reference of that model: its own quantizers applied ([`binpoint::load_reference_graph`]).
+fn float_reference(
+    bpm: &std::path::Path,
+    model: &binpoint_runtime::model::Model,
+) -> anyhow::Result<binpoint::Graph> {
+    float_graph(bpm, model, |p, o| binpoint::load_reference_graph(p, o))
+}
+
+type Loader = fn(
+    &std::path::Path,
+    &binpoint::passes::CleanupOptions,
+) -> Result<binpoint::Graph, binpoint::CompileError>;
+
+fn float_graph(
+    bpm: &std::path::Path,
+    model: &binpoint_runtime::model::Model,
+    load: Loader,
+) -> anyhow::Result<binpoint::Graph> {
     use anyhow::Context;
     let plain = std::path::Path::new(&model.float_model)
         .file_name()
@@ -146,7 +167,7 @@ fn float_model(
     }
     let dir = bpm.parent().unwrap_or(std::path::Path::new("."));
     let onnx = dir.join(&model.float_model);
-    binpoint::load_float_graph(&onnx, &binpoint::passes::CleanupOptions::default())
+    load(&onnx, &binpoint::passes::CleanupOptions::default())
         .with_context(|| format!("{}: loading the float model", onnx.display()))
 }
 

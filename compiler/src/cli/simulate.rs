@@ -3,7 +3,9 @@
 //!
 //! Modes, chosen from the flags and what MODEL is:
 //! - `--float` on an ONNX file: the float32 reference ([`binpoint::eval::run_f32`]) of the graph
-//!   after cleanup, the graph every later phase starts from.
+//!   after cleanup, the graph every later phase starts from; the model's own quantizers (QONNX,
+//!   QDQ) are applied, as the qonnx executor and onnxruntime apply them
+//!   ([`binpoint::load_reference_graph`]).
 //! - no `--float`: the bit-exact fixed-point simulation of a model compiled by `binpoint compile`
 //!   (MODEL is its OUT folder or the `model.bpm` in it), run by the runtime's interpreter. Inputs
 //!   are values (float32/float64, quantized like `ap_fixed<..>(double)`) or raw integers (int64);
@@ -234,7 +236,7 @@ fn fixed_batch(file: &Path, dims: &[usize], want: &[usize]) -> anyhow::Result<us
 
 fn simulate_float(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     npy::check_writable(&args.output, args.force)?;
-    let g = binpoint::load_float_graph(&args.model, &CleanupOptions::default())?;
+    let g = binpoint::load_reference_graph(&args.model, &CleanupOptions::default())?;
     let input_shape = single_input(&g)?;
     let (x, _) = npy::read_f32(&args.input)?;
     check_shape(&args.input, x.shape(), input_shape)?;

@@ -13,9 +13,15 @@ pub const QONNX_DOMAINS: &[&str] = &[
     "onnx.brevitas",
 ];
 
+/// QONNX's channels-last wrappers of Conv, MaxPool and BatchNormalization (`ops::channels_last`).
+pub const CHANNELS_LAST_DOMAIN: &str = "qonnx.custom_op.channels_last";
+
 /// The converter of `op_type` in `domain`: the default domain's ops, and the QONNX quantizers in
 /// the QONNX domains (Brevitas' older exports put `Quant` in the default domain too).
 pub fn lookup_in(domain: &str, op_type: &str) -> Option<Convert> {
+    if domain == CHANNELS_LAST_DOMAIN && ops::channels_last::WRAPPED.contains(&op_type) {
+        return Some(ops::channels_last::convert);
+    }
     let default = domain.is_empty() || domain == "ai.onnx";
     let qonnx = QONNX_DOMAINS.contains(&domain) && matches!(op_type, "Quant" | "BipolarQuant");
     if default || qonnx {
@@ -58,6 +64,7 @@ pub fn lookup(op_type: &str) -> Option<Convert> {
         "ReduceMean" => ops::reduce_mean::convert,
         "Relu" => ops::relu::convert,
         "Reshape" => ops::reshape::convert,
+        "Resize" => ops::resize::convert,
         "Selu" => ops::selu::convert,
         "Shape" => ops::shape::convert,
         "Sigmoid" => ops::sigmoid::convert,
@@ -67,6 +74,7 @@ pub fn lookup(op_type: &str) -> Option<Convert> {
         "Tanh" => ops::tanh::convert,
         "Transpose" => ops::transpose::convert,
         "Unsqueeze" => ops::unsqueeze::convert,
+        "Upsample" => ops::resize::convert,
         _ => return None,
     })
 }
@@ -104,6 +112,7 @@ pub const SUPPORTED: &[&str] = &[
     "ReduceMean",
     "Relu",
     "Reshape",
+    "Resize",
     "Selu",
     "Shape",
     "Sigmoid",
@@ -113,4 +122,5 @@ pub const SUPPORTED: &[&str] = &[
     "Tanh",
     "Transpose",
     "Unsqueeze",
+    "Upsample",
 ];

@@ -8,7 +8,8 @@
 //! 3. `Quant(x, s)` becomes a requantization: the `Affine` that computes `x` (through a `Relu`), or a
 //!    new `Affine(x, 1/s, 0)`, is divided by `s` and its output typed `ap_fixed<b,b,Q,O>` (Q from the
 //!    rounding mode, O = AP_SAT, AP_SAT_SYM when narrow); the `Quant` becomes the dequantizing
-//!    `Affine(s, 0)`;
+//!    `Affine(s, 0)`; a bipolar `Quant` (BipolarQuant, a sign function) becomes a sign-bit cast
+//!    and `2c + 1` ([`bipolar`]);
 //! 4. a dequantizing `Affine` (one scale `s > 0` for all channels, no shift) moves past data movement,
 //!    `Relu` and `Dense` (`Dense(s·x) = s·Dense(x)`), where rule 2 merges it into the next `Affine`.
 //!
@@ -278,12 +279,7 @@ fn requantize(g: &mut Graph, q: NodeIndex) -> Result<(), CompileError> {
     let ins = g.inputs_of(q);
     let x = ins[0];
     if op.bipolar() {
-        return Err(quant_err(
-            g,
-            q,
-            "a bipolar (1-bit) quantizer of a computed tensor is a sign function, not an \
-             ap_fixed cast",
-        ));
+        return bipolar(g, q);
     }
     let rounding = op.rounding.ap_rounding().ok_or_else(|| {
         quant_err(
@@ -342,6 +338,43 @@ fn requantize(g: &mut Graph, q: NodeIndex) -> Result<(), CompileError> {
     g.model_types.insert(tensor, ty);
     let qx = g.inputs_of(q)[0];
     set_affine(g, q, qx, scale, vec![0.0; ch])?;
+    Ok(())
+}
+
+/// 3 (bipolar): `BipolarQuant(x, s) = s · (x >= 0 ? 1 : -1)` on a computed tensor, as two casts
+/// and the dequantizing `Affine(s, 0)`:
+/// - `c = Affine(x, 1, 0)` typed `ap_fixed<1,1,AP_TRN,AP_SAT>` (raw -1 or 0): the floor of any
+///   negative value is at most -1 and saturates to -1, of any other value at least 0 and saturates
+///   to 0, whatever the type of `x`, so `c = -1` exactly when `x < 0`;
+/// - `b = Affine(c, 2, 1)` typed `ap_fixed<2,2>`: `-1` or `1`, the quantizer's integers.
+///
+/// A positive scale (a dequantizing `Affine` merged into `c` by rule 2) leaves the sign unchanged.
+fn bipolar(g: &mut Graph, q: NodeIndex) -> Result<(), CompileError> {
+    let ins = g.inputs_of(q);
+    let x = ins[0];
+    let (rank, Some(ch)) = (g.node(x).shape.rank(), channels(g, x)) else {
+        return Err(quant_err(g, q, "the quantized tensor has no channel axis"));
+    };
+    let scale = g
+        .const_f32(ins[1])
+        .and_then(|c| per_channel(c, rank, ch))
+        .ok_or_else(|| quant_err(g, q, "the scale is neither one value nor one per channel"))?;
+    let sign_bit = FixedType::new(true, 1, 1, Rounding::Trn, Overflow::Sat, 0)
+        .map_err(|e| quant_err(g, q, e.to_string()))?;
+    let bipolar = FixedType::new(true, 2, 2, Rounding::Trn, Overflow::Wrap, 0)
+        .map_err(|e| quant_err(g, q, e.to_string()))?;
+    let base = g.node(q).name.clone();
+    let layer = |g: &mut Graph, suffix: &str, input: NodeIndex, s: f32, t: f32, ty| {
+        let name = g.fresh_name(&format!("{base}_{suffix}"));
+        let sc = vec_const(g, &format!("{name}_scale"), vec![s; ch])?;
+        let sh = vec_const(g, &format!("{name}_shift"), vec![t; ch])?;
+        let a = g.add_node(name.clone(), name.clone(), Affine, &[input, sc, sh])?;
+        g.model_types.insert(name, ty);
+        Ok::<NodeIndex, CompileError>(a)
+    };
+    let c = layer(g, "sign", x, 1.0, 0.0, sign_bit)?;
+    let b = layer(g, "bipolar", c, 2.0, 1.0, bipolar)?;
+    set_affine(g, q, b, scale, vec![0.0; ch])?;
     Ok(())
 }
 

@@ -14,6 +14,19 @@ pub const CLEANUP: &[&str] = &[
     "dead-code",
 ];
 
+/// The float reference: cleanup without fold-quantizers, so the model's quantizers (IR `Quant`)
+/// still round and clamp when the graph is evaluated in float (`binpoint simulate --float`, the
+/// float column of the accuracy report).
+pub const FLOAT_REFERENCE: &[&str] = &[
+    "quant-weights",
+    "constant-folding",
+    "remove-identity",
+    "canonicalize-shapes",
+    "fuse-dense",
+    "fold-batch-norm",
+    "dead-code",
+];
+
 pub fn by_name(name: &str) -> Option<Box<dyn Pass>> {
     Some(match name {
         "quant-weights" => Box::new(QuantWeights),

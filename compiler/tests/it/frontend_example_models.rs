@@ -3,6 +3,12 @@
 //! batch of 789,444. Each loads, matches its reference in float within 1e-5 and runs at 8 bits on
 //! any number of samples; the Selu model verifies bit-exact against g++ (`verify`). The opset
 //! adaptations without a real file, and the readable refusal, are checked on built graphs.
+//!
+//! The QONNX files of the same folder: the binary-network `bnn_model_fc_1layer` (BipolarQuant of
+//! its input and output: sign functions) equals the qonnx executor in float and verifies bit-exact
+//! at 8 bits; the segmentation network `branched_model_ch_last` (channels-last Conv/MaxPool
+//! wrappers, nearest Resize, Concat) equals onnxruntime on its standard-ONNX rewrite exactly and is
+//! refused by `compile` for its size, naming the size and the limit.
 
 use crate::compile_util;
 use crate::frontend_util::{attr_f, attr_i, attr_ints, attr_s, ramp, tensor_f32, Model};
@@ -301,7 +307,7 @@ fn refusal_groups_ops_by_type() {
         let op = if i % 10 == 9 { "Erf" } else { "Conv" };
         m.node(op, &[&prev], &[&out], vec![]);
         m.graph.node[i].domain = if op == "Conv" {
-            "qonnx.custom_op.channels_last".into()
+            "com.example.custom".into()
         } else {
             String::new()
         };
@@ -312,7 +318,181 @@ fn refusal_groups_ops_by_type() {
     assert_eq!(
         e,
         "test.onnx: 100 unsupported op(s) of 2 type(s) (model opset 17):\n  \
-         qonnx.custom_op.channels_last::Conv ×90, first node 'Conv_0'\n  \
+         com.example.custom::Conv ×90, first node 'Conv_0'\n  \
          Erf ×10, first node 'Erf_9'"
     );
+}
+
+/// A fixture's float reference: the cleanup pipeline with the model's quantizers still applied.
+fn load_reference(name: &str) -> binpoint::Graph {
+    binpoint::load_reference_graph(
+        dir().join(format!("{name}.onnx")),
+        &CleanupOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// BipolarQuant on computed tensors (the input, the Gemm output): a sign-bit cast and `2c + 1`.
+/// The float reference equals the qonnx executor exactly; at 8 bits the interpreter gives the
+/// same ±1 on the reference input, and the C++ built with g++ equals the interpreter bit for bit.
+#[test]
+fn bnn_sign_functions_match_qonnx_and_verify_bit_exact() {
+    let name = "bnn_model_fc_1layer";
+    let x = npy(&format!("{name}_input.npy"));
+    let want = npy(&format!("{name}_qonnx_out.npy"));
+    let got = eval::run_f32(&load_reference(name), &x).unwrap();
+    assert_eq!(got, want);
+    let g = load(name);
+    // Random inputs around zero (both signs, ties at 0), and the reference input.
+    let calib = ArrayD::from_shape_vec(
+        ndarray::IxDyn(&[64, 3]),
+        (0..192).map(|i| ((i * 37 % 41) as f32 - 20.0) / 8.0).collect(),
+    )
+    .unwrap();
+    let t = compile_util::typed(&g, &calib, 8);
+    let m = compile_util::compiled(&t).unwrap();
+    let out = m
+        .run_f32(&[&compile_util::flat(&x)], 1, Threads::Single)
+        .unwrap();
+    let fixed: Vec<f32> = out[0].values.iter().map(|&v| v as f32).collect();
+    assert_eq!(fixed, compile_util::flat(&want));
+    // Every calibration sample: the float reference's signs, bit for bit.
+    let reference = eval::run_f32(&load_reference(name), &calib).unwrap();
+    let out = m
+        .run_f32(&[&compile_util::flat(&calib)], 64, Threads::Single)
+        .unwrap();
+    let fixed: Vec<f32> = out[0].values.iter().map(|&v| v as f32).collect();
+    assert_eq!(fixed, compile_util::flat(&reference));
+    let lowered = compile_util::lowered(&t);
+    let out = compile_util::verify_dir("example-models", name, &lowered.proto);
+    let r = verify(
+        &out,
+        &VerifyOptions {
+            vectors: 200,
+            ..VerifyOptions::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(
+        (r.passed, r.failed),
+        (r.samples as u64, 0),
+        "{}",
+        r.tb_output
+    );
+}
+
+/// The deterministic input `qonnx_reference.py` feeds: ((i·29) mod 97 − 48) / 16 over the flat shape.
+fn ramp_input(dims: &[usize]) -> ArrayD<f32> {
+    let n: usize = dims.iter().product();
+    ArrayD::from_shape_vec(
+        ndarray::IxDyn(dims),
+        (0..n).map(|i| ((i * 29 % 97) as f32 - 48.0) / 16.0).collect(),
+    )
+    .unwrap()
+}
+
+/// 14 channels-last Convs, a channels-last MaxPool, a nearest Resize ×2 and a Concat at 256×256:
+/// the float reference equals onnxruntime on the standard-ONNX rewrite exactly (every value is on
+/// the 2^-5 grid); `compile` refuses it for its size, naming the size and the limit.
+#[test]
+fn segmentation_model_loads_matches_onnxruntime_and_is_refused_for_size() {
+    let name = "branched_model_ch_last";
+    let g = load_reference(name);
+    let ops: Vec<&str> = g
+        .node_indices()
+        .into_iter()
+        .map(|n| g.node(n).op.name())
+        .collect();
+    for op in ["Conv", "MaxPool", "Concat", "Transpose"] {
+        assert!(ops.contains(&op), "{op}: {ops:?}");
+    }
+    let x = ramp_input(&[1, 256, 256, 3]);
+    let y = eval::run_f32(&g, &x).unwrap();
+    let want: ArrayD<i16> =
+        ndarray_npy::read_npy(dir().join(format!("{name}_ort_out_x32_int16.npy"))).unwrap();
+    assert_eq!(y.shape(), want.shape());
+    let differ = y
+        .iter()
+        .zip(&want)
+        .filter(|(&a, &b)| a * 32.0 != f32::from(b))
+        .count();
+    assert_eq!(differ, 0);
+
+    let e = binpoint::pipeline::compile(&binpoint::pipeline::CompileOptions {
+        model: dir().join(format!("{name}.onnx")),
+        calib: None,
+        labels: None,
+        precision: binpoint::pipeline::Precision {
+            bits: Some(8),
+            ..Default::default()
+        },
+        input_range: None,
+        keep_batch_norm: false,
+        low_rank: None,
+        learn: None,
+        target: Default::default(),
+        threads: Threads::Single,
+    })
+    .err()
+    .expect("a 256x256 segmentation network is refused")
+    .to_string();
+    assert!(
+        e.contains("too large to compile")
+            && e.contains("values per sample")
+            && e.contains("limit of 134217728"),
+        "{e}"
+    );
+}
+
+/// Resize / Upsample nearest with integer scales become index mapping (Unsqueeze, Concat of
+/// copies, Reshape): exact against ⌊i / s⌋; other modes are refused naming the node.
+#[test]
+fn nearest_resize_is_exact_and_other_modes_are_refused() {
+    let resize = |opset: i64, op: &str, attrs: Vec<onnx_protobuf::AttributeProto>| {
+        let mut m = Model::new(opset);
+        m.input("x", &[0, 2, 3, 2]);
+        m.init(tensor_f32("scales", &[4], vec![1.0, 1.0, 3.0, 2.0]));
+        let ins: Vec<&str> = if op == "Resize" && opset >= 11 {
+            m.init(tensor_f32("roi", &[0], vec![]));
+            vec!["x", "roi", "scales"]
+        } else {
+            vec!["x", "scales"]
+        };
+        m.node(op, &ins, &["y"], attrs).output("y");
+        m
+    };
+    let x = ramp(&[2, 2, 3, 2]);
+    let want = |x: &ArrayD<f32>| {
+        ArrayD::from_shape_fn(ndarray::IxDyn(&[2, 2, 9, 4]), |i| {
+            x[[i[0], i[1], i[2] / 3, i[3] / 2]]
+        })
+    };
+    for m in [
+        resize(9, "Upsample", vec![attr_s("mode", "nearest")]),
+        resize(10, "Resize", vec![]),
+        // Opset 11+ defaults (half_pixel, round_prefer_floor) give ⌊i / s⌋ at scales 2 and 3.
+        resize(13, "Resize", vec![]),
+        resize(
+            13,
+            "Resize",
+            vec![
+                attr_s("coordinate_transformation_mode", "asymmetric"),
+                attr_s("nearest_mode", "floor"),
+            ],
+        ),
+    ] {
+        let g = m.load().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(eval::run_f32(&g, &x).unwrap(), want(&x));
+    }
+    for (attrs, reason) in [
+        (vec![attr_s("mode", "linear")], "interpolation"),
+        // align_corners reads index 1 for output 6 of 9 (3 → 9), not ⌊6 / 3⌋ = 2.
+        (
+            vec![attr_s("coordinate_transformation_mode", "align_corners")],
+            "not a plain nearest upsampling",
+        ),
+    ] {
+        let e = resize(13, "Resize", attrs).load().unwrap_err().to_string();
+        assert!(e.contains("Resize_0") && e.contains(reason), "{e}");
+    }
 }

@@ -23,6 +23,7 @@ mod load;
 
 pub use error::ModelError;
 pub use interp::{LayerOutput, Output, Threads, MAX_THREADS};
+pub use load::{MAX_TENSOR, MAX_WORKSPACE};
 
 use crate::fixed::Requant;
 use crate::ops::affine::AffineConfig;
