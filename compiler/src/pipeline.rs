@@ -495,7 +495,10 @@ fn lower_model(typed: &TypedGraph, source: &Path) -> Result<(Lowered, Model)> {
 /// limit, naming its largest tensor: the segmentation networks of hls4ml's example-models
 /// (256×256 and 512×512 images through 32-channel layers) are an example. Such a model keeps
 /// every layer's whole output; the design would not fit a board either.
-fn check_workspace(proto: &binpoint_runtime::model::format::ModelProto, source: &Path) -> Result<()> {
+fn check_workspace(
+    proto: &binpoint_runtime::model::format::ModelProto,
+    source: &Path,
+) -> Result<()> {
     let limit = binpoint_runtime::model::MAX_WORKSPACE as u64;
     let numel = |t: &binpoint_runtime::model::format::TensorProto| {
         t.shape.iter().fold(1u64, |a, &d| a.saturating_mul(d))
@@ -512,7 +515,10 @@ fn check_workspace(proto: &binpoint_runtime::model::format::ModelProto, source: 
         (t.name.clone(), t.shape.clone(), numel(t))
     });
     Err(PipelineError::Data(format!(
-        "{}: too large to compile: its {} tensors hold {total} values per sample (the largest,          '{name}' {shape:?}, holds {n}), over binpoint's limit of {limit} values per sample;          binpoint keeps every layer's whole output, so a model of this size needs a smaller          input (crop or tile the image) or fewer, narrower layers",
+        "{}: too large to compile: its {} tensors hold {total} values per sample (the largest, \
+         '{name}' {shape:?}, holds {n}), over binpoint's limit of {limit} values per sample; \
+         binpoint keeps every layer's whole output, so a model of this size needs a smaller \
+         input (crop or tile the image) or fewer, narrower layers",
         file_name(source),
         proto.tensors.len(),
     )))

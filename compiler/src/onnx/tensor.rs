@@ -246,6 +246,7 @@ pub(crate) fn small_int_type(t: &TensorProto) -> Option<(u32, bool)> {
         DataType::UINT8 => Some((8, false)),
         DataType::INT16 => Some((16, true)),
         DataType::UINT16 => Some((16, false)),
+        DataType::INT32 => Some((32, true)),
         _ => None,
     }
 }

@@ -8,7 +8,9 @@
 //! 3. `Quant(x, s)` becomes a requantization: the `Affine` that computes `x` (through a `Relu`), or a
 //!    new `Affine(x, 1/s, 0)`, is divided by `s` and its output typed `ap_fixed<b,b,Q,O>` (Q from the
 //!    rounding mode, O = AP_SAT, AP_SAT_SYM when narrow); the `Quant` becomes the dequantizing
-//!    `Affine(s, 0)`; a bipolar `Quant` (BipolarQuant, a sign function) becomes a sign-bit cast
+//!    `Affine(s, 0)`; with a zero point `z` (QDQ) the range is shifted by `-z` and typed by the
+//!    narrowest `ap_fixed<w,w>` holding it, followed by a `Clip` when it is not the type's own range;
+//!    a bipolar `Quant` (BipolarQuant, a sign function) becomes a sign-bit cast
 //!    and `2c + 1` ([`bipolar`]);
 //! 4. a dequantizing `Affine` (one scale `s > 0` for all channels, no shift) moves past data movement,
 //!    `Relu` and `Dense` (`Dense(s·x) = s·Dense(x)`), where rule 2 merges it into the next `Affine`.
@@ -20,7 +22,7 @@
 use super::quant_weights::{integer_type, quant_err};
 use super::{pass_err, CleanupOptions, Pass, MAX_REWRITES};
 use crate::error::CompileError;
-use crate::ir::ops::{Affine, Dense};
+use crate::ir::ops::{Affine, Clip, Dense};
 use crate::ir::{Graph, Op, TensorData};
 use binpoint_runtime::{FixedType, Overflow, Rounding};
 use ndarray::{ArrayD, IxDyn};
@@ -291,15 +293,20 @@ fn requantize(g: &mut Graph, q: NodeIndex) -> Result<(), CompileError> {
             ),
         )
     })?;
-    let overflow = op.ap_overflow().ok_or_else(|| {
-        quant_err(
-            g,
-            q,
-            "an unsigned narrow range (0..2^bits-2) has no ap_fixed overflow mode",
-        )
-    })?;
-    let ty = FixedType::new(op.signed, op.bits, op.bits as i32, rounding, overflow, 0)
-        .map_err(|e| quant_err(g, q, e.to_string()))?;
+    let (ty, clip) = if op.zero_point == 0 {
+        let overflow = op.ap_overflow().ok_or_else(|| {
+            quant_err(
+                g,
+                q,
+                "an unsigned narrow range (0..2^bits-2) has no ap_fixed overflow mode",
+            )
+        })?;
+        let ty = FixedType::new(op.signed, op.bits, op.bits as i32, rounding, overflow, 0)
+            .map_err(|e| quant_err(g, q, e.to_string()))?;
+        (ty, None)
+    } else {
+        shifted_type(&op, rounding).map_err(|e| quant_err(g, q, e))?
+    };
     let (rank, Some(ch)) = (g.node(x).shape.rank(), channels(g, x)) else {
         return Err(quant_err(g, q, "the quantized tensor has no channel axis"));
     };
@@ -336,9 +343,50 @@ fn requantize(g: &mut Graph, q: NodeIndex) -> Result<(), CompileError> {
     set_affine(g, target, ax, div(&s), div(&t))?;
     let tensor = g.node(target).tensor.clone();
     g.model_types.insert(tensor, ty);
-    let qx = g.inputs_of(q)[0];
+    let mut qx = g.inputs_of(q)[0];
+    if let Some((min, max)) = clip {
+        // The shifted range inside the type: a Clip of integers, exact (0 lies in the range, so it
+        // commutes with a Relu between).
+        let name = g.fresh_name(&format!("{}_clip", g.node(q).name));
+        let c = g.add_node(name.clone(), name.clone(), Clip { min, max }, &[qx])?;
+        g.model_types.insert(name, ty);
+        qx = c;
+    }
     set_affine(g, q, qx, scale, vec![0.0; ch])?;
     Ok(())
+}
+
+/// The type of a quantizer with a nonzero zero point: its integers `round(x / s)` lie in the
+/// shifted range `[lo, hi]` ([`Quant::int_range`]); the narrowest `ap_fixed<w,w>` (or `ap_ufixed`
+/// when `lo >= 0`) holding it with AP_SAT, and the Clip bounds when the range is not the type's own
+/// (uint8 with zero point 128 is exactly `ap_fixed<8,8,..,AP_SAT>`, with 100 it is `ap_fixed<9,9>`
+/// and a Clip to [-100, 155]).
+fn shifted_type(
+    op: &crate::ir::ops::Quant,
+    rounding: Rounding,
+) -> Result<(FixedType, Option<(f32, f32)>), String> {
+    let (lo, hi) = op.int_range();
+    let signed = lo < 0.0;
+    let mut w = 1i32;
+    let range = |w: i32| {
+        if signed {
+            (-(2f64.powi(w - 1)), 2f64.powi(w - 1) - 1.0)
+        } else {
+            (0.0, 2f64.powi(w) - 1.0)
+        }
+    };
+    while !(range(w).0 <= lo && hi <= range(w).1) {
+        w += 1;
+        if w > 32 {
+            return Err(format!(
+                "the shifted range [{lo}, {hi}] needs more than 32 bits"
+            ));
+        }
+    }
+    let ty = FixedType::new(signed, w as u32, w, rounding, Overflow::Sat, 0)
+        .map_err(|e| e.to_string())?;
+    let clip = (range(w) != (lo, hi)).then_some((lo as f32, hi as f32));
+    Ok((ty, clip))
 }
 
 /// 3 (bipolar): `BipolarQuant(x, s) = s · (x >= 0 ? 1 : -1)` on a computed tensor, as two casts
@@ -407,6 +455,7 @@ fn integer_input(g: &Graph, mut n: NodeIndex) -> Option<FixedType> {
             | Op::Identity(_)
             | Op::Dropout(_)
             | Op::Relu(_)
+            | Op::Clip(_)
             | Op::MaxPool(_) => n = g.inputs_of(n)[0],
             _ => return None,
         }

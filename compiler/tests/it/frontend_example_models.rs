@@ -346,7 +346,9 @@ fn bnn_sign_functions_match_qonnx_and_verify_bit_exact() {
     // Random inputs around zero (both signs, ties at 0), and the reference input.
     let calib = ArrayD::from_shape_vec(
         ndarray::IxDyn(&[64, 3]),
-        (0..192).map(|i| ((i * 37 % 41) as f32 - 20.0) / 8.0).collect(),
+        (0..192)
+            .map(|i| ((i * 37 % 41) as f32 - 20.0) / 8.0)
+            .collect(),
     )
     .unwrap();
     let t = compile_util::typed(&g, &calib, 8);
@@ -386,7 +388,9 @@ fn ramp_input(dims: &[usize]) -> ArrayD<f32> {
     let n: usize = dims.iter().product();
     ArrayD::from_shape_vec(
         ndarray::IxDyn(dims),
-        (0..n).map(|i| ((i * 29 % 97) as f32 - 48.0) / 16.0).collect(),
+        (0..n)
+            .map(|i| ((i * 29 % 97) as f32 - 48.0) / 16.0)
+            .collect(),
     )
     .unwrap()
 }

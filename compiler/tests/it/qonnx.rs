@@ -286,19 +286,28 @@ fn quantizers_without_an_ap_fixed_equivalent_are_refused_by_name() {
             .to_string();
         assert!(e.contains("node 'Quant_") && e.contains(reason), "{e}");
     }
-    // A bipolar quantizer of a computed tensor is a sign function.
+    // A bipolar quantizer of a computed tensor is a sign function: a sign-bit cast and `2c + 1`
+    // (it used to be refused here); the compiled model gives the float reference's ±0.5 exactly,
+    // zero and the smallest negative input included.
     let mut m = Model::new(13);
     m.input("x", &[0, 3]).output("y");
-    m.init(tensor_f32("one", &[], vec![1.0]));
-    m.node("BipolarQuant", &["x", "one"], &["y"], vec![]);
-    let mut g = m.load().unwrap();
-    let e = binpoint::passes::cleanup(&mut g, &CleanupOptions::default())
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("BipolarQuant_0") && e.contains("sign function"),
-        "{e}"
-    );
+    m.init(tensor_f32("half", &[], vec![0.5]));
+    m.node("BipolarQuant", &["x", "half"], &["y"], vec![]);
+    let raw = m.load().unwrap();
+    let x = ArrayD::from_shape_vec(
+        IxDyn(&[4, 3]),
+        vec![
+            0.0, -0.0, 1.0, -1.0, 0.001, -0.001, 3.5, -3.5, 0.25, -0.25, 2.0, -2.0,
+        ],
+    )
+    .unwrap();
+    let want = binpoint::eval::run_f32(&raw, &x).unwrap();
+    let mut g = raw.clone();
+    binpoint::passes::cleanup(&mut g, &CleanupOptions::default()).unwrap();
+    let t = typed_no_bits(&g, &x);
+    let y = raw_outputs(&compiled(&t), &x);
+    let got: Vec<f32> = y.iter().flatten().map(|&v| v as f32).collect();
+    assert_eq!(got, want.iter().copied().collect::<Vec<f32>>());
 }
 
 fn int_tensor(name: &str, dims: &[i64], v: Vec<i32>, dtype: DataType) -> TensorProto {
@@ -369,4 +378,109 @@ fn onnx_qdq_pairs_and_int8_weights_give_the_same_integers() {
         model_types.contains(&"ap_ufixed<8,8,AP_RND_CONV,AP_SAT>".to_string()),
         "{model_types:?}"
     );
+}
+
+fn qdq_fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../testbench/fixtures/qdq")
+        .join(name)
+}
+
+/// A QDQ model made by onnxruntime's own static quantizer (`testbench/fixtures/qdq/make_qdq.py`):
+/// uint8 activations with zero points 42, 149, 143 and 140, int8 per-channel weights, uint8 biases
+/// with zero point 140. The float reference (quantizers applied) equals onnxruntime exactly; the
+/// shifted ranges become `ap_fixed<9,9>` plus a Clip, and the compiled model gives onnxruntime's
+/// integers on every output (with a 24-bit input interface: at 16 bits, 4 of 256 inputs round
+/// across a quantizer's half-way point before it sees them).
+#[test]
+fn qdq_with_nonzero_zero_points_gives_onnxruntimes_integers() {
+    let path = qdq_fixture("qdq_uint8_mlp.onnx");
+    let x: ArrayD<f32> = ndarray_npy::read_npy(qdq_fixture("qdq_x.npy")).unwrap();
+    let want: ArrayD<f32> = ndarray_npy::read_npy(qdq_fixture("qdq_ort_out.npy")).unwrap();
+    let reference = binpoint::load_reference_graph(&path, &CleanupOptions::default()).unwrap();
+    assert_eq!(binpoint::eval::run_f32(&reference, &x).unwrap(), want);
+
+    let g = binpoint::load_float_graph(&path, &CleanupOptions::default()).unwrap();
+    let cfg = precision(&Precision {
+        bits: Some(24),
+        ..Precision::default()
+    })
+    .unwrap();
+    let cal = calibrate(&g, std::slice::from_ref(&x), Method::MaxAbs).unwrap();
+    let t = type_graph(&g, &cfg, RangeSource::Calibrated(&cal)).unwrap();
+    let clips: Vec<(String, String)> = t
+        .ordered()
+        .iter()
+        .filter(|(_, l)| l.node.ends_with("_clip"))
+        .map(|(_, l)| (l.node.clone(), l.output.ty.to_string()))
+        .collect();
+    assert_eq!(clips.len(), 4, "{clips:?}");
+    for (_, ty) in &clips {
+        assert_eq!(ty, "ap_fixed<9,9,AP_RND_CONV,AP_SAT>");
+    }
+    let y = raw_outputs(&compiled(&t), &x);
+    let step = 0.029_827_53_f64;
+    let mismatches = (0..64)
+        .flat_map(|i| (0..4).map(move |k| (i, k)))
+        .filter(|&(i, k)| (f64::from(want[[i, k]]) / step).round() != (y[i][k] / step).round())
+        .count();
+    assert_eq!(mismatches, 0);
+}
+
+/// uint8 with zero point 128 is exactly `ap_fixed<8,8,AP_RND_CONV,AP_SAT>` (no Clip); a DequantizeLinear
+/// whose zero point differs from its QuantizeLinear's, and per-channel zero points on a computed
+/// tensor, are refused naming the node.
+#[test]
+fn qdq_zero_point_128_is_int8_and_mismatched_zero_points_are_refused() {
+    let model = |zq: i32, zd: Vec<i32>| {
+        let mut m = Model::new(13);
+        m.input("x", &[0, 3]).output("y");
+        let nd = zd.len() as i64;
+        m.init(tensor_f32("s", &[], vec![0.05]))
+            .init(int_tensor("zq", &[], vec![zq], DataType::UINT8))
+            .init(int_tensor(
+                "zd",
+                if nd == 1 { &[] } else { &[3] },
+                zd,
+                DataType::UINT8,
+            ))
+            .node("QuantizeLinear", &["x", "s", "zq"], &["q"], vec![])
+            .node("DequantizeLinear", &["q", "s", "zd"], &["y"], vec![]);
+        m
+    };
+    let raw = model(128, vec![128]).load().unwrap();
+    let x = ArrayD::from_shape_vec(
+        IxDyn(&[40, 3]),
+        (0..120).map(|i| (i as f32 - 60.0) / 7.0).collect(),
+    )
+    .unwrap();
+    let want = binpoint::eval::run_f32(&raw, &x).unwrap();
+    // onnxruntime's arithmetic: (clamp(round(x / s) + 128, 0, 255) - 128) · s.
+    for (w, v) in want.iter().zip(&x) {
+        let q = ((v / 0.05).round_ties_even() + 128.0).clamp(0.0, 255.0) - 128.0;
+        assert_eq!(*w, q * 0.05);
+    }
+    let mut g = raw.clone();
+    binpoint::passes::cleanup(&mut g, &CleanupOptions::default()).unwrap();
+    let t = typed_no_bits(&g, &x);
+    let types: Vec<String> = t
+        .ordered()
+        .iter()
+        .map(|(_, l)| format!("{} {}", l.op, l.output.ty))
+        .collect();
+    assert!(
+        types.contains(&"Affine ap_fixed<8,8,AP_RND_CONV,AP_SAT>".to_string()),
+        "{types:?}"
+    );
+    assert!(!types.iter().any(|t| t.starts_with("Clip")), "{types:?}");
+    for (m, reason) in [
+        (model(128, vec![127]), "differs from the QuantizeLinear's"),
+        (model(128, vec![128, 127, 128]), "per-channel zero points"),
+    ] {
+        let e = m.load().unwrap_err().to_string();
+        assert!(
+            e.contains("DequantizeLinear_1") && e.contains(reason),
+            "{e}"
+        );
+    }
 }

@@ -88,18 +88,27 @@ pub struct Quant {
     pub signed: bool,
     pub narrow: bool,
     pub rounding: QuantRounding,
+    /// An integer zero point `z` (ONNX QDQ's `y_zero_point`): the stored integers are
+    /// `clamp(round(x / s) + z)` in the range of `bits`/`signed`/`narrow` and the value is
+    /// `(q - z)·s`, that is `s · clamp(round(x / s), min - z, max - z)`: [`Quant::int_range`] is the
+    /// range shifted. QuantizeLinear rounds before it adds `z`; QONNX's `Quant` adds its zero point
+    /// before rounding (different at ties when `z` is odd), so a nonzero QONNX zero point is refused.
+    pub zero_point: i64,
 }
 
 impl Quant {
-    /// The integer range `[min, max]` (qonnx's `min_int`/`max_int`).
+    /// The integer range `[min, max]` (qonnx's `min_int`/`max_int`) minus the zero point: the
+    /// integers `round(x / s)` are clamped to it.
     pub fn int_range(&self) -> (f64, f64) {
         let b = self.bits as i32;
-        match (self.signed, self.narrow) {
+        let (lo, hi) = match (self.signed, self.narrow) {
             (true, true) => (-(2f64.powi(b - 1)) + 1.0, 2f64.powi(b - 1) - 1.0),
             (true, false) => (-(2f64.powi(b - 1)), 2f64.powi(b - 1) - 1.0),
             (false, false) => (0.0, 2f64.powi(b) - 1.0),
             (false, true) => (0.0, 2f64.powi(b) - 2.0),
-        }
+        };
+        let z = self.zero_point as f64;
+        (lo - z, hi - z)
     }
 
     pub fn bipolar(&self) -> bool {
@@ -148,8 +157,13 @@ impl OpSpec for Quant {
         zip_broadcast(arg(i, 0)?, arg(i, 1)?, |x, s| self.integer(x, s) * s)
     }
     fn attrs(&self) -> String {
+        let zero = if self.zero_point == 0 {
+            String::new()
+        } else {
+            format!(" zero_point={}", self.zero_point)
+        };
         format!(
-            "bits={} signed={} narrow={} rounding={}",
+            "bits={} signed={} narrow={} rounding={}{zero}",
             self.bits,
             self.signed,
             self.narrow,
@@ -183,6 +197,7 @@ mod tests {
                     signed,
                     narrow,
                     rounding: mode,
+                    zero_point: 0,
                 };
                 let (Some(r), Some(o)) = (mode.ap_rounding(), q.ap_overflow()) else {
                     continue;

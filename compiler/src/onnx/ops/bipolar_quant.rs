@@ -11,6 +11,7 @@ pub fn convert(c: &mut NodeCtx) -> R {
         signed: true,
         narrow: false,
         rounding: QuantRounding::HalfEven,
+        zero_point: 0,
     };
     emit(c, op)
 }

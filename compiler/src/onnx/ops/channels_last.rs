@@ -35,7 +35,8 @@ fn transpose(
     tensor: &str,
 ) -> Result<NodeIndex, crate::error::CompileError> {
     let name = c.l.graph.fresh_name(&format!("{}_{tensor}", c.name));
-    c.l.graph.add_node(name.clone(), name, Transpose { perm }, &[x])
+    c.l.graph
+        .add_node(name.clone(), name, Transpose { perm }, &[x])
 }
 
 pub fn convert(c: &mut NodeCtx) -> R {
@@ -60,9 +61,7 @@ pub fn convert(c: &mut NodeCtx) -> R {
         let x = c.data(i)?;
         let r = c.l.graph.node(x).shape.rank();
         if r != rank {
-            return Err(c.shape_err(format!(
-                "input {i} has rank {r}, the data rank {rank}"
-            )));
+            return Err(c.shape_err(format!("input {i} has rank {r}, the data rank {rank}")));
         }
         let t = transpose(c, x, to_first(rank), "to_nchw")?;
         let tensor = c.l.graph.node(t).tensor.clone();

@@ -28,6 +28,7 @@ pub fn convert(c: &mut NodeCtx) -> R {
         signed: c.attr_bool("signed", true)?,
         narrow: c.attr_bool("narrow", false)?,
         rounding,
+        zero_point: 0,
     };
     emit(c, op)
 }

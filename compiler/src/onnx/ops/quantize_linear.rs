@@ -1,8 +1,9 @@
 //! ONNX QuantizeLinear (opsets 11+): `y = saturate(round_half_even(x / y_scale) + y_zero_point)` in the zero
 //! point's type (uint8 without one; `output_dtype` from opset 21). Per tensor or per `axis` (13+).
 //! Becomes the IR `Quant` with the type's range, so that its DequantizeLinear is the identity; its output
-//! must feed a DequantizeLinear (docs/precision.md, "Types from the model").
-use super::quant::check_zero_point;
+//! must feed a DequantizeLinear (docs/precision.md, "Types from the model"). A nonzero zero point
+//! (one for the whole tensor, e.g. uint8 activations around 128) shifts the range
+//! (`Quant::zero_point`); fold-quantizers types it exactly.
 use super::R;
 use crate::ir::ops::{Quant, QuantRounding};
 use crate::ir::TensorData;
@@ -10,7 +11,7 @@ use crate::onnx::context::{NodeCtx, Value};
 use ndarray::IxDyn;
 
 pub fn convert(c: &mut NodeCtx) -> R {
-    check_zero_point(c, 2)?;
+    let zero_point = scalar_zero_point(c, 2)?;
     let (bits, signed) = match c.node.input.get(2).filter(|s| !s.is_empty()) {
         Some(zp) => *c.l.int_types.get(zp).ok_or_else(|| {
             c.unsupported("the zero point must be an int8, uint8, int16 or uint16 initializer")
@@ -32,6 +33,7 @@ pub fn convert(c: &mut NodeCtx) -> R {
         signed,
         narrow: false,
         rounding: QuantRounding::HalfEven,
+        zero_point,
     };
     c.emit(op, &[x, scale])?;
     Ok(())
@@ -67,3 +69,31 @@ pub(crate) fn scale_input(
 }
 
 use crate::error::CompileError;
+
+/// The zero points (input `i`) as integers; none given is all 0.
+pub(crate) fn zero_points(c: &NodeCtx, i: usize) -> Result<Vec<i64>, CompileError> {
+    if !c.has(i) {
+        return Ok(vec![0]);
+    }
+    match c.value(i)? {
+        Value::Const(TensorData::I64(a)) => Ok(a.iter().copied().collect()),
+        Value::Const(TensorData::F32(a)) if a.iter().all(|v| v.fract() == 0.0) => {
+            Ok(a.iter().map(|&v| v as i64).collect())
+        }
+        _ => Err(c.unsupported(format!(
+            "the zero point (input {i}) must be an integer constant"
+        ))),
+    }
+}
+
+/// One zero point for the whole tensor (activations): per-axis zero points must all be equal.
+pub(crate) fn scalar_zero_point(c: &NodeCtx, i: usize) -> Result<i64, CompileError> {
+    let z = zero_points(c, i)?;
+    match z.first() {
+        Some(&z0) if z.iter().all(|&v| v == z0) => Ok(z0),
+        _ => Err(c.unsupported(
+            "per-channel zero points on a computed tensor are not supported (one offset for the \
+             whole tensor is: it shifts the quantizer's integer range)",
+        )),
+    }
+}

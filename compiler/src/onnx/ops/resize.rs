@@ -125,13 +125,12 @@ pub fn convert(c: &mut NodeCtx) -> R {
             )));
         }
         let s = s as usize;
-        let d = c
-            .l
-            .graph
-            .node(x)
-            .shape
-            .fixed_dim(a)
-            .map_err(|e| c.shape_err(e))?;
+        let d =
+            c.l.graph
+                .node(x)
+                .shape
+                .fixed_dim(a)
+                .map_err(|e| c.shape_err(e))?;
         for i in 0..d * s {
             match source_index(&coord, &nearest, i, d, s) {
                 Some(k) if k == i / s => {}
