@@ -309,14 +309,21 @@ pub(crate) fn calib_inputs(
     Ok((vec![model.quantize(*id, &values)?], values.len() / len))
 }
 
-/// Runs the testbench `exe` in `cwd` on `args`: (exit code, stdout, stderr, seconds).
+/// Runs the testbench `exe` in `cwd` on `args`: (exit code, stdout, stderr, seconds). Through
+/// `sh` with the stack limit raised as far as allowed: the top function keeps each layer's output
+/// as a local array (as Vitis C-simulation does), megabytes for an image network, over the
+/// usual 8 MB stack (the 512×512 `separable_conv_model_ch_last` crashed without it).
 fn run_tb(
     exe: &Path,
     cwd: &Path,
     args: &[PathBuf],
 ) -> Result<(i32, String, String, f64), VerifyError> {
     let start = Instant::now();
-    let out = Command::new(exe)
+    let exe = exe.canonicalize().unwrap_or_else(|_| exe.to_path_buf());
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -s unlimited 2>/dev/null || ulimit -s \"$(ulimit -H -s)\" 2>/dev/null; exec \"$0\" \"$@\"")
+        .arg(&exe)
         .args(args)
         .current_dir(cwd)
         .output()
