@@ -46,6 +46,13 @@ pub(super) fn render(r: &Report) -> String {
             for line in a.lines().lines() {
                 let _ = writeln!(s, "  {line}");
             }
+            if r.precision.contains("from the model's quantizers") {
+                // pipeline::compile measured the float side on load_reference_graph.
+                s.push_str(
+                    "  (float: the model with its own quantizers applied, as the qonnx executor \
+                     and onnxruntime compute it)\n",
+                );
+            }
         }
         None => {
             s.push_str("\naccuracy: not measured (compile with --calib X.npy --labels L.npy)\n")
