@@ -248,7 +248,10 @@ pub fn compile(opts: &CompileOptions) -> Result<Compiled> {
                     error,
                 }
             })?;
-        before_learning = Some((std::mem::replace(&mut typed, learned.typed), learned.held_out));
+        before_learning = Some((
+            std::mem::replace(&mut typed, learned.typed),
+            learned.held_out,
+        ));
         learning = Some(learned.report);
     }
     // Without data, the weights' and biases' saturations are still counted (and announced).

@@ -17,7 +17,12 @@ pub struct LearnArgs {
     learn_points_only: bool,
 
     /// Kept for scripts from before weights were learned by default: the same as --learn alone
-    #[arg(long, requires = "learn", conflicts_with = "learn_points_only", hide = true)]
+    #[arg(
+        long,
+        requires = "learn",
+        conflicts_with = "learn_points_only",
+        hide = true
+    )]
     finetune: bool,
 
     /// Passes over the training share of the calibration data (with --learn)

@@ -128,8 +128,7 @@ impl LearningReport {
         } else {
             "float argmax"
         };
-        let _ =
-            writeln!(
+        let _ = writeln!(
             s,
             "learning {}: {} epochs ({} steps of {}), lr {}, seed {}, on {} samples; kept epoch {}",
             self.what(),

@@ -51,7 +51,7 @@ pub struct Split {
 }
 
 /// Seeds the held-out draw apart from the sample order (both come from `--seed`).
-const SPLIT_STREAM: u64 = 0x686f_6c64_6f75_74;
+const SPLIT_STREAM: u64 = 0x0068_6f6c_646f_7574;
 
 /// A seeded split of `n` samples: `round(holdout · n)` held out (at least 1 and at most `n - 1`
 /// when `holdout > 0` and `n ≥ 2`), both parts in ascending order.
@@ -354,4 +354,30 @@ pub fn train(
         last,
         steps,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn the_held_out_split_is_seeded_disjoint_and_complete() {
+        let a = split(1437, 0.2, 7);
+        assert_eq!(a, split(1437, 0.2, 7), "same seed, same split");
+        assert_ne!(a.held_out, split(1437, 0.2, 8).held_out);
+        assert_eq!(a.held_out.len(), 287);
+        let mut all: Vec<u32> = a.train.iter().chain(&a.held_out).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..1437).collect::<Vec<_>>());
+        assert!(split(100, 0.0, 0).held_out.is_empty());
+        assert!(
+            split(1, 0.5, 0).held_out.is_empty(),
+            "one sample cannot be split"
+        );
+        assert_eq!(
+            split(3, 0.01, 0).held_out.len(),
+            1,
+            "at least one when asked"
+        );
+    }
 }
