@@ -111,7 +111,8 @@ fn invalid(path: &Path, reason: String) -> NpyError {
     }
 }
 
-fn decode_f32(bytes: &[u8]) -> Result<(ArrayD<f32>, FloatKind), String> {
+/// [`read_f32`] on the bytes of a file (the fuzz target's entry; files go through `read_f32`).
+pub fn decode_f32(bytes: &[u8]) -> Result<(ArrayD<f32>, FloatKind), String> {
     let header = checked_header(bytes)?;
     match float_kind(&header) {
         Some(kind) => floats(bytes, kind),
@@ -140,7 +141,8 @@ fn floats(bytes: &[u8], kind: FloatKind) -> Result<(ArrayD<f32>, FloatKind), Str
     Ok((array, kind))
 }
 
-fn decode(bytes: &[u8]) -> Result<Array, String> {
+/// [`read_any`] on the bytes of a file (the fuzz target's entry; files go through `read_any`).
+pub fn decode(bytes: &[u8]) -> Result<Array, String> {
     let header = checked_header(bytes)?;
     let bad = |e: ndarray_npy::ReadNpyError| format!("not a valid .npy file: {e}");
     let wide = |a: ArrayD<u64>| {

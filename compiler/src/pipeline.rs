@@ -43,6 +43,7 @@ use crate::quant::{
     calibrate_and_type, count_saturations, fit_input, load_npy, saturations_on_data,
     DataSaturation, PrecisionConfig, QuantError, Ranges, TypedGraph,
 };
+use crate::report::compression::{CompressedLayer, CompressionSummary, DesignTotals};
 use crate::report::{self, Report};
 use crate::{eval, learn};
 
@@ -242,6 +243,8 @@ pub fn compile(opts: &CompileOptions) -> Result<Compiled> {
     };
     let mut typed = calibrate_and_type(&g, &cfg, ranges)?;
     let mut learning = None;
+    // The post-training typing and the held-out samples, to measure what learning gained.
+    let mut before_learning = None;
     if let (Some(lopts), Some(x)) = (&opts.learn, &calib) {
         let learned =
             learn::learn(&g, &cfg, &typed, x, labels.as_deref(), lopts).map_err(|error| {
@@ -250,7 +253,10 @@ pub fn compile(opts: &CompileOptions) -> Result<Compiled> {
                     error,
                 }
             })?;
-        typed = learned.typed;
+        before_learning = Some((
+            std::mem::replace(&mut typed, learned.typed),
+            learned.held_out,
+        ));
         learning = Some(learned.report);
     }
     // Without data, the weights' and biases' saturations are still counted (and announced).
@@ -259,6 +265,18 @@ pub fn compile(opts: &CompileOptions) -> Result<Compiled> {
         None => count_saturations(&typed, &[])?,
     };
     let (lowered, model) = lower_model(&typed, &opts.model)?;
+    if let (Some(r), Some((ptq, held)), Some(x)) = (&mut learning, &before_learning, &calib) {
+        if !held.is_empty() {
+            let data = HeldOut {
+                float: &float_reference,
+                x,
+                labels: labels.as_deref(),
+                held,
+                threads: opts.threads,
+            };
+            r.held_out = Some(data.accuracy(ptq, &model, &opts.model)?);
+        }
+    }
     let accuracy = match (&labels, &calib, &opts.labels, &opts.calib) {
         (Some(y), Some(x), Some(lpath), Some(xpath)) => Some(measure(
             &float_reference,
@@ -286,6 +304,20 @@ pub fn compile(opts: &CompileOptions) -> Result<Compiled> {
         }
     }
     report.learning = learning;
+    report.compression = compression(
+        &Reference {
+            graph: &float_reference,
+            cfg: &cfg,
+            calib: calib.as_ref(),
+            input_range: opts.input_range,
+            source: &opts.model,
+            target: &opts.target,
+        },
+        &typed,
+        &decomposed,
+        DesignTotals::new(report.totals.macs, &estimate),
+        &mut report.warnings,
+    );
     report.low_rank.low_rank = decomposed;
     report.low_rank.low_rank_search = search;
     Ok(Compiled {
@@ -472,6 +504,153 @@ impl tolerance::Score for Labelled<'_> {
             .filter(|(row, &label)| eval::argmax(row.iter().copied()) as i64 == label)
             .count();
         Ok(right as f64 / n as f64)
+    }
+}
+
+/// What the uncompressed model is compiled from: the same model, config, data and target.
+struct Reference<'a> {
+    /// The float model before compression.
+    graph: &'a Graph,
+    cfg: &'a PrecisionConfig,
+    calib: Option<&'a ArrayD<f32>>,
+    input_range: Option<(f64, f64)>,
+    source: &'a Path,
+    target: &'a Target,
+}
+
+/// The compression section of the report: the low-rank and K-hot layers of `typed`, and the whole
+/// model against the same model compiled without compression (None when nothing was compressed;
+/// a warning when the reference cannot be compiled, e.g. a flag names a factorized layer).
+fn compression(
+    r: &Reference,
+    typed: &TypedGraph,
+    decomposed: &[Decomposed],
+    after: DesignTotals,
+    warnings: &mut Vec<String>,
+) -> Option<CompressionSummary> {
+    let mut layers: Vec<CompressedLayer> = decomposed
+        .iter()
+        .map(|d| CompressedLayer {
+            layer: d.layer.clone(),
+            how: format!("low-rank r={} ({}x{})", d.rank, d.matrix[0], d.matrix[1]),
+        })
+        .collect();
+    layers.extend(typed.layers.values().filter_map(|l| match l.kernel {
+        crate::quant::Kernel::Mac { khot: Some(k), .. } => Some(CompressedLayer {
+            layer: l.node.clone(),
+            how: format!("K-hot {k}"),
+        }),
+        _ => None,
+    }));
+    if layers.is_empty() {
+        return None;
+    }
+    match uncompressed(r) {
+        Ok(before) => Some(CompressionSummary {
+            layers,
+            before,
+            after,
+        }),
+        Err(e) => {
+            warnings.push(format!(
+                "compression summary left out: the model without compression does not compile \
+                 with these flags: {e}"
+            ));
+            None
+        }
+    }
+}
+
+/// The whole-model totals of the reference compiled without compression: no factorization, no
+/// K-hot key, the same data, board and flags.
+fn uncompressed(r: &Reference) -> Result<DesignTotals> {
+    let mut cfg = r.cfg.clone();
+    cfg.default.khot = None;
+    for level in cfg.op.values_mut().chain(cfg.layer.values_mut()) {
+        level.khot = None;
+    }
+    let ranges = match r.calib {
+        Some(x) => Ranges::Calibrated(x),
+        None => Ranges::Propagated(r.input_range),
+    };
+    let typed = calibrate_and_type(r.graph, &cfg, ranges)?;
+    let (lowered, model) = lower_model(&typed, r.source)?;
+    let (hw, warning) = plan_hardware(&model, r.target, &cfg)?;
+    let estimate = estimate_hardware(&model, &hw, warning)?;
+    let macs = report::build(&typed, &lowered, None, None, Vec::new())
+        .totals
+        .macs;
+    Ok(DesignTotals::new(macs, &estimate))
+}
+
+/// The samples learning held out, to measure the compiled models on.
+struct HeldOut<'a> {
+    /// The float model (its argmax is the target without labels).
+    float: &'a Graph,
+    /// Every calibration sample, fitted to the model's input.
+    x: &'a ArrayD<f32>,
+    labels: Option<&'a [i64]>,
+    /// Indices into `x`.
+    held: &'a [usize],
+    threads: Threads,
+}
+
+impl HeldOut<'_> {
+    /// The held-out accuracy of the post-training typing `ptq` (lowered here) and of the `learned`
+    /// compiled model, both run by the bit-exact interpreter.
+    fn accuracy(
+        &self,
+        ptq: &TypedGraph,
+        learned: &Model,
+        source: &Path,
+    ) -> Result<learn::HeldOutAccuracy> {
+        let xs = self.x.select(ndarray::Axis(0), self.held);
+        let n = self.held.len();
+        let flat: Vec<f32> = xs.iter().copied().collect();
+        let rows = |values: &[f64]| -> Result<Vec<usize>> {
+            let classes = values.len() / n.max(1);
+            if classes == 0 {
+                return Err(PipelineError::Data("the model's output is empty".into()));
+            }
+            Ok(values
+                .chunks_exact(classes)
+                .map(|r| eval::argmax(r.iter().copied()))
+                .collect())
+        };
+        let (want, against): (Vec<usize>, _) = match self.labels {
+            Some(l) => (
+                self.held
+                    .iter()
+                    .map(|&i| l.get(i).map_or(usize::MAX, |&c| c as usize))
+                    .collect(),
+                "labels",
+            ),
+            None => {
+                let f = eval::run_f32(self.float, &xs)?;
+                let f: Vec<f64> = f.iter().map(|&v| f64::from(v)).collect();
+                (rows(&f)?, "float argmax")
+            }
+        };
+        let score = |m: &Model| -> Result<f64> {
+            let out = m.run_f32(&[&flat], n, self.threads)?;
+            let values = &out
+                .first()
+                .ok_or_else(|| PipelineError::Data("the compiled model has no output".into()))?
+                .values;
+            let right = rows(values)?
+                .iter()
+                .zip(&want)
+                .filter(|(a, b)| a == b)
+                .count();
+            Ok(right as f64 / n.max(1) as f64)
+        };
+        let (_, ptq_model) = lower_model(ptq, source)?;
+        Ok(learn::HeldOutAccuracy {
+            samples: n,
+            against: against.into(),
+            ptq: score(&ptq_model)?,
+            learned: score(learned)?,
+        })
     }
 }
 

@@ -3,17 +3,19 @@
 # (`--learn`), accuracy on the digits test split measured with the bit-exact interpreter
 # (`binpoint eval`). Calibration and learning see the training split only (train_x, train_y).
 #
-#   testbench/bench/learn.sh [EPOCHS] [FIXTURE...]   (default: 5, every opset-13 fixture)
+#   testbench/bench/learn.sh [EPOCHS] [FIXTURE...]   (default: --learn's own, every opset-13 fixture)
 #   BITS="4 6 8" testbench/bench/learn.sh            (word lengths; default "6 8")
-#   EXTRA="--finetune" testbench/bench/learn.sh      (more flags for the learned compile)
+#   EXTRA="--learn-points-only" testbench/bench/learn.sh   (more flags for the learned compile)
 #
 # One row per fixture: float accuracy, then per word length PTQ, learned and their difference, then
-# the learning time of each learned compile (wall clock of the learning stage, from compile's
-# stderr). BINPOINT_NO_BUILD=1 skips the cargo build. Uses $CARGO_TARGET_DIR if set.
+# the wall time of each whole learned compile (`compile --learn`, start to end) and, in brackets,
+# its learning stage (from compile's stderr). BINPOINT_NO_BUILD=1 skips the cargo build. Uses
+# $CARGO_TARGET_DIR if set.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-epochs="${1:-5}"; shift || true
+epochs="${1:-}"; shift || true
+epoch_flag=(); [ -z "$epochs" ] || epoch_flag=(--epochs "$epochs")
 fixtures=("$@"); [ ${#fixtures[@]} -gt 0 ] || fixtures=(mlp cnn_bn resnet dwsep conv1d activations)
 read -r -a widths <<<"${BITS:-6 8}"
 read -r -a extra <<<"${EXTRA:-}"
@@ -34,15 +36,17 @@ for fx in "${fixtures[@]}"; do
   for w in "${widths[@]}"; do
     "$bin" compile "$model" -o "$work/$fx-ptq$w" --bits "$w" --calib $data/train_x.npy --force \
       >/dev/null 2>&1
+    start=$(date +%s.%N)
     "$bin" compile "$model" -o "$work/$fx-learn$w" --bits "$w" --calib $data/train_x.npy \
-      --labels $data/train_y.npy --learn --epochs "$epochs" --quiet --force "${extra[@]}" \
+      --labels $data/train_y.npy --learn "${epoch_flag[@]}" --quiet --force "${extra[@]}" \
       >/dev/null 2>"$work/$fx-learn$w.log"
+    wall=$(python3 -c "import time; print(f'{time.time()-$start:.1f}')")
     read -r float ptq <<<"$(acc "$work/$fx-ptq$w")"
     read -r _ learned <<<"$(acc "$work/$fx-learn$w")"
     delta=$(python3 -c "print(f'{${learned%\%}-${ptq%\%}:+.2f}')")
     row+=$(printf ' | %6s %8s %6s' "$ptq" "$learned" "$delta")
-    times+=" $(sed -n 's/^learned binary points in \([0-9.]*\) s.*/\1/p' "$work/$fx-learn$w.log")"
+    times+=" $wall ($(sed -n 's/^learned .* in \([0-9.]*\) s:.*/\1/p' "$work/$fx-learn$w.log"))"
   done
   printf '%-12s %7s%s |%s\n' "$fx" "$float" "$row" "$times"
 done
-echo "epochs=$epochs ${EXTRA:-}  $(nproc) cores  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "epochs=${epochs:-default} ${EXTRA:-}  $(nproc) cores  load average: $(cut -d' ' -f1-3 /proc/loadavg)"

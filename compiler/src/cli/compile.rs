@@ -20,7 +20,6 @@ use binpoint::board::Board;
 use binpoint::compress::low_rank::LowRankSpec;
 use binpoint::hardware::{Interface, Io, Strategy};
 use binpoint::pipeline::{self, CompileOptions, PipelineError, Precision, Reuse, Target};
-use binpoint_runtime::model::Threads;
 use clap::Args;
 
 use super::UsageError;
@@ -234,7 +233,8 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
     let report = &compiled.report;
     if let Some(r) = &report.learning {
         eprintln!(
-            "learned binary points in {:.1} s: {} epochs, loss {:.6} -> {:.6}, {} of {} tensors changed",
+            "learned {} in {:.1} s: {} epochs, loss {:.6} -> {:.6}, {} of {} tensors changed",
+            r.what(),
             r.seconds,
             r.epochs,
             r.initial.loss,
@@ -254,6 +254,12 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
         compiled.typed.ranges
     );
     println!("{}", summary(&compiled));
+    if let Some(c) = &report.compression {
+        print!("{}", c.lines());
+    }
+    if let Some(line) = report.learning.as_ref().and_then(|r| r.summary()) {
+        println!("{line}");
+    }
     if let Some(a) = &report.accuracy {
         print!("{}", a.lines());
     }
@@ -301,7 +307,7 @@ fn options(args: &CompileArgs) -> anyhow::Result<CompileOptions> {
             },
             reuse: args.reuse.clone(),
         },
-        threads: Threads::from_count(args.threads),
+        threads: super::threads(args.threads),
     })
 }
 

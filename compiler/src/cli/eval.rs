@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use binpoint_runtime::model::{Model, Threads};
+use binpoint_runtime::model::Model;
 use clap::Args;
 
 use binpoint::pipeline::{calibration_input, measure};
@@ -66,7 +66,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         &labels,
         &args.input,
         &args.labels,
-        Threads::from_count(args.threads),
+        super::threads(args.threads),
     )?;
     let saturation = super::saturation_summary(&g, &model, &x, &args.input)?;
     println!("{} on {}:", bpm.display(), args.input.display());

@@ -215,3 +215,14 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
     })
 }
+
+/// `--threads N` as the interpreter's [`binpoint_runtime::model::Threads`]: `0` = every core, and
+/// more threads than the machine has cores only cost, so N is capped at the core count with a
+/// one-line note on stderr.
+pub fn threads(n: usize) -> binpoint_runtime::model::Threads {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    if n > cores {
+        eprintln!("note: --threads {n}: this machine has {cores} cores, using {cores}");
+    }
+    binpoint_runtime::model::Threads::from_count(n.min(cores))
+}

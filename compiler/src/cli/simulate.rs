@@ -18,7 +18,7 @@ use anyhow::{bail, Context};
 use binpoint::ir::{Dim, Shape};
 use binpoint::passes::CleanupOptions;
 use binpoint::{eval, Graph};
-use binpoint_runtime::model::{Model, Threads};
+use binpoint_runtime::model::Model;
 use clap::Args;
 use ndarray::ArrayD;
 
@@ -162,7 +162,7 @@ fn simulate_fixed(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let batch = fixed_batch(&args.input, &dims, &input.shape)?;
-    let threads = Threads::from_count(args.threads);
+    let threads = super::threads(args.threads);
     let out = model
         .run_raw(&[&raw], batch, threads)?
         .pop()

@@ -1,6 +1,6 @@
-//! `binpoint verify OUT [--vectors N] [--seed S] [--trace] [--calib X.npy] [--stream]
+//! `binpoint verify OUT [--vectors N] [--seed S] [--trace] [--data X.npy] [--stream]
 //! [--regenerate]`: builds the emitted HLS C++ (OUT/firmware) and its testbench (OUT/tb) with g++
-//! against Xilinx's ap_types headers, runs them on random inputs (plus X.npy) and compares the raw
+//! against Xilinx's ap_types headers, runs them on random inputs (plus the samples of X.npy) and compares the raw
 //! outputs with the interpreter's, bit for bit. Exit status 0 when every sample matches, 1 otherwise.
 //! With `--rtl`: the same for OUT/rtl/ (Verilog) with Verilator, latency included
 //! ([`binpoint::emit::rtl::verify`]).
@@ -15,8 +15,8 @@ pub const EXAMPLES: &str = "\
 Examples:
   binpoint verify out
   binpoint verify out --vectors 5000 --seed 7 --trace
-  binpoint verify out --calib train_x.npy
-  binpoint verify out --rtl --calib train_x.npy   (OUT/rtl/ with Verilator; docs/rtl.md)
+  binpoint verify out --data test_x.npy
+  binpoint verify out --rtl --data test_x.npy   (OUT/rtl/ with Verilator; docs/rtl.md)
 
 OUT is a folder written by `binpoint compile` (OUT/model.bpm). OUT/firmware and OUT/tb/tb.cpp are
 emitted when missing (--regenerate: always) from the hardware plan compile stored in
@@ -43,9 +43,10 @@ pub struct VerifyArgs {
     #[arg(long)]
     trace: bool,
 
-    /// Real-valued inputs (.npy, one sample per row) added to the vectors, e.g. the calibration set
-    #[arg(long, value_name = "X.npy")]
-    calib: Option<PathBuf>,
+    /// Real inputs to verify on (.npy, the model's input shape or one sample per row), added to
+    /// the random vectors: e.g. your test set. (`--calib` is an old name of this flag)
+    #[arg(long, value_name = "X.npy", alias = "calib")]
+    data: Option<PathBuf>,
 
     /// Emit OUT/firmware and OUT/tb/tb.cpp again even when they exist
     #[arg(long)]
@@ -66,7 +67,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         vectors: args.vectors,
         seed: args.seed,
         trace: args.trace,
-        calib: args.calib.clone(),
+        calib: args.data.clone(),
         cache: None,
         regenerate: args.regenerate,
         stream: args.stream,

@@ -5,10 +5,12 @@
 //! calibrated typing. The stages, in the order they run:
 //! 1. [`forward::Student`]: the calibrated typed graph as a candle model (f64, CPU) that casts with
 //!    [`quantizer::FixedCast`] wherever the typed IR rounds.
-//! 2. [`train::train`]: distillation against the float model (+ cross-entropy with labels), Adam,
-//!    seeded shuffles, the best epoch kept; [`progress`] draws the bar.
-//! 3. [`freeze`]: the learned `I` become `int_bits` overrides of the precision config (and, with
-//!    `--finetune`, the tuned weights go back into the float graph); K-hot weights are projected in
+//! 2. [`train::train`]: distillation against the float model (+ cross-entropy with labels), Adam
+//!    over the integer bits and (by default) the float weights and biases, seeded shuffles; the
+//!    epoch with the best accuracy on a seeded held-out split of the data ([`train::split`]) is
+//!    kept; [`progress`] draws the bar.
+//! 3. [`freeze`]: the learned `I` become `int_bits` overrides of the precision config (and the
+//!    tuned weights go back into the float graph); K-hot weights are projected in
 //!    their learned types, the graph is re-calibrated and re-typed by `quant::calibrate_and_type` (the
 //!    stage compile runs), so accumulators, tables and everything downstream are derived as
 //!    for any other config. The result is checked to carry exactly the learned types.
@@ -31,7 +33,7 @@ pub use forward::{Mode, Role, Student};
 use crate::ir::ops::Const;
 use crate::ir::Graph;
 use crate::quant::{calibrate_and_type, PrecisionConfig, Ranges, TypeOrigin, TypedGraph};
-pub use report::{LearnedTensor, LearningReport};
+pub use report::{HeldOutAccuracy, LearnedTensor, LearningReport};
 
 /// The knobs of `--learn`.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,20 +42,31 @@ pub struct LearnOptions {
     /// Adam's step size for integer bits (weights use `lr · WEIGHT_LR_RATIO`).
     pub lr: f64,
     pub seed: u64,
-    /// Also train the float weights and biases of Conv, Dense and Affine layers.
+    /// Train the float weights and biases of Conv, Dense and Affine layers together with the
+    /// binary points (the default); false: binary points only (`--learn-points-only`).
     pub finetune: bool,
+    /// Share of the samples held out to choose the epoch (0: none, then the epoch with the lowest
+    /// loss on all samples is kept).
+    pub holdout: f64,
     pub batch: usize,
     /// Draw a progress bar on stderr (when it is a terminal).
     pub progress: bool,
 }
 
+/// The share of the data `--learn` holds out by default (`--holdout`).
+pub const DEFAULT_HOLDOUT: f64 = 0.2;
+
+/// The largest `--holdout`: at least half of the data trains.
+pub const MAX_HOLDOUT: f64 = 0.5;
+
 impl Default for LearnOptions {
     fn default() -> LearnOptions {
         LearnOptions {
-            epochs: 5,
+            epochs: 10,
             lr: 0.05,
             seed: 0,
-            finetune: false,
+            finetune: true,
+            holdout: DEFAULT_HOLDOUT,
             batch: 64,
             progress: false,
         }
@@ -73,6 +86,12 @@ impl LearnOptions {
                 self.lr
             )));
         }
+        if !(0.0..=MAX_HOLDOUT).contains(&self.holdout) {
+            return Err(LearnError::Options(format!(
+                "--holdout must be a share from 0 to {MAX_HOLDOUT}, got {}",
+                self.holdout
+            )));
+        }
         if self.batch == 0 {
             return Err(LearnError::Options(
                 "the batch size must be at least 1".into(),
@@ -89,6 +108,8 @@ pub struct Learned {
     pub config: PrecisionConfig,
     pub typed: TypedGraph,
     pub report: LearningReport,
+    /// The samples held out to choose the epoch (indices into the data; empty without a split).
+    pub held_out: Vec<usize>,
 }
 
 /// Learns the integer bits of `typed` (the calibrated typing of `g` under `cfg`) on the samples `x`
@@ -145,7 +166,8 @@ pub fn learn(
         }
         None => None,
     };
-    let history = train::train(&student, &xt, y.as_ref(), opts)?;
+    let split = train::split(n, opts.holdout, opts.seed);
+    let history = train::train(&student, &xt, y.as_ref(), &split, opts)?;
     let (graph, config, typed_out) = freeze(g, cfg, typed, &student, x)?;
     let tensors = student
         .points
@@ -180,6 +202,9 @@ pub fn learn(
         finetune: opts.finetune,
         batch: opts.batch,
         samples: n,
+        train_samples: split.train.len(),
+        held_out_samples: split.held_out.len(),
+        held_out: None,
         labels: labels.is_some(),
         steps: history.steps,
         best_epoch: history.best_epoch,
@@ -194,6 +219,7 @@ pub fn learn(
         config,
         typed: typed_out,
         report,
+        held_out: split.held_out.iter().map(|&i| i as usize).collect(),
     })
 }
 

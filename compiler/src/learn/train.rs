@@ -1,5 +1,8 @@
 //! The training loop: distillation loss (+ cross-entropy with labels), Adam, epochs over a seeded
-//! shuffle of the calibration samples; the best epoch (by the loss on all samples) is kept.
+//! shuffle of the training samples; the best epoch is kept. With a held-out split ([`split`], the
+//! default), "best" is the highest accuracy on the held-out samples (ties: the lower held-out
+//! loss), so learning stops where the fixed-point model generalizes best and never ends worse than
+//! the calibrated types on data it did not train on; without one, the lowest loss on all samples.
 //!
 //! Loss, per batch: `mean((s - t)²)` over the logits `s` of the fixed-point forward and `t` of the
 //! float forward (MSE on logits: it keeps the fixed model's margins, not only its ranking, and needs
@@ -39,8 +42,40 @@ pub struct Epoch {
     pub score: Score,
 }
 
+/// Which samples train and which are held out for choosing the epoch (indices into the data).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Split {
+    pub train: Vec<u32>,
+    /// Empty: no held-out split (the epoch is chosen by the loss on all samples).
+    pub held_out: Vec<u32>,
+}
+
+/// Seeds the held-out draw apart from the sample order (both come from `--seed`).
+const SPLIT_STREAM: u64 = 0x0068_6f6c_646f_7574;
+
+/// A seeded split of `n` samples: `round(holdout · n)` held out (at least 1 and at most `n - 1`
+/// when `holdout > 0` and `n ≥ 2`), both parts in ascending order.
+pub fn split(n: usize, holdout: f64, seed: u64) -> Split {
+    let all: Vec<u32> = (0..n as u32).collect();
+    if holdout <= 0.0 || n < 2 {
+        return Split {
+            train: all,
+            held_out: Vec::new(),
+        };
+    }
+    let k = ((holdout * n as f64).round() as usize).clamp(1, n - 1);
+    let mut order = all;
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ SPLIT_STREAM));
+    let mut held_out = order[..k].to_vec();
+    let mut train = order[k..].to_vec();
+    held_out.sort_unstable();
+    train.sort_unstable();
+    Split { train, held_out }
+}
+
 #[derive(Clone, Debug)]
 pub struct History {
+    /// With the calibrated types, on the held-out samples (all samples without a split).
     pub initial: Score,
     pub epochs: Vec<Epoch>,
     /// The epoch whose parameters were kept (0: none improved on the calibrated types).
@@ -190,16 +225,56 @@ fn restore(vars: &[Var], s: &Snapshot) -> Result<(), LearnError> {
     Ok(())
 }
 
-/// Trains `student` on `x` (f64, model input shape) against the float model; labels `y` are u32.
+/// Whether `s` beats the best so far: held-out accuracy first (ties: loss), else the loss alone.
+fn better(s: &Score, best: &Score, held_out: bool) -> bool {
+    if held_out && s.accuracy != best.accuracy {
+        return s.accuracy > best.accuracy;
+    }
+    s.loss < best.loss
+}
+
+/// The rows `idx` of `t`.
+fn rows_of(t: &Tensor, idx: &[u32], dev: &candle_core::Device) -> Result<Tensor, LearnError> {
+    let i = Tensor::from_slice(idx, idx.len(), dev).map_err(err)?;
+    t.index_select(&i, 0).map_err(err)
+}
+
+/// Trains `student` on the `split.train` samples of `x` (f64, model input shape) against the float
+/// model, choosing the epoch on `split.held_out`; labels `y` are u32.
 pub fn train(
     student: &Student,
     x: &Tensor,
     y: Option<&Tensor>,
+    split: &Split,
     opts: &LearnOptions,
 ) -> Result<History, LearnError> {
-    let n = x.dims()[0];
     let batch = opts.batch.max(1);
-    let teacher = student.predict(x, Mode::Float, batch)?;
+    let dev = &student.device;
+    let teacher_all = student.predict(x, Mode::Float, batch)?;
+    let held = !split.held_out.is_empty();
+    // The samples that choose the epoch: the held-out ones, or all of them.
+    let (vx, vt, vy) = if held {
+        let h = &split.held_out;
+        let vy = match y {
+            Some(y) => Some(rows_of(y, h, dev)?),
+            None => None,
+        };
+        (rows_of(x, h, dev)?, rows_of(&teacher_all, h, dev)?, vy)
+    } else {
+        (x.clone(), teacher_all.clone(), y.cloned())
+    };
+    let (x, teacher, y) = if held {
+        let t = &split.train;
+        let ty = match y {
+            Some(y) => Some(rows_of(y, t, dev)?),
+            None => None,
+        };
+        (rows_of(x, t, dev)?, rows_of(&teacher_all, t, dev)?, ty)
+    } else {
+        (x.clone(), teacher_all, y.cloned())
+    };
+    let (x, y) = (&x, y.as_ref());
+    let n = x.dims()[0];
     let (bits, weights) = student.vars();
     // Integer bits stay within one word length of their calibrated value.
     let bounds: Vec<(f64, f64)> = student
@@ -220,8 +295,8 @@ pub fn train(
     let vars: Vec<Var> = all.iter().map(|(v, _)| v.clone()).collect();
     let mut adam = Adam::new(all)?;
 
-    let initial = score(student, x, &teacher, y, batch)?;
-    let mut best = (initial.loss, 0usize, snapshot(&vars)?);
+    let initial = score(student, &vx, &vt, vy.as_ref(), batch)?;
+    let mut best = (initial, 0usize, snapshot(&vars)?);
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let per_epoch = n.div_ceil(batch);
     let progress = Progress::new(opts.progress, (opts.epochs * per_epoch) as u64);
@@ -259,9 +334,9 @@ pub fn train(
                 right as f64 / seen as f64,
             );
         }
-        let score = score(student, x, &teacher, y, batch)?;
-        if score.loss < best.0 {
-            best = (score.loss, epoch, snapshot(&vars)?);
+        let score = score(student, &vx, &vt, vy.as_ref(), batch)?;
+        if better(&score, &best.0, held) {
+            best = (score, epoch, snapshot(&vars)?);
         }
         epochs.push(Epoch {
             epoch,
@@ -271,7 +346,7 @@ pub fn train(
     }
     progress.finish();
     restore(&vars, &best.2)?;
-    let last = score(student, x, &teacher, y, batch)?;
+    let last = best.0;
     Ok(History {
         initial,
         epochs,
@@ -279,4 +354,30 @@ pub fn train(
         last,
         steps,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn the_held_out_split_is_seeded_disjoint_and_complete() {
+        let a = split(1437, 0.2, 7);
+        assert_eq!(a, split(1437, 0.2, 7), "same seed, same split");
+        assert_ne!(a.held_out, split(1437, 0.2, 8).held_out);
+        assert_eq!(a.held_out.len(), 287);
+        let mut all: Vec<u32> = a.train.iter().chain(&a.held_out).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..1437).collect::<Vec<_>>());
+        assert!(split(100, 0.0, 0).held_out.is_empty());
+        assert!(
+            split(1, 0.5, 0).held_out.is_empty(),
+            "one sample cannot be split"
+        );
+        assert_eq!(
+            split(3, 0.01, 0).held_out.len(),
+            1,
+            "at least one when asked"
+        );
+    }
 }

@@ -19,6 +19,7 @@
 //!
 //! Everything is ordered (topological order, BTreeMaps): compiling twice gives the same bytes.
 
+pub mod compression;
 mod text;
 
 use std::collections::BTreeMap;
@@ -183,6 +184,10 @@ pub struct Report {
     /// `low_rank` and `low_rank_search` (report/low_rank.rs), set by `compile` after `build`.
     #[serde(flatten)]
     pub low_rank: crate::compress::low_rank::report::LowRankSection,
+    /// With `--low-rank` or K-hot layers: what was compressed, whole-model MACs and the estimate
+    /// before and after (report/compression.rs), set by `compile`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression: Option<compression::CompressionSummary>,
 }
 
 /// Builds the report. `saturations` come from [`crate::quant::count_saturations`] on the
@@ -326,6 +331,7 @@ pub fn build(
         warnings: all_warnings,
         learning: None,
         low_rank: Default::default(),
+        compression: None,
     }
 }
 

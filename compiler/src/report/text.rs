@@ -40,6 +40,9 @@ pub(super) fn render(r: &Report) -> String {
         s.push_str(&h.text);
     }
     r.low_rank.render(&mut s);
+    if let Some(c) = &r.compression {
+        let _ = write!(s, "\n{}", c.lines());
+    }
     match &r.accuracy {
         Some(a) => {
             let _ = writeln!(s, "\naccuracy on {} with labels {}:", a.data, a.labels);

@@ -263,6 +263,10 @@ fn hostile_inputs_table() {
         ),
         (
             "verify",
+            vec![&"verify", &out, &"--data", &lying, &"--vectors", &"1"],
+        ),
+        (
+            "verify, the old flag name",
             vec![&"verify", &out, &"--calib", &lying, &"--vectors", &"1"],
         ),
     ] {
@@ -299,7 +303,7 @@ fn hostile_inputs_table() {
         binpoint_runtime::model::Threads::from_count(100_000),
         binpoint_runtime::model::Threads::Exactly(binpoint_runtime::model::MAX_THREADS)
     );
-    s.case(
+    let r = s.case(
         "`--threads 100000`",
         &[
             &"simulate",
@@ -313,6 +317,16 @@ fn hostile_inputs_table() {
         ],
         0,
         "bit-exact simulation",
+    );
+    // ... and capped at the machine's cores, with a note (its count is the machine's, so it is
+    // checked here rather than in the docs table).
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    assert!(
+        r.stderr.contains(&format!(
+            "note: --threads 100000: this machine has {cores} cores, using {cores}"
+        )),
+        "{}",
+        r.stderr
     );
 
     // One memory budget for all tensors of a sample, constants made at load included.
