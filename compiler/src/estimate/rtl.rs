@@ -33,6 +33,26 @@ pub const LUT_PER_SATURATED_OUT_BIT: f64 = 1.0;
 /// flip-flop's synchronous reset: free).
 pub const LUT_PER_SELECT_BIT: f64 = 0.5;
 
+/// LUTs per bit of an exact comparison of two data values (a max tree's): the subtraction's
+/// propagate bits on a carry chain.
+pub const LUT_PER_DATA_COMPARE_BIT: f64 = 1.0;
+
+/// LUTs per bit of a comparison with a constant (clip bounds, hard sigmoid's ends, a table
+/// index's clamp): a LUT6 decides several bits at once.
+pub const LUT_PER_CONST_COMPARE_BIT: f64 = 0.5;
+
+/// LUTs per bit of a data select no register absorbs (a max tree's, clip's, an activation's
+/// branches).
+pub const LUT_PER_MUX_BIT: f64 = 1.0;
+
+/// Entries of a ROM one LUT6 holds per output bit (an asynchronous read: distributed logic,
+/// never a block RAM).
+pub const ROM_ENTRIES_PER_LUT: f64 = 64.0;
+
+/// Operand bits a DSP48E2 multiplies (signed 27 x 18).
+pub const DSP_A_BITS: u32 = 27;
+pub const DSP_B_BITS: u32 = 18;
+
 /// One module's estimate.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct RtlCost {
@@ -40,6 +60,8 @@ pub struct RtlCost {
     pub ff: u64,
     pub carry8: f64,
     pub adders: usize,
+    /// DSP48E2 of the multipliers of two data operands (hard swish, mul, softmax).
+    pub dsp: u64,
 }
 
 impl RtlCost {
@@ -58,11 +80,22 @@ impl RtlCost {
         if !registered_select {
             lut += LUT_PER_SELECT_BIT * parts.select_bits as f64;
         }
+        for &b in &parts.compares {
+            lut += LUT_PER_DATA_COMPARE_BIT * f64::from(b);
+            carry8 += (f64::from(b) / ADDER_BITS_PER_CARRY8).ceil();
+        }
+        lut += LUT_PER_CONST_COMPARE_BIT * parts.const_compare_bits as f64;
+        lut += LUT_PER_MUX_BIT * parts.mux_bits as f64;
+        for &(entries, bits) in &parts.rom_reads {
+            lut += rom_luts(entries, bits);
+        }
+        let dsp = parts.multipliers.iter().map(|&(a, b)| dsps(a, b)).sum();
         RtlCost {
             lut: lut.round() as u64,
             ff: parts.register_bits,
             carry8,
             adders: parts.adders.len(),
+            dsp,
         }
     }
 
@@ -71,7 +104,24 @@ impl RtlCost {
         self.ff += o.ff;
         self.carry8 += o.carry8;
         self.adders += o.adders;
+        self.dsp += o.dsp;
     }
+}
+
+/// LUTs of one read of a ROM of `entries` x `bits`: a LUT6 per 64 entries per bit (the wider
+/// multiplexers between them are MUXF7/MUXF8, not LUTs, up to 256 entries; past that a LUT
+/// per 4 more).
+fn rom_luts(entries: u32, bits: u32) -> f64 {
+    let per_bit = (f64::from(entries) / ROM_ENTRIES_PER_LUT).ceil();
+    let muxes = ((per_bit - 4.0) / 3.0).ceil().max(0.0);
+    (per_bit + muxes) * f64::from(bits)
+}
+
+/// DSP48E2 of an `a` x `b`-bit product (signed 27 x 18 each; wider ones are tiled).
+fn dsps(a: u32, b: u32) -> u64 {
+    let (hi, lo) = (a.max(b), a.min(b));
+    let tiles = |w: u32, d: u32| u64::from(w.saturating_sub(1).div_ceil(d - 1).max(1));
+    tiles(hi, DSP_A_BITS) * tiles(lo, DSP_B_BITS)
 }
 
 fn cast_luts(c: &CastParts) -> f64 {

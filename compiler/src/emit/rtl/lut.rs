@@ -39,13 +39,20 @@ pub fn rom(v: &mut String, f: &str, t: &LutTable) {
 
 /// The entry of `t` for wire `x` (raw bits of `t.index`): declares `{p}_*`, returns an
 /// expression of the entry's width.
-pub fn lookup(v: &mut String, p: &str, f: &str, x: &str, t: &LutTable) -> String {
+pub fn lookup(s: &mut Shell, p: &str, f: &str, x: &str, t: &LutTable) -> String {
     let (a, wi) = (address_bits(t), t.index.width());
+    let v = &mut s.v;
     if a == 0 {
         let _ = writeln!(v, "  wire unused_{p} = &{{1'b0, {x}, 1'b0}};");
         return bits_literal(t.entry.width(), t.entries[0].into());
     }
     let k = t.index_width.max(wi).max(a + 1) + 2;
+    // The index: a subtraction, two compares with constants and the clamp's select; then the
+    // read.
+    s.parts.adders.push(k);
+    s.parts.const_compare_bits += 2 * u64::from(k);
+    s.parts.mux_bits += u64::from(a);
+    s.parts.rom_reads.push((t.size() as u32, t.entry.width()));
     let _ = writeln!(
         v,
         "  wire [{}:0] {p}_d = {} - {};",
@@ -90,7 +97,7 @@ pub fn module(ctx: &Ctx, cfg: &LutConfig) -> Result<Module, RtlError> {
     rom(&mut s.v, "rom", t);
     for i in 0..cfg.size {
         let x = s.input(i);
-        let y = lookup(&mut s.v, &format!("i{i}"), "rom", &x, t);
+        let y = lookup(&mut s, &format!("i{i}"), "rom", &x, t);
         s.out(y);
     }
     Ok(s.finish())
