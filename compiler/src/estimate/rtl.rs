@@ -21,13 +21,15 @@ pub const LUT_PER_ADDER_BIT: f64 = 1.0;
 /// Carry-chain bits per CARRY8.
 pub const ADDER_BITS_PER_CARRY8: f64 = 8.0;
 
-/// LUTs per bit of a cast's rounding increment (a half adder chain on the kept bits).
+/// LUTs per bit of a cast's rounding increment (a half adder chain), over the kept bits that
+/// reach the output: at most `W_out + 1` (the bits above only feed the overflow test).
 pub const LUT_PER_ROUND_BIT: f64 = 1.0;
 
-/// LUTs per compared bit of a saturating cast (two compares against constants, about half a
-/// LUT a bit each, packed two bits per LUT6) plus the result's select.
-pub const LUT_PER_COMPARE_BIT: f64 = 0.5;
-pub const LUT_PER_SATURATED_OUT_BIT: f64 = 1.0;
+/// LUTs per compared bit of a saturating cast, over the kept bits above the output's (whether
+/// they are all copies of the sign: a LUT6 tests several), plus per output bit for the select
+/// of a bound (merged into the rounding's LUTs where there is one).
+pub const LUT_PER_COMPARE_BIT: f64 = 0.25;
+pub const LUT_PER_SATURATED_OUT_BIT: f64 = 0.25;
 
 /// LUTs per bit of a ReLU's select without a register (with one, the select is the
 /// flip-flop's synchronous reset: free).
@@ -39,11 +41,11 @@ pub const LUT_PER_DATA_COMPARE_BIT: f64 = 1.0;
 
 /// LUTs per bit of a comparison with a constant (clip bounds, hard sigmoid's ends, a table
 /// index's clamp): a LUT6 decides several bits at once.
-pub const LUT_PER_CONST_COMPARE_BIT: f64 = 0.5;
+pub const LUT_PER_CONST_COMPARE_BIT: f64 = 0.25;
 
 /// LUTs per bit of a data select no register absorbs (a max tree's, clip's, an activation's
 /// branches).
-pub const LUT_PER_MUX_BIT: f64 = 1.0;
+pub const LUT_PER_MUX_BIT: f64 = 0.75;
 
 /// Entries of a ROM one LUT6 holds per output bit (an asynchronous read: distributed logic,
 /// never a block RAM).
@@ -75,7 +77,7 @@ impl RtlCost {
         }
         for c in &parts.casts {
             lut += cast_luts(c);
-            carry8 += (f64::from(c.round_bits) / ADDER_BITS_PER_CARRY8).ceil();
+            carry8 += (f64::from(round_bits(c)) / ADDER_BITS_PER_CARRY8).ceil();
         }
         if !registered_select {
             lut += LUT_PER_SELECT_BIT * parts.select_bits as f64;
@@ -124,10 +126,15 @@ fn dsps(a: u32, b: u32) -> u64 {
     tiles(hi, DSP_A_BITS) * tiles(lo, DSP_B_BITS)
 }
 
+/// The rounding increment's bits that reach the output.
+fn round_bits(c: &CastParts) -> u32 {
+    c.round_bits.min(c.out_bits + 1)
+}
+
 fn cast_luts(c: &CastParts) -> f64 {
-    let mut l = LUT_PER_ROUND_BIT * f64::from(c.round_bits);
+    let mut l = LUT_PER_ROUND_BIT * f64::from(round_bits(c));
     if c.compare_bits > 0 {
-        l += LUT_PER_COMPARE_BIT * f64::from(c.compare_bits)
+        l += LUT_PER_COMPARE_BIT * f64::from(c.compare_bits.saturating_sub(c.out_bits))
             + LUT_PER_SATURATED_OUT_BIT * f64::from(c.out_bits);
     }
     l

@@ -46,11 +46,7 @@ fn mlp(
 }
 
 /// The graph of `b`, typed by `config` by range propagation from [-1, 1], lowered.
-fn typed(
-    mut b: GraphBuilder,
-    name: &str,
-    config: &str,
-) -> binpoint_runtime::model::format::ModelProto {
+fn typed(b: GraphBuilder, name: &str, config: &str) -> binpoint_runtime::model::format::ModelProto {
     let g = b.finish().unwrap();
     let cfg = PrecisionConfig::parse(config, name).unwrap();
     let typed = type_graph(

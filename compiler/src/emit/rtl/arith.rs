@@ -136,6 +136,12 @@ impl Shell {
     pub fn mux(&mut self, bits: u32) {
         self.parts.mux_bits += u64::from(bits);
     }
+
+    /// A select of `bits` bits between data and constants into the output register, counted:
+    /// the flip-flops' synchronous set/reset takes it (as a registered ReLU's).
+    pub fn const_select(&mut self, bits: u32) {
+        self.parts.select_bits += u64::from(bits);
+    }
 }
 
 /// The `w`-bit wire `e` (bits of a value, signed or not) extended to `to >= w` bits.
@@ -336,7 +342,8 @@ impl Shell {
         c: i128,
         ct: FixedType,
     ) -> String {
-        self.parts.const_compare_bits += u64::from(compare_width(xt, ct).0);
+        // The aligned wire's other bits are constants: the compare reads the value's bits.
+        self.parts.const_compare_bits += u64::from(xt.width());
         compare_const(&mut self.v, p, x, xt, op, c, ct)
     }
 

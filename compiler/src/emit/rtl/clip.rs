@@ -48,7 +48,7 @@ pub fn module(ctx: &Ctx, cfg: &ClipConfig) -> Result<Module, RtlError> {
         let q = s
             .cast(&format!("c{i}"), &x, &cfg.requant)
             .map_err(|e| ctx.refuse(e))?;
-        s.mux(wy);
+        s.const_select(wy);
         s.out(format!("({below} ? {lo_out} : {above} ? {hi_out} : {q})"));
     }
     Ok(s.finish())

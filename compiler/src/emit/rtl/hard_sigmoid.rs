@@ -88,7 +88,7 @@ pub fn module(ctx: &Ctx, cfg: &HardSigmoidConfig) -> Result<Module, RtlError> {
         let q = s
             .cast(&format!("c{i}"), &format!("{p}_t"), &cfg.requant)
             .map_err(|e| ctx.refuse(e))?;
-        s.mux(wy);
+        s.const_select(wy);
         s.out(format!("({le0} ? {wy}'h0 : {ge1} ? {one} : {q})"));
     }
     Ok(s.finish())
