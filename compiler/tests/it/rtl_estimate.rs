@@ -1,7 +1,8 @@
 //! The RTL estimate (`estimate::rtl`, docs/estimator.md "The RTL design") against Yosys's cells of
 //! the same Verilog (`synth_xilinx -family xcup -flatten -noiopad -abc9`) on small fixtures of
 //! different shapes, widths and modes (three MLPs and a small CNN with a residual add and a max
-//! pool): the ratio estimate / Yosys stays in [0.7, 1.4] for LUT and FF, and the DSP count is
+//! pool): the ratio estimate / Yosys stays in [0.85, 1.35] for LUT and FF (measured 1.05-1.16 and
+//! 1.00-1.26, docs/benchmarks.md), and the DSP count is
 //! Yosys's. Needs yosys on PATH (`.ci/run` installs it): a missing tool fails, never skips.
 
 use binpoint::emit::rtl::synth::synth_module;
@@ -168,8 +169,8 @@ fn the_rtl_estimate_stays_within_the_band_of_yosys() {
         for &(e, y) in pairs {
             let r = e as f64 / y as f64;
             assert!(
-                (0.7..=1.4).contains(&r),
-                "ratio {r:.2} out of [0.7, 1.4]:\n{text}"
+                (0.85..=1.35).contains(&r),
+                "ratio {r:.2} out of [0.85, 1.35]:\n{text}"
             );
         }
     }
