@@ -215,13 +215,21 @@ pub fn run(args: CompileArgs) -> anyhow::Result<ExitCode> {
         let rtl = binpoint::emit::rtl::write_rtl_with(&model, &args.out, &opts)?;
         let est = binpoint::estimate::rtl::estimate_rtl(&model, &opts)?;
         eprintln!(
-            "{} of OUT/rtl: {} LUT, {} FF, {} CARRY8, {} adders, 0 DSP",
+            "{} of OUT/rtl: {} LUT, {} FF, {} CARRY8, {} adders, {} DSP",
             binpoint::estimate::rtl::LABEL,
             est.total.lut,
             est.total.ff,
             est.total.carry8,
-            est.total.adders
+            est.total.adders,
+            est.total.dsp
         );
+        // report.json (write_rtl added `rtl`): the estimate per layer beside it.
+        let rp = args.out.join("report.json");
+        let mut whole: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&rp)?)?;
+        if let Some(obj) = whole.as_object_mut() {
+            obj.insert("rtl_estimate".into(), serde_json::to_value(&est)?);
+        }
+        std::fs::write(&rp, serde_json::to_string_pretty(&whole)? + "\n")?;
         eprintln!(
             "wrote {}: {} files, latency {} cycles",
             args.out.join(binpoint::emit::rtl::DIR).display(),

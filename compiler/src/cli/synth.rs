@@ -46,7 +46,7 @@ pub fn run(args: SynthArgs) -> anyhow::Result<ExitCode> {
     );
     println!(
         "{:>5} {:<28} {:>8} {:>8} {:>8} {:>5} {:>7} | {:>8} {:>8} {:>8}",
-        "layer", "name", "LUT", "FF", "CARRY8", "DSP", "BRAM36", "est LUT", "est FF", "est CY8"
+        "layer", "name", "LUT", "FF", "CARRY8", "DSP", "BRAM36", "est LUT", "est FF", "est DSP"
     );
     for (l, e) in r.layers.iter().zip(&est.layers) {
         let c = &l.cells;
@@ -61,13 +61,13 @@ pub fn run(args: SynthArgs) -> anyhow::Result<ExitCode> {
             c.bram36,
             e.cost.lut,
             e.cost.ff,
-            e.cost.carry8
+            e.cost.dsp
         );
     }
     let (c, e) = (&r.total, &est.total);
     println!(
         "{:>5} {:<28} {:>8} {:>8} {:>8} {:>5} {:>7} | {:>8} {:>8} {:>8}",
-        "", "total (binpoint_top)", c.lut, c.ff, c.carry8, c.dsp, c.bram36, e.lut, e.ff, e.carry8
+        "", "total (binpoint_top)", c.lut, c.ff, c.carry8, c.dsp, c.bram36, e.lut, e.ff, e.dsp
     );
     println!(
         "latency: {} cycles, a new sample every cycle",

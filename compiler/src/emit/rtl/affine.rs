@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use binpoint_runtime::ops::affine::AffineConfig;
 
-use super::arith::{const_mul, Shell};
-use super::cast::{bits_literal, cast};
+use super::arith::Shell;
+use super::cast::bits_literal;
 use super::{Ctx, Module, RtlError};
 
 pub fn module(
@@ -44,19 +44,21 @@ pub fn module(
             let j = c * cfg.size + i;
             let x = s.input(j);
             let p = format!("p{j}");
-            const_mul(&mut s.v, &p, &x, wx, t.input.is_signed(), scale[c], wr - ps);
+            s.const_mul(&p, &x, wx, t.input.is_signed(), scale[c], wr - ps);
             let moved = if ps == 0 {
                 p
             } else {
                 format!("{{{p}, {ps}'b0}}")
             };
+            s.adder(wr);
             let _ = writeln!(
                 s.v,
                 "  wire [{}:0] r{j} = {moved} + {};",
                 wr - 1,
                 bits_literal(wr, add)
             );
-            let y = cast(&mut s.v, &format!("c{j}"), &format!("r{j}"), &cfg.requant)
+            let y = s
+                .cast(&format!("c{j}"), &format!("r{j}"), &cfg.requant)
                 .map_err(|e| ctx.refuse(e))?;
             s.out(y);
         }

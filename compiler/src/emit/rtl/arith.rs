@@ -1,7 +1,9 @@
 //! What the element-wise, pooling and table modules share: the module shell (ports `clk`, `x`,
 //! `y`, one register at the end), slices of a bus, sign/zero extension, a product by a constant as
 //! canonical-signed-digit shift-add (no `*`), exact comparisons of two fixed-point values with
-//! different binary points, and a balanced maximum tree.
+//! different binary points, and a balanced maximum tree. The shell's methods that write logic
+//! (`cast`, `const_mul`, `sum`, `max_tree`, `compare_const`) also count what they build in its
+//! [`Parts`] (the RTL estimate's input); a module that writes logic of its own counts it there.
 //!
 //! Arithmetic is modulo `2^W` on plain `W`-bit wires: where the runtime's value is exact in a
 //! type of `W` bits, the wrapped sum or product of extended operands has the same low `W` bits.
@@ -12,7 +14,9 @@ use std::fmt::Write as _;
 use binpoint_runtime::fixed::csd_digits;
 use binpoint_runtime::FixedType;
 
-use super::cast::bits_literal;
+use binpoint_runtime::fixed::Requant;
+
+use super::cast::{self, bits_literal};
 use super::{Module, Parts};
 
 /// A module under construction: `x` (`in_bits`: the inputs' values, concatenated, value 0 in the
@@ -28,6 +32,8 @@ pub struct Shell {
     /// `(lo bit, width)` of every input value, and whether it was read.
     inputs: Vec<(u32, u32)>,
     used: Vec<bool>,
+    /// What the module is built of so far (the output register is added by `finish`).
+    pub parts: Parts,
 }
 
 impl Shell {
@@ -56,6 +62,7 @@ impl Shell {
             out_bits,
             used: vec![false; spans.len()],
             inputs: spans,
+            parts: Parts::default(),
         }
     }
 
@@ -103,16 +110,37 @@ impl Shell {
             self.outs.join(", ")
         );
         let _ = writeln!(text, "endmodule");
-        // One cycle; the estimate counts only its output register (docs/estimator.md).
+        // One cycle: the logic counted while building, then the output register.
+        let mut parts = self.parts;
+        parts.register_bits += u64::from(self.out_bits);
         Module {
             name: self.name,
             text,
             cycles: 1,
-            parts: Parts {
-                register_bits: u64::from(self.out_bits),
-                ..Parts::default()
-            },
+            parts,
         }
+    }
+
+    /// The cast of wire `x` by `rq` ([`cast::cast`]), counted.
+    pub fn cast(&mut self, p: &str, x: &str, rq: &Requant) -> Result<String, String> {
+        self.parts.casts.push(cast::parts(rq));
+        cast::cast(&mut self.v, p, x, rq)
+    }
+
+    /// One adder (or subtractor) of `bits` bits that the module writes itself, counted.
+    pub fn adder(&mut self, bits: u32) {
+        self.parts.adders.push(bits);
+    }
+
+    /// A 2:1 select of `bits` bits that the module writes itself, counted.
+    pub fn mux(&mut self, bits: u32) {
+        self.parts.mux_bits += u64::from(bits);
+    }
+
+    /// A select of `bits` bits between data and constants into the output register, counted:
+    /// the flip-flops' synchronous set/reset takes it (as a registered ReLU's).
+    pub fn const_select(&mut self, bits: u32) {
+        self.parts.select_bits += u64::from(bits);
     }
 }
 
@@ -129,51 +157,57 @@ pub fn extend(e: &str, w: u32, signed: bool, to: u32) -> String {
     format!("{{{{{}{{{fill}}}}}, {e}}}", to - w)
 }
 
-/// Declares `name` = `x · c` modulo `2^width`, `x` a `w`-bit wire (signed or not), `c` a raw
-/// constant, by its CSD digits (shifts and adds; `c = 0` is 0). Exact when the product fits
-/// `width` bits in the product's signedness. `x` is extended only to the bits its terms keep.
-pub fn const_mul(v: &mut String, name: &str, x: &str, w: u32, signed: bool, c: i64, width: u32) {
-    let digits: Vec<_> = csd_digits(c)
-        .into_iter()
-        .filter(|d| d.shift < width)
-        .collect();
-    let Some(m) = digits.iter().map(|d| d.shift).min() else {
-        let _ = writeln!(v, "  wire unused_{name} = &{{1'b0, {x}, 1'b0}};");
-        let _ = writeln!(v, "  wire [{}:0] {name} = {width}'h0;", width - 1);
-        return;
-    };
-    let we = width - m;
-    let xe = format!("{name}_x");
-    let ext = if we >= w {
-        extend(x, w, signed, we)
-    } else {
+impl Shell {
+    /// Declares `name` = `x · c` modulo `2^width`, `x` a `w`-bit wire (signed or not), `c` a raw
+    /// constant, by its CSD digits (shifts and adds; `c = 0` is 0). Exact when the product fits
+    /// `width` bits in the product's signedness. `x` is extended only to the bits its terms keep.
+    pub fn const_mul(&mut self, name: &str, x: &str, w: u32, signed: bool, c: i64, width: u32) {
+        let v = &mut self.v;
+        let digits: Vec<_> = csd_digits(c)
+            .into_iter()
+            .filter(|d| d.shift < width)
+            .collect();
+        let Some(m) = digits.iter().map(|d| d.shift).min() else {
+            let _ = writeln!(v, "  wire unused_{name} = &{{1'b0, {x}, 1'b0}};");
+            let _ = writeln!(v, "  wire [{}:0] {name} = {width}'h0;", width - 1);
+            return;
+        };
+        let we = width - m;
+        let xe = format!("{name}_x");
+        let ext = if we >= w {
+            extend(x, w, signed, we)
+        } else {
+            let _ = writeln!(
+                v,
+                "  wire unused_{name} = &{{1'b0, {x}[{}:{we}], 1'b0}};",
+                w - 1
+            );
+            format!("{x}[{}:0]", we - 1)
+        };
+        let _ = writeln!(v, "  wire [{}:0] {xe} = {ext};", we - 1);
+        let terms: Vec<Term> = digits
+            .iter()
+            .map(|d| Term {
+                negative: d.negative,
+                expr: if d.shift == 0 {
+                    xe.clone()
+                } else if d.shift == m {
+                    format!("{{{xe}, {}'b0}}", d.shift)
+                } else {
+                    format!("{{{xe}[{}:0], {}'b0}}", width - 1 - d.shift, d.shift)
+                },
+            })
+            .collect();
+        for _ in 1..terms.len() {
+            self.parts.adders.push(we);
+        }
         let _ = writeln!(
             v,
-            "  wire unused_{name} = &{{1'b0, {x}[{}:{we}], 1'b0}};",
-            w - 1
+            "  wire [{}:0] {name} = {};",
+            width - 1,
+            sum_tree(terms, width)
         );
-        format!("{x}[{}:0]", we - 1)
-    };
-    let _ = writeln!(v, "  wire [{}:0] {xe} = {ext};", we - 1);
-    let terms: Vec<Term> = digits
-        .iter()
-        .map(|d| Term {
-            negative: d.negative,
-            expr: if d.shift == 0 {
-                xe.clone()
-            } else if d.shift == m {
-                format!("{{{xe}, {}'b0}}", d.shift)
-            } else {
-                format!("{{{xe}[{}:0], {}'b0}}", width - 1 - d.shift, d.shift)
-            },
-        })
-        .collect();
-    let _ = writeln!(
-        v,
-        "  wire [{}:0] {name} = {};",
-        width - 1,
-        sum_tree(terms, width)
-    );
+    }
 }
 
 /// Declares `name` = the `w`-bit wire `x` shifted left by `s` into `width >= w + s` bits
@@ -213,7 +247,7 @@ fn at_point(v: &mut String, name: &str, x: &str, t: FixedType, f: i32, k: u32) {
 /// An exact comparison `x OP c` of wire `x` (raw bits of `xt`) with the constant `c` (raw value
 /// of `ct`): declares the working wires `{p}_*` and returns a 1-bit expression. `op` is a Verilog
 /// comparison operator.
-pub fn compare_const(
+fn compare_const(
     v: &mut String,
     p: &str,
     x: &str,
@@ -245,7 +279,7 @@ pub fn compare_same(a: &str, b: &str, t: FixedType, op: &str) -> String {
 
 /// Declares the maximum of `items` (wires of type `t`) as a balanced tree named `{p}_m*`;
 /// returns the root's name. On equal values either is the maximum (the same bits).
-pub fn max_tree(v: &mut String, p: &str, items: Vec<String>, t: FixedType) -> String {
+fn max_tree(v: &mut String, p: &str, items: Vec<String>, t: FixedType) -> String {
     let w = t.width();
     let mut level = items;
     let mut n = 0;
@@ -274,7 +308,7 @@ pub fn max_tree(v: &mut String, p: &str, items: Vec<String>, t: FixedType) -> St
 
 /// Declares `name` = `Σ items` modulo `2^width` (each item already `width` bits) as a balanced
 /// adder tree, with the raw constant `c` added when non-zero.
-pub fn sum(v: &mut String, name: &str, items: Vec<String>, c: i128, width: u32) {
+fn sum(v: &mut String, name: &str, items: Vec<String>, c: i128, width: u32) {
     let mut terms: Vec<Term> = items
         .into_iter()
         .map(|expr| Term {
@@ -294,6 +328,43 @@ pub fn sum(v: &mut String, name: &str, items: Vec<String>, c: i128, width: u32) 
         width - 1,
         sum_tree(terms, width)
     );
+}
+
+impl Shell {
+    /// [`compare_const`] of `x` (raw bits of `xt`) with the constant `c` (raw, of `ct`), counted.
+    #[allow(clippy::too_many_arguments)]
+    pub fn compare_const(
+        &mut self,
+        p: &str,
+        x: &str,
+        xt: FixedType,
+        op: &str,
+        c: i128,
+        ct: FixedType,
+    ) -> String {
+        // The aligned wire's other bits are constants: the compare reads the value's bits.
+        self.parts.const_compare_bits += u64::from(xt.width());
+        compare_const(&mut self.v, p, x, xt, op, c, ct)
+    }
+
+    /// [`max_tree`] of `items` (wires of type `t`), counted: a comparison and a select of the
+    /// type's bits per pair.
+    pub fn max_tree(&mut self, p: &str, items: Vec<String>, t: FixedType) -> String {
+        for _ in 1..items.len() {
+            self.parts.compares.push(t.width());
+            self.parts.mux_bits += u64::from(t.width());
+        }
+        max_tree(&mut self.v, p, items, t)
+    }
+
+    /// [`sum`] of `items` and `c` in `width` bits, counted: one adder per term after the first.
+    pub fn sum(&mut self, name: &str, items: Vec<String>, c: i128, width: u32) {
+        let terms = items.len() + usize::from(c != 0);
+        for _ in 1..terms {
+            self.parts.adders.push(width);
+        }
+        sum(&mut self.v, name, items, c, width)
+    }
 }
 
 // A balanced adder tree of signed terms `±e`, all of one width (arithmetic modulo `2^W`), for

@@ -9,8 +9,7 @@
 use binpoint_runtime::fixed::Requant;
 use binpoint_runtime::ops::average_pool::{AveragePoolConfig, AvgTypes, Divide};
 
-use super::arith::{align, const_mul, sum, Shell};
-use super::cast::cast;
+use super::arith::{align, Shell};
 use super::{Ctx, Module, RtlError};
 
 /// The average of `items` (input wires) with divisor `n`: declares `{p}_*`, returns the output
@@ -18,7 +17,7 @@ use super::{Ctx, Module, RtlError};
 #[allow(clippy::too_many_arguments)]
 pub fn average(
     ctx: &Ctx,
-    v: &mut String,
+    s: &mut Shell,
     p: &str,
     items: Vec<String>,
     n: usize,
@@ -31,11 +30,11 @@ pub fn average(
     let mut terms = vec![];
     for (k, x) in items.into_iter().enumerate() {
         let t = format!("{p}_e{k}");
-        align(v, &t, &x, wx, types.input.is_signed(), in_shift, wa);
+        align(&mut s.v, &t, &x, wx, types.input.is_signed(), in_shift, wa);
         terms.push(t);
     }
     let acc = format!("{p}_s");
-    sum(v, &acc, terms, 0, wa);
+    s.sum(&acc, terms, 0, wa);
     let src = match divide {
         Divide::Shift { .. } => acc,
         Divide::Reciprocal { recip, product } => {
@@ -43,11 +42,12 @@ pub fn average(
                 return Err(ctx.refuse(format!("no reciprocal for a window of {n}")));
             };
             let q = format!("{p}_q");
-            const_mul(v, &q, &acc, wa, types.accum.is_signed(), r, product.width());
+            s.const_mul(&q, &acc, wa, types.accum.is_signed(), r, product.width());
             q
         }
     };
-    cast(v, &format!("{p}_c"), &src, requant).map_err(|e| ctx.refuse(e))
+    s.cast(&format!("{p}_c"), &src, requant)
+        .map_err(|e| ctx.refuse(e))
 }
 
 pub fn module(ctx: &Ctx, cfg: &AveragePoolConfig) -> Result<Module, RtlError> {
@@ -98,7 +98,7 @@ pub fn module(ctx: &Ctx, cfg: &AveragePoolConfig) -> Result<Module, RtlError> {
                 }
                 let y = average(
                     ctx,
-                    &mut s.v,
+                    &mut s,
                     &format!("o{j}"),
                     items,
                     n,

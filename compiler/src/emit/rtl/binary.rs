@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 
 use binpoint_runtime::ops::binary::{BinaryConfig, BinaryOp, Operand};
 
-use super::arith::{align, const_mul, extend, Shell};
-use super::cast::{bits_literal, cast};
+use super::arith::{align, extend, Shell};
+use super::cast::bits_literal;
 use super::{Ctx, Module, RtlError};
 
 /// An operand's element: a wire of the input or a raw constant.
@@ -85,28 +85,20 @@ pub fn module(
                     let ta = term(&mut s.v, &format!("a{j}"), &va, &cfg.a, cfg.a_shift);
                     let tb = term(&mut s.v, &format!("b{j}"), &vb, &cfg.b, cfg.b_shift);
                     let op = if cfg.op == BinaryOp::Add { "+" } else { "-" };
+                    s.adder(wr);
                     let _ = writeln!(s.v, "  wire [{}:0] {r} = {ta} {op} {tb};", wr - 1);
                 }
                 BinaryOp::Mul => match (&va, &vb) {
-                    (Val::Wire(x), Val::Const(k)) => const_mul(
-                        &mut s.v,
-                        &r,
-                        x,
-                        cfg.a.ty.width(),
-                        cfg.a.ty.is_signed(),
-                        *k,
-                        wr,
-                    ),
-                    (Val::Const(k), Val::Wire(x)) => const_mul(
-                        &mut s.v,
-                        &r,
-                        x,
-                        cfg.b.ty.width(),
-                        cfg.b.ty.is_signed(),
-                        *k,
-                        wr,
-                    ),
+                    (Val::Wire(x), Val::Const(k)) => {
+                        s.const_mul(&r, x, cfg.a.ty.width(), cfg.a.ty.is_signed(), *k, wr)
+                    }
+                    (Val::Const(k), Val::Wire(x)) => {
+                        s.const_mul(&r, x, cfg.b.ty.width(), cfg.b.ty.is_signed(), *k, wr)
+                    }
                     (Val::Wire(x), Val::Wire(y)) => {
+                        s.parts
+                            .multipliers
+                            .push((cfg.a.ty.width(), cfg.b.ty.width()));
                         let _ = writeln!(
                             s.v,
                             "  wire [{}:0] {r} = {} * {};",
@@ -125,8 +117,9 @@ pub fn module(
                     }
                 },
             }
-            let y =
-                cast(&mut s.v, &format!("c{j}"), &r, &cfg.requant).map_err(|e| ctx.refuse(e))?;
+            let y = s
+                .cast(&format!("c{j}"), &r, &cfg.requant)
+                .map_err(|e| ctx.refuse(e))?;
             s.out(y);
         }
     }

@@ -4,7 +4,6 @@
 use binpoint_runtime::fixed::Requant;
 
 use super::arith::Shell;
-use super::cast::cast;
 use super::{Ctx, Module, RtlError};
 
 pub fn module(ctx: &Ctx, rq: &Requant, n: usize) -> Result<Module, RtlError> {
@@ -22,7 +21,9 @@ pub fn module(ctx: &Ctx, rq: &Requant, n: usize) -> Result<Module, RtlError> {
     );
     for i in 0..n {
         let x = s.input(i);
-        let y = cast(&mut s.v, &format!("c{i}"), &x, rq).map_err(|e| ctx.refuse(e))?;
+        let y = s
+            .cast(&format!("c{i}"), &x, rq)
+            .map_err(|e| ctx.refuse(e))?;
         s.out(y);
     }
     Ok(s.finish())

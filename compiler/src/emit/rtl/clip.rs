@@ -6,8 +6,8 @@
 use binpoint_runtime::fixed::Fixed;
 use binpoint_runtime::ops::clip::ClipConfig;
 
-use super::arith::{compare_const, Shell};
-use super::cast::{bits_literal, cast};
+use super::arith::Shell;
+use super::cast::bits_literal;
 use super::{Ctx, Module, RtlError};
 
 pub fn module(ctx: &Ctx, cfg: &ClipConfig) -> Result<Module, RtlError> {
@@ -29,8 +29,7 @@ pub fn module(ctx: &Ctx, cfg: &ClipConfig) -> Result<Module, RtlError> {
     );
     for i in 0..cfg.size {
         let x = s.input(i);
-        let below = compare_const(
-            &mut s.v,
+        let below = s.compare_const(
             &format!("l{i}"),
             &x,
             cfg.input,
@@ -38,8 +37,7 @@ pub fn module(ctx: &Ctx, cfg: &ClipConfig) -> Result<Module, RtlError> {
             cfg.lo.into(),
             cfg.bound,
         );
-        let above = compare_const(
-            &mut s.v,
+        let above = s.compare_const(
             &format!("h{i}"),
             &x,
             cfg.input,
@@ -47,7 +45,10 @@ pub fn module(ctx: &Ctx, cfg: &ClipConfig) -> Result<Module, RtlError> {
             cfg.hi.into(),
             cfg.bound,
         );
-        let q = cast(&mut s.v, &format!("c{i}"), &x, &cfg.requant).map_err(|e| ctx.refuse(e))?;
+        let q = s
+            .cast(&format!("c{i}"), &x, &cfg.requant)
+            .map_err(|e| ctx.refuse(e))?;
+        s.const_select(wy);
         s.out(format!("({below} ? {lo_out} : {above} ? {hi_out} : {q})"));
     }
     Ok(s.finish())

@@ -6,7 +6,6 @@ use binpoint_runtime::model::ConcatPart;
 use binpoint_runtime::FixedType;
 
 use super::arith::Shell;
-use super::cast::cast;
 use super::{Ctx, Module, RtlError};
 
 pub fn module(
@@ -45,8 +44,9 @@ pub fn module(
         for p in parts {
             for c in 0..p.chunk {
                 let x = s.input(base + o * p.chunk + c);
-                let y =
-                    cast(&mut s.v, &format!("c{j}"), &x, &p.requant).map_err(|e| ctx.refuse(e))?;
+                let y = s
+                    .cast(&format!("c{j}"), &x, &p.requant)
+                    .map_err(|e| ctx.refuse(e))?;
                 s.out(y);
                 j += 1;
             }

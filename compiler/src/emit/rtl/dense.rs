@@ -98,7 +98,7 @@ pub fn module(
         adders: product.adder_bits.clone(),
         register_bits: product.register_bits + u64::from(n_out as u32 * wy),
         casts: vec![cast::parts(requant); n_out],
-        select_bits: 0,
+        ..Parts::default()
     };
     let mut outs = Vec::with_capacity(n_out);
     for (o, term) in product.outputs.iter().enumerate() {

@@ -25,7 +25,7 @@ pub fn module(ctx: &Ctx, cfg: &GlobalAveragePoolConfig) -> Result<Module, RtlErr
         let items = (0..cfg.size).map(|i| s.input(c * cfg.size + i)).collect();
         let y = average(
             ctx,
-            &mut s.v,
+            &mut s,
             &format!("o{c}"),
             items,
             cfg.size,

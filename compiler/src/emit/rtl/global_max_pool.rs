@@ -4,8 +4,7 @@
 
 use binpoint_runtime::ops::global_max_pool::GlobalMaxPoolConfig;
 
-use super::arith::{max_tree, Shell};
-use super::cast::cast;
+use super::arith::Shell;
 use super::{Ctx, Module, RtlError};
 
 pub fn module(ctx: &Ctx, cfg: &GlobalMaxPoolConfig) -> Result<Module, RtlError> {
@@ -21,8 +20,10 @@ pub fn module(ctx: &Ctx, cfg: &GlobalMaxPoolConfig) -> Result<Module, RtlError> 
     );
     for c in 0..cfg.channels {
         let items = (0..cfg.size).map(|i| s.input(c * cfg.size + i)).collect();
-        let m = max_tree(&mut s.v, &format!("o{c}"), items, cfg.input);
-        let y = cast(&mut s.v, &format!("c{c}"), &m, &cfg.requant).map_err(|e| ctx.refuse(e))?;
+        let m = s.max_tree(&format!("o{c}"), items, cfg.input);
+        let y = s
+            .cast(&format!("c{c}"), &m, &cfg.requant)
+            .map_err(|e| ctx.refuse(e))?;
         s.out(y);
     }
     Ok(s.finish())

@@ -9,14 +9,14 @@ use std::fmt::Write as _;
 use binpoint_runtime::ops::hard_sigmoid::{HardLine, HardParams, HardSigmoidConfig};
 use binpoint_runtime::FixedType;
 
-use super::arith::{const_mul, Shell};
-use super::cast::{bits_literal, cast};
+use super::arith::Shell;
+use super::cast::bits_literal;
 use super::{Ctx, Module, RtlError};
 
 /// Declares `{p}_t = alpha · x + beta` (the line's result type) for the input wire `x`; returns
 /// the 1-bit expressions `t <= 0` and `t >= 1`.
 pub fn line(
-    v: &mut String,
+    s: &mut Shell,
     p: &str,
     x: &str,
     input: FixedType,
@@ -25,25 +25,27 @@ pub fn line(
 ) -> (String, String) {
     let r = line.result;
     let wr = r.width();
-    let s = line.prod_shift;
+    let sh = line.prod_shift;
     let t = format!("{p}_t");
     let prod = format!("{p}_ax");
-    const_mul(
-        v,
+    s.const_mul(
         &prod,
         x,
         input.width(),
         input.is_signed(),
         params.alpha,
-        wr - s,
+        wr - sh,
     );
-    let shifted = if s == 0 {
+    let shifted = if sh == 0 {
         prod
     } else {
-        format!("{{{prod}, {s}'b0}}")
+        format!("{{{prod}, {sh}'b0}}")
     };
     let beta = bits_literal(wr, line.beta_aligned.into());
-    let _ = writeln!(v, "  wire [{}:0] {t} = {shifted} + {beta};", wr - 1);
+    s.adder(wr);
+    let _ = writeln!(s.v, "  wire [{}:0] {t} = {shifted} + {beta};", wr - 1);
+    // `t <= 0` and `t >= 1`: two comparisons with constants.
+    s.parts.const_compare_bits += 2 * u64::from(wr);
     let le0 = if r.is_signed() {
         format!("({t}[{}] | ({t} == {wr}'h0))", wr - 1)
     } else {
@@ -82,9 +84,11 @@ pub fn module(ctx: &Ctx, cfg: &HardSigmoidConfig) -> Result<Module, RtlError> {
     for i in 0..cfg.size {
         let x = s.input(i);
         let p = format!("h{i}");
-        let (le0, ge1) = line(&mut s.v, &p, &x, cfg.input, &cfg.params, &cfg.line);
-        let q = cast(&mut s.v, &format!("c{i}"), &format!("{p}_t"), &cfg.requant)
+        let (le0, ge1) = line(&mut s, &p, &x, cfg.input, &cfg.params, &cfg.line);
+        let q = s
+            .cast(&format!("c{i}"), &format!("{p}_t"), &cfg.requant)
             .map_err(|e| ctx.refuse(e))?;
+        s.const_select(wy);
         s.out(format!("({le0} ? {wy}'h0 : {ge1} ? {one} : {q})"));
     }
     Ok(s.finish())

@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 use binpoint_runtime::ops::hard_swish::HardSwishConfig;
 
 use super::arith::{extend, Shell};
-use super::cast::cast;
 use super::hard_sigmoid::line;
 use super::{Ctx, Module, RtlError};
 
@@ -35,7 +34,7 @@ pub fn module(ctx: &Ctx, cfg: &HardSwishConfig) -> Result<Module, RtlError> {
     for i in 0..cfg.size {
         let x = s.input(i);
         let p = format!("h{i}");
-        let (le0, ge1) = line(&mut s.v, &p, &x, cfg.input, &cfg.params, &cfg.line);
+        let (le0, ge1) = line(&mut s, &p, &x, cfg.input, &cfg.params, &cfg.line);
         let t = format!("{p}_t");
         let _ = writeln!(
             s.v,
@@ -49,15 +48,15 @@ pub fn module(ctx: &Ctx, cfg: &HardSwishConfig) -> Result<Module, RtlError> {
             wp - 1,
             extend(&t, r.width(), r.is_signed(), wp)
         );
+        s.parts.multipliers.push((wx, r.width()));
         let _ = writeln!(s.v, "  wire [{}:0] {p}_p = {p}_xe * {p}_te;", wp - 1);
-        let qp = cast(
-            &mut s.v,
-            &format!("a{i}"),
-            &format!("{p}_p"),
-            &cfg.requant_product,
-        )
-        .map_err(|e| ctx.refuse(e))?;
-        let qx = cast(&mut s.v, &format!("c{i}"), &x, &cfg.requant).map_err(|e| ctx.refuse(e))?;
+        let qp = s
+            .cast(&format!("a{i}"), &format!("{p}_p"), &cfg.requant_product)
+            .map_err(|e| ctx.refuse(e))?;
+        let qx = s
+            .cast(&format!("c{i}"), &x, &cfg.requant)
+            .map_err(|e| ctx.refuse(e))?;
+        s.mux(wy);
         s.out(format!("({le0} ? {wy}'h0 : {ge1} ? {qx} : {qp})"));
     }
     Ok(s.finish())

@@ -5,8 +5,7 @@
 
 use binpoint_runtime::ops::leaky_relu::LeakyReluConfig;
 
-use super::arith::{const_mul, Shell};
-use super::cast::cast;
+use super::arith::Shell;
 use super::{Ctx, Module, RtlError};
 
 pub fn module(ctx: &Ctx, cfg: &LeakyReluConfig) -> Result<Module, RtlError> {
@@ -22,16 +21,20 @@ pub fn module(ctx: &Ctx, cfg: &LeakyReluConfig) -> Result<Module, RtlError> {
     );
     for i in 0..cfg.size {
         let x = s.input(i);
-        let qx = cast(&mut s.v, &format!("c{i}"), &x, &cfg.requant).map_err(|e| ctx.refuse(e))?;
+        let qx = s
+            .cast(&format!("c{i}"), &x, &cfg.requant)
+            .map_err(|e| ctx.refuse(e))?;
         if !cfg.input.is_signed() {
             // An unsigned input is never negative: no product.
             s.out(qx);
             continue;
         }
         let p = format!("p{i}");
-        const_mul(&mut s.v, &p, &x, wx, true, cfg.alpha, wp);
-        let qp = cast(&mut s.v, &format!("a{i}"), &p, &cfg.requant_product)
+        s.const_mul(&p, &x, wx, true, cfg.alpha, wp);
+        let qp = s
+            .cast(&format!("a{i}"), &p, &cfg.requant_product)
             .map_err(|e| ctx.refuse(e))?;
+        s.mux(wy);
         s.out(format!("({x}[{}] ? {qp} : {qx})", wx - 1));
     }
     Ok(s.finish())

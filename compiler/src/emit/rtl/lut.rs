@@ -5,9 +5,13 @@
 //! (the output type is the entry type: no cast), then the register. [`rom`] and [`lookup`] are
 //! shared with softmax, as the runtime shares `LutTable`.
 //!
-//! The ROM is a memory with initial contents, read without a clock (Yosys maps it to LUTs or
-//! distributed RAM; a function with one `case` arm per entry made Verilator inline the table at
-//! every read, minutes of build time for a few hundred reads).
+//! The ROM is one constant vector (`localparam`, entry `k` in bits `k·P ..`, `P` the entry width
+//! rounded up to a power of two), read by an indexed part-select `ROM[{i, log2(P) zeros} +: W]`
+//! without a clock (no multiplier for the offset): Yosys maps each read to LUTs and MUXF7/MUXF8, and
+//! Verilator to a shift. Two other forms failed: a memory with initial contents read inside the
+//! output register's `always` made Yosys 0.23 infer a 16-read-port RAM and run out of memory
+//! (18.6 GB, killed) on the activations fixture's 16-value sigmoid; a function with one `case` arm
+//! per entry made Verilator inline the table at every read (minutes of build time).
 
 use std::fmt::Write as _;
 
@@ -22,30 +26,51 @@ fn address_bits(t: &LutTable) -> u32 {
     t.size().trailing_zeros()
 }
 
-/// Declares the ROM `f` holding `t`'s entries (none for a one-entry table): a memory with its
-/// initial contents, read asynchronously (one array per module, however many values read it).
+/// Bits per entry in the ROM's vector: the entry width rounded up to a power of two, so an
+/// entry's offset is its index followed by zeros.
+fn slot_bits(t: &LutTable) -> u32 {
+    t.entry.width().next_power_of_two()
+}
+
+/// Declares the ROM `f` holding `t`'s entries (none for a one-entry table): one constant vector,
+/// entry `k`'s `W` bits at bit `k·P` (zero-extended to `P = slot_bits`; one vector per module,
+/// however many values read it).
 pub fn rom(v: &mut String, f: &str, t: &LutTable) {
-    let w = t.entry.width();
+    let (w, p) = (t.entry.width(), slot_bits(t));
     if address_bits(t) == 0 {
         return;
     }
-    let _ = writeln!(v, "  reg [{}:0] {f} [0:{}];", w - 1, t.size() - 1);
-    let _ = writeln!(v, "  initial begin");
-    for (k, &e) in t.entries.iter().enumerate() {
-        let _ = writeln!(v, "    {f}[{k}] = {};", bits_literal(w, e.into()));
-    }
-    let _ = writeln!(v, "  end");
+    let mask = (1i128 << w) - 1;
+    let entries: Vec<String> = t
+        .entries
+        .iter()
+        .rev()
+        .map(|&e| bits_literal(p, i128::from(e) & mask))
+        .collect();
+    let _ = writeln!(
+        v,
+        "  localparam [{}:0] {f} = {{{}}};",
+        p as usize * t.size() - 1,
+        entries.join(", ")
+    );
 }
 
 /// The entry of `t` for wire `x` (raw bits of `t.index`): declares `{p}_*`, returns an
 /// expression of the entry's width.
-pub fn lookup(v: &mut String, p: &str, f: &str, x: &str, t: &LutTable) -> String {
+pub fn lookup(s: &mut Shell, p: &str, f: &str, x: &str, t: &LutTable) -> String {
     let (a, wi) = (address_bits(t), t.index.width());
+    let v = &mut s.v;
     if a == 0 {
         let _ = writeln!(v, "  wire unused_{p} = &{{1'b0, {x}, 1'b0}};");
         return bits_literal(t.entry.width(), t.entries[0].into());
     }
     let k = t.index_width.max(wi).max(a + 1) + 2;
+    // The index: a subtraction, two compares with constants and the clamp's select; then the
+    // read.
+    s.parts.adders.push(k);
+    s.parts.const_compare_bits += 2 * u64::from(k);
+    s.parts.mux_bits += u64::from(a);
+    s.parts.rom_reads.push((t.size() as u32, t.entry.width()));
     let _ = writeln!(
         v,
         "  wire [{}:0] {p}_d = {} - {};",
@@ -67,7 +92,13 @@ pub fn lookup(v: &mut String, p: &str, f: &str, x: &str, t: &LutTable) -> String
         t.size() - 1,
         a - 1
     );
-    format!("{f}[{p}_i]")
+    let z = slot_bits(t).trailing_zeros();
+    let offset = if z == 0 {
+        format!("{p}_i")
+    } else {
+        format!("{{{p}_i, {z}'b0}}")
+    };
+    format!("{f}[{offset} +: {}]", t.entry.width())
 }
 
 pub fn module(ctx: &Ctx, cfg: &LutConfig) -> Result<Module, RtlError> {
@@ -90,7 +121,7 @@ pub fn module(ctx: &Ctx, cfg: &LutConfig) -> Result<Module, RtlError> {
     rom(&mut s.v, "rom", t);
     for i in 0..cfg.size {
         let x = s.input(i);
-        let y = lookup(&mut s.v, &format!("i{i}"), "rom", &x, t);
+        let y = lookup(&mut s, &format!("i{i}"), "rom", &x, t);
         s.out(y);
     }
     Ok(s.finish())

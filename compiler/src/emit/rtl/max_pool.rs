@@ -5,8 +5,7 @@
 
 use binpoint_runtime::ops::max_pool::MaxPoolConfig;
 
-use super::arith::{max_tree, Shell};
-use super::cast::cast;
+use super::arith::Shell;
 use super::{Ctx, Module, RtlError};
 
 pub fn module(ctx: &Ctx, cfg: &MaxPoolConfig) -> Result<Module, RtlError> {
@@ -48,8 +47,9 @@ pub fn module(ctx: &Ctx, cfg: &MaxPoolConfig) -> Result<Module, RtlError> {
                 if items.is_empty() {
                     return Err(ctx.refuse(format!("output {j} reads no input")));
                 }
-                let m = max_tree(&mut s.v, &format!("o{j}"), items, cfg.input);
-                let y = cast(&mut s.v, &format!("c{j}"), &m, &cfg.requant)
+                let m = s.max_tree(&format!("o{j}"), items, cfg.input);
+                let y = s
+                    .cast(&format!("c{j}"), &m, &cfg.requant)
                     .map_err(|e| ctx.refuse(e))?;
                 s.out(y);
             }

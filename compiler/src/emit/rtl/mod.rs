@@ -76,8 +76,24 @@ pub struct Parts {
     pub register_bits: u64,
     /// Each cast's parts.
     pub casts: Vec<cast::CastParts>,
-    /// Bits of 2:1 selects (ReLU).
+    /// Bits of 2:1 selects (ReLU) that a register's synchronous reset absorbs.
     pub select_bits: u64,
+    /// Each exact comparison of two data values (max trees): its bits (a subtraction's carry
+    /// chain).
+    #[serde(default)]
+    pub compares: Vec<u32>,
+    /// Bits of comparisons of a value with a constant (clip bounds, hard sigmoid's ends).
+    #[serde(default)]
+    pub const_compare_bits: u64,
+    /// Bits of 2:1 data selects no register absorbs (a max tree's, clip's, leaky ReLU's).
+    #[serde(default)]
+    pub mux_bits: u64,
+    /// Each read of a ROM (LUT activations, softmax): `(entries, entry bits)`.
+    #[serde(default)]
+    pub rom_reads: Vec<(u32, u32)>,
+    /// Each multiplier of two data operands: `(a bits, b bits)` (Yosys infers a DSP48E2).
+    #[serde(default)]
+    pub multipliers: Vec<(u32, u32)>,
 }
 
 impl Parts {
@@ -87,6 +103,11 @@ impl Parts {
         self.register_bits += other.register_bits;
         self.casts.extend_from_slice(&other.casts);
         self.select_bits += other.select_bits;
+        self.compares.extend_from_slice(&other.compares);
+        self.const_compare_bits += other.const_compare_bits;
+        self.mux_bits += other.mux_bits;
+        self.rom_reads.extend_from_slice(&other.rom_reads);
+        self.multipliers.extend_from_slice(&other.multipliers);
     }
 }
 

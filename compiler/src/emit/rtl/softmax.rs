@@ -9,8 +9,7 @@ use std::fmt::Write as _;
 
 use binpoint_runtime::ops::softmax::SoftmaxConfig;
 
-use super::arith::{align, extend, max_tree, sum, Shell};
-use super::cast::cast;
+use super::arith::{align, extend, Shell};
 use super::lut::{lookup, rom};
 use super::{Ctx, Module, RtlError};
 
@@ -48,7 +47,7 @@ pub fn module(ctx: &Ctx, cfg: &SoftmaxConfig) -> Result<Module, RtlError> {
             let at = |k: usize| (o * cfg.len + k) * cfg.inner + i;
             let xs: Vec<String> = (0..cfg.len).map(|k| s.input(at(k))).collect();
             let p = format!("p{pos}");
-            let m = max_tree(&mut s.v, &p, xs.clone(), t.input);
+            let m = s.max_tree(&p, xs.clone(), t.input);
             let mut es = vec![];
             for (k, x) in xs.iter().enumerate() {
                 let q = format!("{p}_{k}");
@@ -70,9 +69,10 @@ pub fn module(ctx: &Ctx, cfg: &SoftmaxConfig) -> Result<Module, RtlError> {
                     cfg.diff_shift,
                     wd,
                 );
+                s.adder(wd);
                 let _ = writeln!(s.v, "  wire [{}:0] {q}_d = {q}_ma - {q}_xa;", wd - 1);
                 let e = lookup(
-                    &mut s.v,
+                    &mut s,
                     &format!("{q}_x"),
                     "rom_exp",
                     &format!("{q}_d"),
@@ -95,9 +95,9 @@ pub fn module(ctx: &Ctx, cfg: &SoftmaxConfig) -> Result<Module, RtlError> {
                 );
                 terms.push(a);
             }
-            sum(&mut s.v, &format!("{p}_s"), terms, 0, ws);
+            s.sum(&format!("{p}_s"), terms, 0, ws);
             let r = lookup(
-                &mut s.v,
+                &mut s,
                 &format!("{p}_v"),
                 "rom_inv",
                 &format!("{p}_s"),
@@ -106,6 +106,7 @@ pub fn module(ctx: &Ctx, cfg: &SoftmaxConfig) -> Result<Module, RtlError> {
             let _ = writeln!(s.v, "  wire [{}:0] {p}_r = {r};", inv.width() - 1);
             for (k, e) in es.iter().enumerate() {
                 let q = format!("{p}_{k}");
+                s.parts.multipliers.push((ent.width(), inv.width()));
                 let _ = writeln!(
                     s.v,
                     "  wire [{}:0] {q}_p = {} * {};",
@@ -113,7 +114,8 @@ pub fn module(ctx: &Ctx, cfg: &SoftmaxConfig) -> Result<Module, RtlError> {
                     extend(e, ent.width(), ent.is_signed(), wp),
                     extend(&format!("{p}_r"), inv.width(), inv.is_signed(), wp)
                 );
-                let y = cast(&mut s.v, &format!("{q}_c"), &format!("{q}_p"), &cfg.requant)
+                let y = s
+                    .cast(&format!("{q}_c"), &format!("{q}_p"), &cfg.requant)
                     .map_err(|e| ctx.refuse(e))?;
                 outs[at(k)] = y;
             }
