@@ -340,11 +340,11 @@ mod tests {
                 bram18: 0
             }
         );
-        // More banks than words: one word per bank.
+        // More banks than words: one word per bank, a register.
         assert_eq!(
             array_cost(4, 8, 16),
             MemoryCost {
-                lut: 32,
+                lut: 0,
                 ff: 32,
                 bram18: 0
             }

@@ -1048,6 +1048,35 @@ fn list_valid(n_in: usize, n_out: usize) -> String {
 mod fold_tests {
     use super::*;
 
+    #[test]
+    fn a_conv_partitions_only_past_the_two_ports() {
+        // 4×4 taps of 3 channels into 32 outputs at R = 1: 48 reads and 32 writes a step.
+        let f = MacFold::new("t", MacStrategy::Resource, 1, 48, 32).unwrap();
+        assert_eq!(f.conv_in_banks(48, 32, 1, 2352), 2352);
+        assert_eq!(f.conv_out_banks(48, 32), 32);
+        // R = 24: two taps a step, through the two ports; still 32 writes.
+        let f = MacFold::new("t", MacStrategy::Resource, 24, 48, 32).unwrap();
+        assert_eq!(f.conv_in_banks(48, 32, 1, 2352), 1);
+        assert_eq!(f.conv_out_banks(48, 32), 32);
+        // Depthwise (3 groups of one output): at R = 3 a step reads one tap of each of its
+        // three outputs' channels: 3 reads.
+        let f = MacFold::new("t", MacStrategy::Resource, 3, 3, 3).unwrap();
+        assert_eq!(f.conv_reads_per_step(3, 3, 3), 3);
+        assert_eq!(f.conv_in_banks(3, 3, 3, 96), 96);
+        // Not partitioned by the plan, or the latency kernel: one bank.
+        let mut f = f;
+        f.partition = false;
+        assert_eq!(
+            (f.conv_in_banks(3, 3, 3, 96), f.conv_out_banks(3, 3)),
+            (1, 1)
+        );
+        let f = MacFold::new("t", MacStrategy::Latency, 1, 48, 32).unwrap();
+        assert_eq!(
+            (f.conv_in_banks(48, 32, 1, 2352), f.conv_out_banks(48, 32)),
+            (1, 1)
+        );
+    }
+
     /// hls4ml's own formulation, written out as it states it.
     fn hls4ml_rule(n_in: usize, n_out: usize, rf: usize) -> bool {
         let mult = n_in.min(rf);
