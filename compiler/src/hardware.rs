@@ -159,6 +159,12 @@ pub struct LayerPlan {
     pub block_factor: u64,
     /// Set by the multiplier-free rewrites (K-hot → [`MulImpl::ShiftAdd`]) or by hand.
     pub mul_impl: MulImpl,
+    /// A `resource` convolution partitions its input and output arrays when a step reads or
+    /// writes more words than an array has ports (registers and multiplexers instead of a
+    /// block RAM; [`binpoint_runtime::ops::MacFold::conv_in_banks`]). The chooser may clear it
+    /// to save them. Plans written before it existed read as `false` (what they built).
+    #[serde(default)]
+    pub partition: bool,
 }
 
 impl LayerPlan {

@@ -8,6 +8,7 @@
 //   static const int in_len, kernel, stride, dilation, pad_left, out_len;
 //   static const int fan_in;         // (C_in/groups) * kernel
 //   static const int strategy, reuse_factor, block_factor, output_groups;  // as conv2d.h
+//   static const int in_banks, out_banks;                                  // as conv2d.h
 //   typedef ... in_t, weight_t, bias_t, accum_t, out_t;
 #ifndef BINPOINT_KERNELS_CONV1D_H_
 #define BINPOINT_KERNELS_CONV1D_H_
@@ -26,6 +27,7 @@ struct conv1d_as_2d {
   static const int pad_top = 0, pad_left = C::pad_left, out_h = 1, out_w = C::out_len;
   static const int strategy = C::strategy, reuse_factor = C::reuse_factor;
   static const int block_factor = C::block_factor, output_groups = C::output_groups;
+  static const int in_banks = C::in_banks, out_banks = C::out_banks;
   typedef typename C::in_t in_t;
   typedef typename C::weight_t weight_t;
   typedef typename C::bias_t bias_t;

@@ -19,6 +19,10 @@
 //                                    // of its fan_in*C_out products; a pixel takes reuse_factor cycles
 //   static const int block_factor;   // fan_in*C_out / reuse_factor: multipliers
 //   static const int output_groups;  // resource: output channel groups done one after another
+//   static const int in_banks;       // resource: cyclic partition factor of x (1: two ports, a
+//                                    // step waits for its taps; in_channels*in_h*in_w: registers)
+//   static const int out_banks;      // resource: block partition factor of y (1, or out_channels:
+//                                    // a plane per channel, a step writes its outputs at once)
 //   typedef ... in_t, weight_t, bias_t, accum_t, out_t;
 #ifndef BINPOINT_KERNELS_CONV2D_H_
 #define BINPOINT_KERNELS_CONV2D_H_
@@ -92,6 +96,8 @@ void conv2d_resource(
   const int ins = CONFIG::fan_in / steps;                           // taps per output per step
   BP_PRAGMA(HLS ARRAY_PARTITION variable=w cyclic factor=outs dim=1)
   BP_PRAGMA(HLS ARRAY_PARTITION variable=w cyclic factor=ins dim=2)
+  BP_PRAGMA(HLS ARRAY_PARTITION variable=x cyclic factor=CONFIG::in_banks)
+  BP_PRAGMA(HLS ARRAY_PARTITION variable=y block factor=CONFIG::out_banks)
   typename CONFIG::accum_t acc[outs];
   BP_PRAGMA(HLS ARRAY_PARTITION variable=acc complete)
 conv2d_step:

@@ -3,8 +3,8 @@
 
 use super::rules::{
     adder_levels_per_stage, array_cost, auto_is_fabric, const_layer_cycles, csd_nonzeros,
-    dsps_per_multiplier, fabric_multiplier_luts, multiplier_stages, tree_levels, MemoryCost,
-    ARRAY_PORTS, CONST_DSP_MUL_LUT, CONST_OUTPUT_LUT_16, CONST_SHIFT_ADD_LUT_16,
+    dsps_per_multiplier, fabric_multiplier_luts, multiplier_stages, mux_luts, tree_levels,
+    MemoryCost, ARRAY_PORTS, CONST_DSP_MUL_LUT, CONST_OUTPUT_LUT_16, CONST_SHIFT_ADD_LUT_16,
     CONST_SUM_ADD_FF_16_X100, CONST_SUM_ADD_LUT_16, LAYER_BASE_FF, LAYER_BASE_LUT, LOOP_OVERHEAD,
     SIMPLE_BASE_FF, SIMPLE_BASE_LUT,
 };
@@ -12,6 +12,7 @@ use super::work::{KhotWork, Mac, Operand, Shape, Stream, Work};
 use super::{LayerEstimate, LayerPlan, MulImpl, Multiplier};
 use crate::board::Board;
 use crate::hardware::Strategy;
+use binpoint_runtime::ops::MacFold;
 
 /// Cycles to read a memory, register the operands, and cast and write a result.
 const READ_STAGES: u64 = 2;
@@ -122,19 +123,69 @@ fn mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board, clock_ns
 
 /// The shape of one step of a resource MAC kernel: (outputs, inputs of each) (`MacFold`).
 pub(super) fn step_shape(m: &Mac, fold: &LayerPlan) -> (u64, u64) {
-    let r = fold.reuse_factor.max(1);
-    let groups = if r > m.fan_in { r / m.fan_in.max(1) } else { 1 };
-    let outs = (m.n_out / groups).max(1);
+    let outs = (m.n_out / step_groups(m, fold)).max(1);
     (outs, (fold.block_factor / outs).max(1))
 }
 
-/// The cycles one step of a resource MAC kernel takes: 1, or for a conv, whose input array is
-/// not partitioned, the taps it reads through the array's two ports.
+/// Output groups done one after another (`output_groups`): `R / fan_in` when `R > fan_in`.
+fn step_groups(m: &Mac, fold: &LayerPlan) -> u64 {
+    let r = fold.reuse_factor.max(1);
+    if r > m.fan_in {
+        r / m.fan_in.max(1)
+    } else {
+        1
+    }
+}
+
+/// The kernels' folding of a planned layer ([`binpoint_runtime::ops::MacFold`]): the bank
+/// counts below are the ones the emitter writes into the C++ CONFIG.
+fn mac_fold(fold: &LayerPlan) -> MacFold {
+    MacFold {
+        strategy: fold.strategy.mac(),
+        reuse_factor: fold.reuse_factor.max(1) as usize,
+        partition: fold.partition,
+    }
+}
+
+/// Banks of a resource convolution's input and output arrays (`in_banks`, `out_banks` of
+/// `conv2d.h`); (1, 1) for dense and the latency strategy.
+pub(super) fn conv_banks(m: &Mac, fold: &LayerPlan) -> (u64, u64) {
+    if !m.conv || fold.strategy == Strategy::Latency {
+        return (1, 1);
+    }
+    let f = mac_fold(fold);
+    let (n_in, n_out) = (m.fan_in as usize, m.n_out as usize);
+    (
+        f.conv_in_banks(n_in, n_out, m.groups as usize, m.input_words as usize) as u64,
+        f.conv_out_banks(n_in, n_out) as u64,
+    )
+}
+
+/// Input taps one step of a resource convolution reads (its outputs may span groups).
+fn conv_reads(m: &Mac, fold: &LayerPlan) -> u64 {
+    mac_fold(fold).conv_reads_per_step(m.fan_in as usize, m.n_out as usize, m.groups as usize)
+        as u64
+}
+
+/// The cycles one step of a resource MAC kernel takes: 1, or for a convolution whose arrays
+/// are not partitioned, the taps it reads (and the outputs it writes) through an array's two
+/// ports.
 pub(super) fn step_ii(m: &Mac, fold: &LayerPlan) -> u64 {
-    if !m.reads_unpartitioned || fold.strategy == Strategy::Latency {
+    if !m.conv || fold.strategy == Strategy::Latency {
         return 1;
     }
-    step_shape(m, fold).1.div_ceil(ARRAY_PORTS).max(1)
+    let (in_banks, out_banks) = conv_banks(m, fold);
+    let reads = if in_banks == 1 {
+        conv_reads(m, fold).div_ceil(ARRAY_PORTS)
+    } else {
+        1
+    };
+    let writes = if out_banks == 1 {
+        step_shape(m, fold).0.div_ceil(ARRAY_PORTS)
+    } else {
+        1
+    };
+    reads.max(writes).max(1)
 }
 
 /// `resource`: `R` steps per position, each `block_factor` products on as many multipliers (DSP
@@ -152,10 +203,14 @@ fn resource_mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board,
     let adders = p;
     let (mut lut, mut ff, mut dsp) = (0, 0, 0);
     // At R = 1 the weight ROM is split into single registers, each read by one multiplier at a
-    // fixed index: HLS propagates the constants and builds each product from its weight's bits,
-    // as in `latency` (hls4ml's resource Conv2D baseline at R = 1: 740-792 DSP for 1536 products).
-    let mults = if r == 1 {
+    // fixed index: HLS propagates the constants and builds each product and the sums from the
+    // weights' bits as in `latency` (hls4ml's resource Conv2D baseline at R = 1: 740-792 DSP for
+    // 1536 products), with no weight memory left.
+    let constant = r == 1 && kind != Multiplier::ShiftAdd;
+    let mults = if constant {
         lut += per_16_bits(m.constants.shift_adds * CONST_SHIFT_ADD_LUT_16, xs);
+        lut += per_16_bits(m.constants.sum_adds * CONST_SUM_ADD_LUT_16, acc);
+        ff += per_16_bits(m.constants.sum_adds * CONST_SUM_ADD_FF_16_X100 / 100, acc);
         m.constants.multipliers.min(p)
     } else {
         p
@@ -163,16 +218,20 @@ fn resource_mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board,
     match kind {
         Multiplier::Dsp => {
             dsp = mults * dsp_each;
-            // mul→add chains go into the DSPs' post-adders while the sum fits P (UG1399, "DSP
-            // Multi-Operation Matching"); wider accumulators add in fabric.
-            if m.acc_bits > board.dsp_slice.p_bits {
+            if constant {
+                lut += mults * CONST_DSP_MUL_LUT;
+            } else if m.acc_bits > board.dsp_slice.p_bits {
+                // mul→add chains go into the DSPs' post-adders while the sum fits P (UG1399,
+                // "DSP Multi-Operation Matching"); wider accumulators add in fabric.
                 lut += adders * acc;
             }
         }
         Multiplier::Fabric => {
             lut += mults * fabric_multiplier_luts(m.x.signed_bits(), m.w.signed_bits());
             ff += mults * (xs + ws);
-            lut += adders * acc;
+            if !constant {
+                lut += adders * acc;
+            }
         }
         Multiplier::ShiftAdd => {
             // K terms per product: K shifts of x (log2(W_w) select levels, two per LUT6) and K − 1
@@ -185,10 +244,25 @@ fn resource_mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board,
         }
     }
     ff += outs * acc;
-    // The output cast of each accumulator: rounding adder and saturation select.
-    lut += outs * (acc + u64::from(m.out_bits));
+    // The output cast of each accumulator: rounding adder and saturation select (none when
+    // it truncates and wraps).
+    if !m.out_cast_wiring {
+        lut += outs * (acc + u64::from(m.out_bits));
+    }
     ff += outs * u64::from(m.out_bits);
-    let mut mem = array_cost(m.weights.len, m.weights.width, p);
+    // A partitioned input is registers (counted with the activation arrays); each tap a step
+    // reads is a multiplexer over the words that tap takes over the positions and steps.
+    let (in_banks, _) = conv_banks(m, fold);
+    if in_banks > 1 {
+        let steps = (r / step_groups(m, fold)).max(1);
+        let candidates = (m.positions * steps).min(m.input_words).max(1);
+        lut += conv_reads(m, fold) * mux_luts(candidates, u64::from(m.x.width));
+    }
+    let mut mem = if constant {
+        MemoryCost::default()
+    } else {
+        array_cost(m.weights.len, m.weights.width, p)
+    };
     mem += array_cost(m.bias.len, m.bias.width, outs);
     let sii = step_ii(m, fold);
     e.reuse_factor = r;
@@ -201,10 +275,17 @@ fn resource_mac(e: &mut LayerEstimate, m: &Mac, fold: &LayerPlan, board: &Board,
     e.bram18 = mem.bram18;
     e.ii = r * sii;
     e.iterations = m.positions * r;
-    e.depth = READ_STAGES
-        + multiplier_stages(dsp_each, clock_ns)
-        + tree_levels(ins).div_ceil(adder_levels_per_stage(clock_ns))
-        + WRITE_STAGES;
+    e.depth = if r == 1 && in_banks > 1 {
+        // Registers through a multiplexer (one stage), then the constant products and their
+        // sums as the latency strategy builds them (hls4ml's resource Conv2D at R = 1: 49
+        // pixels in 52 cycles).
+        1 + const_layer_cycles(m.constants.max_row_nonzero, clock_ns)
+    } else {
+        READ_STAGES
+            + multiplier_stages(dsp_each, clock_ns)
+            + tree_levels(ins).div_ceil(adder_levels_per_stage(clock_ns))
+            + WRITE_STAGES
+    };
     e.latency_cycles = if m.positions == 0 {
         0
     } else {
@@ -358,7 +439,9 @@ fn stream(e: &mut LayerEstimate, s: &Stream, imp: MulImpl, board: &Board, clock_
     for &bits in &s.compares {
         lut += u64::from(bits);
     }
-    lut += u64::from(s.out_bits);
+    if !s.out_is_wiring {
+        lut += u64::from(s.out_bits);
+    }
     ff += u64::from(s.out_bits);
     let mut mem = MemoryCost::default();
     for rom in &s.roms {

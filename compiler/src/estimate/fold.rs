@@ -5,11 +5,13 @@
 //! allowed): while some resource is above the margin, try for each MAC layer that the user did
 //! not fix the next design down: the same strategy at the smallest valid reuse factor at least
 //! twice the current one, or, for a `latency` layer, `resource` at the same reuse factor (weights
-//! in ROMs instead of constant circuits); keep the step that lowers the total excess
-//! (`Σ max(0, used/(margin·budget) − 1)`) the most (ties: the smallest latency), and repeat. It
-//! stops when nothing is above the margin, or when no step helps; then it also tries the fully
-//! folded design and reports, in words, what does not fit. Layers that are not MAC layers are
-//! `latency` when every MAC layer is (the design is then one pipeline), else `resource`.
+//! in ROMs instead of constant circuits), or, for a `resource` convolution, the same design on
+//! unpartitioned arrays (a block RAM and the ports' wait instead of registers and multiplexers);
+//! keep the step that lowers the total excess (`Σ max(0, used/(margin·budget) − 1)`) the most
+//! (ties: the smallest latency), and repeat. It stops when nothing is above the margin, or when
+//! no step helps; then it also tries the fully folded design and reports, in words, what does
+//! not fit. Layers that are not MAC layers are `latency` when every MAC layer is (the design is
+//! then one pipeline), else `resource`.
 
 use binpoint_runtime::model::format::ModelProto;
 
@@ -145,6 +147,13 @@ fn steps_down(f: &Folding, i: usize, choice: &Choice) -> Vec<Vec<Folding>> {
     if l.strategy == Strategy::Latency && choice.resource && choice.locked[i] == Lock::Free {
         let mut t = f.clone();
         t.layers[i].strategy = Strategy::Resource;
+        out.push(vec![t]);
+    }
+    if l.strategy == Strategy::Resource && l.partition && l.kernel.starts_with("conv") {
+        // The same convolution on unpartitioned arrays: a block RAM and the ports' wait
+        // instead of registers and multiplexers.
+        let mut t = f.clone();
+        t.layers[i].partition = false;
         out.push(vec![t]);
     }
     out

@@ -115,6 +115,7 @@ impl Folding {
                     } else {
                         MulImpl::Auto
                     },
+                    partition: true,
                 };
                 if full && !khot {
                     f.set_reuse(fan_in * n_out);
@@ -394,11 +395,19 @@ fn evaluate(
             cost::layer(l, f, board, clock_ns)
         };
         if let Shape::Mac(m) = &l.shape {
-            if !m.reads_unpartitioned && f.strategy == Strategy::Resource {
+            if f.strategy == Strategy::Resource && !pipeline {
+                // dense: its input by the inputs of a step; conv: as the plan partitions.
+                let (in_banks, out_banks) = if m.conv {
+                    cost::conv_banks(m, f)
+                } else {
+                    (cost::step_shape(m, f).1, 1)
+                };
                 if let Some(&x) = l.inputs.first() {
                     let s = w.storage[x];
-                    banks[s] = banks[s].max(cost::step_shape(m, f).1);
+                    banks[s] = banks[s].max(in_banks);
                 }
+                let s = w.storage[l.output];
+                banks[s] = banks[s].max(out_banks);
             }
         }
         layers.push(e);

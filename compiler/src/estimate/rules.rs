@@ -18,8 +18,34 @@ pub const LUTRAM_MAX_DEPTH: u64 = 128;
 /// Words one LUT6 holds as distributed RAM/ROM (64×1).
 const LUTRAM_WORDS_PER_LUT: u64 = 64;
 
-/// Read ports of an unpartitioned on-chip array (true dual-port block RAM / LUTRAM).
-pub const ARRAY_PORTS: u64 = 2;
+/// Read ports of an unpartitioned on-chip array (true dual-port block RAM / LUTRAM): the
+/// kernels' own constant ([`binpoint_runtime::ops::ARRAY_PORTS`]).
+pub const ARRAY_PORTS: u64 = binpoint_runtime::ops::ARRAY_PORTS as u64;
+
+/// A multiplexer of `inputs` words of `bits` bits, as HLS counts it: 0.3 LUT per input bit
+/// (Vitis HLS 2022.2 on the jet tagger, `ap_return_*`: 3 inputs × 16 bits = 14 LUT), ×10.
+pub const MUX_LUT_PER_INPUT_BIT_X10: u64 = 3;
+
+/// A cast into `t` that is wiring: `AP_TRN` drops the fraction bits with an arithmetic shift and
+/// `AP_WRAP` (without saturation bits) keeps the low `W` bits, so it costs no LUT; rounding
+/// needs an incrementer, saturation a compare and a select. Measured: hls4ml's average pooling
+/// baselines (`ap_fixed<16,6>`, AP_TRN/AP_WRAP, Vitis HLS 2024.1): 23.2 LUT per output for a sum
+/// of two (one 17-bit adder and the cast), 55.2 for a sum of four (three adders and the cast).
+pub fn cast_is_wiring(t: &binpoint_runtime::model::format::TypeProto) -> bool {
+    use binpoint_runtime::model::format::{OverflowProto, RoundingProto};
+    t.rounding == RoundingProto::Trn as i32
+        && t.overflow == OverflowProto::Wrap as i32
+        && t.sat_bits == 0
+}
+
+/// LUTs of a multiplexer choosing one of `inputs` words of `bits` bits (none for one input).
+pub fn mux_luts(inputs: u64, bits: u64) -> u64 {
+    if inputs <= 1 {
+        0
+    } else {
+        (inputs * bits * MUX_LUT_PER_INPUT_BIT_X10).div_ceil(10)
+    }
+}
 
 /// Fixed control cost of a compute layer (loop counters, FSM, address generation).
 pub const LAYER_BASE_LUT: u64 = 150;
@@ -149,7 +175,14 @@ pub fn array_cost(len: u64, width: u64, banks: u64) -> MemoryCost {
     }
     let banks = banks.clamp(1, len);
     let depth = len.div_ceil(banks);
-    if depth <= LUTRAM_MAX_DEPTH {
+    if depth == 1 {
+        // Completely partitioned: one register per word.
+        MemoryCost {
+            lut: 0,
+            ff: banks * width,
+            bram18: 0,
+        }
+    } else if depth <= LUTRAM_MAX_DEPTH {
         MemoryCost {
             lut: banks * width * depth.div_ceil(LUTRAM_WORDS_PER_LUT),
             ff: banks * width,
@@ -307,11 +340,11 @@ mod tests {
                 bram18: 0
             }
         );
-        // More banks than words: one word per bank.
+        // More banks than words: one word per bank, a register.
         assert_eq!(
             array_cost(4, 8, 16),
             MemoryCost {
-                lut: 32,
+                lut: 0,
                 ff: 32,
                 bram18: 0
             }

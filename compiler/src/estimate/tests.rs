@@ -120,11 +120,14 @@ fn dense_unfolded_by_hand() {
     // 640 multipliers of 16×16: one DSP48E2 each (16 ≤ 27, 16 ≤ 18).
     assert_eq!((l.multipliers, l.dsp_per_multiplier, l.dsp), (640, 1, 640));
     assert_eq!(l.multiplier, Some(Multiplier::Dsp));
-    // LUT: base 150 + 10 output casts (40 + 16) + weights 640 words in 640 banks of depth 1
-    // (LUTRAM: 640·16) + biases in 10 banks (10·16); the adds go into the DSPs (40 ≤ 48 bits).
-    assert_eq!(l.lut, 150 + 560 + 10_240 + 160);
-    // FF: base 100 + 10 accumulators of 40 + 10 outputs of 16 + the banks' output registers.
-    assert_eq!(l.ff, 100 + 400 + 160 + 10_240 + 160);
+    // R = 1: the weights are constants (no weight memory), the products and their sums built
+    // as the latency strategy builds them: 640 + 10 biases − 10 outputs = 640 adds of 40 bits
+    // at 18 LUT per 16 bits (28,800) and 5 LUT per DSP multiplier (3,200). The output casts
+    // truncate and wrap (AP_TRN, AP_WRAP): wiring. Biases: 10 banks of one word, registers.
+    assert_eq!(l.lut, 150 + 28_800 + 3_200);
+    // FF: base 100 + 10 accumulators of 40 + 10 outputs of 16 + 4.75 per add of 40 bits
+    // (7,600) + the bias registers.
+    assert_eq!(l.ff, 100 + 400 + 160 + 7_600 + 160);
     assert_eq!(l.bram18, 0);
     // Depth at 5 ns: read 2 + DSP 3 + adder tree log2(64) = 6 levels + write 2 = 13; one step:
     // latency 0 + 13 + 2 = 15.
@@ -132,14 +135,16 @@ fn dense_unfolded_by_hand() {
         (l.ii, l.iterations, l.depth, l.latency_cycles),
         (1, 1, 13, 15)
     );
-    // Activation arrays: x (64 words in 64 banks: 64·16 LUT) and y (10 words: 16 LUT).
-    assert_eq!(e.buffers.lut, 64 * 16 + 16);
+    // Activation arrays: x (64 words in 64 banks: registers, 64·16 FF) and y (10 words: 16
+    // LUT).
+    assert_eq!(e.buffers.lut, 16);
+    assert_eq!(e.buffers.ff, 64 * 16 + 16);
     // Interfaces: 2 m_axi + s_axilite; 2 BRAM18; DDR: 2·40 + 64 + 10 cycles.
     assert_eq!(e.interface.lut, 1800);
     assert_eq!(e.interface.latency_cycles, 154);
     assert_eq!(e.totals.dsp, 640);
     assert_eq!(e.totals.latency_cycles, 15 + 154);
-    assert_eq!(e.totals.lut, 11_110 + 1040 + 1800);
+    assert_eq!(e.totals.lut, 32_150 + 16 + 1800);
     // 640 DSPs do not fit the Ultra96-V2's 360.
     assert!(!e.fits());
     assert!(
@@ -159,8 +164,8 @@ fn dense_folded_by_its_inputs() {
     let e = estimate_with(&m, u96(), 5.0, &f).unwrap();
     let l = &e.layers[0];
     assert_eq!((l.reuse_factor, l.multipliers, l.dsp), (64, 10, 10));
-    // Weights in 10 banks of depth 64: 10·16 LUTs; biases 10·16; casts 560.
-    assert_eq!(l.lut, 150 + 560 + 160 + 160);
+    // Weights in 10 banks of depth 64: 10·16 LUTs; biases in 10 registers; casts wiring.
+    assert_eq!(l.lut, 150 + 160);
     // Depth 2 + 3 + 0 (one product per output and step) + 2 = 7; latency 63 + 7 + 2 = 72.
     assert_eq!((l.depth, l.latency_cycles), (7, 72));
     // x is read one word per step: one bank.
@@ -187,15 +192,15 @@ fn narrow_multiplies_go_to_luts() {
     assert_eq!(l.multiplier, Some(Multiplier::Fabric));
     assert_eq!(l.dsp, 0);
     // 10 fabric multipliers of 8×8: (2·ceil(16/6) − 1)·16 = 80 LUTs each; 10 adds of 24 bits;
-    // base 150; casts 10·(24 + 8); weights 10 banks × 8 bits; biases 10 × 8.
-    assert_eq!(l.lut, 10 * 80 + 10 * 24 + 150 + 320 + 80 + 80);
+    // base 150; weights 10 banks × 8 bits (biases: registers; casts: wiring).
+    assert_eq!(l.lut, 10 * 80 + 10 * 24 + 150 + 80);
     // Fabric multipliers: 2 stages at 5 ns: depth 2 + 2 + 0 + 2 = 6.
     assert_eq!(l.depth, 6);
     // Forcing DSPs counts one per multiplier and no fabric adders (24 ≤ 48 bits).
     f.layers[0].mul_impl = MulImpl::Dsp;
     let e = estimate_with(&m, u96(), 5.0, &f).unwrap();
     assert_eq!(e.layers[0].dsp, 10);
-    assert_eq!(e.layers[0].lut, 150 + 320 + 80 + 80);
+    assert_eq!(e.layers[0].lut, 150 + 80);
 }
 
 #[test]
@@ -214,9 +219,9 @@ fn wide_operands_take_several_dsps() {
     .unwrap();
     let l = &e.layers[0];
     assert_eq!((l.multipliers, l.dsp_per_multiplier, l.dsp), (64, 2, 128));
-    // A 50-bit accumulator does not fit the 48-bit post-adder: 64 adds of 50 bits in LUTs;
-    // casts 4·(50 + 20); weights 64 banks × 20; biases 4 × 20.
-    assert_eq!(l.lut, 150 + 64 * 50 + 4 * 70 + 64 * 20 + 4 * 20);
+    // R = 1, constant weights: 64 + 4 − 4 = 64 adds of 50 bits at 18 LUT per 16 bits (3,600)
+    // and 5 LUT per multiplier (64 · 5); no weight memory; bias registers; casts wiring.
+    assert_eq!(l.lut, 150 + 3_600 + 64 * 5);
     // An unsigned operand needs one more signed bit: 27 unsigned bits no longer fit A.
     let s = &u96().dsp_slice;
     assert_eq!(dsps_per_multiplier(rules::signed_bits(27, false), 18, s), 2);
@@ -242,7 +247,7 @@ fn shift_add_layers_use_no_dsp() {
     // 32 bits over ceil(log2(16)/2) = 2 select levels + 1 adder of 32 bits = 160 LUTs; 10
     // products, 10 adds of 40 bits.
     let per = 2 * 32 * 2 + 32;
-    assert_eq!(l.lut, 10 * per + 10 * 40 + 150 + 560 + 160 + 160);
+    assert_eq!(l.lut, 10 * per + 10 * 40 + 150 + 160);
 }
 
 #[test]
@@ -316,17 +321,37 @@ fn conv_is_limited_by_its_input_ports() {
     multi_digit_weights(&mut m);
     let mut f = Folding::unfolded(&m, Strategy::Resource).unwrap();
     f.layers[2].set_reuse(512);
-    // R = 1: 72 multipliers, but each step reads 9 taps through 2 ports: 5 cycles a step.
     assert_eq!(
         (f.layers[0].reuse_factor, f.layers[0].block_factor),
         (1, 72)
     );
+    // R = 1, arrays partitioned (the default): a step reads 9 taps and writes 8 outputs, so x
+    // becomes 64 registers and y 8 planes; one position per cycle. Depth: the registers'
+    // multiplexer (1) + the constant products (1 at 5 ns); latency 63 + 2 + 2.
+    assert!(f.layers[0].partition);
     let e = estimate_with(&m, u96(), 5.0, &f).unwrap();
     let l = &e.layers[0];
-    assert_eq!((l.ii, l.multipliers, l.dsp), (5, 72, 72));
+    assert_eq!((l.ii, l.multipliers, l.dsp), (1, 72, 72));
     assert_eq!(l.macs, 512 * 9);
+    assert_eq!(l.latency_cycles, 63 + 2 + 2);
+    // Each tap read is a 64:1 multiplexer of 16 bits: ceil(64·16·0.3) = 308 LUT, 9 of them.
+    f.layers[0].partition = false;
+    let unpartitioned = estimate_with(&m, u96(), 5.0, &f).unwrap();
+    assert_eq!(l.lut - unpartitioned.layers[0].lut, 9 * 308);
+    // x in registers (64·16 FF instead of one LUTRAM bank's 16), y in 8 LUTRAM banks of 64
+    // words (an output register each: 8·16 FF) instead of a block RAM of 512 words.
+    assert_eq!(
+        e.buffers.ff - unpartitioned.buffers.ff,
+        (64 * 16 - 16) + 8 * 16
+    );
+    assert_eq!(unpartitioned.buffers.bram18 - e.buffers.bram18, 1);
+    // Unpartitioned: 72 multipliers, but each step reads 9 taps through 2 ports (5 cycles) and
+    // writes 8 outputs (4): 5 cycles a step.
+    let l = &unpartitioned.layers[0];
+    assert_eq!((l.ii, l.multipliers, l.dsp), (5, 72, 72));
     // Depth 2 + 3 + log2(9) = 4 + 2 = 11; latency 63·5 + 11 + 2.
     assert_eq!(l.latency_cycles, 63 * 5 + 13);
+    f.layers[0].partition = true;
     // R = 9: one tap per step, no port limit: 64·9 steps.
     f.layers[0].set_reuse(9);
     let e9 = estimate_with(&m, u96(), 5.0, &f).unwrap();

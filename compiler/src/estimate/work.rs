@@ -43,15 +43,23 @@ pub struct Mac {
     pub w: Operand,
     pub acc_bits: u32,
     pub out_bits: u32,
+    /// The cast `accumulator → output` is wiring ([`super::rules::cast_is_wiring`]).
+    pub out_cast_wiring: bool,
     /// Products per output value.
     pub fan_in: u64,
     /// Output values per position (dense: `n_out`; conv: `C_out`).
     pub n_out: u64,
     /// Positions (dense: 1; conv: output pixels).
     pub positions: u64,
-    /// The resource kernel reads its taps from an unpartitioned input (conv: two per cycle);
-    /// dense partitions its input by the taps of a step.
-    pub reads_unpartitioned: bool,
+    /// A convolution: the resource kernel reads its taps from its input array and writes its
+    /// outputs into its output array, partitioned or not by the plan
+    /// ([`binpoint_runtime::ops::MacFold::conv_in_banks`]); dense partitions its input by the
+    /// taps of a step.
+    pub conv: bool,
+    /// Words of the input array (dense: `n_in`; conv: `C_in·H·W`).
+    pub input_words: u64,
+    /// Groups of a grouped convolution (1: dense, ordinary conv).
+    pub groups: u64,
     pub weights: Rom,
     pub bias: Rom,
     /// What the constant weights cost as hardware products ([`ConstMatrix`]).
@@ -219,6 +227,9 @@ pub struct Stream {
     pub compares: Vec<u32>,
     pub roms: Vec<Rom>,
     pub out_bits: u32,
+    /// The output stage is a cast that is wiring ([`super::rules::cast_is_wiring`]); otherwise
+    /// it costs a LUT per output bit (a rounding or saturating cast, or a select).
+    pub out_is_wiring: bool,
 }
 
 /// An element-wise multiply by a compile-time constant: a `static const` CONFIG member (a
@@ -507,10 +518,13 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
                 w,
                 acc_bits: mac_acc_bits(d.accum_type, x, w, fan_in),
                 out_bits: cx.out_bits(),
+                out_cast_wiring: super::rules::cast_is_wiring(&cx.out_ty),
                 fan_in,
                 n_out: d.n_out,
                 positions: 1,
-                reads_unpartitioned: false,
+                conv: false,
+                input_words: d.n_in,
+                groups: 1,
                 constants: ConstMatrix::read(&d.weights, &d.bias, fan_in, d.n_out, d.n_out),
                 weights: Rom {
                     len: d.n_in * d.n_out,
@@ -546,10 +560,13 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
                 w,
                 acc_bits: mac_acc_bits(c.accum_type, x, w, fan_in),
                 out_bits: cx.out_bits(),
+                out_cast_wiring: super::rules::cast_is_wiring(&cx.out_ty),
                 fan_in,
                 n_out: c.out_channels.max(1),
                 positions: outputs / c.out_channels.max(1),
-                reads_unpartitioned: true,
+                conv: true,
+                input_words: cx.input(0)?.1,
+                groups,
                 constants: ConstMatrix::read(
                     &c.weights,
                     &c.bias,
@@ -586,6 +603,7 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
             let mut s = cx.stream();
             s.ii = taps.div_ceil(super::rules::ARRAY_PORTS);
             s.adders = vec![acc.width; (taps - 1) as usize];
+            s.out_is_wiring = super::rules::cast_is_wiring(&cx.out_ty);
             let padded =
                 win.pad_top + win.pad_left + win.pad_bottom + win.pad_right > 0 || win.ceil_mode;
             let mut macs = 0;
@@ -620,6 +638,7 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
             s.loops = p.channels;
             s.trips = p.size;
             s.adders = vec![acc.width];
+            s.out_is_wiring = super::rules::cast_is_wiring(&cx.out_ty);
             let mut macs = 0;
             if !p.size.is_power_of_two() {
                 let r = cx.ty("reciprocal", &p.recip_type)?;
@@ -778,6 +797,7 @@ fn shape_of(kernel: &Kernel, cx: &Cx<'_>) -> Result<(Shape, u64), EstimateError>
                     },
                 ],
                 out_bits: cx.out_bits(),
+                out_is_wiring: false,
             };
             (Shape::Stream(s), positions * sm.len)
         }

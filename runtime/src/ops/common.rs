@@ -885,13 +885,21 @@ pub enum MacStrategy {
 pub struct MacFold {
     pub strategy: MacStrategy,
     pub reuse_factor: usize,
+    /// `resource` convolution: partition the input and output arrays when a step reads more
+    /// taps, or writes more outputs, than an array has ports ([`MacFold::conv_in_banks`],
+    /// [`MacFold::conv_out_banks`]). Without it a step waits for the two ports.
+    pub partition: bool,
 }
+
+/// Read/write ports of an unpartitioned on-chip array (true dual-port block RAM or LUTRAM).
+pub const ARRAY_PORTS: usize = 2;
 
 impl Default for MacFold {
     fn default() -> MacFold {
         MacFold {
             strategy: MacStrategy::Resource,
             reuse_factor: 1,
+            partition: true,
         }
     }
 }
@@ -918,7 +926,54 @@ impl MacFold {
         Ok(MacFold {
             strategy,
             reuse_factor,
+            partition: true,
         })
+    }
+
+    /// Input taps one step of the `resource` convolution reads: the inputs of each output
+    /// ([`MacFold::inputs_per_step`]) times the groups its outputs span (`groups` groups of
+    /// `n_out / groups` outputs, each reading its own input channels).
+    pub fn conv_reads_per_step(&self, n_in: usize, n_out: usize, groups: usize) -> usize {
+        let outs = self.outputs_per_step(n_in, n_out).max(1);
+        let per_group = (n_out / groups.max(1)).max(1);
+        self.inputs_per_step(n_in).max(1) * outs.div_ceil(per_group)
+    }
+
+    /// Banks of the `resource` convolution's input array of `input_len` words (the CONFIG
+    /// member `in_banks`, a cyclic partition factor): all of them, one register per word, when
+    /// the fold partitions and a step reads more taps than [`ARRAY_PORTS`]; else 1. A cyclic
+    /// partition by the taps of a step would not do: a window spans rows and channels, so
+    /// the banks its taps fall in change with the position. The latency kernel partitions its
+    /// input completely on its own.
+    pub fn conv_in_banks(
+        &self,
+        n_in: usize,
+        n_out: usize,
+        groups: usize,
+        input_len: usize,
+    ) -> usize {
+        if self.strategy == MacStrategy::Resource
+            && self.partition
+            && self.conv_reads_per_step(n_in, n_out, groups) > ARRAY_PORTS
+        {
+            input_len.max(1)
+        } else {
+            1
+        }
+    }
+
+    /// Banks of the `resource` convolution's output array (the CONFIG member `out_banks`, a
+    /// block partition factor): one per output channel, its plane, when the fold partitions
+    /// and a step writes more outputs than [`ARRAY_PORTS`]; else 1.
+    pub fn conv_out_banks(&self, n_in: usize, n_out: usize) -> usize {
+        if self.strategy == MacStrategy::Resource
+            && self.partition
+            && self.outputs_per_step(n_in, n_out) > ARRAY_PORTS
+        {
+            n_out.max(1)
+        } else {
+            1
+        }
     }
 
     /// Groups of outputs done one after another: `R / n_in` when `R > n_in`, else 1.
@@ -992,6 +1047,35 @@ fn list_valid(n_in: usize, n_out: usize) -> String {
 #[cfg(test)]
 mod fold_tests {
     use super::*;
+
+    #[test]
+    fn a_conv_partitions_only_past_the_two_ports() {
+        // 4×4 taps of 3 channels into 32 outputs at R = 1: 48 reads and 32 writes a step.
+        let f = MacFold::new("t", MacStrategy::Resource, 1, 48, 32).unwrap();
+        assert_eq!(f.conv_in_banks(48, 32, 1, 2352), 2352);
+        assert_eq!(f.conv_out_banks(48, 32), 32);
+        // R = 24: two taps a step, through the two ports; still 32 writes.
+        let f = MacFold::new("t", MacStrategy::Resource, 24, 48, 32).unwrap();
+        assert_eq!(f.conv_in_banks(48, 32, 1, 2352), 1);
+        assert_eq!(f.conv_out_banks(48, 32), 32);
+        // Depthwise (3 groups of one output): at R = 3 a step reads one tap of each of its
+        // three outputs' channels: 3 reads.
+        let f = MacFold::new("t", MacStrategy::Resource, 3, 3, 3).unwrap();
+        assert_eq!(f.conv_reads_per_step(3, 3, 3), 3);
+        assert_eq!(f.conv_in_banks(3, 3, 3, 96), 96);
+        // Not partitioned by the plan, or the latency kernel: one bank.
+        let mut f = f;
+        f.partition = false;
+        assert_eq!(
+            (f.conv_in_banks(3, 3, 3, 96), f.conv_out_banks(3, 3)),
+            (1, 1)
+        );
+        let f = MacFold::new("t", MacStrategy::Latency, 1, 48, 32).unwrap();
+        assert_eq!(
+            (f.conv_in_banks(48, 32, 1, 2352), f.conv_out_banks(48, 32)),
+            (1, 1)
+        );
+    }
 
     /// hls4ml's own formulation, written out as it states it.
     fn hls4ml_rule(n_in: usize, n_out: usize, rf: usize) -> bool {

@@ -70,7 +70,7 @@ pub mod sub;
 
 pub use common::{
     closest_reuse_factor, reuse_is_valid, valid_reuse_factors, AccKind, Accum, MacCast, MacFold,
-    MacPlan, MacStrategy, MacTypes, OpError, Raw, Span, Storage, SumKind,
+    MacPlan, MacStrategy, MacTypes, OpError, Raw, Span, Storage, SumKind, ARRAY_PORTS,
 };
 pub(crate) use common::{with_simd, Simd};
 pub use kernels::{kernel, Family, KernelInfo, KERNELS};

@@ -216,6 +216,23 @@ fn folding(c: &mut ConfigStruct, fold: &MacFold, n_in: usize, n_out: usize) {
         .int("output_groups", fold.output_groups(n_in));
 }
 
+/// `in_banks`, `out_banks`: how the `resource` convolution partitions its input and output
+/// arrays ([`MacFold::conv_in_banks`], [`MacFold::conv_out_banks`]; the estimator reads the same).
+fn conv_banks(
+    c: &mut ConfigStruct,
+    fold: &MacFold,
+    n_in: usize,
+    n_out: usize,
+    groups: usize,
+    input_len: usize,
+) {
+    c.int(
+        "in_banks",
+        fold.conv_in_banks(n_in, n_out, groups, input_len),
+    )
+    .int("out_banks", fold.conv_out_banks(n_in, n_out));
+}
+
 /// `in_t, weight_t, bias_t, accum_t, out_t`.
 fn mac_types(c: &mut ConfigStruct, t: &MacTypes, io: &Io) {
     c.named("in_t", io.input.spelling())
@@ -269,6 +286,14 @@ pub fn conv1d(name: String, cfg: &Conv1dConfig, io: &Io) -> ConfigStruct {
     window_1d(&mut c, &cfg.window);
     c.int("fan_in", cfg.fan_in());
     folding(&mut c, &cfg.fold, cfg.fan_in(), cfg.out_channels);
+    conv_banks(
+        &mut c,
+        &cfg.fold,
+        cfg.fan_in(),
+        cfg.out_channels,
+        cfg.groups,
+        cfg.input_len(),
+    );
     mac_types(&mut c, &cfg.types, io);
     c
 }
@@ -281,6 +306,14 @@ pub fn conv2d(name: String, cfg: &Conv2dConfig, io: &Io) -> ConfigStruct {
     window_members(&mut c, &cfg.window);
     c.int("fan_in", cfg.fan_in());
     folding(&mut c, &cfg.fold, cfg.fan_in(), cfg.out_channels);
+    conv_banks(
+        &mut c,
+        &cfg.fold,
+        cfg.fan_in(),
+        cfg.out_channels,
+        cfg.groups,
+        cfg.input_len(),
+    );
     mac_types(&mut c, &cfg.types, io);
     c
 }

@@ -70,10 +70,11 @@ pub fn dense(ctx: &mut Ctx<'_>, cfg: &DenseConfig, bias: &[i64]) -> Result<Emitt
 }
 
 pub fn conv1d(ctx: &mut Ctx<'_>, cfg: &Conv1dConfig, bias: &[i64]) -> Result<Emitted, HlsError> {
-    let cfg = cfg
+    let mut cfg = cfg
         .clone()
         .with_fold(ctx.strategy(), ctx.reuse())
         .map_err(|e| ctx.err(e.to_string()))?;
+    cfg.fold.partition = ctx.plan.partition;
     let c = config::conv1d(ctx.config_name(), &cfg, &ctx.io());
     let mut e = finish(ctx, "conv1d", c, bias, cfg.out_channels)?;
     // conv1d.h is conv2d.h on a plane of height 1: it includes it.
@@ -82,10 +83,11 @@ pub fn conv1d(ctx: &mut Ctx<'_>, cfg: &Conv1dConfig, bias: &[i64]) -> Result<Emi
 }
 
 pub fn conv2d(ctx: &mut Ctx<'_>, cfg: &Conv2dConfig, bias: &[i64]) -> Result<Emitted, HlsError> {
-    let cfg = cfg
+    let mut cfg = cfg
         .clone()
         .with_fold(ctx.strategy(), ctx.reuse())
         .map_err(|e| ctx.err(e.to_string()))?;
+    cfg.fold.partition = ctx.plan.partition;
     let c = config::conv2d(ctx.config_name(), &cfg, &ctx.io());
     finish(ctx, "conv2d", c, bias, cfg.out_channels)
 }
