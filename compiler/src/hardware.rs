@@ -162,7 +162,8 @@ pub struct LayerPlan {
     /// A `resource` convolution partitions its input and output arrays when a step reads or
     /// writes more words than an array has ports (registers and multiplexers instead of a
     /// block RAM; [`binpoint_runtime::ops::MacFold::conv_in_banks`]). The chooser may clear it
-    /// to save them. Plans written before it existed read as `false` (what they built).
+    /// to save them. Plans written before it existed read as `false` (what they built). Always
+    /// `false` in a stream design, whose kernels read line buffers held in registers.
     #[serde(default)]
     pub partition: bool,
 }

@@ -714,6 +714,13 @@ pub fn plan_hardware(
     let io = design_io(model, target, cfg)?;
     let mut start = Folding::unfolded(model.proto(), Strategy::Latency)?;
     start.io = io;
+    if io == Io::Stream {
+        // The stream kernels read their windows from line buffers in registers: no array of
+        // theirs has ports to wait for, so nothing is partitioned (or charged for it).
+        for l in &mut start.layers {
+            l.partition = false;
+        }
+    }
     let n = start.layers.len();
     let mut locked = vec![Lock::Free; n];
     let mut notes = Vec::new();

@@ -10,7 +10,11 @@
 //! keep the step that lowers the total excess (`Σ max(0, used/(margin·budget) − 1)`) the most
 //! (ties: the smallest latency), and repeat. It stops when nothing is above the margin, or when
 //! no step helps; then it also tries the fully folded design and reports, in words, what does
-//! not fit. Layers that are not MAC layers are `latency` when every MAC layer is (the design is
+//! not fit. A greedy descent can fold further than it had to (a step that saved the most may
+//! have cost more speed than two smaller ones), so a design that fits is then climbed back: any
+//! layer's smaller valid reuse factor, `latency` for a `resource` layer, or a partitioned
+//! convolution, taken while the design stays within the margin and gets faster (dataflow: II,
+//! then latency; otherwise latency, then II), the fastest first, until none is. Layers that are not MAC layers are `latency` when every MAC layer is (the design is
 //! then one pipeline), else `resource`.
 
 use binpoint_runtime::model::format::ModelProto;
@@ -18,7 +22,7 @@ use binpoint_runtime::model::format::ModelProto;
 use super::work::{ModelWork, Shape};
 use super::{evaluate, Estimate, EstimateError, Folding, FIT_MARGIN};
 use crate::board::Board;
-use crate::hardware::Strategy;
+use crate::hardware::{Io, Strategy};
 
 /// What the user fixed of one layer's design.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -159,6 +163,115 @@ fn steps_down(f: &Folding, i: usize, choice: &Choice) -> Vec<Vec<Folding>> {
     out
 }
 
+/// The next designs up from layer `i`'s current one (the reverse of [`steps_down`]), never
+/// above the start's: its reuse factors are lower bounds, and an unpartitioned start stays so.
+fn steps_up(f: &Folding, start: &Folding, i: usize, choice: &Choice) -> Vec<Folding> {
+    let l = &f.layers[i];
+    let floor = start.layers[i].reuse_factor;
+    let mut out: Vec<Folding> = l
+        .valid_reuse()
+        .iter()
+        .filter(|&&v| v < l.reuse_factor && v >= floor)
+        .rev()
+        .take(UP_REUSE)
+        .map(|&next| {
+            let mut t = f.clone();
+            t.layers[i].set_reuse(next);
+            t
+        })
+        .collect();
+    if l.strategy == Strategy::Resource && choice.latency && choice.locked[i] == Lock::Free {
+        let mut t = f.clone();
+        t.layers[i].strategy = Strategy::Latency;
+        out.push(t);
+    }
+    if l.strategy == Strategy::Resource
+        && !l.partition
+        && start.layers[i].partition
+        && l.kernel.starts_with("conv")
+    {
+        let mut t = f.clone();
+        t.layers[i].partition = true;
+        out.push(t);
+    }
+    out
+}
+
+/// Reuse factors tried per step up: the next smaller valid ones.
+const UP_REUSE: usize = 4;
+
+/// How fast a design is, smaller first: a dataflow design by its II, then its latency; a
+/// layer-sequential one by its latency, then its II.
+fn speed(e: &Estimate, io: Io) -> (u64, u64) {
+    match io {
+        Io::Stream => (e.totals.ii, e.totals.latency_cycles),
+        Io::Parallel => (e.totals.latency_cycles, e.totals.ii),
+    }
+}
+
+/// Takes the fastest step up that stays within the margin, until none is faster. A step up
+/// that does not fit on its own may pay with one step down of another layer (in a dataflow
+/// design, a layer faster than the slowest one can fold for free).
+fn climb_back(
+    w: &ModelWork,
+    board: &Board,
+    start: &Folding,
+    mut f: Folding,
+    mut est: Estimate,
+    choice: &Choice,
+) -> Result<(Folding, Estimate), EstimateError> {
+    let clock = board.default_clock_ns;
+    loop {
+        let mut best: Option<((u64, u64), Folding, Estimate)> = None;
+        let now = speed(&est, f.io);
+        for (i, l) in w.layers.iter().enumerate() {
+            let Shape::Mac(m) = &l.shape else { continue };
+            if m.khot.is_some() || choice.locked[i] == Lock::Fixed {
+                continue;
+            }
+            for mut up in steps_up(&f, start, i, choice) {
+                settle_strategies(w, &mut up);
+                let e = evaluate(w, board, clock, &up)?;
+                let fits = excess(&e) <= 0.0;
+                let mut trials = vec![(up.clone(), e)];
+                if !fits {
+                    trials.clear();
+                    for (j, lj) in w.layers.iter().enumerate() {
+                        let Shape::Mac(mj) = &lj.shape else { continue };
+                        if j == i || mj.khot.is_some() || choice.locked[j] == Lock::Fixed {
+                            continue;
+                        }
+                        for group in steps_down(&up, j, choice) {
+                            if let Some(mut t) = group.into_iter().next() {
+                                settle_strategies(w, &mut t);
+                                let e = evaluate(w, board, clock, &t)?;
+                                trials.push((t, e));
+                            }
+                        }
+                    }
+                }
+                for (trial, e) in trials {
+                    let k = speed(&e, f.io);
+                    if excess(&e) > 0.0
+                        || k >= now
+                        || best.as_ref().is_some_and(|(b, _, _)| k >= *b)
+                    {
+                        continue;
+                    }
+                    best = Some((k, trial, e));
+                }
+            }
+        }
+        match best {
+            Some((_, trial, e)) => {
+                f = trial;
+                est = e;
+            }
+            None => return Ok((f, est)),
+        }
+    }
+}
+
 fn fold_work(
     w: &ModelWork,
     board: &Board,
@@ -166,7 +279,7 @@ fn fold_work(
     choice: &Choice,
 ) -> Result<Folding, EstimateError> {
     let clock = board.default_clock_ns;
-    let mut f = start;
+    let mut f = start.clone();
     if f.layers.len() != w.layers.len() || choice.locked.len() != w.layers.len() {
         return Err(EstimateError::Folding {
             folding: f.layers.len(),
@@ -219,6 +332,9 @@ fn fold_work(
             }
             None => break,
         }
+    }
+    if ex <= 0.0 {
+        (f, est) = climb_back(w, board, &start, f, est, choice)?;
     }
     if ex > 0.0 && choice.resource {
         // Stuck: compare with every free MAC layer `resource` at one multiplier.

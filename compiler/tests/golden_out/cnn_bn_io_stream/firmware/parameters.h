@@ -149,11 +149,11 @@ struct features_features_4_conv_config {
   static const int out_w = 4;
   static const int fan_in = 72;
   static const int strategy = binpoint::resource;
-  static const int reuse_factor = 12;
-  static const int block_factor = 96;
+  static const int reuse_factor = 4;
+  static const int block_factor = 288;
   static const int output_groups = 1;
-  static const int in_banks = 128;
-  static const int out_banks = 16;
+  static const int in_banks = 1;
+  static const int out_banks = 1;
   typedef features_features_3_maxpool_output_0_t in_t;
   typedef ap_fixed<8,1,AP_RND_CONV,AP_SAT> weight_t;
   typedef ap_fixed<8,3,AP_RND_CONV,AP_SAT> bias_t;
@@ -528,9 +528,9 @@ struct features_features_7_maxpool_config {
 struct fc_gemm_config {
   static const int n_in = 64;
   static const int n_out = 10;
-  static const int strategy = binpoint::latency;
-  static const int reuse_factor = 4;
-  static const int block_factor = 160;
+  static const int strategy = binpoint::resource;
+  static const int reuse_factor = 8;
+  static const int block_factor = 80;
   static const int output_groups = 1;
   typedef flatten_flatten_output_0_t in_t;
   typedef ap_fixed<8,1,AP_RND_CONV,AP_SAT> weight_t;
