@@ -200,6 +200,9 @@ fn steps_up(f: &Folding, start: &Folding, i: usize, choice: &Choice) -> Vec<Fold
 /// Reuse factors tried per step up: the next smaller valid ones.
 const UP_REUSE: usize = 4;
 
+/// Steps down of other layers that may pay for one step up.
+const PAY_STEPS: usize = 8;
+
 /// How fast a design is, smaller first: a dataflow design by its II, then its latency; a
 /// layer-sequential one by its latency, then its II.
 fn speed(e: &Estimate, io: Io) -> (u64, u64) {
@@ -224,29 +227,70 @@ fn climb_back(
     loop {
         let mut best: Option<((u64, u64), Folding, Estimate)> = None;
         let now = speed(&est, f.io);
-        for (i, l) in w.layers.iter().enumerate() {
-            let Shape::Mac(m) = &l.shape else { continue };
-            if m.khot.is_some() || choice.locked[i] == Lock::Fixed {
-                continue;
+        let free = |i: usize| match &w.layers[i].shape {
+            Shape::Mac(m) => m.khot.is_none() && choice.locked[i] != Lock::Fixed,
+            _ => false,
+        };
+        // Per layer the moves up; in a dataflow design also one move that takes every slowest
+        // stage one step up together (with several stages at the II, no single one lowers it).
+        let mut moves: Vec<(Option<usize>, Folding)> = Vec::new();
+        for i in (0..w.layers.len()).filter(|&i| free(i)) {
+            moves.extend(
+                steps_up(&f, start, i, choice)
+                    .into_iter()
+                    .map(|t| (Some(i), t)),
+            );
+        }
+        if f.io == Io::Stream {
+            let slowest = est.layers.iter().map(|l| l.ii).max().unwrap_or(0);
+            let mut all = f.clone();
+            let mut raised = 0;
+            for i in (0..w.layers.len())
+                .filter(|&i| free(i) && est.layers.get(i).is_some_and(|l| l.ii == slowest))
+            {
+                if let Some(t) = steps_up(&all, start, i, choice).into_iter().next() {
+                    all = t;
+                    raised += 1;
+                }
             }
-            for mut up in steps_up(&f, start, i, choice) {
+            if raised > 1 {
+                moves.push((None, all));
+            }
+        }
+        for (i, mut up) in moves {
+            {
                 settle_strategies(w, &mut up);
                 let e = evaluate(w, board, clock, &up)?;
-                let fits = excess(&e) <= 0.0;
-                let mut trials = vec![(up.clone(), e)];
-                if !fits {
-                    trials.clear();
-                    for (j, lj) in w.layers.iter().enumerate() {
-                        let Shape::Mac(mj) = &lj.shape else { continue };
-                        if j == i || mj.khot.is_some() || choice.locked[j] == Lock::Fixed {
-                            continue;
-                        }
-                        for group in steps_down(&up, j, choice) {
-                            if let Some(mut t) = group.into_iter().next() {
+                let mut trials = Vec::new();
+                if excess(&e) <= 0.0 {
+                    trials.push((up, e));
+                } else {
+                    // Pay for it: step other layers down, the step that lowers the excess most
+                    // first, as long as the design stays faster than now.
+                    let (mut cur, mut cur_e) = (up, e);
+                    for _ in 0..PAY_STEPS {
+                        let mut pick: Option<(f64, Folding, Estimate)> = None;
+                        for j in (0..w.layers.len()).filter(|&j| free(j) && Some(j) != i) {
+                            for group in steps_down(&cur, j, choice) {
+                                let Some(mut t) = group.into_iter().next() else {
+                                    continue;
+                                };
                                 settle_strategies(w, &mut t);
                                 let e = evaluate(w, board, clock, &t)?;
-                                trials.push((t, e));
+                                let x = excess(&e);
+                                if speed(&e, f.io) < now
+                                    && x < excess(&cur_e) - 1e-12
+                                    && pick.as_ref().is_none_or(|(px, _, _)| x < *px - 1e-12)
+                                {
+                                    pick = Some((x, t, e));
+                                }
                             }
+                        }
+                        let Some((x, t, e)) = pick else { break };
+                        (cur, cur_e) = (t, e);
+                        if x <= 0.0 {
+                            trials.push((cur.clone(), cur_e.clone()));
+                            break;
                         }
                     }
                 }

@@ -149,8 +149,8 @@ struct features_features_4_conv_config {
   static const int out_w = 4;
   static const int fan_in = 72;
   static const int strategy = binpoint::resource;
-  static const int reuse_factor = 4;
-  static const int block_factor = 288;
+  static const int reuse_factor = 3;
+  static const int block_factor = 384;
   static const int output_groups = 1;
   static const int in_banks = 1;
   static const int out_banks = 1;
@@ -529,8 +529,8 @@ struct fc_gemm_config {
   static const int n_in = 64;
   static const int n_out = 10;
   static const int strategy = binpoint::resource;
-  static const int reuse_factor = 8;
-  static const int block_factor = 80;
+  static const int reuse_factor = 32;
+  static const int block_factor = 20;
   static const int output_groups = 1;
   typedef flatten_flatten_output_0_t in_t;
   typedef ap_fixed<8,1,AP_RND_CONV,AP_SAT> weight_t;
