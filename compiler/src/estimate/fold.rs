@@ -227,10 +227,7 @@ fn climb_back(
     loop {
         let mut best: Option<((u64, u64), Folding, Estimate)> = None;
         let now = speed(&est, f.io);
-        let free = |i: usize| match &w.layers[i].shape {
-            Shape::Mac(m) => m.khot.is_none() && choice.locked[i] != Lock::Fixed,
-            _ => false,
-        };
+        let free = |i: usize| foldable(w, choice, i);
         // Per layer the moves up; in a dataflow design also one move that takes every slowest
         // stage one step up together (with several stages at the II, no single one lowers it).
         let mut moves: Vec<(Option<usize>, Folding)> = Vec::new();
@@ -258,50 +255,16 @@ fn climb_back(
             }
         }
         for (i, mut up) in moves {
-            {
-                settle_strategies(w, &mut up);
-                let e = evaluate(w, board, clock, &up)?;
-                let mut trials = Vec::new();
-                if excess(&e) <= 0.0 {
-                    trials.push((up, e));
-                } else {
-                    // Pay for it: step other layers down, the step that lowers the excess most
-                    // first, as long as the design stays faster than now.
-                    let (mut cur, mut cur_e) = (up, e);
-                    for _ in 0..PAY_STEPS {
-                        let mut pick: Option<(f64, Folding, Estimate)> = None;
-                        for j in (0..w.layers.len()).filter(|&j| free(j) && Some(j) != i) {
-                            for group in steps_down(&cur, j, choice) {
-                                let Some(mut t) = group.into_iter().next() else {
-                                    continue;
-                                };
-                                settle_strategies(w, &mut t);
-                                let e = evaluate(w, board, clock, &t)?;
-                                let x = excess(&e);
-                                if speed(&e, f.io) < now
-                                    && x < excess(&cur_e) - 1e-12
-                                    && pick.as_ref().is_none_or(|(px, _, _)| x < *px - 1e-12)
-                                {
-                                    pick = Some((x, t, e));
-                                }
-                            }
-                        }
-                        let Some((x, t, e)) = pick else { break };
-                        (cur, cur_e) = (t, e);
-                        if x <= 0.0 {
-                            trials.push((cur.clone(), cur_e.clone()));
-                            break;
-                        }
-                    }
-                }
-                for (trial, e) in trials {
-                    let k = speed(&e, f.io);
-                    if excess(&e) > 0.0
-                        || k >= now
-                        || best.as_ref().is_some_and(|(b, _, _)| k >= *b)
-                    {
-                        continue;
-                    }
+            settle_strategies(w, &mut up);
+            let e = evaluate(w, board, clock, &up)?;
+            let found = if excess(&e) <= 0.0 {
+                Some((up, e))
+            } else {
+                pay_for(w, board, choice, (up, e), i, now)?
+            };
+            if let Some((trial, e)) = found {
+                let k = speed(&e, f.io);
+                if k < now && best.as_ref().is_none_or(|(b, _, _)| k < *b) {
                     best = Some((k, trial, e));
                 }
             }
@@ -314,6 +277,54 @@ fn climb_back(
             None => return Ok((f, est)),
         }
     }
+}
+
+/// A MAC layer the chooser may fold: not K-hot (constant shifts are unrolled by construction)
+/// and not fixed by the user.
+fn foldable(w: &ModelWork, choice: &Choice, i: usize) -> bool {
+    match &w.layers[i].shape {
+        Shape::Mac(m) => m.khot.is_none() && choice.locked[i] != Lock::Fixed,
+        _ => false,
+    }
+}
+
+/// Pays for a step up (`up`, of layer `raised`, or of several layers) that does not fit: steps
+/// other layers down, the step that lowers the excess most first, up to [`PAY_STEPS`] of them,
+/// as long as the design stays faster than `now`. The design that fits, if one is reached.
+fn pay_for(
+    w: &ModelWork,
+    board: &Board,
+    choice: &Choice,
+    up: (Folding, Estimate),
+    raised: Option<usize>,
+    now: (u64, u64),
+) -> Result<Option<(Folding, Estimate)>, EstimateError> {
+    let (mut cur, mut cur_e) = up;
+    for _ in 0..PAY_STEPS {
+        let mut pick: Option<(f64, Folding, Estimate)> = None;
+        for j in (0..w.layers.len()).filter(|&j| foldable(w, choice, j) && Some(j) != raised) {
+            for group in steps_down(&cur, j, choice) {
+                let Some(mut t) = group.into_iter().next() else {
+                    continue;
+                };
+                settle_strategies(w, &mut t);
+                let e = evaluate(w, board, board.default_clock_ns, &t)?;
+                let x = excess(&e);
+                if speed(&e, cur.io) < now
+                    && x < excess(&cur_e) - 1e-12
+                    && pick.as_ref().is_none_or(|(px, _, _)| x < *px - 1e-12)
+                {
+                    pick = Some((x, t, e));
+                }
+            }
+        }
+        let Some((x, t, e)) = pick else { break };
+        (cur, cur_e) = (t, e);
+        if x <= 0.0 {
+            return Ok(Some((cur, cur_e)));
+        }
+    }
+    Ok(None)
 }
 
 fn fold_work(
@@ -342,10 +353,9 @@ fn fold_work(
     let mut ex = excess(&est);
     while ex > 0.0 {
         let mut best: Option<(f64, u64, Folding, Estimate)> = None;
-        for (i, l) in w.layers.iter().enumerate() {
-            let Shape::Mac(m) = &l.shape else { continue };
-            if m.khot.is_some() || choice.locked[i] == Lock::Fixed {
-                continue; // constant-shift circuits are unrolled by construction
+        for i in 0..w.layers.len() {
+            if !foldable(w, choice, i) {
+                continue;
             }
             for group in steps_down(&f, i, choice) {
                 for mut trial in group {
